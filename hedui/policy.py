@@ -1,0 +1,92 @@
+"""The city's policy: every threshold and setting that a city may change without touching code.
+
+Defaults live beside the code that uses them (a rule file's `parameters`, the matching module's bands); the
+policy file (`policy.yaml` at the repository root, or the file passed with `--policy`) overrides them. A key
+the code does not know is an error, not a silent no-op: a mistyped threshold must not fall back to a default
+unnoticed.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy.yaml"
+
+KNOWN_SECTIONS = {"verification", "deliveries", "matching", "rules"}
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed or names a setting that does not exist."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Policy overrides, read from a file; `source` says which file, for the run ledger."""
+
+    verification: dict[str, Any] = field(default_factory=dict)
+    deliveries: dict[str, Any] = field(default_factory=dict)
+    matching: dict[str, Any] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "(built-in defaults)"
+
+    @property
+    def verification_working_days(self) -> int:
+        return int(self.verification.get("working_days", 15))
+
+    @property
+    def snapshot_min_ratio(self) -> float:
+        """A snapshot with fewer rows than this share of the previous one is held back as suspicious."""
+        return float(self.deliveries.get("snapshot_min_ratio", 0.5))
+
+    def section(self, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        """`defaults` overridden by the policy's section `name`; unknown keys raise PolicyError."""
+        return _merge(defaults, getattr(self, name), f"{name}")
+
+    def for_rule(self, code: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        """A rule's parameters: the rule file's defaults overridden by `rules.<code>` of the policy."""
+        return _merge(defaults, self.rules.get(code, {}), f"rules.{code}")
+
+
+def _merge(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> dict[str, Any]:
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise PolicyError(f"policy {where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}")
+    merged = copy.deepcopy(defaults)
+    merged.update(copy.deepcopy(overrides))
+    return merged
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read the policy file; with no path, the repository's `policy.yaml` if present, else built-in defaults."""
+    if path is None:
+        path = DEFAULT_POLICY_FILE
+        if not path.exists():
+            return Policy()
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"policy file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"policy file {path}: expected a mapping at the top level")
+    unknown = sorted(set(data) - KNOWN_SECTIONS)
+    if unknown:
+        raise PolicyError(f"policy file {path}: unknown section(s) {', '.join(unknown)}")
+    for name, value in data.items():
+        if value is not None and not isinstance(value, dict):
+            raise PolicyError(f"policy file {path}: section {name} must be a mapping")
+    rules = data.get("rules") or {}
+    for code, params in rules.items():
+        if not isinstance(params, dict):
+            raise PolicyError(f"policy file {path}: rules.{code} must be a mapping")
+    return Policy(
+        verification=data.get("verification") or {},
+        deliveries=data.get("deliveries") or {},
+        matching=data.get("matching") or {},
+        rules=rules,
+        source=str(path),
+    )
