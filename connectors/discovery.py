@@ -1,0 +1,115 @@
+"""Finding deliveries in the landing zone: `LANDING/<source>/<YYYYMMDD>/<files>`.
+
+Only folders named by a real date count. A folder or file that is a symbolic link leading out of the landing
+zone, a name that is not a date, and a date after the as-of date are reported, never read. Hidden and
+temporary files (`.name`, `~$name`) and files that are neither CSV nor XLSX are not part of a delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_SUFFIXES = {".csv", ".xlsx"}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source: str
+    folder: str
+    date: dt.date
+    path: Path
+    files: tuple[Path, ...]
+    skipped: tuple[str, ...] = ()  # file names present but not part of the delivery, with why
+
+    @property
+    def delivery_id(self) -> str:
+        return f"{self.source}/{self.folder}"
+
+
+@dataclass(frozen=True)
+class Passed:
+    """A folder entry that is not a usable delivery, and why (goes to the ledger)."""
+
+    source: str
+    folder: str
+    date: dt.date | None
+    status: str  # future, ignored, rejected
+    reason: str
+
+    @property
+    def delivery_id(self) -> str:
+        return f"{self.source}/{self.folder}"
+
+
+@dataclass
+class Discovery:
+    deliveries: list[Delivery] = field(default_factory=list)  # on or before the as-of date, oldest first
+    passed: list[Passed] = field(default_factory=list)
+
+
+def _folder_date(name: str) -> dt.date | None:
+    if len(name) != 8 or not name.isdigit():
+        return None
+    try:
+        return dt.datetime.strptime(name, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve(strict=True).relative_to(root)
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
+    root = landing.resolve()
+    found = Discovery()
+    source_dir = landing / source
+    if not source_dir.is_dir():
+        return found
+    for entry in sorted(source_dir.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        if name.startswith("."):
+            continue  # senders write elsewhere and rename in; dot-folders are work in progress
+        date = _folder_date(name)
+        if not _inside(entry, root):
+            found.passed.append(Passed(source, name, date, "rejected", "symbolic link leading out of the landing zone"))
+            continue
+        if not entry.is_dir():
+            found.passed.append(Passed(source, name, date, "ignored", "not a delivery folder"))
+            continue
+        if date is None:
+            found.passed.append(Passed(source, name, None, "ignored", "folder name is not a delivery date (YYYYMMDD)"))
+            continue
+        if date > as_of:
+            found.passed.append(Passed(source, name, date, "future", f"dated after the as-of date {as_of.isoformat()}"))
+            continue
+        files: list[Path] = []
+        skipped: list[str] = []
+        for item in sorted(entry.iterdir(), key=lambda p: p.name):
+            if item.name.startswith((".", "~$")):
+                continue
+            if not _inside(item, root):
+                skipped.append(f"{item.name}: symbolic link leading out of the landing zone")
+            elif not item.is_file():
+                skipped.append(f"{item.name}: not a file")
+            elif item.suffix.lower() not in DATA_SUFFIXES:
+                skipped.append(f"{item.name}: not a .csv or .xlsx file")
+            else:
+                files.append(item)
+        found.deliveries.append(Delivery(source, name, date, entry, tuple(files), tuple(skipped)))
+    return found
+
+
+def delivery_checksum(file_checksums: dict[str, str]) -> str:
+    """One checksum for a delivery: over its file names and their SHA-256s, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(file_checksums):
+        digest.update(f"{name}\t{file_checksums[name]}\n".encode())
+    return digest.hexdigest()

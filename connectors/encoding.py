@@ -1,0 +1,78 @@
+"""Encoding detection and streaming transcoding of CSV files.
+
+Departments send UTF-8, UTF-8 with BOM or GB18030 without saying which. DuckDB's CSV reader reads UTF-8
+only (its `encodings` extension downloads at run time, which fails in closed networks), so a GB18030 file is
+transcoded to a UTF-8 temporary file in fixed-size chunks: memory stays bounded whatever the file's size.
+The same pass that checks UTF-8 also computes the file's SHA-256 checksum.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1 << 22  # 4 MiB
+
+
+class UnreadableFile(Exception):
+    """A file that is neither UTF-8 (with or without BOM), UTF-16 with BOM, nor GB18030."""
+
+
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    size: int
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", or "gb18030" (to be confirmed by transcoding)
+
+
+def scan(path: Path) -> FileScan:
+    """Checksum the file and tell whether it is valid UTF-8, in one streaming pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    size = 0
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            if utf8_ok:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+        if utf8_ok:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_ok = False
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig" if utf8_ok else "gb18030"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8" if utf8_ok else "gb18030"
+    return FileScan(digest.hexdigest(), size, encoding)
+
+
+def to_utf8(path: Path, encoding: str, target: Path) -> Path:
+    """Return a path DuckDB can read as UTF-8: the file itself, or a transcoded copy at `target`."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return path
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    try:
+        with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                dst.write(decoder.decode(chunk))
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        target.unlink(missing_ok=True)
+        raise UnreadableFile(
+            f"not readable as UTF-8 or {encoding.upper()} (bad bytes near byte {offset + exc.start})"
+        ) from None
+    return target

@@ -1,0 +1,78 @@
+"""Header mapping: the names a column arrives under, to the name it is staged under."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from connectors.spec import Source
+
+
+class StructuralError(Exception):
+    """The file's structure is broken (a required column missing, a duplicated column, no header)."""
+
+
+def clean_header(text: object) -> str:
+    """Header text as compared: NFKC (full-width brackets become ASCII), no BOM, no spaces."""
+    value = "" if text is None else str(text)
+    value = unicodedata.normalize("NFKC", value.replace("\ufeff", ""))
+    return re.sub(r"\s+", "", value)
+
+
+def alias_table(source: Source) -> dict[str, str]:
+    return {clean_header(h): col.name for col in source.columns for h in col.headers}
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Position of each known column in the file, and the unknown columns kept for the raw layer."""
+
+    known: dict[str, int]  # staged name -> 0-based position
+    extra: dict[str, int]  # header text -> position
+    width: int
+
+    def missing(self, source: Source) -> list[str]:
+        return [c.header for c in source.required if c.name not in self.known]
+
+
+def map_header(cells: list[object], source: Source) -> HeaderMap:
+    aliases = alias_table(source)
+    known: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    for position, cell in enumerate(cells):
+        header = clean_header(cell)
+        name = aliases.get(header)
+        if name is None:
+            if header:
+                extra.setdefault(header if header not in extra else f"{header}#{position + 1}", position)
+            continue
+        if name in known:
+            raise StructuralError(
+                f"column {source.column(name).header} appears twice (columns {known[name] + 1} and {position + 1})"
+            )
+        known[name] = position
+    return HeaderMap(known, extra, len(cells))
+
+
+def require_complete(header: HeaderMap, source: Source) -> None:
+    missing = header.missing(source)
+    if missing:
+        raise StructuralError(f"required column(s) missing: {', '.join(missing)}")
+
+
+def find_header_row(rows: list[list[object]], source: Source, max_title_rows: int = 10) -> tuple[int, HeaderMap]:
+    """The first row holding every required column (XLSX sheets may carry title rows above it)."""
+    best: tuple[int, HeaderMap] | None = None
+    for index, row in enumerate(rows[: max_title_rows + 1]):
+        header = map_header(list(row), source)
+        if not header.missing(source):
+            return index, header
+        if best is None or len(header.known) > len(best[1].known):
+            best = (index, header)
+    if best is None:
+        raise StructuralError("the sheet is empty: no header row")
+    raise StructuralError(
+        f"no header row with every required column in the first {max_title_rows + 1} rows; "
+        f"missing: {', '.join(best[1].missing(source))}"
+    )

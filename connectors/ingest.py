@@ -1,0 +1,362 @@
+"""The one mechanism every connector shares: choose the deliveries that count, read them, commit them.
+
+Snapshots (`households`, `members`, `housing`, `vehicle`, `disability`): the newest delivery dated on or before
+the as-of date replaces the picture in force — unless its structure is broken (rejected) or it holds fewer
+than half the rows of the previous picture (held back as suspicious); then the next older delivery is
+considered, down to the picture already in force, which stands. A delivery whose checksum equals the picture
+in force is not read again.
+
+Events (`medical`, `death`): every delivery dated on or before the as-of date is read once; a delivery seen
+again with another checksum (a corrected resend) replaces its earlier version; each event counts once across
+all deliveries, the newest delivery's version winning.
+
+Everything is recorded in `ledger.deliveries` and `ledger.run_sources`; no failure of one source touches
+another (the flow runs each source on its own and marks a failed one `failed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from connectors import normalise
+from connectors.discovery import Delivery, discover
+from connectors.load import (
+    DeliveryRejected,
+    LoadedDelivery,
+    checksum_files,
+    drop_delivery_tables,
+    files_json,
+    read_delivery,
+)
+from connectors.spec import Source
+from connectors.typing_sql import staging_query
+from hedui.run_info import RunInfo
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    in_force_delivery: str | None = None
+    picture_date: dt.date | None = None
+    newest_delivery: str | None = None
+    problem: str | None = None
+    deliveries: list[dict] = field(default_factory=list)  # ledger rows, for the summary
+    changed: bool = False  # whether the staged table changed this run
+    ledger_rows: list[list] = field(default_factory=list)  # written when the source commits
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Create the source's raw and staged tables, empty, if they do not exist yet: a source that never
+    delivered must read as 'missing' in the ledger, never break the queries that read it."""
+    normalise.register(con)
+    src_cols = ", ".join(f"null::varchar as src_{c.name}" for c in source.columns)
+    con.execute(
+        f"create or replace temp view _empty_raw as select null::varchar as file, null::bigint as row_number, "
+        f"{src_cols}, null::json as extra where false"
+    )
+    con.execute(
+        f"create table if not exists raw.{source.name} as "
+        f"select null::varchar as delivery_id, * from _empty_raw where false"
+    )
+    working = [f"src_{c.name}" for c in source.columns] + [
+        f"{'id' if c.name == 'id' else c.name}_sci_notation" for c in source.columns if c.type == "id"
+    ]
+    target = f"staged.{source.name}_events" if source.kind == "event" else f"staged.{source.name}"
+    con.execute(
+        f"create table if not exists {target} as "
+        f"select null::varchar as delivery_id, null::date as delivery_date, * exclude ({', '.join(working)}) "
+        f"from ({staging_query(source, '_empty_raw')}) where false",
+        {"as_of": dt.date(2000, 1, 1)},
+    )
+    if source.kind == "event":
+        con.execute(f"create table if not exists staged.{source.name} as select * from {target} where false")
+    con.execute("drop view _empty_raw")
+    con.execute(f"comment on table raw.{source.name} is 'Rows as delivered ({source.title}), text; unknown columns in extra'")
+    con.execute(
+        f"comment on table staged.{source.name} is "
+        f"'{source.title}: typed, normalised rows that passed the contract"
+        f"{' (each event once, newest delivery wins)' if source.kind == 'event' else ' (the snapshot in force)'}'"
+    )
+
+
+def _ledger(con, run: RunInfo, outcome: SourceOutcome, source: Source, delivery_id: str, date, status: str,
+            reason: str | None = None, loaded: LoadedDelivery | None = None, delivery: Delivery | None = None,
+            checksum: str | None = None, counts: tuple[int, int, int, int] | None = None) -> None:
+    if counts is None:
+        if loaded is None:
+            counts = (None, None, None, None)
+        elif status == "loaded":
+            counts = (loaded.rows_read, loaded.rows_loaded, loaded.rows_quarantined, 0)
+        else:
+            counts = (loaded.rows_read, 0, 0, loaded.rows_read)
+    notes = "; ".join(loaded.notes) if loaded is not None and loaded.notes else None
+    reason = "; ".join(x for x in (reason, notes) if x) or None
+    files = files_json(loaded, delivery) if delivery is not None else None
+    outcome.ledger_rows.append(
+        [run.run_id, source.name, delivery_id, date, source.kind, files,
+         checksum or (loaded.checksum if loaded else None), *counts, status, reason]
+    )
+    outcome.deliveries.append({"delivery_id": delivery_id, "status": status, "reason": reason})
+
+
+def _commit_quarantine(con, run: RunInfo, source: Source, loaded: LoadedDelivery) -> None:
+    did = loaded.delivery.delivery_id
+    con.execute(
+        f"insert into quarantine.rows select ?, ?, ?, file, row_number, expectation, column_name, value, reason "
+        f"from {loaded.tag}_quarantine",
+        [run.run_id, source.name, did],
+    )
+    con.execute(
+        f"insert into quarantine.flags select ?, ?, ?, file, row_number, flag, detail from {loaded.tag}_flags",
+        [run.run_id, source.name, did],
+    )
+
+
+def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source, run: RunInfo, *,
+                  tmp_dir: Path, results_dir: Path | None = None) -> SourceOutcome:
+    """Read and decide first (temporary tables only), then write everything in one transaction: a source
+    is either wholly ingested or not at all, whatever fails and wherever."""
+    ensure_tables(con, source)
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    found = discover(landing, source.name, run.as_of)
+    outcome = SourceOutcome(source.name)
+    for passed in found.passed:
+        _ledger(con, run, outcome, source, passed.delivery_id, passed.date, passed.status, passed.reason)
+    if found.deliveries:
+        outcome.newest_delivery = found.deliveries[-1].delivery_id
+    commit: list = []
+    tags: list[str] = []
+    try:
+        if source.kind == "snapshot":
+            _ingest_snapshot(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags)
+        else:
+            _ingest_events(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags)
+        con.execute("begin transaction")
+        try:
+            for step in commit:
+                step()
+            if source.kind == "event" and outcome.changed:
+                rebuild_event_table(con, source)
+            _finish_events_picture(con, source, outcome)
+            if outcome.ledger_rows:
+                con.executemany("insert into ledger.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                outcome.ledger_rows)
+            _record_run_source(con, run, source, outcome)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+    finally:
+        for tag in tags:
+            drop_delivery_tables(con, tag)
+    return outcome
+
+
+def _read(con, source, run, delivery, tag, tmp_dir, results_dir) -> LoadedDelivery:
+    return read_delivery(con, delivery, source, tag=tag, as_of=run.as_of, run_id=run.run_id,
+                         tmp_dir=tmp_dir, results_dir=results_dir)
+
+
+def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
+                     tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str]) -> None:
+    state = con.execute(
+        "select in_force_delivery, delivery_date, checksum, rows_read from ledger.source_state where source = ?",
+        [source.name],
+    ).fetchone()
+    in_force_id, in_force_date, in_force_checksum, in_force_rows = state if state else (None, None, None, None)
+    newest_first = list(reversed(deliveries))
+    reads: dict[str, LoadedDelivery | DeliveryRejected] = {}
+
+    def attempt(index: int) -> LoadedDelivery | DeliveryRejected:
+        delivery = newest_first[index]
+        if delivery.delivery_id not in reads:
+            tags.append(f"d_{source.name}_{index}")
+            try:
+                reads[delivery.delivery_id] = _read(con, source, run, delivery, f"d_{source.name}_{index}",
+                                                    tmp_dir, results_dir)
+            except DeliveryRejected as exc:
+                reads[delivery.delivery_id] = exc
+        return reads[delivery.delivery_id]
+
+    taken: LoadedDelivery | None = None
+    first_problem: str | None = None
+    decided: set[str] = set()
+    for index, delivery in enumerate(newest_first):
+        if in_force_date is not None and delivery.date < in_force_date:
+            break
+        if delivery.delivery_id == in_force_id:
+            checksum, _ = checksum_files(delivery)
+            if checksum == in_force_checksum:
+                _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
+                        "same checksum as the picture in force: not read again", delivery=delivery,
+                        checksum=checksum, counts=(in_force_rows, None, None, None))
+                decided.add(delivery.delivery_id)
+                break
+        result = attempt(index)
+        decided.add(delivery.delivery_id)
+        if isinstance(result, DeliveryRejected):
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", str(result),
+                    delivery=delivery)
+            first_problem = first_problem or "rejected"
+            continue
+        baseline = in_force_rows
+        if baseline is None:
+            # First picture of this source: compare against the next older readable delivery, if any.
+            for older in range(index + 1, len(newest_first)):
+                candidate = attempt(older)
+                if not isinstance(candidate, DeliveryRejected):
+                    baseline = candidate.rows_read
+                    break
+        if baseline and result.rows_read < run.policy.snapshot_min_ratio * baseline:
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back",
+                    f"implausible drop: {result.rows_read} rows against {baseline} in the previous picture "
+                    f"(threshold {run.policy.snapshot_min_ratio:.0%}); held back as suspicious",
+                    loaded=result, delivery=delivery)
+            first_problem = first_problem or "held_back"
+            continue
+        taken = result
+        _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded", loaded=result,
+                delivery=delivery)
+        break
+
+    for delivery in newest_first:
+        if delivery.delivery_id not in decided:
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "superseded",
+                    "an older delivery: a newer picture is in force", delivery=delivery)
+
+    if taken is not None:
+        commit.append(lambda: _commit_snapshot(con, run, source, taken))
+        outcome.in_force_delivery, outcome.picture_date = taken.delivery.delivery_id, taken.delivery.date
+        outcome.changed = True
+    else:
+        outcome.in_force_delivery, outcome.picture_date = in_force_id, in_force_date
+    outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
+
+
+def _commit_snapshot(con, run: RunInfo, source: Source, taken: LoadedDelivery) -> None:
+    _commit_quarantine(con, run, source, taken)
+    con.execute(f"delete from raw.{source.name}")
+    con.execute(f"insert into raw.{source.name} by name select ? as delivery_id, * from {taken.tag}_raw",
+                [taken.delivery.delivery_id])
+    con.execute(f"delete from staged.{source.name}")
+    con.execute(f"insert into staged.{source.name} by name select * from {taken.tag}_loaded")
+    con.execute(
+        "insert or replace into ledger.source_state values (?, ?, ?, ?, ?)",
+        [source.name, taken.delivery.delivery_id, taken.delivery.date, taken.checksum, taken.rows_read],
+    )
+
+
+def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
+                   tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str]) -> None:
+    known = dict(con.execute(
+        "select delivery_id, checksum from ledger.event_deliveries where source = ?", [source.name]
+    ).fetchall())
+    for index, delivery in enumerate(deliveries):
+        checksum, _ = checksum_files(delivery) if delivery.files else (None, None)
+        if delivery.delivery_id in known and known[delivery.delivery_id] == checksum:
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
+                    "already loaded (same checksum)", delivery=delivery, checksum=checksum)
+            continue
+        tag = f"e_{source.name}_{index}"
+        tags.append(tag)
+        try:
+            loaded = _read(con, source, run, delivery, tag, tmp_dir, results_dir)
+        except DeliveryRejected as exc:
+            kept = "; its earlier version stays loaded" if delivery.delivery_id in known else ""
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", f"{exc}{kept}",
+                    delivery=delivery)
+            outcome.problem = "rejected"
+            continue
+        resend = delivery.delivery_id in known
+        _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded",
+                "corrected resend: replaces the version loaded earlier" if resend else None,
+                loaded=loaded, delivery=delivery)
+        commit.append(lambda loaded=loaded: _commit_event_delivery(con, run, source, loaded))
+        outcome.changed = True
+
+
+def _commit_event_delivery(con, run: RunInfo, source: Source, loaded: LoadedDelivery) -> None:
+    delivery, tag = loaded.delivery, loaded.tag
+    _commit_quarantine(con, run, source, loaded)
+    con.execute(f"delete from raw.{source.name} where delivery_id = ?", [delivery.delivery_id])
+    con.execute(f"insert into raw.{source.name} by name select ? as delivery_id, * from {tag}_raw",
+                [delivery.delivery_id])
+    con.execute(f"delete from staged.{source.name}_events where delivery_id = ?", [delivery.delivery_id])
+    con.execute(f"insert into staged.{source.name}_events by name select * from {tag}_loaded")
+    con.execute(
+        "insert or replace into ledger.event_deliveries values (?, ?, ?, ?, ?, ?)",
+        [source.name, delivery.delivery_id, delivery.date, loaded.checksum, loaded.rows_loaded, run.run_id],
+    )
+
+
+def _finish_events_picture(con, source: Source, outcome: SourceOutcome) -> None:
+    if source.kind != "event":
+        return
+    newest = con.execute(
+        "select delivery_id, delivery_date from ledger.event_deliveries where source = ? "
+        "order by delivery_date desc, delivery_id desc limit 1", [source.name]
+    ).fetchone()
+    if newest:
+        outcome.in_force_delivery, outcome.picture_date = newest
+    elif outcome.problem is None:
+        outcome.problem = "missing"
+
+
+def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Each event once: the newest delivery's version of every key."""
+    con.execute(
+        f"""
+        create or replace table staged.{source.name} as
+        select * exclude (version_rank)
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by record_key
+                    order by delivery_date desc, delivery_id desc, file desc, row_number desc
+                ) as version_rank
+            from staged.{source.name}_events
+        )
+        where version_rank = 1
+        """
+    )
+    con.execute(
+        f"comment on table staged.{source.name} is "
+        f"'{source.title}: typed, normalised rows that passed the contract (each event once, newest delivery wins)'"
+    )
+
+
+def _record_run_source(con, run: RunInfo, source: Source, outcome: SourceOutcome) -> None:
+    rows = con.execute(f"select count(*) from staged.{source.name}").fetchone()[0]
+    age = (run.as_of - outcome.picture_date).days if outcome.picture_date else None
+    con.execute(
+        "insert into ledger.run_sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run.run_id, source.name, outcome.in_force_delivery, outcome.newest_delivery, outcome.picture_date, age,
+         outcome.problem, outcome.problem is None, rows],
+    )
+
+
+def record_failed_source(con: duckdb.DuckDBPyConnection, run: RunInfo, source: Source, error: str) -> None:
+    """A connector that crashed: the staged table keeps its last good picture; the ledger says so."""
+    ensure_tables(con, source)
+    state = con.execute(
+        "select in_force_delivery, delivery_date from ledger.source_state where source = ?", [source.name]
+    ).fetchone() if source.kind == "snapshot" else con.execute(
+        "select delivery_id, delivery_date from ledger.event_deliveries where source = ? "
+        "order by delivery_date desc limit 1", [source.name]
+    ).fetchone()
+    in_force, date = state if state else (None, None)
+    rows = con.execute(f"select count(*) from staged.{source.name}").fetchone()[0]
+    con.execute(
+        "insert into ledger.run_sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run.run_id, source.name, in_force, None, date, (run.as_of - date).days if date else None,
+         "failed", False, rows],
+    )
+    con.execute(
+        "insert into ledger.deliveries values (?, ?, ?, null, ?, null, null, null, null, null, null, 'failed', ?)",
+        [run.run_id, source.name, f"{source.name}/*", source.kind, error[:500]],
+    )

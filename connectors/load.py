@@ -1,0 +1,235 @@
+"""Reading one delivery: every file read, typed, checked against its contract, and split into rows to load
+and rows to quarantine. Nothing is written to the published tables here; `connectors.ingest` decides whether
+the delivery is taken (a snapshot may still be held back) and then commits its rows.
+
+Tables left behind for the caller (temporary, named after the delivery's `tag`):
+- `<tag>_raw`: text cells by column name, one row per record (`file`, `row_number`, `src_*`, `extra`)
+- `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date`
+- `<tag>_quarantine`: one row per failure (file, row_number, expectation, column_name, value, reason)
+- `<tag>_flags`: loaded rows with a finding (file, row_number, flag, detail)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from connectors import reading
+from connectors.discovery import Delivery, delivery_checksum
+from connectors.encoding import UnreadableFile
+from connectors.headers import StructuralError
+from connectors.spec import Source
+from connectors.typing_sql import staging_query
+from hedui import contracts
+
+
+class DeliveryRejected(Exception):
+    """The delivery's structure is broken: it is rejected whole, and the source keeps its last good picture."""
+
+
+@dataclass
+class LoadedDelivery:
+    delivery: Delivery
+    tag: str
+    checksum: str
+    files: list[dict] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) -> str:
+    """Map positional cells to named `src_` columns; unknown columns go into `extra` as JSON."""
+    columns = [
+        f"c{read.header.known[c.name]} as src_{c.name}" if c.name in read.header.known else f"null::varchar as src_{c.name}"
+        for c in source.columns
+    ]
+    if read.header.extra:
+        pairs = ", ".join(f"{_sql_literal(name)}: c{pos}" for name, pos in read.header.extra.items())
+        extra = f"to_json({{{pairs}}})"
+    else:
+        extra = "null::json"
+    return (
+        f"select {_sql_literal(read.file)} as file, row_number, {', '.join(columns)}, {extra} as extra, _ragged "
+        f"from {cells_table}"
+    )
+
+
+def checksum_files(delivery: Delivery) -> tuple[str, dict[str, str]]:
+    from connectors.encoding import scan
+
+    sums = {f.name: scan(f).sha256 for f in delivery.files}
+    return delivery_checksum(sums), sums
+
+
+def read_delivery(
+    con: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    source: Source,
+    *,
+    tag: str,
+    as_of: dt.date,
+    run_id: str,
+    tmp_dir: Path,
+    results_dir: Path | None,
+) -> LoadedDelivery:
+    if not delivery.files:
+        raise DeliveryRejected("the delivery folder holds no .csv or .xlsx file")
+    reads: list[reading.FileRead] = []
+    for index, path in enumerate(delivery.files):
+        try:
+            reads.append(reading.read_file(con, path, source, f"{tag}_f{index}", tmp_dir))
+        except (StructuralError, UnreadableFile) as exc:
+            raise DeliveryRejected(f"{path.name}: {exc}") from None
+        except OSError as exc:
+            raise DeliveryRejected(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    checksum = delivery_checksum({r.file: r.sha256 for r in reads})
+    result = LoadedDelivery(delivery, tag, checksum)
+    result.files = [{"file": r.file, "sha256": r.sha256, "encoding": r.encoding, "rows": r.rows} for r in reads]
+    result.notes = [f"{r.file}: {r.note}" for r in reads if r.note] + list(delivery.skipped)
+
+    union = "\nunion all by name\n".join(_cells_projection(r, source, f"{tag}_f{i}") for i, r in enumerate(reads))
+    con.execute(f"create or replace temp table {tag}_cells as {union}")
+    for index in range(len(reads)):
+        con.execute(f"drop table if exists {tag}_f{index}")
+
+    # Rows whose field count is wrong cannot be typed: they are quarantined as they are.
+    con.execute(
+        f"""
+        create or replace temp table {tag}_quarantine as
+        select file, row_number, 'row_structure' as expectation, null::varchar as column_name,
+               null::varchar as value, _ragged as reason
+        from {tag}_cells
+        where _ragged is not null
+        """
+    )
+    con.execute(
+        f"create or replace temp table {tag}_raw as select * exclude (_ragged) from {tag}_cells where _ragged is null"
+    )
+    con.execute(f"drop table {tag}_cells")
+
+    con.execute(f"create or replace temp table {tag}_candidates as {staging_query(source, f'{tag}_raw')}",
+                {"as_of": as_of})
+
+    checked = contracts.validate_delivery(
+        con, source.name, f"{tag}_candidates", as_of=as_of, run_id=run_id,
+        delivery_id=delivery.delivery_id, results_dir=results_dir,
+    )
+    con.execute(
+        f"""
+        insert into {tag}_quarantine
+        select file, row_number, expectation, column_name, value, reason from {checked.failed}
+        """
+    )
+    _drop_duplicate_keys(con, source, tag)
+
+    working_columns = [f"src_{c.name}" for c in source.columns] + [
+        f"{'id' if c.name == 'id' else c.name}_sci_notation" for c in source.columns if c.type == "id"
+    ]
+    con.execute(
+        f"""
+        create or replace temp table {tag}_loaded as
+        select
+            {_sql_literal(delivery.delivery_id)} as delivery_id,
+            {_sql_literal(delivery.date.isoformat())}::date as delivery_date,
+            c.* exclude ({", ".join(working_columns)})
+        from {tag}_candidates as c
+        anti join (select distinct file, row_number from {tag}_quarantine) as q
+            on c.file = q.file and c.row_number = q.row_number
+        """
+    )
+    con.execute(f"drop table {tag}_candidates")
+    _collect_flags(con, source, tag)
+
+    result.rows_read = sum(r.rows for r in reads)
+    result.rows_loaded = con.execute(f"select count(*) from {tag}_loaded").fetchone()[0]
+    result.rows_quarantined = con.execute(
+        f"select count(*) from (select distinct file, row_number from {tag}_quarantine)"
+    ).fetchone()[0]
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined, "row accounting broken"
+    return result
+
+
+def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> None:
+    """Snapshots: a key that repeats in one delivery keeps its first row; later rows are quarantined.
+    Events: a repeat of the same event is the same event (counted once later), not a failure."""
+    con.execute(
+        f"""
+        insert into {tag}_quarantine
+        select c.file, c.row_number, 'key_present', 'record_key', null,
+               'the record has no usable key (for example an ID that cannot be read), so it cannot be kept apart from others'
+        from {tag}_candidates as c
+        anti join (select distinct file, row_number from {tag}_quarantine) as q
+            on c.file = q.file and c.row_number = q.row_number
+        where c.record_key is null
+        """
+    )
+    if source.kind == "event":
+        return
+    con.execute(
+        f"""
+        insert into {tag}_quarantine
+        with passing as (
+            select c.file, c.row_number, c.record_key
+            from {tag}_candidates as c
+            anti join (select distinct file, row_number from {tag}_quarantine) as q
+                on c.file = q.file and c.row_number = q.row_number
+        ),
+        ranked as (
+            select
+                file,
+                row_number,
+                record_key,
+                first_value(file || ' row ' || row_number) over (
+                    partition by record_key order by file, row_number
+                ) as first_seen,
+                row_number() over (partition by record_key order by file, row_number) as occurrence
+            from passing
+        )
+        select file, row_number, 'duplicate_key', 'record_key', record_key,
+               'the same key appears earlier in this delivery (' || first_seen || '); the first row is kept'
+        from ranked
+        where occurrence > 1
+        """
+    )
+
+
+def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> None:
+    checks = []
+    for column in (c for c in source.columns if c.type == "id"):
+        id_prefix = "id" if column.name == "id" else column.name
+        checks.append(
+            f"select file, row_number, 'id_invalid' as flag, "
+            f"'the ID fails its check character or birth date: linked only by the fuzzy path' as detail "
+            f"from {tag}_loaded where {id_prefix}_raw is not null and not {id_prefix}_valid"
+        )
+    if source.name == "medical":
+        checks.append(
+            f"select file, row_number, 'out_of_pocket_mismatch', "
+            f"'个人自付 differs from total minus payments by more than 1 yuan; the stated value is used' "
+            f"from {tag}_loaded where out_of_pocket_mismatch"
+        )
+    if checks:
+        con.execute(f"create or replace temp table {tag}_flags as {' union all '.join(checks)}")
+    else:
+        con.execute(f"create or replace temp table {tag}_flags as select null::varchar as file, null::bigint as row_number, null::varchar as flag, null::varchar as detail where false")
+
+
+def drop_delivery_tables(con: duckdb.DuckDBPyConnection, tag: str) -> None:
+    for suffix in ("raw", "loaded", "quarantine", "flags", "candidates", "cells"):
+        con.execute(f"drop table if exists {tag}_{suffix}")
+
+
+def files_json(loaded: LoadedDelivery | None, delivery: Delivery) -> str:
+    if loaded is not None:
+        return json.dumps(loaded.files, ensure_ascii=False)
+    return json.dumps([{"file": f.name} for f in delivery.files], ensure_ascii=False)

@@ -1,0 +1,174 @@
+"""Reading one delivery file into a DuckDB table of text cells, one row per record, nothing dropped.
+
+CSV goes through DuckDB's reader configured so that no record is ever skipped: every column is text,
+a sentinel `_overflow` column catches rows with too many fields, `null_padding` with an impossible NULL
+string marks rows with too few (an empty field reads as '', a missing one as NULL), and the reader runs
+single-threaded so that the table's rowid is the record's position in the file. XLSX (the first sheet)
+goes through python-calamine, which parses a sheet in Rust; its cells are turned into text column-wise.
+
+The result always has the same shape: `row_number`, `c0 … cN` (text cells by position) and `_ragged`
+(NULL, or why the record's field count is wrong), plus the `HeaderMap` telling which position is which column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from connectors import encoding
+from connectors.headers import HeaderMap, StructuralError, find_header_row, map_header, require_complete
+from connectors.spec import Source
+
+# XLSX safety limits: a sheet is a zip entry; refuse one that would inflate beyond these (a zip bomb).
+MAX_XLSX_UNCOMPRESSED = 1 << 30  # 1 GiB
+MAX_XLSX_RATIO = 200
+NULL_SENTINEL = "\x01hedui-no-field\x01"
+
+
+@dataclass(frozen=True)
+class FileRead:
+    file: str
+    header: HeaderMap
+    rows: int
+    encoding: str
+    sha256: str
+    note: str | None = None
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_record(path: Path) -> list[str] | None:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        text = handle.read(1 << 20)
+    for record in csv.reader(io.StringIO(text)):
+        return record
+    return None
+
+
+def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    scanned = encoding.scan(path)
+    readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
+    header_cells = _first_record(readable)
+    if not header_cells or not any(c.strip() for c in header_cells):
+        raise StructuralError("empty file: no header row")
+    header = map_header(header_cells, source)
+    require_complete(header, source)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
+    con.execute(
+        f"""
+        create or replace temp table {table}_cells as
+        select * from read_csv(
+            $path,
+            columns = {{{columns}, '_overflow': 'VARCHAR'}},
+            header = true,
+            delim = ',',
+            quote = '"',
+            escape = '"',
+            auto_detect = false,
+            null_padding = true,
+            strict_mode = false,
+            parallel = false,
+            nullstr = $null_sentinel,
+            max_line_size = 16777216
+        )
+        """,
+        {"path": str(readable), "null_sentinel": NULL_SENTINEL},
+    )
+    missing_field = " or ".join(f"c{i} is null" for i in range(header.width))
+    con.execute(
+        f"""
+        create or replace temp table {table} as
+        select
+            rowid + 1 as row_number,
+            {", ".join(f"c{i}" for i in range(header.width))},
+            case
+                when _overflow is not null then 'too many fields: the row has more fields than the header'
+                when {missing_field} then 'too few fields: the row is shorter than the header (truncated?)'
+            end as _ragged
+        from {table}_cells
+        """
+    )
+    con.execute(f"drop table {table}_cells")
+    if readable != path:
+        readable.unlink(missing_ok=True)
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+
+
+def _check_zip(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        total = sum(e.file_size for e in entries)
+        packed = sum(e.compress_size for e in entries) or 1
+    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+        raise StructuralError(
+            f"workbook refused: it would inflate to {total} bytes ({total // packed}× its size), beyond the safety limit"
+        )
+
+
+def _cells_to_text(values: list[object]) -> pa.Array:
+    """Spreadsheet cells to text, column-wise: dates as ISO, numbers as Python prints them (so a number that
+    was once an ID shows its damage, `4.30482197801305e+17`), empty cells as ''."""
+    series = pd.Series(values, dtype=object)
+    missing = series.isna()
+    text = series.astype(str)
+    text[missing] = None
+    return pa.array(text.to_numpy(dtype=object), type=pa.string())
+
+
+def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    from python_calamine import CalamineWorkbook
+
+    scanned = encoding.scan(path)
+    if not zipfile.is_zipfile(path):
+        # A "workbook" that is really a CSV file renamed: read it as what it is, and say so.
+        read = read_csv_file(con, path, source, table, tmp_dir)
+        return FileRead(read.file, read.header, read.rows, read.encoding, read.sha256,
+                        note="named .xlsx but is a CSV text file; read as CSV")
+    _check_zip(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+        raise StructuralError(f"unreadable workbook: {type(exc).__name__}") from None
+    header_index, header = find_header_row(rows, source)
+    data = rows[header_index + 1 :]
+    while data and all(v in ("", None) for v in data[-1]):
+        data.pop()  # trailing blank rows are formatting, not records
+    width = header.width
+    # calamine returns a rectangular sheet, so zip() transposes it to columns in C, with no per-row code.
+    columns = list(zip(*data)) if data else []
+    arrays = {"row_number": pa.array(range(1, len(data) + 1), pa.int64())}
+    for i in range(width):
+        arrays[f"c{i}"] = _cells_to_text(list(columns[i])) if i < len(columns) else pa.array([""] * len(data), pa.string())
+    con.register(f"{table}_arrow", pa.table(arrays))
+    con.execute(
+        f"""
+        create or replace temp table {table} as
+        select
+            row_number,
+            {", ".join(f"c{i}" for i in range(width))},
+            case
+                when {" and ".join(f"coalesce(c{i}, '') = ''" for i in range(width))} then 'empty row'
+            end as _ragged
+        from {table}_arrow
+        order by row_number
+        """
+    )
+    con.unregister(f"{table}_arrow")
+    return FileRead(path.name, header, len(data), "xlsx", scanned.sha256)
+
+
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx_file(con, path, source, table, tmp_dir)
+    return read_csv_file(con, path, source, table, tmp_dir)

@@ -1,0 +1,75 @@
+-- Value normalisation shared by every source's staging SQL.
+-- Loaded into each run's connection by connectors.normalise.register(); all macros are prefixed `hd_`.
+
+-- Trim ASCII and full-width white space; an empty field is NULL.
+create or replace macro hd_clean(s) as
+    nullif(regexp_replace(s, '^[\s\x{3000}\x{00A0}]+|[\s\x{3000}\x{00A0}]+$', '', 'g'), '');
+
+-- Full-width digits and letters to ASCII, white space anywhere removed, upper case.
+create or replace macro hd_id_compact(s) as
+    nullif(upper(translate(
+        regexp_replace(s, '[\s\x{3000}\x{00A0}]', '', 'g'),
+        '０１２３４５６７８９ＸｘＥｅ．＋',
+        '0123456789XXEe.+'
+    )), '');
+
+-- Spreadsheet damage: an ID turned into a floating point number (4.30481199001015E+17). Unrecoverable.
+create or replace macro hd_id_sci_notation(s) as
+    coalesce(regexp_full_match(hd_id_compact(s), '[0-9](\.[0-9]+)?E\+?[0-9]+'), false);
+
+-- 18 upper-case characters, or NULL when the value cannot be read as a citizen ID.
+-- A 15-digit first-generation number gets `19` after the region code and its check character.
+create or replace macro hd_id_norm(s) as
+    case
+        when regexp_full_match(hd_id_compact(s), '[0-9]{17}[0-9X]') then hd_id_compact(s)
+        when regexp_full_match(hd_id_compact(s), '[0-9]{15}') then
+            left(hd_id_compact(s), 6) || '19' || right(hd_id_compact(s), 9)
+            || hd_ric_check_char(left(hd_id_compact(s), 6) || '19' || right(hd_id_compact(s), 9))
+        else null
+    end;
+
+-- Valid: 17 digits, the right ISO 7064 MOD 11-2 check character, and a real birth date not after the
+-- as-of date. The region code is deliberately not checked against the birth year (see the spec, section 3).
+create or replace macro hd_id_valid(id18, as_of) as
+    coalesce(
+        regexp_full_match(id18, '[0-9]{17}[0-9X]')
+        and hd_ric_check_char(left(id18, 17)) = right(id18, 1)
+        and try_strptime(substr(id18, 7, 8), '%Y%m%d') is not null
+        and substr(id18, 7, 4)::int >= 1890
+        and try_strptime(substr(id18, 7, 8), '%Y%m%d')::date <= as_of,
+        false
+    );
+
+-- The date formats departments send, including spreadsheet date cells (read as `2026-11-03 00:00:00`).
+create or replace macro hd_date(s) as
+    case
+        when hd_clean(s) is null then null
+        else try_cast(try_strptime(
+            regexp_replace(hd_clean(s), '\s+00:00:00(\.0+)?$', ''),
+            ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日', '%Y.%m.%d']
+        ) as date)
+    end;
+
+-- A date outside any plausible range is treated as unparseable, not as a value.
+create or replace macro hd_date_plausible(s) as
+    case when year(hd_date(s)) between 1890 and 2200 then hd_date(s) end;
+
+-- Yuan amounts: `1234.5`, `1,234.50`, `1234.50元`, `￥1234`; empty is unknown (NULL), never zero.
+create or replace macro hd_amount(s) as
+    try_cast(
+        regexp_replace(
+            translate(hd_clean(s), '０１２３４５６７８９．，－', '0123456789.,-'),
+            '[,\s元¥￥]', '', 'g'
+        ) as decimal(14, 2)
+    );
+
+create or replace macro hd_number(s) as
+    try_cast(translate(hd_clean(s), '０１２３４５６７８９．', '0123456789.') as double);
+
+create or replace macro hd_int(s) as
+    case
+        when hd_number(s) = floor(hd_number(s)) and abs(hd_number(s)) < 1e9 then hd_number(s)::bigint
+    end;
+
+create or replace macro hd_grade_num(g) as
+    case hd_clean(g) when '一级' then 1 when '二级' then 2 when '三级' then 3 when '四级' then 4 end;

@@ -1,0 +1,96 @@
+"""The nightly flow, as Prefect runs it: a task per source (with retries for transient read errors), then
+linking, warnings, publication and the caseworkers' lists; a run summary is published as an artifact.
+
+The order of the night is written once, in `hedui.night.run_night`; this module gives it Prefect tasks.
+A source whose task still fails after its retries is recorded as failed and the night goes on: its last good
+picture stands, and the run ends `completed_with_problems`.
+
+Run it with `hedui nightly --landing DIR --warehouse FILE`; no Prefect server needs to be running
+(Prefect then starts its temporary local API for the run). The deployment with its nightly schedule is in
+`flows/deployment.py` and `prefect.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from hedui.night import NightResult, run_night
+from hedui.policy import load_policy
+
+# Task parameters are connections and run objects, never personal data; nothing is cached between runs.
+
+
+@task(name="ingest", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def ingest_task(fn: Callable[..., Any], source: str, *args: Any, **kwargs: Any) -> Any:
+    """Read one source's deliveries; an OSError (a share that hiccups) is retried."""
+    return fn(*args, **kwargs)
+
+
+@task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
+def stage_task(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+class PrefectSteps:
+    """Each stage of `run_night` as a Prefect task run."""
+
+    def ingest(self, fn: Callable[..., Any], source: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        state = ingest_task(fn, source, *args, return_state=True, **kwargs)
+        if state.is_completed():
+            return True, state.result()
+        try:
+            state.result()
+        except Exception as exc:  # the task's own exception, after its retries
+            return False, exc
+        return False, RuntimeError(f"task ended {state.type}")
+
+    def stage(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return stage_task(name, fn, *args, **kwargs)
+
+
+@flow(name="hedui-nightly", log_prints=False)
+def nightly(
+    landing: str,
+    warehouse: str,
+    as_of: str | None = None,
+    policy: str | None = None,
+    outputs: str | None = None,
+    wait_seconds: float = 0.0,
+    memory_limit: str | None = None,
+) -> NightResult:
+    """Ingest every department extract, link, raise warnings, publish the warehouse, deliver the lists."""
+    logger = get_run_logger()
+    result = run_night(
+        Path(landing),
+        Path(warehouse),
+        dt.date.fromisoformat(as_of) if as_of else None,
+        policy=load_policy(Path(policy) if policy else None),
+        outputs=Path(outputs) if outputs else None,
+        steps=PrefectSteps(),
+        wait_seconds=wait_seconds,
+        memory_limit=memory_limit,
+        progress=lambda message: logger.info(message),
+    )
+    publish_summary(result)
+    logger.info("run %s %s", result.run_id, result.outcome)
+    return result
+
+
+def publish_summary(result: NightResult) -> None:
+    """The run summary (counts only, no personal data) as a Prefect markdown artifact."""
+    from hedui.deliver.summary import build_run_summary, summary_markdown
+    from hedui.warehouse import open_readonly
+
+    con = open_readonly(result.warehouse)
+    try:
+        markdown = summary_markdown(build_run_summary(con, result.run_id))
+    finally:
+        con.close()
+    create_markdown_artifact(key="hedui-run-summary", markdown=markdown,
+                             description=f"hedui nightly run as of {result.as_of.isoformat()}")

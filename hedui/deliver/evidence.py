@@ -1,0 +1,109 @@
+"""SQL macros that turn codes and a warning's evidence JSON into words for caseworkers.
+
+Everything happens in the query (set-based), and every ID-like number in the words is masked with
+`mask_ids_in_text` unless the caller asks for full IDs. Install with `install_deliver_macros(con)`; the macros are
+temporary (connection scope), so a read-only warehouse works.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from hedui.deliver.masking import install_masking_macros
+
+SOURCE_LABELS = {
+    "households": "救助对象家庭（民政救助系统）",
+    "members": "家庭成员（民政救助系统）",
+    "housing": "不动产登记（自然资源和规划局）",
+    "vehicle": "机动车登记（公安交警车管所）",
+    "medical": "医保结算（医疗保障局）",
+    "disability": "残疾人证（残疾人联合会）",
+    "death": "户籍注销·死亡（公安户籍）",
+}
+SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+CATEGORY_LABELS = {
+    "hidden_asset": "隐性财产", "asset": "隐性财产", "hardship": "新增困难", "change": "情况变化",
+    "outreach": "主动发现",
+}
+STATUS_LABELS = {
+    "open": "待核查", "resolved": "已消除（新数据）", "confirmed": "核查属实", "dismissed": "核查不属实",
+    "benefit_adjusted": "已调整待遇",
+}
+LINK_METHOD_LABELS = {"exact": "证件号一致", "id_normalised": "证件号规范化后一致", "fuzzy": "姓名等信息模糊匹配"}
+
+
+def _case(expr: str, labels: dict[str, str]) -> str:
+    whens = " ".join(f"when '{k}' then '{v}'" for k, v in labels.items())
+    return f"case {expr} {whens} else {expr} end"
+
+
+# DuckDB does not substitute a macro's parameters inside a lambda body, and a macro holding a lambda cannot be
+# called from another macro reliably; so the pieces with lambdas are SQL text, composed here, and every lambda
+# refers to its own parameter only (a JSON object becomes a list of map entries).
+# Field names whose values are citizen IDs or carry one (certificate numbers): masked as a whole when masking,
+# whatever shape the value arrived in (spaces, full-width digits), on top of mask_ids_in_text over the text.
+ID_FIELD_PATTERN = "身份|证件号|证明号|证号|id_raw|id_norm|person_id"
+
+
+def _pairs_sql(obj: str, kv_sep: str, sep: str, mask: bool = False) -> str:
+    """SQL: the JSON object `obj` as 'key<kv_sep>value' pairs joined with `sep`."""
+    value = "json_extract_string(e.value, '$')"
+    if mask:
+        value = f"case when regexp_matches(e.key, '{ID_FIELD_PATTERN}') then mask_id({value}) else {value} end"
+    return (
+        "array_to_string(list_transform("
+        f"coalesce(map_entries(cast({obj} as map(varchar, json))), []), "
+        f"lambda e: e.key || '{kv_sep}' || coalesce({value}, '（空）')), '{sep}')"
+    )
+
+
+def _record_text_sql(r: str, mask: bool = False) -> str:
+    """SQL: one evidence record (JSON expression `r`) in words."""
+    fields = _pairs_sql(r + "->'fields'", "：", "，", mask)
+    return (
+        f"'【' || coalesce(source_label({r}->>'source'), '未知来源') || '】'"
+        f" || '批次 ' || coalesce({r}->>'delivery_id', '?')"
+        f" || '，文件 ' || coalesce({r}->>'file', '?') || ' 第' || coalesce({r}->>'row_number', '?') || '行'"
+        f" || '；关联方式：' || link_label({r}->>'link_method', {r}->>'link_score')"
+        f" || coalesce('；' || nullif({fields}, ''), '')"
+    )
+
+
+def macros_sql() -> list[str]:
+    return [
+        f"create or replace temp macro source_label(s) as ({_case('s', SOURCE_LABELS)})",
+        f"create or replace temp macro severity_zh(s) as ({_case('s', SEVERITY_LABELS)})",
+        "create or replace temp macro severity_rank(s) as "
+        "(case s when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end)",
+        f"create or replace temp macro category_zh(s) as ({_case('s', CATEGORY_LABELS)})",
+        f"create or replace temp macro status_zh(s) as ({_case('s', STATUS_LABELS)})",
+        "create or replace temp macro link_label(m, score) as (case "
+        f"when m is null then '按证件或地址直接比对' "
+        f"when m = 'fuzzy' then '{LINK_METHOD_LABELS['fuzzy']}（匹配得分' || coalesce(cast(score as varchar), '?') || '）' "
+        f"else {_case('m', LINK_METHOD_LABELS)} end)",
+        "create or replace temp macro evidence_record_text(r) as (" + _record_text_sql("r") + ")",
+        "create or replace temp macro evidence_thresholds_text(ev) as ("
+        "nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", ''))",
+        # All records and the thresholds, one line each; IDs not yet masked.
+        *[
+            f"create or replace temp macro evidence_detail_{variant}(ev) as ("
+            "concat_ws(chr(10),"
+            " nullif(array_to_string(list_transform("
+            "   coalesce(cast(json_extract(cast(ev as json), '$.records') as json[]), []),"
+            "   lambda rec: " + _record_text_sql("rec", variant == "masked") + "), chr(10)), ''),"
+            " '【适用阈值】' || nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", '')))"
+            for variant in ("raw", "masked")
+        ],
+        "create or replace temp macro evidence_detail(ev, show_full) as ("
+        "case when show_full then evidence_detail_raw(ev) else mask_ids_in_text(evidence_detail_masked(ev)) end)",
+        "create or replace temp macro evidence_summary(ev, show_full) as ("
+        "case when show_full then json_extract_string(cast(ev as json), '$.summary_zh')"
+        " else mask_ids_in_text(json_extract_string(cast(ev as json), '$.summary_zh')) end)",
+    ]
+
+
+def install_deliver_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Install the masking macros and the wording macros on `con`."""
+    install_masking_macros(con)
+    for stmt in macros_sql():
+        con.execute(stmt)

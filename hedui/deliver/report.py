@@ -1,0 +1,248 @@
+"""The verification report (核对报告) of one household: everything the departments say about its members, the
+totals against the policy thresholds, and the household's warnings with their evidence.
+
+`render_household_report` writes an HTML document (jinja2 template `templates/household_report.html.j2`, print
+CSS with page breaks) and a PDF (reportlab, built-in CID font STSong-Light: renders Chinese with no system
+fonts). Without reportlab installed it writes an .xlsx instead of the PDF. IDs are masked unless
+`show_full_ids=True` (for the caseworker handling the case, on request).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+
+from hedui.deliver.evidence import install_deliver_macros
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+# Defaults from shared/extract-spec/warning-rules.md; a city's policy overrides them (pass `thresholds=`).
+DEFAULT_THRESHOLDS: dict[str, Any] = {
+    "property_min_residential_units": 2,
+    "property_business_use_types": ["商业", "办公", "工业"],
+    "vehicle_exempt_types": ["普通二轮摩托车", "普通三轮摩托车", "轻便二轮摩托车", "残疾人机动轮椅车", "拖拉机",
+                             "低速货车", "三轮汽车"],
+    "medical_window_days": 365,
+    "medical_oop_absolute_yuan": 10000,
+    "medical_oop_min_yuan": 2000,
+    "medical_oop_income_share": 0.5,
+}
+
+SOURCE_TITLES = {
+    "housing": "不动产登记（自然资源和规划局）",
+    "vehicle": "机动车登记（公安交警车管所）",
+    "medical": "医保结算（医疗保障局）",
+    "disability": "残疾人证（残疾人联合会）",
+    "death": "户籍注销·死亡（公安户籍）",
+}
+
+# (header, key) per department table, shared by the HTML, PDF and XLSX renderers.
+SECTION_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "housing": [("成员", "member"), ("不动产单元号", "unit_no"), ("权利人", "owner"), ("共有方式", "co_ownership"),
+                ("坐落", "address"), ("规划用途", "use_type"), ("建筑面积(m²)", "floor_area"),
+                ("登记日期", "registered_on"), ("权属状态", "title_status"), ("关联方式", "link")],
+    "vehicle": [("成员", "member"), ("号牌号码", "plate"), ("号牌种类", "plate_type"), ("车辆类型", "vehicle_type"),
+                ("所有人", "owner"), ("使用性质", "use_nature"), ("初次登记日期", "registered_on"),
+                ("机动车状态", "vehicle_status"), ("豁免车型", "exempt"), ("关联方式", "link")],
+    "medical": [("成员", "member"), ("结算流水号", "settlement_id"), ("结算类型", "settlement_type"),
+                ("原结算流水号", "original_settlement_id"), ("医疗类别", "care_type"), ("结算日期", "settled_on"),
+                ("医疗机构", "institution"), ("主诊断", "diagnosis_code"), ("诊断名称", "diagnosis_name"),
+                ("总费用", "total_cost"), ("统筹支付", "fund_paid"), ("大病保险", "critical_illness_paid"),
+                ("医疗救助", "assistance_paid"), ("个人自付", "out_of_pocket")],
+    "disability": [("成员", "member"), ("残疾人证号", "cert_no"), ("残疾类别", "category"), ("残疾等级", "grade"),
+                   ("发证日期", "issued_on"), ("证件状态", "cert_status"), ("救助系统记录等级", "grade_known"),
+                   ("重度残疾", "severe"), ("关联方式", "link")],
+    "death": [("成员", "member"), ("死亡日期", "died_on"), ("注销日期", "deregistered_on"), ("关联方式", "link")],
+}
+MEMBER_COLUMNS = [("姓名", "person_name"), ("身份证号", "person_id"), ("性别", "sex"), ("出生日期", "birth_date"),
+                  ("年龄", "age"), ("与户主关系", "relation"), ("救助系统记录残疾等级", "disability_grade")]
+HOUSEHOLD_FIELDS = [("家庭编号", "household_id"), ("户主姓名", "head_name"), ("户主身份证号", "head_id"),
+                    ("保障类别", "category"), ("状态", "status"), ("区县", "county"), ("乡镇街道", "township"),
+                    ("村社区", "village"), ("家庭人口", "household_size"), ("申请日期", "applied_on"),
+                    ("纳入日期", "enrolled_on"), ("月保障金(元)", "monthly_benefit"),
+                    ("申报月收入(元)", "declared_monthly_income"), ("数据批次", "delivery_id")]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+    used = {k: v for k, v in params.items() if f"${k}" in sql}  # DuckDB rejects unused named parameters
+    cur = con.execute(sql, used)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date,
+                          thresholds: dict[str, Any] | None = None, show_full_ids: bool = False) -> dict[str, Any]:
+    """Everything the report shows, as plain data (the HTML, PDF and XLSX renderers all use this)."""
+    unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        raise ValueError(f"unknown threshold(s): {', '.join(sorted(unknown))}; known: {', '.join(DEFAULT_THRESHOLDS)}")
+    th = copy.deepcopy(DEFAULT_THRESHOLDS) | (thresholds or {})
+    install_deliver_macros(con)
+    window_start = as_of - dt.timedelta(days=int(th["medical_window_days"]) - 1)
+    p = {"hh": household_id, "full": show_full_ids, "as_of": as_of, "start": window_start}
+
+    hh = _rows(con, """
+        select household_id, head_name, maybe_mask_id(coalesce(head_id_norm, head_id_raw), $full) as head_id,
+               category, status, county, township, village, household_size, applied_on, enrolled_on,
+               monthly_benefit, declared_monthly_income, delivery_id
+        from staged.households where household_id = $hh""", p)
+    if not hh:
+        raise KeyError(f"household {household_id} is not in staged.households")
+
+    members = _rows(con, """
+        select person_name, maybe_mask_id(id_norm, $full) as person_id, sex, birth_date, relation,
+               disability_grade,
+               date_diff('year', birth_date, $as_of)
+                 - case when strftime(birth_date, '%m%d') > strftime($as_of::date, '%m%d') then 1 else 0 end as age
+        from staged.members where household_id = $hh
+        order by case relation when '本人' then 0 else 1 end, birth_date""", {k: p[k] for k in ("hh", "full", "as_of")})
+
+    link = """from linked.links l
+        join staged.{src} s on s.record_key = l.record_key
+        left join staged.members m on m.household_id = l.household_id and m.id_norm = l.person_id
+        where l.source = '{src}' and l.household_id = $hh"""
+    link_cols = "m.person_name as member, link_label(l.method, l.score) as link, s.delivery_id"
+    housing = _rows(con, f"""
+        select {link_cols}, s.unit_no, s.person_name as owner, s.co_ownership, s.address, s.use_type, s.floor_area,
+               s.registered_on, s.title_status
+        {link.format(src='housing')} order by s.title_status desc, s.unit_no, member""", {"hh": household_id})
+    vehicles = _rows(con, f"""
+        select {link_cols}, s.plate, s.plate_type, s.vehicle_type, s.person_name as owner, s.use_nature,
+               s.registered_on, s.vehicle_status,
+               list_contains($exempt, s.vehicle_type) as exempt
+        {link.format(src='vehicle')} order by s.vehicle_status, s.plate""",
+        {"hh": household_id, "exempt": th["vehicle_exempt_types"]})
+    medical = _rows(con, f"""
+        select {link_cols}, s.settlement_id, s.settlement_type, s.original_settlement_id, s.care_type,
+               s.settled_on, s.institution, s.diagnosis_code, s.diagnosis_name, s.total_cost, s.fund_paid,
+               s.critical_illness_paid, s.assistance_paid, s.out_of_pocket
+        {link.format(src='medical')} and s.settled_on between $start and $as_of
+        order by s.settled_on, s.settlement_id""", {"hh": household_id, "start": window_start, "as_of": as_of})
+    disability = _rows(con, f"""
+        select {link_cols}, maybe_mask_id(s.cert_no, $full) as cert_no, s.category, s.grade, s.issued_on,
+               s.cert_status, m.disability_grade as grade_known,
+               (s.cert_status = '有效' and (s.grade_num <= 2 or (s.grade_num = 3 and s.category in ('智力', '精神'))))
+                 as severe
+        {link.format(src='disability')} order by member""", {"hh": household_id, "full": show_full_ids})
+    deaths = _rows(con, f"""
+        select {link_cols}, s.died_on, s.deregistered_on
+        {link.format(src='death')} order by s.died_on""", {"hh": household_id})
+
+    totals = _rows(con, """
+        with h as (
+            select distinct s.unit_no, s.use_type from linked.links l
+            join staged.housing s on s.record_key = l.record_key
+            where l.source = 'housing' and l.household_id = $hh and s.title_status = '现势'),
+        v as (
+            select distinct s.plate from linked.links l join staged.vehicle s on s.record_key = l.record_key
+            where l.source = 'vehicle' and l.household_id = $hh and s.vehicle_status = '正常'
+              and not list_contains($exempt, s.vehicle_type)),
+        md as (
+            select s.settlement_id, s.total_cost, s.out_of_pocket from linked.links l
+            join staged.medical s on s.record_key = l.record_key
+            where l.source = 'medical' and l.household_id = $hh and s.settled_on between $start and $as_of)
+        select
+            (select count(*) from h where use_type = '住宅')                     as residential_units,
+            (select count(*) from h where list_contains($business, use_type))    as business_units,
+            (select count(*) from v)                                             as vehicles_counted,
+            (select count(*) from md)                                            as settlements,
+            (select coalesce(sum(total_cost), 0) from md)                        as medical_total_cost,
+            (select coalesce(sum(out_of_pocket), 0) from md)                     as medical_out_of_pocket
+        """, {"hh": household_id, "exempt": th["vehicle_exempt_types"], "business": th["property_business_use_types"],
+              "start": window_start, "as_of": as_of})[0]
+
+    income = hh[0]["declared_monthly_income"]
+    annual_income = (Decimal(income) * 12) if income is not None else None
+    oop = Decimal(totals["medical_out_of_pocket"])
+    income_bar = (annual_income * Decimal(str(th["medical_oop_income_share"]))) if annual_income is not None else None
+    checks = [
+        {"item": "现势住宅套数", "value": totals["residential_units"],
+         "threshold": f"≥ {th['property_min_residential_units']} 套",
+         "met": totals["residential_units"] >= th["property_min_residential_units"], "rule": "ASSET_PROPERTY"},
+        {"item": "现势" + "/".join(th["property_business_use_types"]) + "用房", "value": totals["business_units"],
+         "threshold": "≥ 1 套", "met": totals["business_units"] >= 1, "rule": "ASSET_PROPERTY"},
+        {"item": "状态正常的非豁免机动车", "value": totals["vehicles_counted"], "threshold": "≥ 1 辆",
+         "met": totals["vehicles_counted"] >= 1, "rule": "ASSET_VEHICLE"},
+        {"item": f"近{th['medical_window_days']}天医疗个人自付（冲销已抵扣，元）", "value": f"{oop:,.2f}",
+         "threshold": f"≥ {th['medical_oop_absolute_yuan']:,} 元；或 ≥ {th['medical_oop_min_yuan']:,} 元且"
+                      f" ≥ 年申报收入×{th['medical_oop_income_share']}"
+                      + (f"（= {income_bar:,.2f} 元）" if income_bar is not None else "（申报收入未知）"),
+         "met": bool(oop >= th["medical_oop_absolute_yuan"]
+                     or (oop >= th["medical_oop_min_yuan"] and income_bar is not None and oop >= income_bar)),
+         "rule": "HARDSHIP_MEDICAL"},
+        {"item": "持有效重度残疾人证的成员", "value": sum(1 for d in disability if d["severe"]),
+         "threshold": "≥ 1 人（一、二级，或智力/精神三级）", "met": any(d["severe"] for d in disability),
+         "rule": "HARDSHIP_DISABILITY"},
+        {"item": f"截至{as_of.isoformat()}已死亡的成员", "value": sum(1 for d in deaths if d["died_on"] <= as_of),
+         "threshold": "≥ 1 人", "met": any(d["died_on"] <= as_of for d in deaths), "rule": "CHANGE_DECEASED"},
+    ]
+
+    warnings = _rows(con, """
+        select warning_id, rule_code, coalesce(title_zh, rule_code) as title, category_zh(category) as category,
+               severity_zh(severity) as severity, status_zh(status) as status, status as status_code,
+               person_name, maybe_mask_id(person_id, $full) as person_id, first_raised_on, last_seen_on, due_on,
+               resolved_on, closed_reason,
+               evidence_summary(evidence, $full) as summary, evidence_detail(evidence, $full) as detail
+        from alerts.warnings where household_id = $hh
+        order by case status when 'open' then 0 else 1 end, severity_rank(severity), due_on, warning_id""",
+        {"hh": household_id, "full": show_full_ids})
+
+    return {
+        "household": hh[0], "members": members, "as_of": as_of, "window_start": window_start,
+        "thresholds": th, "show_full_ids": show_full_ids,
+        "sections": {"housing": housing, "vehicle": vehicles, "medical": medical, "disability": disability,
+                     "death": deaths},
+        "source_titles": SOURCE_TITLES, "section_columns": SECTION_COLUMNS, "member_columns": MEMBER_COLUMNS,
+        "household_fields": HOUSEHOLD_FIELDS, "totals": totals, "checks": checks, "warnings": warnings,
+        "generated_at": dt.datetime.now().replace(microsecond=0),
+    }
+
+
+def render_household_report(con: duckdb.DuckDBPyConnection, household_id: str, out_dir: Path, as_of: dt.date,
+                            thresholds: dict[str, Any] | None = None, show_full_ids: bool = False) -> list[Path]:
+    """Write `核对报告_<家庭编号>_<YYYYMMDD>.html` and `.pdf` (or `.xlsx` without reportlab); return the paths."""
+    data = household_report_data(con, household_id, as_of, thresholds, show_full_ids)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"核对报告_{household_id}_{as_of.strftime('%Y%m%d')}" + ("_完整证件号" if show_full_ids else "")
+    html_path = out_dir / f"{stem}.html"
+    html_path.write_text(render_html(data), encoding="utf-8")
+    try:
+        from hedui.deliver.report_pdf import write_pdf
+    except ImportError:  # reportlab missing: an .xlsx prints reliably too
+        from hedui.deliver.report_xlsx import write_xlsx
+        other = out_dir / f"{stem}.xlsx"
+        write_xlsx(data, other)
+    else:
+        other = out_dir / f"{stem}.pdf"
+        write_pdf(data, other)
+    return [html_path, other]
+
+
+def fmt(value: Any) -> str:
+    """Display form of a value in the report."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
+
+
+def render_html(data: dict[str, Any]) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["fmt"] = fmt
+    return env.get_template("household_report.html.j2").render(**data)

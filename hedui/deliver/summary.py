@@ -1,0 +1,187 @@
+"""The run summary: what a run raised, kept and resolved per rule, and how fresh each source's picture is.
+
+Counts come from `alerts.warning_events` (the events of the run: raised, resolved, outcome) and `alerts.warnings` (what is still open), the
+sources from `ledger.run_sources` and `ledger.deliveries`. The summary holds no names and no IDs: it is shown on
+the console, in the Prefect UI (markdown artifact) and in logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    rule_code: str
+    title_zh: str
+    new: int            # raised this run
+    still_open: int     # open, first raised by an earlier run
+    resolved: int       # resolved by fresh data this run
+    closed_by_outcome: int  # caseworker outcomes recorded in this run
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    in_force_delivery: str | None
+    newest_delivery: str | None
+    picture_date: dt.date | None
+    age_days: int | None
+    fresh: bool | None
+    rows_loaded: int
+    rows_quarantined: int
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    as_of: dt.date | None
+    outcome: str | None
+    message: str | None
+    rules: list[RuleCounts]
+    sources: list[SourceStatus]
+
+    @property
+    def total_new(self) -> int:
+        return sum(r.new for r in self.rules)
+
+    @property
+    def total_still_open(self) -> int:
+        return sum(r.still_open for r in self.rules)
+
+    @property
+    def total_resolved(self) -> int:
+        return sum(r.resolved for r in self.rules)
+
+    @property
+    def sources_with_problems(self) -> list[str]:
+        return [s.source for s in self.sources if s.problems]
+
+
+def _event_column(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of the event-type column of alerts.warning_events (`event`, or `event_type` / `kind`)."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'alerts' and table_name = 'warning_events'").fetchall()}
+    for name in ("event", "event_type", "kind", "change"):
+        if name in cols:
+            return name
+    raise LookupError(f"alerts.warning_events has no event-type column (columns: {sorted(cols)})")
+
+
+def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary:
+    """Summarise run `run_id` from the warehouse (read-only)."""
+    run = con.execute("select as_of, outcome, message from ledger.runs where run_id = ?", [run_id]).fetchone()
+    as_of, outcome, message = run if run else (None, None, None)
+    ev = _event_column(con)
+    rules = [RuleCounts(*r) for r in con.execute(f"""
+        with e as (
+            select e.warning_id, e.{ev} as event from alerts.warning_events e where e.run_id = $run),
+        per_rule as (
+            select w.rule_code,
+                   any_value(w.title_zh) as title_zh,
+                   count(distinct e.warning_id) filter (where e.event = 'raised')   as new,
+                   count(distinct e.warning_id) filter (where e.event = 'resolved') as resolved,
+                   count(distinct e.warning_id) filter (where e.event = 'outcome')  as closed_by_outcome
+            from e join alerts.warnings w using (warning_id)
+            group by w.rule_code),
+        still as (
+            select rule_code, any_value(title_zh) as title_zh, count(*) as still_open
+            from alerts.warnings
+            where status = 'open' and coalesce(raised_run_id, '') <> $run
+              and warning_id not in (select warning_id from e where event = 'raised')
+            group by rule_code)
+        select coalesce(p.rule_code, s.rule_code), coalesce(p.title_zh, s.title_zh, ''),
+               coalesce(p.new, 0), coalesce(s.still_open, 0), coalesce(p.resolved, 0),
+               coalesce(p.closed_by_outcome, 0)
+        from per_rule p full join still s on s.rule_code = p.rule_code
+        order by 1""", {"run": run_id}).fetchall()]
+
+    sources = [SourceStatus(*r[:8], problems=list(r[8] or [])) for r in con.execute("""
+        with d as (
+            select source,
+                   sum(rows_loaded) filter (where status = 'loaded')      as rows_loaded,
+                   sum(rows_quarantined) filter (where status = 'loaded') as rows_quarantined,
+                   list(delivery_id || '：' || case status when 'rejected' then '拒收' when 'held_back' then '暂缓（疑似不完整）'
+                        else status end || coalesce('（' || reason || '）', ''))
+                     filter (where status in ('rejected', 'held_back')) as delivery_problems
+            from ledger.deliveries where run_id = $run group by source)
+        select s.source, s.in_force_delivery, s.newest_delivery, s.picture_date, s.picture_age_days, s.fresh,
+               coalesce(d.rows_loaded, 0), coalesce(d.rows_quarantined, 0),
+               list_distinct(list_concat(
+                   case when s.problem = 'missing' then ['本次无交付，沿用上次数据'] else [] end,
+                   coalesce(d.delivery_problems,
+                            case when s.problem in ('rejected', 'held_back') then [s.problem] else [] end)))
+        from ledger.run_sources s left join d using (source)
+        where s.run_id = $run
+        order by s.source""", {"run": run_id}).fetchall()]
+    return RunSummary(run_id=run_id, as_of=as_of, outcome=outcome, message=message, rules=rules, sources=sources)
+
+
+def render_summary_console(summary: RunSummary, console: Console) -> None:
+    """Print the summary as two rich tables (warnings per rule, sources)."""
+    console.print(f"[bold]运行 {summary.run_id}[/bold]  核对日期 {summary.as_of}  结果 {summary.outcome or '-'}")
+    t = Table(title="预警（按规则）", show_footer=True)
+    t.add_column("规则", footer="合计")
+    t.add_column("名称")
+    t.add_column("新增", justify="right", footer=str(summary.total_new))
+    t.add_column("仍待核查", justify="right", footer=str(summary.total_still_open))
+    t.add_column("已消除", justify="right", footer=str(summary.total_resolved))
+    t.add_column("核查办结", justify="right", footer=str(sum(r.closed_by_outcome for r in summary.rules)))
+    for r in summary.rules:
+        t.add_row(r.rule_code, r.title_zh, str(r.new), str(r.still_open), str(r.resolved), str(r.closed_by_outcome))
+    console.print(t)
+    s = Table(title="数据来源")
+    for col, just in (("来源", "left"), ("在用批次", "left"), ("数据日期", "left"), ("数据天数", "right"),
+                      ("本次入库行", "right"), ("本次隔离行", "right"), ("问题", "left")):
+        s.add_column(col, justify=just)
+    for src in summary.sources:
+        age = "-" if src.age_days is None else str(src.age_days)
+        style = "red" if src.problems else ("yellow" if src.fresh is False else None)
+        s.add_row(src.source, src.in_force_delivery or "（无）", str(src.picture_date or "-"), age,
+                  str(src.rows_loaded), str(src.rows_quarantined), "；".join(src.problems) or "-", style=style)
+    console.print(s)
+
+
+def _md_cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(summary: RunSummary) -> str:
+    """The summary as markdown, for `prefect.artifacts.create_markdown_artifact`."""
+    lines = [
+        f"# 核对运行 {summary.run_id}",
+        "",
+        f"- 核对日期（as-of）：{summary.as_of}",
+        f"- 结果：{summary.outcome or '-'}" + (f"（{_md_cell(summary.message)}）" if summary.message else ""),
+        f"- 预警：新增 {summary.total_new}，仍待核查 {summary.total_still_open}，已消除 {summary.total_resolved}",
+        f"- 有问题的数据来源：{'、'.join(summary.sources_with_problems) or '无'}",
+        "",
+        "## 预警（按规则）",
+        "",
+        "| 规则 | 名称 | 新增 | 仍待核查 | 已消除 | 核查办结 |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in summary.rules:
+        lines.append(f"| `{r.rule_code}` | {_md_cell(r.title_zh)} | {r.new} | {r.still_open} | {r.resolved} | "
+                     f"{r.closed_by_outcome} |")
+    lines.append(f"| **合计** | | **{summary.total_new}** | **{summary.total_still_open}** | "
+                 f"**{summary.total_resolved}** | **{sum(r.closed_by_outcome for r in summary.rules)}** |")
+    lines += [
+        "",
+        "## 数据来源",
+        "",
+        "| 来源 | 在用批次 | 数据日期 | 数据天数 | 本次入库行 | 本次隔离行 | 问题 |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for s in summary.sources:
+        lines.append(f"| {s.source} | {_md_cell(s.in_force_delivery or '（无）')} | {s.picture_date or '-'} | "
+                     f"{'-' if s.age_days is None else s.age_days} | {s.rows_loaded} | {s.rows_quarantined} | "
+                     f"{_md_cell('；'.join(s.problems) or '-')} |")
+    return "\n".join(lines) + "\n"

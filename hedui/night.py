@@ -1,0 +1,127 @@
+"""The night, in order: begin, ingest every source, link, raise warnings, finish, publish, deliver.
+
+The sequence is written once, here. It calls its stages through a `Steps` object: `DirectSteps` calls the
+stage functions as they are (tests, fault-injection loops, benchmarks), and `flows.nightly` passes steps that
+run each stage as a Prefect task with retries. Either way the run works on a private copy of the warehouse
+and publishes it atomically at the end (`hedui.warehouse.working_copy`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from connectors import SOURCES
+from hedui import stages
+from hedui.paths import WarehousePaths
+from hedui.policy import Policy, load_policy
+from hedui.warehouse import working_copy
+
+log = logging.getLogger("hedui.night")
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def today_in_city() -> dt.date:
+    return dt.datetime.now(CITY_TZ).date()
+
+
+@dataclass
+class NightResult:
+    run_id: str
+    as_of: dt.date
+    outcome: str
+    warehouse: Path
+    outputs: Path | None
+    failed_sources: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    deliverables: list[Path] = field(default_factory=list)
+
+
+class DirectSteps:
+    """Run each stage as a plain function call; a failing source is recorded and the night goes on."""
+
+    def ingest(self, fn: Callable[..., Any], source: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        try:
+            return True, fn(*args, **kwargs)
+        except Exception as exc:  # one source failing never stops the others
+            return False, exc
+
+    def stage(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+
+def run_night(
+    landing: Path,
+    warehouse: Path,
+    as_of: dt.date | None = None,
+    *,
+    policy: Policy | None = None,
+    outputs: Path | None = None,
+    deliver: bool = True,
+    steps: Any = None,
+    wait_seconds: float = 0.0,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> NightResult:
+    steps = steps or DirectSteps()
+    as_of = as_of or today_in_city()
+    policy = policy or load_policy()
+    paths = WarehousePaths(Path(warehouse))
+    clock = stages.StageClock()
+    say = progress or (lambda message: None)
+    failed: list[str] = []
+
+    run_id = stages.new_run_id(as_of)
+    with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds, memory_limit=memory_limit,
+                      temp_directory=paths.duckdb_temp) as con:
+        run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id)
+        scratch = paths.scratch(run.run_id)
+        try:
+            for source in SOURCES:
+                say(f"ingest {source}")
+                with clock.time(f"ingest.{source}"):
+                    ok, result = steps.ingest(stages.ingest, source, con, landing, source, run, tmp_dir=scratch,
+                                              results_dir=paths.validations(run.run_id))
+                if not ok:
+                    failed.append(source)
+                    log.error("source %s failed: %s", source, type(result).__name__)
+                    stages.mark_source_failed(con, source, run, result)
+            say("link records")
+            with clock.time("link"):
+                steps.stage("link", stages.link, con, run)
+            say("raise warnings")
+            with clock.time("warnings"):
+                steps.stage("warnings", stages.raise_warnings, con, run)
+            outcome = stages.finish_run(con, run, clock.timings)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    result = NightResult(run.run_id, as_of, outcome, paths.warehouse, None, failed, clock.timings)
+    if deliver:
+        say("deliver lists")
+        with clock.time("deliver"):
+            result.outputs = outputs or paths.outputs(as_of)
+            result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of, result.outputs)
+    return result
+
+
+def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path) -> list[Path]:
+    """From the published warehouse: the caseworkers' lists and the Data Docs of the run's validations."""
+    from hedui.contracts import build_data_docs
+    from hedui.deliver.lists import write_township_lists
+    from hedui.warehouse import open_readonly
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = open_readonly(paths.warehouse)
+    try:
+        written = list(write_township_lists(con, out_dir / "lists", as_of))
+    finally:
+        con.close()
+    if paths.validations(run_id).exists():
+        written.append(build_data_docs(paths.validations_root, paths.data_docs))
+    return written

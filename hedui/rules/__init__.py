@@ -1,0 +1,23 @@
+"""The rule engine: the catalog of `warnings/*.sql`, the engine that runs it, the warning lifecycle, outcomes."""
+
+from hedui.rules.catalog import Rule, RuleFileError, load_catalog
+from hedui.rules.ddl import ensure_alerts_schema
+from hedui.rules.engine import AsOfRegressionError, RuleExecutionError, RuleStats, raise_warnings
+from hedui.rules.lifecycle import RuleCounts
+from hedui.rules.outcomes import ImportReport, OutcomeError, import_outcomes, record_outcome
+
+__all__ = [
+    "AsOfRegressionError",
+    "ImportReport",
+    "OutcomeError",
+    "Rule",
+    "RuleCounts",
+    "RuleExecutionError",
+    "RuleFileError",
+    "RuleStats",
+    "ensure_alerts_schema",
+    "import_outcomes",
+    "load_catalog",
+    "raise_warnings",
+    "record_outcome",
+]

@@ -1,0 +1,236 @@
+"""The rule catalog: one SQL file per rule in `warnings/`, its metadata in a YAML block at the top.
+
+A rule file reads:
+
+    /*---
+    code: ASSET_VEHICLE
+    title_zh: ...
+    ...
+    parameters:
+      exempt_vehicle_types:
+        default: [...]
+        description: ...
+    output:
+      household_id: ...
+    ---*/
+
+    with
+    ...
+    select ... from raised
+
+Loading validates every file and fails loudly, naming the file and the problem: a mistake in a rule must stop
+the run rather than silently raise nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+RULES_DIR_ENV = "HEDUI_RULES_DIR"
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "warnings"
+
+CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach")
+SEVERITIES = ("high", "medium", "low")
+LEVELS = ("member", "household", "person")
+SOURCES = ("households", "members", "housing", "vehicle", "medical", "disability", "death")
+REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
+OPTIONAL_KEYS = ("raises_on_absence_of",)
+# every rule query returns exactly these columns, in this order
+OUTPUT_COLUMNS = (
+    "household_id",
+    "person_id",
+    "county",
+    "township",
+    "person_name",
+    "summary_zh",
+    "evidence_records",
+    "facts",
+)
+# parameters the engine binds itself; a rule may use them without declaring them
+BUILTIN_PARAMETERS = {"as_of": "the run's as-of date (DATE)"}
+
+_METADATA = re.compile(r"\A\s*/\*---\s*\n(?P<yaml>.*?)\n\s*---\*/(?P<sql>.*)\Z", re.S)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class RuleFileError(ValueError):
+    """A rule file is malformed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title_zh: str
+    title_en: str
+    category: str
+    severity: str
+    level: str
+    policy: str
+    sources: tuple[str, ...]
+    raises_on_absence_of: tuple[str, ...]
+    parameters: dict[str, dict[str, Any]]
+    output: dict[str, str]
+    sql: str
+    path: Path = field(compare=False)
+    uses_as_of: bool = False
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The parameter defaults of the rule file."""
+        return {name: spec["default"] for name, spec in self.parameters.items()}
+
+
+def rules_dir(path: Path | str | None = None) -> Path:
+    """The catalog folder: `path`, else $HEDUI_RULES_DIR, else the repository's `warnings/`."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(RULES_DIR_ENV)
+    return Path(env) if env else DEFAULT_RULES_DIR
+
+
+def load_catalog(path: Path | str | None = None) -> list[Rule]:
+    """Load and validate every `*.sql` rule file of the catalog folder, sorted by code."""
+    folder = rules_dir(path)
+    if not folder.is_dir():
+        raise RuleFileError(f"rule catalog folder {folder} does not exist")
+    files = sorted(folder.glob("*.sql"))
+    if not files:
+        raise RuleFileError(f"rule catalog folder {folder} holds no *.sql rule file")
+    parser = duckdb.connect(":memory:")
+    try:
+        rules = [parse_rule_file(file, parser) for file in files]
+    finally:
+        parser.close()
+    seen: dict[str, Path] = {}
+    for rule in rules:
+        if rule.code in seen:
+            raise RuleFileError(f"{rule.path.name}: rule code {rule.code} is also used by {seen[rule.code].name}")
+        seen[rule.code] = rule.path
+    return sorted(rules, key=lambda r: r.code)
+
+
+def parse_rule_file(path: Path, parser: duckdb.DuckDBPyConnection | None = None) -> Rule:
+    """Read one rule file, check its metadata against its SQL, and return the Rule."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleFileError(f"{name}: cannot be read as UTF-8 text ({exc.__class__.__name__})") from exc
+    match = _METADATA.match(text)
+    if not match:
+        raise RuleFileError(f"{name}: must open with a metadata block /*--- ... ---*/")
+    try:
+        meta = yaml.load(match["yaml"], Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        raise RuleFileError(f"{name}: metadata block is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise RuleFileError(f"{name}: metadata block must be a YAML mapping")
+    sql = match["sql"].strip()
+
+    missing = [key for key in REQUIRED_KEYS if key not in meta or meta[key] in (None, "")]
+    if missing:
+        raise RuleFileError(f"{name}: metadata lacks required key(s) {', '.join(missing)}")
+    unknown = sorted(set(meta) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    if unknown:
+        raise RuleFileError(f"{name}: metadata has unknown key(s) {', '.join(unknown)}")
+    code = meta["code"]
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise RuleFileError(f"{name}: code must be upper-case letters, digits and underscores")
+    if path.stem != code:
+        raise RuleFileError(f"{name}: the file must be named after its code ({code}.sql)")
+    for key, allowed in (("category", CATEGORIES), ("severity", SEVERITIES), ("level", LEVELS)):
+        if meta[key] not in allowed:
+            raise RuleFileError(f"{name}: unknown {key} {meta[key]!r}; expected one of {', '.join(allowed)}")
+    for key in ("title_zh", "title_en", "policy"):
+        if not isinstance(meta[key], str):
+            raise RuleFileError(f"{name}: {key} must be text")
+
+    sources = _name_list(meta["sources"], name, "sources")
+    bad = sorted(set(sources) - set(SOURCES))
+    if bad:
+        raise RuleFileError(f"{name}: unknown source(s) {', '.join(bad)}; known: {', '.join(SOURCES)}")
+    absence = _name_list(meta.get("raises_on_absence_of") or [], name, "raises_on_absence_of")
+    bad = sorted(set(absence) - set(sources))
+    if bad:
+        raise RuleFileError(f"{name}: raises_on_absence_of names source(s) the rule does not read: {', '.join(bad)}")
+
+    parameters = meta["parameters"] or {}
+    if not isinstance(parameters, dict):
+        raise RuleFileError(f"{name}: parameters must be a mapping of name to default and description")
+    for param, spec in parameters.items():
+        if param in BUILTIN_PARAMETERS:
+            raise RuleFileError(f"{name}: parameter {param} is bound by the engine and must not be declared")
+        if not isinstance(spec, dict) or "default" not in spec or not spec.get("description"):
+            raise RuleFileError(f"{name}: parameter {param} needs a default and a description")
+        unknown_spec = sorted(set(spec) - {"default", "description"})
+        if unknown_spec:
+            raise RuleFileError(f"{name}: parameter {param} has unknown key(s) {', '.join(unknown_spec)}")
+
+    output = meta["output"]
+    if not isinstance(output, dict) or list(output) != list(OUTPUT_COLUMNS):
+        got = ", ".join(output) if isinstance(output, dict) else repr(output)
+        raise RuleFileError(f"{name}: output must describe the columns {', '.join(OUTPUT_COLUMNS)} in that order; got {got}")
+    for column, description in output.items():
+        if not isinstance(description, str) or not description.strip():
+            raise RuleFileError(f"{name}: output column {column} needs a one-line description")
+
+    referenced = _check_sql(sql, name, parser)
+    undeclared = sorted(referenced - set(parameters) - set(BUILTIN_PARAMETERS))
+    if undeclared:
+        raise RuleFileError(f"{name}: SQL uses parameter(s) not declared in the metadata: {', '.join(undeclared)}")
+    unused = sorted(set(parameters) - referenced)
+    if unused:
+        raise RuleFileError(f"{name}: declared parameter(s) the SQL never uses: {', '.join(unused)}")
+
+    return Rule(
+        code=code,
+        title_zh=meta["title_zh"],
+        title_en=meta["title_en"],
+        category=meta["category"],
+        severity=meta["severity"],
+        level=meta["level"],
+        policy=" ".join(meta["policy"].split()),
+        sources=tuple(sources),
+        raises_on_absence_of=tuple(absence),
+        parameters=parameters,
+        output=output,
+        sql=sql,
+        path=path,
+        uses_as_of="as_of" in referenced,
+    )
+
+
+def _name_list(value: Any, name: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RuleFileError(f"{name}: {key} must be a list of names")
+    return value
+
+
+def _check_sql(sql: str, name: str, parser: duckdb.DuckDBPyConnection | None) -> set[str]:
+    """Parse the rule's SQL; it must be exactly one SELECT. Returns the named parameters it references."""
+    if not sql:
+        raise RuleFileError(f"{name}: no SQL after the metadata block")
+    own = parser is None
+    con = duckdb.connect(":memory:") if own else parser
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise RuleFileError(f"{name}: SQL does not parse: {first_line}") from exc
+    finally:
+        if own:
+            con.close()
+    if len(statements) != 1:
+        raise RuleFileError(f"{name}: must hold exactly one SQL statement, found {len(statements)}")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise RuleFileError(f"{name}: the SQL must be a single SELECT query, found {statement.type.name}")
+    return set(statement.named_parameters)

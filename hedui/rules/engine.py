@@ -1,0 +1,253 @@
+"""Run the rule catalog against the staged and linked tables, then apply the warning lifecycle.
+
+Each rule is one set-based query; its rows land in the temporary table `_rule_hits` (one row per subject the
+condition holds for, with its evidence and fingerprint), and `hedui.rules.lifecycle` turns those hits into
+new, kept, resolved or suppressed warnings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+
+from hedui.rules import lifecycle
+from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
+from hedui.rules.ddl import ensure_alerts_schema
+from hedui.rules.lifecycle import RuleCounts
+from hedui.run_info import RunInfo
+from hedui.workdays import add_working_days, calendar_overrides
+
+
+class RuleExecutionError(RuntimeError):
+    """A rule's query failed or returned the wrong shape; the message names the rule file."""
+
+
+class AsOfRegressionError(ValueError):
+    """The run's as-of date is earlier than one already processed: warnings only move forward in time."""
+
+
+@dataclass
+class RuleStats:
+    """What a run of the rules did, per rule code.
+
+    new: warnings opened (first time or a new episode); still_open: open warnings whose condition still holds;
+    resolved: open warnings whose condition no longer holds in fresh data; suppressed: the condition holds but
+    a caseworker closed the warning and the evidence is unchanged; held: open warnings whose condition is no
+    longer shown but a source has a problem, so they stand; deferred: new hits not raised because a source
+    whose absence of records raises the rule has a problem.
+    """
+
+    run_id: str
+    as_of: dt.date
+    due_on: dt.date
+    due_basis: str
+    per_rule: dict[str, RuleCounts] = field(default_factory=dict)
+    source_problems: dict[str, str] = field(default_factory=dict)
+    ledger_checked: bool = False
+
+    @property
+    def totals(self) -> RuleCounts:
+        total = RuleCounts()
+        for counts in self.per_rule.values():
+            for name, value in asdict(counts).items():
+                setattr(total, name, getattr(total, name) + value)
+        return total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "due_basis": self.due_basis,
+            "ledger_checked": self.ledger_checked,
+            "source_problems": self.source_problems,
+            "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
+            "totals": asdict(self.totals),
+        }
+
+
+_HITS_DDL = """
+create or replace temp table _rule_hits (
+    rule_code varchar not null,
+    subject_key varchar not null,
+    household_id varchar,
+    person_id varchar,
+    county varchar,
+    township varchar,
+    person_name varchar,
+    summary_zh varchar,
+    evidence json,
+    evidence_fingerprint varchar
+);
+"""
+
+_INSERT_HITS = """
+insert into _rule_hits
+select
+    $rule_code as rule_code,
+    $rule_code || '|' || coalesce(household_id, '') || '|' || coalesce(person_id, '') as subject_key,
+    household_id,
+    person_id,
+    county,
+    township,
+    person_name,
+    summary_zh,
+    json_object(
+        'rule_code', $rule_code,
+        'summary_zh', summary_zh,
+        'records', cast(evidence_records as json),
+        'facts', cast(facts as json),
+        'thresholds', cast($thresholds as json)
+    ) as evidence,
+    null as evidence_fingerprint
+from _rule_output
+"""
+
+# the fingerprint covers what the records say (source, key, field values), not where or when they arrived
+_FINGERPRINT = """
+update _rule_hits
+set evidence_fingerprint = fingerprints.fingerprint
+from (
+    select
+        _rule_hits.subject_key,
+        sha256(coalesce(
+            string_agg(
+                (record ->> 'source') || '|' || (record ->> 'record_key') || '|' || cast(record -> 'fields' as varchar),
+                chr(10)
+                order by (record ->> 'source'), (record ->> 'record_key'), cast(record -> 'fields' as varchar)
+            ),
+            ''
+        )) as fingerprint
+    from _rule_hits
+    left join lateral (
+        select unnest(cast(json_extract(_rule_hits.evidence, '$.records[*]') as json[])) as record
+    ) as records on true
+    group by
+        _rule_hits.subject_key
+) as fingerprints
+where _rule_hits.subject_key = fingerprints.subject_key
+"""
+
+
+def _redact(message: str) -> str:
+    """First line of a database error with quoted literals removed (they may hold IDs or names)."""
+    first = message.strip().splitlines()[0] if message.strip() else message
+    return re.sub(r"'[^']*'", "'…'", first)
+
+
+def rule_parameters(rule: Rule, run: RunInfo) -> dict[str, Any]:
+    """The rule's parameter values for the run: its defaults overridden by the policy's `rules.<code>`."""
+    return run.policy.for_rule(rule.code, rule.defaults)
+
+
+def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
+    """Problems of this run's sources from `ledger.run_sources`, and whether the ledger was there to read.
+
+    A source has a problem when its `problem` is set (rejected, held_back, missing) or when its picture is not
+    fresh (`fresh` false: a newer delivery exists than the one in force).
+    """
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'ledger' and table_name = 'run_sources'"
+    ).fetchone()[0]
+    if not exists:
+        return {}, False
+    rows = con.execute(
+        """
+        select
+            source,
+            coalesce(problem, case when fresh is false then 'not_fresh' end) as problem
+        from ledger.run_sources
+        where run_id = ?
+            and (problem is not null or fresh is false)
+        """,
+        [run_id],
+    ).fetchall()
+    return {source: problem for source, problem in rows}, True
+
+
+def latest_processed_as_of(con) -> dt.date | None:
+    ensure_alerts_schema(con)
+    return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
+
+
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
+    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`."""
+    con.execute(_HITS_DDL)
+    for rule in catalog:
+        params = rule_parameters(rule, run)
+        bound = dict(params)
+        if rule.uses_as_of:
+            bound["as_of"] = run.as_of
+        try:
+            con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
+        except duckdb.Error as exc:
+            raise RuleExecutionError(f"{rule.path.name}: query failed: {_redact(str(exc))}") from None
+        columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
+        if columns != OUTPUT_COLUMNS:
+            raise RuleExecutionError(
+                f"{rule.path.name}: query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
+            )
+        duplicates = con.execute(
+            """
+            select count(*) from (
+                select household_id, person_id
+                from _rule_output
+                group by household_id, person_id
+                having count(*) > 1
+            )
+            """
+        ).fetchone()[0]
+        if duplicates:
+            raise RuleExecutionError(f"{rule.path.name}: query returns {duplicates} subject(s) more than once")
+        thresholds = json.dumps(params, ensure_ascii=False, default=str)
+        con.execute(_INSERT_HITS, {"rule_code": rule.code, "thresholds": thresholds})
+    con.execute("drop table if exists _rule_output")
+    con.execute(_FINGERPRINT)
+
+
+def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
+    """Evaluate the rule catalog for the run's as-of date and bring `alerts.warnings` up to date.
+
+    Refuses (AsOfRegressionError) an as-of date earlier than one already processed; re-running the latest
+    as-of date with the same inputs changes nothing.
+    """
+    ensure_alerts_schema(con)
+    latest = latest_processed_as_of(con)
+    if latest is not None and run.as_of < latest:
+        raise AsOfRegressionError(
+            f"as-of date {run.as_of.isoformat()} is earlier than {latest.isoformat()}, the latest already "
+            "processed; warnings only move forward in time"
+        )
+    if catalog is None:
+        catalog = load_catalog()
+    problems, ledger_checked = source_problems(con, run.run_id)
+    due_on, due_basis = add_working_days(run.as_of, run.policy.verification_working_days, calendar_overrides(con))
+
+    con.execute("begin transaction")
+    try:
+        evaluate_rules(con, run, catalog)
+        counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
+        stats = RuleStats(
+            run_id=run.run_id,
+            as_of=run.as_of,
+            due_on=due_on,
+            due_basis=due_basis,
+            per_rule={rule.code: counts.get(rule.code, RuleCounts()) for rule in catalog},
+            source_problems=problems,
+            ledger_checked=ledger_checked,
+        )
+        con.execute(
+            "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",
+            [run.run_id, run.as_of, due_basis, json.dumps(stats.as_dict(), ensure_ascii=False)],
+        )
+        con.execute("drop table if exists _rule_hits")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return stats

@@ -1,0 +1,105 @@
+"""The night's stages as plain functions: what the Prefect flow calls as tasks, and what tests call directly.
+
+Each stage takes the run's connection to the working copy of the warehouse (see `hedui.warehouse.publish`)
+and the `RunInfo`. The order is the story of the night: begin, ingest each source, link, raise warnings,
+finish; then, after publication, deliver the caseworkers' lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from pathlib import Path
+
+import duckdb
+
+from connectors import SOURCES
+from connectors.ingest import SourceOutcome, ingest_source, record_failed_source
+from hedui.policy import Policy
+from hedui.run_info import RunInfo
+
+
+class AsOfBeforeLatestRun(ValueError):
+    """Runs go forward in time: a warning's history cannot be rewritten by an older as-of date."""
+
+
+def new_run_id(as_of: dt.date) -> str:
+    return f"{as_of:%Y%m%d}T{dt.datetime.now(dt.timezone.utc):%H%M%S}-{secrets.token_hex(3)}"
+
+
+def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,
+              run_id: str | None = None) -> RunInfo:
+    latest = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
+    if latest is not None and as_of < latest:
+        raise AsOfBeforeLatestRun(
+            f"the warehouse already holds a run as of {latest.isoformat()}; a run as of {as_of.isoformat()} "
+            "would rewrite warning history. Use a new warehouse to replay the past."
+        )
+    run = RunInfo(run_id or new_run_id(as_of), as_of, policy)
+    con.execute(
+        "insert into ledger.runs (run_id, as_of, started_at, landing, policy_source) values (?, ?, ?, ?, ?)",
+        [run.run_id, as_of, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), str(landing), policy.source],
+    )
+    return run
+
+
+def ingest(con: duckdb.DuckDBPyConnection, landing: Path, source_name: str, run: RunInfo, *, tmp_dir: Path,
+           results_dir: Path | None) -> SourceOutcome:
+    """One source: wholly ingested or not at all (see `connectors.ingest`), so that a retry starts clean."""
+    return ingest_source(con, landing, SOURCES[source_name], run, tmp_dir=tmp_dir / source_name,
+                         results_dir=results_dir)
+
+
+def mark_source_failed(con: duckdb.DuckDBPyConnection, source_name: str, run: RunInfo, error: BaseException) -> None:
+    """The connector failed after its retries: the last good picture stands and the ledger says why.
+    Only the exception's type and message go in: connectors never put personal data in their messages."""
+    record_failed_source(con, run, SOURCES[source_name], f"{type(error).__name__}: {error}")
+
+
+def link(con: duckdb.DuckDBPyConnection, run: RunInfo):
+    from matching import link_records
+
+    return link_records(con, run)
+
+
+def raise_warnings(con: duckdb.DuckDBPyConnection, run: RunInfo):
+    from hedui.rules import raise_warnings as run_rules
+
+    return run_rules(con, run)
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, float]) -> str:
+    problems = con.execute(
+        "select source, problem from ledger.run_sources where run_id = ? and problem is not null order by source",
+        [run.run_id],
+    ).fetchall()
+    outcome = "completed_with_problems" if problems else "completed"
+    message = "; ".join(f"{source}: {problem}" for source, problem in problems) or None
+    con.execute(
+        "update ledger.runs set finished_at = ?, outcome = ?, message = ?, stage_timings = ? where run_id = ?",
+        [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), outcome, message,
+         json.dumps({k: round(v, 3) for k, v in timings.items()}), run.run_id],
+    )
+    return outcome
+
+
+class StageClock:
+    """Wall-clock seconds per stage, for the run ledger and the terminal."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def time(self, name: str):
+        clock = self
+
+        class _Timer:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                clock.timings[name] = clock.timings.get(name, 0.0) + time.perf_counter() - self.start
+                return False
+
+        return _Timer()

@@ -1,0 +1,200 @@
+"""generate_city: the whole synthetic city, chunk by chunk, straight to disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hedui.synth import deliveries as D
+from hedui.synth import ids, people as P, presets
+from hedui.synth.formats import DateRenderer
+from hedui.synth.geo import COUNTY
+from hedui.synth.sources import death, disability, households, housing, medical, members, vehicle
+from hedui.synth.sources.base import Ctx, person_truth
+from hedui.synth.truth import TruthWriter, chunk_warnings, write_warnings
+from hedui.synth.writers import DeliveryWriter
+
+MODULES = {"households": households, "members": members, "housing": housing, "vehicle": vehicle,
+           "disability": disability, "medical": medical, "death": death}
+
+
+@dataclass
+class CityManifest:
+    out_dir: Path
+    landing: Path
+    truth: Path
+    as_of: dt.date
+    seed: int
+    members: int
+    residents: int
+    households: int
+    rows_per_source: dict[str, int] = field(default_factory=dict)
+    rows_per_delivery: dict[str, int] = field(default_factory=dict)  # "<source>/<YYYYMMDD>" -> data rows
+    warnings: int = 0
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        for k in ("out_dir", "landing", "truth"):
+            d[k] = str(d[k])
+        d["as_of"] = self.as_of.isoformat()
+        return d
+
+
+def _chunk_sizes(total: int, per_chunk: int) -> list[int]:
+    n = max(1, math.ceil(total / per_chunk))
+    return [total * (c + 1) // n - total * c // n for c in range(n)]
+
+
+def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
+                  progress: Callable[[str, int, int], None] | None = None, residents_per_member: float = 4.0,
+                  chunk_members: int = 25_000, rows_per_file: int | None = None) -> CityManifest:
+    """Write a synthetic city's department extracts under `out_dir/landing/` and its ground truth under
+    `out_dir/truth/`. Deterministic: the same seed and as_of give byte-identical files."""
+    out_dir = Path(out_dir)
+    landing, truth_dir = out_dir / "landing", out_dir / "truth"
+    for d in (landing, truth_dir):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+    rows_per_file = rows_per_file or presets.rows_per_file_for(members)
+    report = progress or (lambda stage, done, total: None)
+    A = as_of.toordinal()
+    sizes = _chunk_sizes(members, chunk_members)
+    n_chunks = len(sizes)
+
+    # pass 1: every member's (village, name): what a record without an ID could be linked by
+    keys = []
+    for c, mc in enumerate(sizes):
+        _, pm = P.draw_members(seed, c, mc, as_of)
+        keys.append(pm.member_key())
+        report("index members", c + 1, n_chunks)
+    member_keys = np.sort(np.concatenate(keys))
+    del keys
+
+    sched = D.schedule(as_of)
+    writers: dict[tuple[str, str], DeliveryWriter] = {}
+    for si, (source, dels) in enumerate(sched.items()):
+        for dl in dels:
+            rng = np.random.default_rng([seed, si, dl.date.toordinal(), int(dl.late)])
+            xlsx = source == "disability"
+            writers[(source, dl.name)] = DeliveryWriter(
+                landing, source, dl.date, MODULES[source].COLUMNS, rng, xlsx=xlsx, rows_per_file=rows_per_file,
+                drop=("规划用途",) if dl.fate == D.REJECTED else (),
+                title_rows=(3 if dl.fate == D.IN_FORCE else int(rng.integers(0, 3))) if xlsx else 0,
+                title=f"{COUNTY}残疾人证信息（{dl.date.year}年{dl.date.month}月）")
+    truth_w = {s: TruthWriter(truth_dir / f"records_{s}.parquet") for s in MODULES}
+    counter = ids.SequenceCounter(A + 400)
+    dates = DateRenderer(dt.date(1900, 1, 1), as_of + dt.timedelta(days=400))
+    warnings: list = []
+    n_res = n_hh = 0
+    for c, mc in enumerate(sizes):
+        hh, pm = P.draw_members(seed, c, mc, as_of)
+        n_other = max(int(round(mc * residents_per_member)) - mc, 12)
+        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates)
+        tables = {s: mod.build(ctx) for s, mod in MODULES.items()}
+        for source, dels in sched.items():
+            for dl in dels:
+                _write_delivery(ctx, source, dl, tables[source], writers[(source, dl.name)], truth_w[source])
+        warnings.extend(chunk_warnings(ctx, tables))
+        n_res += people.n
+        n_hh += len(hh.hid)
+        del tables, people, hh, pm, ctx
+        report("chunks", c + 1, n_chunks)
+
+    manifest = CityManifest(out_dir, landing, truth_dir, as_of, seed, members, n_res, n_hh)
+    deliveries_json = []
+    for source, dels in sched.items():
+        for dl in dels:
+            w = writers[(source, dl.name)]
+            w.close()
+            manifest.rows_per_delivery[f"{source}/{dl.name}"] = w.rows
+            manifest.rows_per_source[source] = manifest.rows_per_source.get(source, 0) + w.rows
+            deliveries_json.append({"source": source, "delivery": dl.name, "date": dl.date.isoformat(),
+                                    "fate": dl.fate, "late": dl.late, "files": w.files, "rows": w.rows})
+    for tw in truth_w.values():
+        tw.close()
+    write_warnings(truth_dir / "warnings.csv", warnings)
+    manifest.warnings = len(set(warnings))
+    meta = {"seed": seed, "as_of": as_of.isoformat(), "members": members, "residents": n_res, "households": n_hh,
+            "residents_per_member": residents_per_member, "rows_per_file": rows_per_file,
+            "rows_per_source": manifest.rows_per_source, "warnings": manifest.warnings,
+            "deliveries": deliveries_json}
+    (truth_dir / "manifest.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    report("done", 1, 1)
+    return manifest
+
+
+def _emit(ctx: Ctx, t: dict, idx: np.ndarray, extra_tag: np.ndarray | None, mod, w: DeliveryWriter,
+          tw: TruthWriter, stamp: str, **render_kw) -> None:
+    if not len(idx):
+        return
+    values = mod.render(ctx, t, idx, **render_kw)
+    file_of, rownum = w.write(values)
+    true_id, hid = person_truth(ctx, t["person"][idx])
+    tags = t["tags"][idx]
+    if extra_tag is not None:
+        tags = np.where(extra_tag == "", tags, np.where(tags == "", extra_tag, tags + "+" + extra_tag))
+    tw.add(stamp, file_of, rownum, true_id, hid, t["linkable"][idx], tags)
+
+
+def _write_delivery(ctx: Ctx, source: str, dl: D.Delivery, t: dict, w: DeliveryWriter, tw: TruthWriter) -> None:
+    mod = MODULES[source]
+    n = len(t["person"])
+    allrows = np.arange(n)
+    A = ctx.A
+    stamp = dl.name
+    if source == "households":
+        if dl.fate == D.SUPERSEDED:
+            _emit(ctx, t, allrows[ctx.hh.applied <= A - 35], None, mod, w, tw, stamp)
+        elif dl.fate == D.FUTURE:
+            rng = ctx.rng(50)
+            st = t["status"].copy()
+            st[(rng.random(n) < 0.05) & (st == 0)] = 2
+            _emit(ctx, t, allrows, None, mod, w, tw, stamp, status=st)
+        else:
+            _emit(ctx, t, allrows, None, mod, w, tw, stamp)
+    elif source == "members":
+        if dl.fate == D.SUPERSEDED:
+            keep = ctx.hh.applied[ctx.people.hh[t["person"]]] <= A - 35
+            _emit(ctx, t, allrows[keep], None, mod, w, tw, stamp)
+        else:
+            _emit(ctx, t, allrows, None, mod, w, tw, stamp)
+    elif source in ("housing", "vehicle", "disability"):
+        if dl.fate == D.HELD_BACK:
+            idx = allrows[allrows % 5 < 2]
+        elif dl.fate == D.SUPERSEDED:
+            keep = (t["issued"] <= dl.date.toordinal()) & (t["r"] % 25 != 0)
+            idx = allrows[keep]
+        else:
+            idx = allrows
+        _emit(ctx, t, idx, None, mod, w, tw, stamp)
+    else:
+        week = t["week"]
+        if dl.fate == D.FUTURE:
+            target = -1
+        elif dl.late:
+            target = -2
+        else:
+            target = (A - dl.date.toordinal()) // 7
+        rows = allrows[week == target]
+        r = t["r"]
+        # resent: a few events of the previous week's delivery arrive again
+        resend = allrows[(week == target + 1) & (r % 100 == 7)] if target >= 0 else allrows[:0]
+        # repeated inside the delivery
+        dup = rows[r[rows] % 300 == 11]
+        if ctx.force and target == 0:
+            if not len(resend):
+                resend = allrows[week == 1][:1]
+            if not len(dup):
+                dup = rows[:1]
+        idx = np.r_[rows, resend, dup].astype(np.int64)
+        extra = np.array([""] * len(rows) + ["resent"] * len(resend) + ["dup_in_delivery"] * len(dup), dtype=object)
+        _emit(ctx, t, idx, extra, mod, w, tw, stamp)

@@ -1,0 +1,50 @@
+"""Which deliveries a city has, and what a correct pipeline must do with each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+SNAPSHOT_SOURCES = ("households", "members", "housing", "vehicle", "disability")
+EVENT_SOURCES = ("medical", "death")
+SOURCES = SNAPSHOT_SOURCES + EVENT_SOURCES
+WEEKS = 53  # weekly event deliveries: as_of, as_of - 7, ..., as_of - 364
+
+IN_FORCE, SUPERSEDED, HELD_BACK, REJECTED, FUTURE, EVENT = (
+    "in_force", "superseded", "held_back_truncated", "rejected_broken", "future_ignored", "event")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source: str
+    date: dt.date
+    fate: str
+    late: bool = False  # arrives after a delivery with a later folder date
+
+    @property
+    def name(self) -> str:
+        return self.date.strftime("%Y%m%d")
+
+
+def schedule(as_of: dt.date) -> dict[str, list[Delivery]]:
+    d = lambda days: as_of + dt.timedelta(days=days)  # noqa: E731
+    out = {
+        "households": [Delivery("households", d(-35), SUPERSEDED), Delivery("households", d(-4), IN_FORCE),
+                       Delivery("households", d(6), FUTURE)],
+        "members": [Delivery("members", d(-35), SUPERSEDED), Delivery("members", d(-4), IN_FORCE)],
+        # the newest housing delivery lacks a required column: rejected, the older one stands
+        "housing": [Delivery("housing", d(-40), IN_FORCE), Delivery("housing", d(-2), REJECTED)],
+        # the newest vehicle delivery is truncated (< half the rows): held back, the older one stands
+        "vehicle": [Delivery("vehicle", d(-38), IN_FORCE), Delivery("vehicle", d(-3), HELD_BACK)],
+        "disability": [Delivery("disability", d(-60), SUPERSEDED), Delivery("disability", d(-5), IN_FORCE)],
+        "medical": [Delivery("medical", d(-7 * k), EVENT) for k in reversed(range(WEEKS))]
+        + [Delivery("medical", d(7), FUTURE)],
+        "death": [Delivery("death", d(-7 * k), EVENT) for k in reversed(range(WEEKS))]
+        + [Delivery("death", d(-10), EVENT, late=True)],
+    }
+    return out
+
+
+def week_of(days_before: int) -> int:
+    """Index k of the weekly delivery (as_of - 7k) that carries an event dated as_of - days_before."""
+    return days_before // 7

@@ -1,0 +1,513 @@
+"""Link every person-bearing department record to the right household member.
+
+`link_records(con, run)` is the stage the nightly flow calls. It reads the staged tables and (re)creates
+`linked.links` and `linked.link_review` (docs/internals.md):
+
+1. ID path (set-based, in DuckDB): a record whose ID is valid links to the member with the same `id_norm`;
+   method `exact` when the ID as delivered (trimmed) already equals the member's, else `id_normalised`.
+   An ID carried by members of two households is ambiguous and goes to review.
+2. Fuzzy path, only for records whose ID is missing or invalid: records are folded into distinct profiles
+   (name, cleaned ID, township, village), blocked in SQL (`matching.blocking`), compared with rapidfuzz
+   over the aligned candidate pairs, scored with Fellegi–Sunter weights (`matching.comparisons`), and
+   decided: auto-accept, review band, or ambiguous (never a guess between near-equal members).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from matching import addresses, blocking
+from matching.comparisons import MEMBER_MODEL, add_id_distances
+from matching.pinyin_names import homophone_keys
+from matching.settings import settings_from_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceColumns:
+    table: str
+    name: str
+    id_raw: str
+    id_norm: str
+    id_valid: str
+    address: str | None  # a SQL expression over the staged table's columns, or None
+
+
+# Identifiers only; never built from data.
+SOURCES: dict[str, SourceColumns] = {
+    "housing": SourceColumns("staged.housing", "person_name_norm", "id_raw", "id_norm", "id_valid", "address"),
+    "vehicle": SourceColumns("staged.vehicle", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
+    "medical": SourceColumns("staged.medical", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
+    "disability": SourceColumns(
+        "staged.disability", "person_name_norm", "id_raw", "id_norm", "id_valid", "registered_address"
+    ),
+    "death": SourceColumns("staged.death", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
+    "households": SourceColumns(
+        "staged.households",
+        "head_name_norm",
+        "head_id_raw",
+        "head_id_norm",
+        "head_id_valid",
+        "coalesce(township, '') || coalesce(village, '')",
+    ),
+}
+
+LINK_COLUMNS = """
+    source varchar,
+    record_key varchar,
+    person_id varchar,
+    household_id varchar,
+    method varchar,
+    score double,
+    id_level varchar,
+    name_level varchar,
+    birth_level varchar,
+    address_level varchar,
+    weights json
+"""
+
+# The record's ID, cleaned of spaces and full-width characters, when it looks like an ID at all.
+_ID_CMP_SQL = """
+case
+    when {id_norm} is not null then {id_norm}
+    when regexp_full_match(
+        upper(translate(regexp_replace(coalesce({id_raw}, ''), '\\s', '', 'g'), '０１２３４５６７８９ｘＸ', '0123456789XX')),
+        '[0-9X]{{15,19}}')
+    then upper(translate(regexp_replace({id_raw}, '\\s', '', 'g'), '０１２３４５６７８９ｘＸ', '0123456789XX'))
+end
+"""
+
+_NAME_CMP_SQL = "replace(coalesce({name}, ''), '·', '')"
+_BIRTH_FROM_ID_SQL = "case when regexp_full_match(substr({id}, 7, 8), '(18|19|20)[0-9]{{6}}') then substr({id}, 7, 8) end"
+
+
+@dataclass
+class LinkStats:
+    """Counts of one linking run (no personal data)."""
+
+    records: dict[str, int] = field(default_factory=dict)  # person-bearing records read, per source
+    links: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> method -> links
+    review: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> reason -> review rows
+    fuzzy_profiles: int = 0
+    candidate_pairs: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total_links(self) -> int:
+        return sum(n for per in self.links.values() for n in per.values())
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _collect_records(con: duckdb.DuckDBPyConnection) -> list[str]:
+    parts, present = [], []
+    for source, cols in SOURCES.items():
+        if not _table_exists(con, cols.table):
+            continue
+        present.append(source)
+        address = cols.address or "null"
+        parts.append(
+            f"""
+            select
+                '{source}' as source,
+                record_key,
+                {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
+                {cols.id_raw} as id_raw,
+                {cols.id_norm} as id_norm,
+                coalesce({cols.id_valid}, false) as id_valid,
+                {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
+                cast({address} as varchar) as address
+            from {cols.table}
+            """
+        )
+    if parts:
+        con.execute("create or replace temp table _match_records as " + " union all ".join(parts))
+    else:
+        con.execute(
+            "create or replace temp table _match_records (source varchar, record_key varchar, name_cmp varchar, "
+            "id_raw varchar, id_norm varchar, id_valid boolean, id_cmp varchar, address varchar)"
+        )
+    return present
+
+
+def _prepare_members(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""
+        create or replace temp table _match_members as
+        select
+            row_number() over (order by members.household_id, members.id_norm) as member_rid,
+            members.household_id,
+            members.id_norm,
+            {_NAME_CMP_SQL.format(name='members.person_name_norm')} as name_cmp,
+            coalesce(strftime(members.birth_date, '%Y%m%d'), {_BIRTH_FROM_ID_SQL.format(id='members.id_norm')}) as birth,
+            households.township,
+            nullif(households.village, '') as village
+        from staged.members as members
+        left join staged.households as households
+            on households.household_id = members.household_id
+        where members.id_norm is not null
+        """
+    )
+
+
+def _id_path(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create or replace temp table _match_id_hits as
+        select
+            records.source,
+            records.record_key,
+            members.id_norm as person_id,
+            members.household_id,
+            case when trim(records.id_raw) = members.id_norm then 'exact' else 'id_normalised' end as method,
+            case when records.name_cmp = members.name_cmp then 'exact_norm' else 'different' end as name_level,
+            count(*) over (partition by records.source, records.record_key) as n_members
+        from _match_records as records
+        join _match_members as members
+            on members.id_norm = records.id_norm
+        where records.id_valid
+        """
+    )
+
+
+def _term_frequencies(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
+    """u probabilities measured on the data, smoothed towards priors (policy tf_prior_population)."""
+    params = {
+        "alpha": float(cfg["tf_prior_population"]),
+        "p_name": float(cfg["name_prior_frequency"]),
+        "p_village": float(cfg["village_prior_share"]),
+        "p_township": float(cfg["township_prior_share"]),
+    }
+    # A name's frequency among all people the city's data knows (members and every department's people):
+    # a name shared with many non-members is common too.
+    con.execute(
+        """
+        create or replace temp table _match_name_tf as
+        with people as (
+            select distinct name_cmp, id_norm as person from _match_members
+            union
+            select distinct name_cmp, coalesce(id_norm, source || ':' || record_key) as person from _match_records
+        ),
+        counted as (
+            select name_cmp, count(*) as n from people where name_cmp <> '' group by name_cmp
+        )
+        select
+            name_cmp,
+            (n + $alpha * $p_name) / ((select count(*) from people) + $alpha) as u
+        from counted
+        """,
+        {"alpha": params["alpha"], "p_name": params["p_name"]},
+    )
+    con.execute(
+        """
+        create or replace temp table _match_place_share as
+        with total as (select count(*) as n from _match_members),
+        villages as (
+            select township, village, count(*) as n from _match_members group by township, village
+        ),
+        townships as (
+            select township, count(*) as n from _match_members group by township
+        )
+        select
+            villages.township,
+            villages.village,
+            (villages.n + $alpha * $p_village) / (total.n + $alpha) as u_village,
+            (townships.n + $alpha * $p_township) / (total.n + $alpha) as u_township
+        from villages
+        join townships on townships.township is not distinct from villages.township
+        cross join total
+        """,
+        {k: v for k, v in params.items() if k != "p_name"},
+    )
+
+
+def _fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        """
+        create or replace temp table _match_fuzzy_records as
+        select source, record_key, name_cmp, id_cmp, address
+        from _match_records
+        where not id_valid
+        """
+    )
+    addresses.locate_addresses(con)
+    con.execute(
+        f"""
+        create or replace temp table _match_fuzzy_located as
+        select
+            fuzzy.source,
+            fuzzy.record_key,
+            fuzzy.name_cmp,
+            fuzzy.id_cmp,
+            places.township,
+            places.village
+        from _match_fuzzy_records as fuzzy
+        left join _match_address_places as places
+            on places.address = fuzzy.address
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table _match_profiles as
+        with distinct_profiles as (
+            select distinct name_cmp, id_cmp, township, village
+            from _match_fuzzy_located
+        )
+        select
+            row_number() over (order by name_cmp, id_cmp, township, village) as profile_id,
+            name_cmp,
+            id_cmp,
+            {_BIRTH_FROM_ID_SQL.format(id='id_cmp')} as birth,
+            township,
+            village
+        from distinct_profiles
+        """
+    )
+    return con.execute("select count(*) from _match_profiles").fetchone()[0]
+
+
+def _candidate_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """
+        select
+            candidates.profile_id,
+            candidates.member_rid,
+            profiles.name_cmp as r_name,
+            profiles.id_cmp as r_id,
+            profiles.birth as r_birth,
+            profiles.township as r_township,
+            profiles.village as r_village,
+            members.name_cmp as m_name,
+            members.id_norm as m_id,
+            members.birth as m_birth,
+            members.township as m_township,
+            members.village as m_village,
+            members.household_id,
+            coalesce(name_tf.u, 1e-6) as u_name,
+            coalesce(places.u_village, 1e-3) as u_village,
+            coalesce(places.u_township, 0.05) as u_township
+        from _match_candidates as candidates
+        join _match_profiles as profiles on profiles.profile_id = candidates.profile_id
+        join _match_members as members on members.member_rid = candidates.member_rid
+        left join _match_name_tf as name_tf on name_tf.name_cmp = members.name_cmp
+        left join _match_place_share as places
+            on places.township is not distinct from members.township
+            and places.village is not distinct from members.village
+        order by candidates.profile_id, candidates.member_rid
+        """
+    ).df()
+
+
+def _mark_homophones(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.DataFrame:
+    """pairs with a boolean `homophone`: the names differ but can be read alike (pinyin over DISTINCT names)."""
+    pairs = pairs.copy()
+    pairs["homophone"] = False
+    differ = (pairs["r_name"] != pairs["m_name"]) & (pairs["r_name"].str.len() == pairs["m_name"].str.len())
+    if not differ.any():
+        return pairs
+    name_pairs = pairs.loc[differ, ["r_name", "m_name"]].drop_duplicates()
+    keys = homophone_keys(pd.concat([name_pairs["r_name"], name_pairs["m_name"]]).unique())
+    con.register("_match_name_pairs_df", name_pairs)
+    con.register("_match_name_keys_df", keys)
+    try:
+        alike = con.execute(
+            """
+            select distinct name_pairs.r_name, name_pairs.m_name
+            from _match_name_pairs_df as name_pairs
+            join _match_name_keys_df as r_keys on r_keys.name = name_pairs.r_name
+            join _match_name_keys_df as m_keys on m_keys.name = name_pairs.m_name and m_keys.key = r_keys.key
+            """
+        ).df()
+    finally:
+        con.unregister("_match_name_pairs_df")
+        con.unregister("_match_name_keys_df")
+    if len(alike):
+        alike["homophone"] = True
+        pairs = pairs.drop(columns="homophone").merge(alike, on=["r_name", "m_name"], how="left")
+        pairs["homophone"] = pairs["homophone"].astype("boolean").fillna(False).astype(bool)
+    return pairs
+
+
+SCORED_COLUMNS = [
+    "profile_id", "m_id", "household_id", "score",
+    "id_level", "name_level", "birth_level", "address_level",
+    "id_weight", "name_weight", "birth_weight", "address_weight",
+]
+
+
+def _score(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.DataFrame:
+    if pairs.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.endswith(("weight", "score")) else "object") for c in SCORED_COLUMNS})
+    pairs = _mark_homophones(con, pairs)
+    pairs = add_id_distances(pairs)
+    scored = MEMBER_MODEL.score(pairs)
+    return scored[SCORED_COLUMNS]
+
+
+def _decide(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, cfg: dict) -> None:
+    con.register("_match_scored_df", scored)
+    try:
+        con.execute(
+            """
+            create or replace temp table _match_decisions as
+            with ranked as (
+                select
+                    *,
+                    max(score) over (partition by profile_id) as best
+                from _match_scored_df
+            ),
+
+            contenders as (
+                select *
+                from ranked
+                where score >= $floor
+                  and score >= best - $margin
+            ),
+
+            per_profile as (
+                select profile_id, count(*) as n_contenders
+                from contenders
+                group by profile_id
+            )
+
+            select
+                contenders.*,
+                case
+                    when per_profile.n_contenders > 1 then 'ambiguous'
+                    when contenders.score >= $auto then 'link'
+                    else 'review_band'
+                end as decision
+            from contenders
+            join per_profile on per_profile.profile_id = contenders.profile_id
+            """,
+            {
+                "floor": float(cfg["review_floor_weight"]),
+                "margin": float(cfg["ambiguity_margin"]),
+                "auto": float(cfg["auto_accept_weight"]),
+            },
+        )
+    finally:
+        con.unregister("_match_scored_df")
+
+
+_FUZZY_ROWS_SQL = """
+select
+    located.source,
+    located.record_key,
+    decisions.m_id as person_id,
+    decisions.household_id,
+    'fuzzy' as method,
+    decisions.score,
+    decisions.id_level,
+    decisions.name_level,
+    decisions.birth_level,
+    decisions.address_level,
+    json_object(
+        'id', decisions.id_weight,
+        'name', decisions.name_weight,
+        'birth', decisions.birth_weight,
+        'address', decisions.address_weight
+    ) as weights,
+    decisions.decision
+from _match_decisions as decisions
+join _match_profiles as profiles on profiles.profile_id = decisions.profile_id
+join _match_fuzzy_located as located
+    on located.name_cmp is not distinct from profiles.name_cmp
+    and located.id_cmp is not distinct from profiles.id_cmp
+    and located.township is not distinct from profiles.township
+    and located.village is not distinct from profiles.village
+"""
+
+_ID_ROWS_SQL = """
+select
+    source,
+    record_key,
+    person_id,
+    household_id,
+    method,
+    cast(null as double) as score,
+    method as id_level,
+    name_level,
+    cast(null as varchar) as birth_level,
+    cast(null as varchar) as address_level,
+    cast(null as json) as weights,
+    case when n_members > 1 then 'ambiguous' else 'link' end as decision
+from _match_id_hits
+"""
+
+
+def _write(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists linked")
+    con.execute(f"create or replace temp table _match_all as {_ID_ROWS_SQL} union all {_FUZZY_ROWS_SQL}")
+    cols = "source, record_key, person_id, household_id, method, score, id_level, name_level, birth_level, address_level, weights"
+    con.execute(f"create or replace table linked.links ({LINK_COLUMNS})")
+    con.execute(
+        f"insert into linked.links select {cols} from _match_all where decision = 'link' "
+        "order by source, record_key"
+    )
+    con.execute(f"create or replace table linked.link_review ({LINK_COLUMNS}, reason varchar)")
+    con.execute(
+        f"insert into linked.link_review select {cols}, decision as reason from _match_all "
+        "where decision in ('review_band', 'ambiguous') order by source, record_key, score desc nulls last, person_id"
+    )
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (
+        "_match_records", "_match_members", "_match_id_hits", "_match_name_tf", "_match_place_share",
+        "_match_fuzzy_records", "_match_address_places", "_match_fuzzy_located", "_match_profiles",
+        "_match_member_keys", "_match_profile_keys", "_match_candidates", "_match_decisions", "_match_all",
+    ):
+        con.execute(f"drop table if exists {name}")
+
+
+def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
+    """(Re)create linked.links and linked.link_review from the staged tables; return counts."""
+    started = time.perf_counter()
+    cfg = settings_from_run(run)
+    stats = LinkStats()
+    try:
+        present_sources = _collect_records(con)
+        _prepare_members(con)
+        _id_path(con)
+        _term_frequencies(con, cfg)
+        stats.fuzzy_profiles = _fuzzy_profiles(con)
+        stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
+        scored = _score(con, _candidate_pairs(con))
+        _decide(con, scored, cfg)
+        _write(con)
+        for source, n in con.execute("select source, count(*) from _match_records group by source").fetchall():
+            stats.records[source] = n
+        for source in present_sources:
+            stats.records.setdefault(source, 0)
+        for source, method, n in con.execute(
+            "select source, method, count(*) from linked.links group by source, method order by source, method"
+        ).fetchall():
+            stats.links.setdefault(source, {})[method] = n
+        for source, reason, n in con.execute(
+            "select source, reason, count(distinct record_key) from linked.link_review "
+            "group by source, reason order by source, reason"
+        ).fetchall():
+            stats.review.setdefault(source, {})[reason] = n
+    finally:
+        _cleanup(con)
+    stats.seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "linking done: %d links, %d fuzzy profiles, %d candidate pairs, %.1fs; links per source/method %s; review %s",
+        stats.total_links, stats.fuzzy_profiles, stats.candidate_pairs, stats.seconds, stats.links, stats.review,
+    )
+    return stats

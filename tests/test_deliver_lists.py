@@ -1,0 +1,156 @@
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from hedui.deliver.lists import HEADERS, OUTCOME_CHOICES, write_township_lists
+from hedui.deliver.sample import ALL_IDS, SAMPLE_AS_OF, build_sample_warehouse
+
+
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory):
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    out = tmp_path_factory.mktemp("lists")
+    paths = write_township_lists(con, out, SAMPLE_AS_OF)
+    return con, {p.name: p for p in paths}
+
+
+def _sheet_rows(path: Path, sheet: int | str = 0) -> list[tuple]:
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[sheet] if isinstance(sheet, int) else wb[sheet]
+    return list(ws.iter_rows(values_only=True))
+
+
+def _records(path: Path) -> list[dict]:
+    rows = _sheet_rows(path)
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_one_file_per_township_named_with_township_and_date_plus_unrouted(lists):
+    _, paths = lists
+    assert set(paths) == {
+        "常宁市宜阳街道_预警核查清单_20261103.xlsx",
+        "常宁市培元街道_预警核查清单_20261103.xlsx",
+        "常宁市西岭镇_预警核查清单_20261103.xlsx",
+        "常宁市_未分派主动发现名单_20261103.xlsx",
+    }
+
+
+def test_headers_are_the_chinese_importer_headers(lists):
+    _, paths = lists
+    for p in paths.values():
+        header = _sheet_rows(p)[0]
+        assert list(header) == HEADERS
+        assert {"预警编号", "核查结果", "备注"} <= set(header)
+
+
+def test_township_isolation_only_open_warnings_of_that_township(lists):
+    con, paths = lists
+    for name, p in paths.items():
+        ids = [r["预警编号"] for r in _records(p)]
+        if "未分派" in name:
+            expected = con.execute("select warning_id from alerts.warnings where status = 'open' "
+                                   "and township is null").fetchall()
+        else:
+            township = name.split("_")[0].removeprefix("常宁市")
+            expected = con.execute("select warning_id from alerts.warnings where status = 'open' and township = ?",
+                                   [township]).fetchall()
+        assert sorted(ids) == sorted(w for (w,) in expected), name
+    xiling = [r["预警编号"] for r in _records(paths["常宁市西岭镇_预警核查清单_20261103.xlsx"])]
+    assert "W-ASSET_VEHICLE-0008" not in xiling        # resolved
+    assert "W-ASSET_PROPERTY-0009" not in xiling       # dismissed by a caseworker
+    assert "W-OUTREACH_SEVERE_DISABILITY-0010" in xiling  # routed outreach goes to its township
+    yiyang = [r["预警编号"] for r in _records(paths["常宁市宜阳街道_预警核查清单_20261103.xlsx"])]
+    assert all(w not in yiyang for w in xiling)
+
+
+def test_sorted_by_severity_then_due_date(lists):
+    _, paths = lists
+    rank = {"高": 0, "中": 1, "低": 2}
+    for p in paths.values():
+        recs = _records(p)
+        keys = [(rank[r["严重程度"]], r["核查截止日期"]) for r in recs]
+        assert keys == sorted(keys)
+    peiyuan = _records(paths["常宁市培元街道_预警核查清单_20261103.xlsx"])
+    assert [r["严重程度"] for r in peiyuan] == ["高", "中", "低"]
+
+
+def test_no_full_id_anywhere_in_any_workbook(lists):
+    _, paths = lists
+    for p in paths.values():
+        wb = openpyxl.load_workbook(p)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                for value in row:
+                    text = str(value)
+                    for pid in ALL_IDS:
+                        assert pid not in text, (p.name, ws.title, text)
+                        assert pid[:17] not in text  # not even the 17-digit body of an invalid ID
+
+
+def test_ids_are_masked_keeping_first_six_and_last_four(lists):
+    _, paths = lists
+    recs = _records(paths["常宁市宜阳街道_预警核查清单_20261103.xlsx"])
+    vehicle = next(r for r in recs if r["预警编号"] == "W-ASSET_VEHICLE-0001")
+    from hedui.deliver.sample import ZHANG_WEI
+    assert vehicle["身份证号(脱敏)"] == ZHANG_WEI[:6] + "*" * 8 + ZHANG_WEI[-4:]
+    assert ZHANG_WEI[:6] + "*" * 8 + ZHANG_WEI[-4:] in vehicle["证据明细"]
+
+
+def test_each_row_explains_its_evidence_in_words(lists):
+    _, paths = lists
+    recs = _records(paths["常宁市西岭镇_预警核查清单_20261103.xlsx"])
+    fuzzy = next(r for r in recs if r["预警编号"] == "W-ASSET_VEHICLE-0007")
+    assert "湘D3K721" in fuzzy["证据说明"]
+    detail = fuzzy["证据明细"]
+    assert "机动车登记" in detail                      # which department
+    assert "vehicle/20261027" in detail and "第2行" in detail  # which record
+    assert "模糊匹配" in detail and "14.2" in detail     # how it was linked
+    assert "exempt_vehicle_types" in detail           # which threshold
+    assert fuzzy["首次预警日期"] == dt.datetime(2026, 11, 3)
+
+
+def test_outcome_column_has_dropdown_validation_and_remark_column(lists):
+    _, paths = lists
+    p = paths["常宁市培元街道_预警核查清单_20261103.xlsx"]
+    wb = openpyxl.load_workbook(p)
+    ws = wb.worksheets[0]
+    assert ws.title == "预警核查清单"
+    col = HEADERS.index("核查结果") + 1
+    letter = openpyxl.utils.get_column_letter(col)
+    validations = ws.data_validations.dataValidation
+    assert len(validations) == 1
+    dv = validations[0]
+    assert dv.type == "list"
+    assert dv.formula1 == '"' + ",".join(OUTCOME_CHOICES) + '"'
+    assert str(dv.sqref) == f"{letter}2:{letter}4"
+    assert ws.freeze_panes == "B2"
+    assert ws.column_dimensions[letter].width > 5
+    assert ws.cell(row=2, column=HEADERS.index("证据明细") + 1).alignment.wrap_text
+    # blank outcome/remark cells, ready to be filled in
+    assert all(r["核查结果"] is None and r["备注"] is None for r in _records(p))
+
+
+def test_summary_sheet_counts_per_rule_and_severity_with_as_of_and_instructions(lists):
+    _, paths = lists
+    rows = _sheet_rows(paths["常宁市宜阳街道_预警核查清单_20261103.xlsx"], "汇总")
+    flat = [c for r in rows for c in r if c is not None]
+    assert "2026-11-03" in flat
+    by_label = {r[0]: r[1:5] for r in rows if r[0]}
+    assert by_label["家庭成员名下有非豁免机动车（ASSET_VEHICLE）"] == (1, 0, 0, 1)
+    assert by_label["家庭医疗个人自付费用较高（HARDSHIP_MEDICAL）"] == (0, 1, 0, 1)
+    assert by_label["合计"] == (2, 1, 0, 3)
+    assert any("核查结果" in str(c) and "下拉" in str(c) for c in flat)
+
+
+def test_township_without_open_warnings_gets_an_empty_list_with_validation(tmp_path):
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    con.execute("update alerts.warnings set status = 'confirmed' where township = '培元街道'")
+    paths = write_township_lists(con, tmp_path, SAMPLE_AS_OF)
+    p = next(p for p in paths if "培元街道" in p.name)
+    assert _records(p) == []
+    assert openpyxl.load_workbook(p).worksheets[0].data_validations.dataValidation

@@ -1,0 +1,83 @@
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from hedui.deliver.report import household_report_data, render_household_report
+from hedui.deliver.sample import ALL_IDS, LI_FANG, SAMPLE_AS_OF, ZHANG_WEI, build_sample_warehouse
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = duckdb.connect()
+    build_sample_warehouse(c)
+    return c
+
+
+def test_medical_totals_net_reversals_within_the_365_day_window(con):
+    data = household_report_data(con, "H001", SAMPLE_AS_OF)
+    t = data["totals"]
+    # 6900 + 1600 + 450 - 450 (reversal) + 3000; the 2025-08-02 settlement is outside the window
+    assert t["medical_out_of_pocket"] == Decimal("11500.00")
+    assert t["settlements"] == 5
+    assert data["window_start"] == dt.date(2025, 11, 4)
+    assert t["residential_units"] == 2 and t["vehicles_counted"] == 1
+    checks = {c["rule"] + c["item"][:4]: c["met"] for c in data["checks"]}
+    assert checks["ASSET_PROPERTY现势住宅"] is True
+    assert checks["ASSET_VEHICLE状态正常"] is True
+
+
+def test_thresholds_are_parameters(con):
+    data = household_report_data(con, "H001", SAMPLE_AS_OF, thresholds={"property_min_residential_units": 3,
+                                                                         "medical_oop_absolute_yuan": 20000})
+    met = {c["item"]: c["met"] for c in data["checks"]}
+    assert met["现势住宅套数"] is False
+    # 11500 < 20000 but >= 2000 and >= half of 12 x 1200 = 7200
+    assert met["近365天医疗个人自付（冲销已抵扣，元）"] is True
+    with pytest.raises(ValueError):
+        household_report_data(con, "H001", SAMPLE_AS_OF, thresholds={"no_such_threshold": 1})
+
+
+def test_report_renders_html_and_pdf_with_members_records_totals_and_warnings(con, tmp_path):
+    paths = render_household_report(con, "H002", tmp_path, SAMPLE_AS_OF)
+    assert [p.suffix for p in paths] == [".html", ".pdf"]
+    assert paths[0].name == "核对报告_H002_20261103.html"
+    html = paths[0].read_text(encoding="utf-8")
+    for text in ("居民家庭经济状况核对报告", "审核中", "王秀英", "刘建国", "残疾人证", "肢体", "二级",
+                 "2026-10-12", "C34.9", "10,400.00", "W-CHANGE_DECEASED-0005", "W-HARDSHIP_DISABILITY-0004",
+                 "page-break-before", "@media print"):
+        assert text in html, text
+    assert paths[1].read_bytes().startswith(b"%PDF")
+    assert b"STSong-Light" in paths[1].read_bytes()
+
+
+def test_report_of_household_with_assets_contains_records_and_totals(con, tmp_path):
+    html = render_household_report(con, "H001", tmp_path, SAMPLE_AS_OF)[0].read_text(encoding="utf-8")
+    for text in ("湘DD52880", "常宁市宜阳街道城北路8号1栋101", "JS2026080300031", "冲销", "11,500.00", "34,000.00",
+                 "≥ 2 套", "达到", "W-ASSET_PROPERTY-0002", "关联方式"):
+        assert text in html, text
+    assert "JS2025080200051" not in html  # outside the 365-day window
+
+
+def test_ids_masked_by_default_and_full_on_request(con, tmp_path):
+    masked = render_household_report(con, "H002", tmp_path, SAMPLE_AS_OF)[0].read_text(encoding="utf-8")
+    for pid in ALL_IDS:
+        assert pid not in masked
+    full_dir = tmp_path / "full"
+    full = render_household_report(con, "H001", full_dir, SAMPLE_AS_OF, show_full_ids=True)[0]
+    assert full.name.endswith("_完整证件号.html")
+    text = full.read_text(encoding="utf-8")
+    assert ZHANG_WEI in text and LI_FANG in text
+    default = render_household_report(con, "H001", tmp_path, SAMPLE_AS_OF)[0].read_text(encoding="utf-8")
+    assert ZHANG_WEI not in default and ZHANG_WEI[:6] + "********" + ZHANG_WEI[-4:] in default
+
+
+def test_household_without_records_or_warnings_still_renders(con, tmp_path):
+    html = render_household_report(con, "H004", tmp_path, SAMPLE_AS_OF)[0].read_text(encoding="utf-8")
+    assert "何军" in html and "未比对到记录" in html
+
+
+def test_unknown_household_is_an_error(con, tmp_path):
+    with pytest.raises(KeyError):
+        render_household_report(con, "NOPE", tmp_path, SAMPLE_AS_OF)

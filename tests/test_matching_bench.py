@@ -1,0 +1,81 @@
+"""bench/link_quality.py: the city harness against a hand-made truth, and our scoring on FEBRL4."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matching import link_records
+from test_matching_fixtures import run_info, sample_city
+
+_PATH = Path(__file__).resolve().parent.parent / "bench" / "link_quality.py"
+_spec = importlib.util.spec_from_file_location("link_quality", _PATH)
+link_quality = importlib.util.module_from_spec(_spec)
+sys.modules["link_quality"] = link_quality
+_spec.loader.exec_module(link_quality)
+
+
+@pytest.fixture()
+def city(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = sample_city().build()
+    link_records(con, run_info())
+    con.execute(f"attach '{warehouse}' as w")
+    for schema in ("staged", "linked"):
+        con.execute(f"create schema w.{schema}")
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_catalog = 'memory'",
+            [schema],
+        ).fetchall():
+            con.execute(f"create table w.{schema}.{name} as select * from {schema}.{name}")
+    con.execute("detach w")
+    truth = tmp_path / "city" / "truth"
+    truth.mkdir(parents=True)
+    vehicle = [  # row 1..5 of the sample vehicle file
+        ("43048219901123357X", "CN-S-0001", True),
+        ("430482197801304687", "CN-S-0002", True),
+        ("430482196203151313", "CN-S-0001", True),
+        ("430482195007077158", "CN-S-0004", True),
+        ("430421198102198338", None, False),
+    ]
+    pd.DataFrame(
+        [("20261103", "vehicle.csv", i, p, h, l) for i, (p, h, l) in enumerate(vehicle, start=1)],
+        columns=["delivery", "file", "row_number", "true_person_id", "member_household_id", "linkable"],
+    ).to_parquet(truth / "records_vehicle.parquet")
+    housing = [  # rows 1..6 as staged (the quarantined row is not staged)
+        ("430482196203151313", "CN-S-0001", True),
+        ("430482196508022424", "CN-S-0001", True),
+        ("430482196203151313", "CN-S-0001", True),
+        ("430482196508022424", "CN-S-0001", True),  # deliberately wrong truth: the 王磊 link must count as wrong
+        ("430421198102198338", None, False),
+        ("430482195007077158", "CN-S-0004", True),
+    ]
+    pd.DataFrame(
+        [("20261103", "housing.csv", i, p, h, l) for i, (p, h, l) in enumerate(housing, start=1)],
+        columns=["delivery", "file", "row_number", "true_person_id", "member_household_id", "linkable"],
+    ).to_parquet(truth / "records_housing.parquet")
+    return tmp_path / "city", warehouse
+
+
+def test_city_harness_counts_correct_and_wrong_links_per_source_and_method(city, capsys):
+    city_dir, warehouse = city
+    results = {q.label: q for q in link_quality.main_city(["--city", str(city_dir), "--warehouse", str(warehouse)])}
+    v = results["ours vehicle"]
+    assert (v.links, v.correct, v.relevant) == (4, 4, 4)
+    assert results["ours vehicle / fuzzy"].correct == 1
+    h = results["ours housing"]
+    assert (h.links, h.correct, h.relevant) == (5, 4, 5)
+    assert results["ours housing / id_normalised"].precision == pytest.approx(0.5)
+    assert results["ours ALL"].links == 9
+    assert "precision" in capsys.readouterr().out
+
+
+def test_our_scoring_links_febrl4_with_high_precision():
+    a, b = link_quality.load_febrl()
+    q = link_quality.run_febrl_ours(a, b, with_id=False, margin=6.0)
+    assert q.precision >= 0.999
+    assert q.recall >= 0.98

@@ -1,0 +1,255 @@
+/*---
+code: OUTREACH_SEVERE_DISABILITY
+title_zh: 重度残疾人未纳入救助（主动发现）
+title_en: A person with a severe disability is in no active household (proactive discovery)
+category: outreach
+severity: medium
+level: person
+policy: >-
+  Raised for each person, not a member of any active household, who holds a severe disability certificate
+  (证件状态 有效 and grade 一级 or 二级, or 三级 when the category is 智力 or 精神), is at least 16 years old on
+  the as-of date, and has no death record. The person is routed to the township named in the certificate's
+  户籍地址 (matched against the townships that the households snapshot knows); when none matches, township is
+  null and the warning goes to the county's unrouted list.
+sources: [households, members, disability, death]
+raises_on_absence_of: [households, members, death]
+parameters:
+  active_statuses:
+    default: [在保, 审核中]
+    description: household 状态 values that make a household active
+  valid_cert_statuses:
+    default: [有效]
+    description: 证件状态 values of a certificate in force
+  severe_max_grade:
+    default: 2
+    description: grades 1 to this number are severe for every category (一级 = 1, 二级 = 2)
+  severe_max_grade_special:
+    default: 3
+    description: grades 1 to this number are severe for the categories in severe_special_categories
+  severe_special_categories:
+    default: [智力, 精神]
+    description: disability categories for which severe_max_grade_special applies
+  min_age_years:
+    default: 16
+    description: age in whole years on the as-of date from which a person is reached out to
+output:
+  household_id: always null (the person is in no active household)
+  person_id: the certificate holder's normalised 18-character ID
+  county: 区县 of the matched township, else the county named in the address, else null
+  township: the township of the households snapshot named in 户籍地址, else null (unrouted)
+  person_name: the name on the certificate
+  summary_zh: one sentence for the caseworker
+  evidence_records: the certificates, with delivery and row
+  facts: age, routing and the most severe grade
+---*/
+
+with
+
+households as (
+    select * from staged.households
+),
+
+members as (
+    select * from staged.members
+),
+
+certificates as (
+    select * from staged.disability
+),
+
+deaths as (
+    select * from staged.death
+),
+
+links as (
+    select * from linked.links
+    where source = 'disability'
+),
+
+active_households as (
+    select
+        household_id
+    from households
+    where status in (select unnest($active_statuses))
+),
+
+known_townships as (
+    select distinct
+        township,
+        county
+    from households
+    where township is not null
+),
+
+known_counties as (
+    select distinct
+        county
+    from households
+    where county is not null
+),
+
+active_member_ids as (
+    select
+        members.id_norm as person_id
+    from members
+    inner join active_households
+        on members.household_id = active_households.household_id
+),
+
+certificates_linked_to_active_members as (
+    select
+        links.record_key
+    from links
+    inner join active_households
+        on links.household_id = active_households.household_id
+),
+
+severe_certificates as (
+    select
+        certificates.delivery_id,
+        certificates.file,
+        certificates.row_number,
+        certificates.record_key,
+        certificates.cert_no,
+        certificates.person_name,
+        certificates.id_norm as person_id,
+        certificates.category,
+        certificates.grade,
+        certificates.grade_num,
+        certificates.issued_on,
+        certificates.cert_status,
+        certificates.registered_address,
+        strptime(substr(certificates.id_norm, 7, 8), '%Y%m%d')::date as birth_date
+    from certificates
+    where certificates.id_valid
+        and certificates.cert_status in (select unnest($valid_cert_statuses))
+        and (
+            certificates.grade_num <= $severe_max_grade
+            or (
+                certificates.grade_num <= $severe_max_grade_special
+                and certificates.category in (select unnest($severe_special_categories))
+            )
+        )
+),
+
+adults_not_in_active_households as (
+    select
+        severe_certificates.*
+    from severe_certificates
+    where severe_certificates.birth_date + to_years(cast($min_age_years as integer)) <= cast($as_of as date)
+        and severe_certificates.person_id not in (select person_id from active_member_ids)
+        and severe_certificates.record_key not in (select record_key from certificates_linked_to_active_members)
+),
+
+living as (
+    select
+        adults_not_in_active_households.*
+    from adults_not_in_active_households
+    where not exists (
+        select 1
+        from deaths
+        where deaths.id_norm = adults_not_in_active_households.person_id
+    )
+),
+
+routed as (
+    select
+        living.*,
+        (
+            select known_townships.township
+            from known_townships
+            where contains(living.registered_address, known_townships.township)
+            order by length(known_townships.township) desc, known_townships.township
+            limit 1
+        ) as township
+    from living
+),
+
+routed_with_county as (
+    select
+        routed.*,
+        coalesce(
+            (
+                select known_townships.county
+                from known_townships
+                where known_townships.township = routed.township
+                order by known_townships.county
+                limit 1
+            ),
+            (
+                select known_counties.county
+                from known_counties
+                where contains(routed.registered_address, known_counties.county)
+                order by length(known_counties.county) desc, known_counties.county
+                limit 1
+            )
+        ) as county
+    from routed
+),
+
+per_person as (
+    select
+        person_id,
+        any_value(person_name order by record_key) as person_name,
+        any_value(township order by record_key) as township,
+        any_value(county order by record_key) as county,
+        any_value(birth_date) as birth_date,
+        min(grade_num) as most_severe_grade_num,
+        arg_min(category || ' ' || grade, grade_num) as most_severe_certificate,
+        list(
+            {
+                'source': 'disability',
+                'delivery_id': delivery_id,
+                'file': file,
+                'row_number': row_number,
+                'record_key': record_key,
+                'link_method': cast(null as varchar),
+                'link_score': cast(null as double),
+                'fields': {
+                    '残疾人证号': cert_no,
+                    '姓名': person_name,
+                    '残疾类别': category,
+                    '残疾等级': grade,
+                    '发证日期': issued_on,
+                    '证件状态': cert_status,
+                    '户籍地址': registered_address
+                }
+            }
+            order by record_key
+        ) as evidence_records
+    from routed_with_county
+    group by
+        person_id
+),
+
+raised as (
+    select
+        cast(null as varchar) as household_id,
+        person_id,
+        county,
+        township,
+        person_name,
+        '残联残疾人证信息显示，' || person_name || '持有效重度残疾人证（' || most_severe_certificate || '），已满'
+            || $min_age_years || '周岁，无死亡注销记录，且不在任何在保或审核中的救助家庭中，请主动上门了解是否需要救助'
+            || case when township is null then '（户籍地址未匹配到本地乡镇街道，列入区县未分派清单）。' else '。' end
+            as summary_zh,
+        to_json(evidence_records) as evidence_records,
+        to_json({
+            'age_years': date_diff('year', birth_date, cast($as_of as date))
+                - case when strftime(birth_date, '%m%d') > strftime(cast($as_of as date), '%m%d') then 1 else 0 end,
+            'most_severe_grade_num': most_severe_grade_num,
+            'routed': township is not null
+        }) as facts
+    from per_person
+)
+
+select
+    household_id,
+    person_id,
+    county,
+    township,
+    person_name,
+    summary_zh,
+    evidence_records,
+    facts
+from raised
