@@ -178,7 +178,7 @@ def report(
     con = open_readonly(warehouse)
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
-        paths = render_household_report(con, household_id, out, as_of, full_ids=full_ids)
+        paths = render_household_report(con, household_id, out, as_of, show_full_ids=full_ids)
     except LookupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -64,8 +64,8 @@ def test_missing_suite_names_the_file(tmp_path):
 
 def test_candidate_table_without_a_required_column_is_a_structure_error():
     con = duckdb.connect()
-    make_candidates(con, "full", "death", [{}])
-    con.execute("CREATE TABLE cand AS SELECT * EXCLUDE (src_died_on) FROM full")
+    make_candidates(con, "cand_all", "death", [{}])
+    con.execute("CREATE TABLE cand AS SELECT * EXCLUDE (src_died_on) FROM cand_all")
     with pytest.raises(ContractStructureError, match="src_died_on"):
         _validate(con, "death", date(2026, 11, 3))
 

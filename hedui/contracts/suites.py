@@ -52,7 +52,7 @@ def load_suite(source: str, directory: Path | None = None):
     data = _cached(str(suite_path(source, directory)), source, str(directory) if directory else None)
     path = suite_path(source, directory)
     try:
-        return gx.ExpectationSuite(
+        suite = gx.ExpectationSuite(
             name=data["name"],
             expectations=[dict(e, meta=dict(e["meta"], n=i)) for i, e in enumerate(data["expectations"])],
             meta=data.get("meta"),
@@ -60,6 +60,12 @@ def load_suite(source: str, directory: Path | None = None):
         )
     except Exception as e:  # GX raises several types for unknown expectations / bad kwargs
         raise ContractSuiteError(f"{path}: Great Expectations rejects this suite: {e}") from e
+    if len(suite.expectations) != len(data["expectations"]):
+        # GX logs and skips an expectation it cannot build; a contract must not silently lose a rule
+        known = {e.expectation_type for e in suite.expectations}
+        lost = [e["type"] for e in data["expectations"] if e["type"] not in known]
+        raise ContractSuiteError(f"{path}: Great Expectations could not build expectation(s) {lost or '?'}")
+    return suite
 
 
 def _cached(path_key: str, source: str, directory: str | None) -> dict:

@@ -247,6 +247,15 @@ def validate_delivery(
     vr.meta = dict(vr.meta or {})
     vr.meta["run_id"] = RunIdentifier(run_name=run_id, run_time=run_time)
     vr.meta["hedui"] = {"source": source, "delivery_id": delivery_id, "as_of": as_of.isoformat(), "run_id": run_id}
+    for r in vr.results:  # drop value samples before serialising (also: GX's serialiser is slow on them)
+        res = r.result or {}
+        counts = {k: len(v) for k, v in res.items() if isinstance(v, list)}
+        for k in _VALUE_KEYS:
+            res.pop(k, None)
+        for k in ("partial_unexpected_index_list", "unexpected_index_list"):
+            if isinstance(res.get(k), list):
+                res[k] = [{c: d.get(c) for c in INDEX_COLUMNS} for d in res[k][:20] if isinstance(d, dict)]
+        log.debug("result list sizes %s", counts)
     clean = scrub(vr.to_json_dict())
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 

@@ -71,23 +71,32 @@ def draw_amount_formats(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(4, size=n, p=AMOUNT_FORMAT_P).astype(np.int8)
 
 
+_FRAC2U = np.array([f"{i:02d}" for i in range(100)])
+_FRAC1U = np.array([f"{i // 10}" for i in range(100)])
+
+
 def render_amounts(cents: np.ndarray, fmt: np.ndarray) -> np.ndarray:
     """Integer cents -> `1234.5` / `1234.50` / `1,234.50` / `1234.50元`; NO_AMOUNT -> ''."""
+    S = np.strings
     unknown = cents == NO_AMOUNT
     c = np.where(unknown, 0, cents)
     neg = c < 0
     a = np.abs(c)
     yuan = (a // 100).astype(np.int64)
     frac = (a % 100).astype(np.int64)
-    ystr = yuan.astype(str).astype(object)
-    sign = np.where(neg, "-", "").astype(object)
-    two = ystr + "." + _FRAC2[frac]
-    plain = np.where(frac == 0, ystr, np.where(frac % 10 == 0, ystr + "." + _FRAC1[frac], two))
-    out = np.where(fmt == AMT_PLAIN, plain, two)
-    out = np.where(fmt == AMT_YUAN, two + "元", out)
+    ystr = yuan.astype(str)
+    two = S.add(S.add(ystr, "."), _FRAC2U[frac])
+    one = S.add(S.add(ystr, "."), _FRAC1U[frac])
+    plain = np.where(frac == 0, ystr, np.where(frac % 10 == 0, one, two))
+    out = np.where(fmt == AMT_PLAIN, plain, two).astype(object)
+    yu = np.flatnonzero(fmt == AMT_YUAN)
+    if len(yu):
+        out[yu] = S.add(two[yu], "元").astype(object)
     th = np.flatnonzero(fmt == AMT_THOUSANDS)
     if len(th):
         out[th] = [f"{y:,}.{f:02d}" for y, f in zip(yuan[th].tolist(), frac[th].tolist())]
-    out = sign + out
+    ng = np.flatnonzero(neg)
+    if len(ng):
+        out[ng] = ["-" + v for v in out[ng].tolist()]
     out[unknown] = ""
     return out

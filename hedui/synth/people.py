@@ -133,8 +133,11 @@ def draw_members(seed: int, chunk: int, n_members: int, as_of: dt.date):
          rng.normal(0, 5 * YEAR, n_members)],
         rng.uniform(-30, 30, n_members) * YEAR,
     ).astype(np.int64)
-    birth = np.clip(hb + off, dt.date(1922, 1, 1).toordinal(), A - 30)
-    birth = np.where(role == 4, np.minimum(birth, A - 30 - rng.integers(0, 2000, n_members)), birth)
+    birth = hb + off
+    # no point masses at the bounds (IDs need distinct sequences per birth day)
+    lo = dt.date(1922, 1, 1).toordinal()
+    birth = np.where(birth < lo, lo + rng.integers(0, 4000, n_members), birth)
+    birth = np.where(birth > A - 30, A - 30 - rng.integers(0, 3000, n_members), birth)
     rel = np.select([role == 0, role == 1, role == 2, role == 3, role == 4, role == 5],
                     [0, 1, np.where(sex == 1, 2, 3), np.where(sex == 1, 4, 5), 6, 7], 8).astype(np.int8)
     code = names.draw_names(rng, sex)
@@ -205,6 +208,7 @@ def add_nonmembers(seed: int, chunk: int, people: People, hh: Households, n_othe
     town = rng.integers(0, len(geo.TOWNSHIPS), n).astype(np.int32)
     village = geo.random_villages(rng, town).astype(np.int32)
     age = np.where(rng.random(n) < 0.5, rng.uniform(0, 95, n), np.clip(rng.normal(48, 18, n), 0, 100)) * YEAR
+    age = np.where(age < 1, rng.uniform(1, 18 * YEAR, n), age)
     birth = np.clip(A - age.astype(np.int64) - 1, dt.date(1922, 1, 1).toordinal(), A - 1)
     sex = (rng.random(n) < 0.5).astype(np.int8)
     code = names.draw_names(rng, sex)

@@ -145,9 +145,17 @@ class DeliveryWriter:
 
     def _write_xlsx(self, cols: list[np.ndarray], first: int, take: int) -> None:
         base = self.title_rows + first  # header row index is title_rows; data row 1 is the next
-        lists = [c.tolist() for c in cols]
-        for i in range(take):
-            row = [col[i] for col in lists]
-            if self.extra_front:
-                row.insert(0, first + i)
-            self._ws.write_row(base + i, 0, row)
+        ws = self._ws
+        ws_str, ws_date, ws_num = ws.write_string, ws.write_datetime, ws.write_number
+        off = 1 if self.extra_front else 0
+        rows = list(zip(*[c.tolist() for c in cols]))
+        for i, row in enumerate(rows):
+            r = base + i
+            if off:
+                ws_num(r, 0, first + i)
+            for j, v in enumerate(row):
+                if v.__class__ is str:
+                    if v:
+                        ws_str(r, j + off, v)
+                else:
+                    ws_date(r, j + off, v)

@@ -139,9 +139,11 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
 
 
 def settlement_ids(ctx: Ctx, t: dict, idx: np.ndarray) -> np.ndarray:
+    """`Y<settlement date><chunk:3><sequence:7>`: unique in the city."""
     date = ctx.A - t["before"][idx]
-    return np.array([f"Y{dt.date.fromordinal(d).strftime('%Y%m%d')}{ctx.chunk:03d}{s:07d}"
-                     for d, s in zip(date.tolist(), t["sid"][idx].tolist())], dtype=object)
+    day = ctx.dates(date, np.full(len(idx), formats.COMPACT, np.int8)).astype(str)
+    tail = (10_000_000_000 + ctx.chunk * 10_000_000 + t["sid"][idx]).astype(str)
+    return np.strings.add(np.strings.add("Y", day), np.strings.slice(tail, 1, None)).astype(object)
 
 
 def render(ctx: Ctx, t: dict, idx: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,0 +1,258 @@
+"""The synthetic city generator: files, deliveries, mess, truth (tiny preset; the demo preset once)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+from stdnum.cn import ric
+
+from hedui.synth import PRESETS, generate_city
+from hedui.synth.truth import RULES
+
+AS_OF = dt.date(2026, 11, 3)
+PERSON_SOURCES = ["members", "housing", "vehicle", "medical", "disability", "death"]
+REQUIRED_ENCODINGS = {"utf-8", "utf-8-sig", "gb18030"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny")
+    generate_city(out, members=PRESETS["tiny"].members, seed=7, as_of=AS_OF)
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate_city(out, members=PRESETS["demo"].members, seed=7, as_of=AS_OF)
+    return out
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("gb18030"), "gb18030"
+
+
+def read_delivery_rows(path: Path) -> tuple[list[str], list[list]]:
+    """Header and data rows of one file, as a connector would see them."""
+    if path.suffix == ".xlsx":
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        h = next(i for i, r in enumerate(rows) if "残疾人证号" in r or "证号" in r)
+        return [str(x) for x in rows[h]], rows[h + 1 :]
+    text, _ = _decode(path.read_bytes())
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def all_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "landing").rglob("*") if p.is_file())
+
+
+def test_same_seed_and_as_of_give_byte_identical_files(tiny, tmp_path):
+    generate_city(tmp_path, members=PRESETS["tiny"].members, seed=7, as_of=AS_OF)
+    def digest(root):
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file()}
+    a, b = digest(tiny), digest(tmp_path)
+    assert a == b
+
+
+def test_a_different_seed_gives_a_different_city(tiny, tmp_path):
+    generate_city(tmp_path, members=PRESETS["tiny"].members, seed=8, as_of=AS_OF)
+    a = (tiny / "truth" / "records_members.parquet").read_bytes()
+    b = (tmp_path / "truth" / "records_members.parquet").read_bytes()
+    assert a != b
+
+
+def test_every_source_and_every_delivery_fate_is_present(tiny):
+    manifest = json.loads((tiny / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    sources = {d["source"] for d in manifest["deliveries"]}
+    assert sources == {"households", "members", "housing", "vehicle", "medical", "disability", "death"}
+    fates = {d["fate"] for d in manifest["deliveries"]}
+    assert fates == {"in_force", "superseded", "held_back_truncated", "rejected_broken", "future_ignored", "event"}
+    assert any(d["late"] for d in manifest["deliveries"])
+    for d in manifest["deliveries"]:
+        folder = tiny / "landing" / d["source"] / d["delivery"]
+        assert folder.is_dir() and sorted(p.name for p in folder.iterdir()) == sorted(d["files"])
+    snapshots = {}
+    for d in manifest["deliveries"]:
+        snapshots.setdefault(d["source"], []).append(d)
+    for s in ("households", "members", "housing", "vehicle", "disability"):
+        assert len([d for d in snapshots[s] if d["date"] <= AS_OF.isoformat()]) >= 2
+    assert len([d for d in snapshots["medical"] if d["fate"] == "event"]) == 53
+
+
+def test_truncated_delivery_has_under_half_the_rows_and_broken_one_lacks_a_required_column(tiny):
+    manifest = json.loads((tiny / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    by = {(d["source"], d["fate"]): d for d in manifest["deliveries"]}
+    assert by[("vehicle", "held_back_truncated")]["rows"] < 0.5 * by[("vehicle", "in_force")]["rows"]
+    broken = by[("housing", "rejected_broken")]
+    for f in broken["files"]:
+        header, _ = read_delivery_rows(tiny / "landing" / "housing" / broken["delivery"] / f)
+        assert "规划用途" not in header and "用途" not in header
+    future = [d for d in manifest["deliveries"] if d["fate"] == "future_ignored"]
+    assert future and all(d["date"] > AS_OF.isoformat() for d in future)
+
+
+def test_files_use_every_encoding_and_xlsx_has_title_rows(tiny):
+    encodings = set()
+    for p in all_files(tiny):
+        if p.suffix == ".csv":
+            encodings.add(_decode(p.read_bytes())[1])
+    assert encodings == REQUIRED_ENCODINGS
+    xlsx = [p for p in all_files(tiny) if p.suffix == ".xlsx"]
+    assert xlsx and all(p.parent.parent.name == "disability" for p in xlsx)
+    titled = 0
+    for p in xlsx:
+        rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        h = next(i for i, r in enumerate(rows) if "残疾人证号" in r or "证号" in r)
+        titled += h > 0
+        assert h <= 3
+    assert titled
+
+
+def test_header_aliases_and_varied_column_order_appear(tiny):
+    headers = [tuple(read_delivery_rows(p)[0]) for p in all_files(tiny)]
+    flat = {h for hs in headers for h in hs}
+    for alias in ("家庭ID", "车牌号", "所有人", "注册日期", "户籍所在地", "结算ID", "权利人名称"):
+        assert any(alias in hs for hs in headers) or alias not in flat, alias
+    assert flat & {"家庭ID", "车牌号", "结算ID", "单元号", "证号"}
+    hh_orders = {h for p, h in zip(all_files(tiny), headers) if p.parent.parent.name == "households"}
+    assert len(hh_orders) >= 2
+
+
+def _truth(root: Path, source: str) -> pd.DataFrame:
+    return pd.read_parquet(root / "truth" / f"records_{source}.parquet")
+
+
+def test_truth_has_one_row_per_written_data_row(tiny):
+    for source in PERSON_SOURCES + ["households"]:
+        truth = _truth(tiny, source)
+        written = []
+        for p in sorted((tiny / "landing" / source).rglob("*.*")):
+            _, rows = read_delivery_rows(p)
+            written += [(p.parent.name, p.name, i + 1) for i in range(len(rows))]
+        got = sorted(zip(truth.delivery, truth.file, truth.row_number))
+        assert got == sorted(written), source
+
+
+def test_every_kind_of_mess_is_present(tiny):
+    tags = set()
+    for source in PERSON_SOURCES:
+        for m in _truth(tiny, source).mess:
+            tags.update(t for t in m.split("+") if t)
+    expected = {"id_lower_x", "id_fullwidth", "id_spaces", "id_15digit", "id_wrong_digit", "sci_notation", "no_id",
+                "id_from_cert_no", "traditional_name", "name_spaces", "co_owner", "reversal", "oop_mismatch",
+                "resent", "dup_in_delivery", "same_name_stranger"}
+    assert expected <= tags, expected - tags
+
+
+def _cells(root: Path, source: str) -> list[str]:
+    out = []
+    for p in sorted((root / "landing" / source).rglob("*.*")):
+        _, rows = read_delivery_rows(p)
+        out += [c for r in rows for c in r if isinstance(c, str)]
+    return out
+
+
+def test_values_arrive_in_every_spec_format(tiny):
+    import re
+
+    med = _cells(tiny, "medical")
+    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+\.\d\d", c) for c in med)
+    assert any(c.endswith("元") for c in med)
+    assert "冲销" in med
+    all_cells = [c for s in PERSON_SOURCES + ["households"] for c in _cells(tiny, s)]
+    for pattern in (r"\d{4}-\d\d-\d\d", r"\d{4}/\d{1,2}/\d{1,2}", r"(19|20)\d{6}", r"\d{4}年\d{1,2}月\d{1,2}日",
+                    r"\d{4}\.\d\d\.\d\d"):
+        assert any(re.fullmatch(pattern, c) for c in all_cells), pattern
+    assert any(re.fullmatch(r"\d\.\d+E\+17", c) for c in all_cells)
+    assert any(re.search(r"[０-９]{6}", c) for c in all_cells)
+    assert any(re.fullmatch(r"\d{15}", c) for c in all_cells)
+    assert any(re.fullmatch(r"\d{17}x", c) for c in all_cells)
+    # XLSX date cells
+    cells = []
+    for p in (tiny / "landing" / "disability").rglob("*.xlsx"):
+        cells += [c for r in read_delivery_rows(p)[1] for c in r]
+    assert any(isinstance(c, dt.date) for c in cells)
+
+
+def test_ids_are_valid_unless_damaged_on_purpose(tiny):
+    import re
+
+    for source in PERSON_SOURCES:
+        truth = _truth(tiny, source)
+        for pid in truth.true_person_id.unique():
+            assert ric.calc_check_digit(pid) == pid[-1]
+            ric.get_birth_date(pid)
+    # written IDs: clean rows carry the true ID exactly
+    truth = _truth(tiny, "vehicle")
+    for p in sorted((tiny / "landing" / "vehicle").rglob("*.csv")):
+        header, rows = read_delivery_rows(p)
+        col = next(i for i, h in enumerate(header) if h in ("身份证明号码", "身份证号", "所有人证件号码"))
+        t = truth[(truth.delivery == p.parent.name) & (truth.file == p.name)].sort_values("row_number")
+        for row, (_, tr) in zip(rows, t.iterrows()):
+            tags = set(tr.mess.split("+"))
+            if not tags & {"id_lower_x", "id_fullwidth", "id_spaces", "id_15digit", "id_wrong_digit", "sci_notation"}:
+                assert row[col] == tr.true_person_id
+            if "id_wrong_digit" in tags:
+                assert re.fullmatch(r"\d{17}[\dX]", row[col]) and ric.calc_check_digit(row[col]) != row[col][-1]
+
+
+def test_sci_notation_rows_are_not_linkable(tiny):
+    for source in PERSON_SOURCES:
+        t = _truth(tiny, source)
+        sci = t[t.mess.str.contains("sci_notation")]
+        assert not sci.linkable.any()
+
+
+def test_disability_certificate_number_embeds_the_holders_id(tiny):
+    for p in (tiny / "landing" / "disability").rglob("*.xlsx"):
+        header, rows = read_delivery_rows(p)
+        c = header.index("残疾人证号") if "残疾人证号" in header else header.index("证号")
+        for r in rows:
+            cert = r[c]
+            assert len(cert) == 20 and ric.calc_check_digit(cert[:18]) == cert[17]
+
+
+def test_warnings_list_is_well_formed(tiny):
+    w = pd.read_csv(tiny / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    assert list(w.columns) == ["rule_code", "household_id", "person_id"]
+    assert set(w.rule_code) <= set(RULES)
+    assert not w.duplicated().any()
+    assert (w[w.rule_code == "OUTREACH_SEVERE_DISABILITY"].household_id == "").all()
+    hh_rules = w[w.rule_code.isin(["ASSET_PROPERTY", "HARDSHIP_MEDICAL"])]
+    assert (hh_rules.person_id == "").all() and (hh_rules.household_id != "").all()
+
+
+def test_demo_city_raises_every_rule(demo):
+    w = pd.read_csv(demo / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    counts = w.rule_code.value_counts()
+    for rule in RULES:
+        assert counts.get(rule, 0) >= 5, rule
+    manifest = json.loads((demo / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert 4_900 <= manifest["members"] <= 5_100
+    assert manifest["residents"] >= 3.5 * manifest["members"]
+
+
+def test_demo_member_warnings_name_members_of_active_households(demo):
+    w = pd.read_csv(demo / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    members = _truth(demo, "members")
+    pairs = set(zip(members.member_household_id, members.true_person_id))
+    person_rules = w[(w.person_id != "") & (w.household_id != "")]
+    assert all((h, p) in pairs for h, p in zip(person_rules.household_id, person_rules.person_id))
+    outreach = set(w[w.rule_code == "OUTREACH_SEVERE_DISABILITY"].person_id)
+    active_members = set(person_rules.person_id)
+    assert not outreach & active_members
