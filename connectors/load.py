@@ -212,6 +212,12 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
             f"'the ID fails its check character or birth date: linked only by the fuzzy path' as detail "
             f"from {tag}_loaded where {id_prefix}_raw is not null and not {id_prefix}_valid"
         )
+    for column in (c for c in source.columns if c.type == "amount" and c.required):
+        checks.append(
+            f"select file, row_number, 'amount_unknown', "
+            f"'{column.header} is empty: unknown (not zero); rules that need it treat it as unknown' "
+            f"from {tag}_loaded where {column.name} is null"
+        )
     if source.name == "medical":
         checks.append(
             f"select file, row_number, 'out_of_pocket_mismatch', "

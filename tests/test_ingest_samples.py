@@ -115,3 +115,17 @@ def test_gb18030_and_bom_files_are_detected(loaded):
     assert '"gb18030"' in encodings["households"]
     assert '"utf-8-sig"' in encodings["members"]
     assert '"xlsx"' in encodings["disability"]
+
+
+def test_only_the_damaged_housing_row_is_quarantined(loaded):
+    assert loaded.execute("select source, row_number from quarantine.rows").fetchall() == [("housing", 5)]
+
+
+def test_exited_household_without_declared_income_loads_with_income_unknown(loaded):
+    row = loaded.execute(
+        "select status, declared_monthly_income from staged.households where household_id = 'CN-S-0004'"
+    ).fetchone()
+    assert row == ("已退出", None)
+    assert loaded.execute(
+        "select count(*) from quarantine.flags where source = 'households' and flag = 'amount_unknown'"
+    ).fetchone()[0] == 1

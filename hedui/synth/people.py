@@ -207,7 +207,8 @@ def add_nonmembers(seed: int, chunk: int, people: People, hh: Households, n_othe
     n = n_other
     town = rng.integers(0, len(geo.TOWNSHIPS), n).astype(np.int32)
     village = geo.random_villages(rng, town).astype(np.int32)
-    age = np.where(rng.random(n) < 0.5, rng.uniform(0, 95, n), np.clip(rng.normal(48, 18, n), 0, 100)) * YEAR
+    age = np.where(rng.random(n) < 0.5, rng.uniform(0, 95, n), rng.normal(48, 18, n))
+    age = np.where((age < 0) | (age > 100), rng.uniform(0, 95, n), age) * YEAR  # no point masses
     age = np.where(age < 1, rng.uniform(1, 18 * YEAR, n), age)
     birth = np.clip(A - age.astype(np.int64) - 1, dt.date(1922, 1, 1).toordinal(), A - 1)
     sex = (rng.random(n) < 0.5).astype(np.int8)
