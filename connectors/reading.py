@@ -150,7 +150,9 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, t
     arrays = {"row_number": pa.array(range(1, len(data) + 1), pa.int64())}
     for i in range(width):
         arrays[f"c{i}"] = _cells_to_text(list(columns[i])) if i < len(columns) else pa.array([""] * len(data), pa.string())
-    con.register(f"{table}_arrow", pa.table(arrays))
+    # Read through a replacement scan of the local Arrow table: `con.register` refuses to run while any earlier
+    # result on the connection is unfinished (DuckDB 2.0), which a caller cannot always guarantee.
+    sheet_cells = pa.table(arrays)  # noqa: F841 - referenced by name in the SQL below
     con.execute(
         f"""
         create or replace temp table {table} as
@@ -160,11 +162,10 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, t
             case
                 when {" and ".join(f"coalesce(c{i}, '') = ''" for i in range(width))} then 'empty row'
             end as _ragged
-        from {table}_arrow
+        from sheet_cells
         order by row_number
         """
     )
-    con.unregister(f"{table}_arrow")
     return FileRead(path.name, header, len(data), "xlsx", scanned.sha256)
 
 

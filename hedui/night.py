@@ -67,6 +67,7 @@ def run_night(
     wait_seconds: float = 0.0,
     memory_limit: str | None = None,
     progress: Callable[[str], None] | None = None,
+    full_recompute: bool = False,
 ) -> NightResult:
     steps = steps or DirectSteps()
     as_of = as_of or today_in_city()
@@ -79,7 +80,8 @@ def run_night(
     run_id = stages.new_run_id(as_of)
     with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds, memory_limit=memory_limit,
                       temp_directory=paths.duckdb_temp) as con:
-        run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id)
+        run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id,
+                               full_recompute=full_recompute)
         scratch = paths.scratch(run.run_id)
         try:
             for source in SOURCES:

@@ -13,3 +13,6 @@ class RunInfo:
     run_id: str
     as_of: dt.date
     policy: Policy = field(default_factory=Policy)
+    # Reprocess every delivery in force and relink every record, as if nothing had been seen before
+    # (the lifecycle state is kept). Incremental nights must give exactly the same warehouse.
+    full_recompute: bool = False

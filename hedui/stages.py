@@ -30,14 +30,14 @@ def new_run_id(as_of: dt.date) -> str:
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,
-              run_id: str | None = None) -> RunInfo:
+              run_id: str | None = None, full_recompute: bool = False) -> RunInfo:
     latest = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
     if latest is not None and as_of < latest:
         raise AsOfBeforeLatestRun(
             f"the warehouse already holds a run as of {latest.isoformat()}; a run as of {as_of.isoformat()} "
             "would rewrite warning history. Use a new warehouse to replay the past."
         )
-    run = RunInfo(run_id or new_run_id(as_of), as_of, policy)
+    run = RunInfo(run_id or new_run_id(as_of), as_of, policy, full_recompute)
     con.execute(
         "insert into ledger.runs (run_id, as_of, started_at, landing, policy_source) values (?, ?, ?, ?, ?)",
         [run.run_id, as_of, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), str(landing), policy.source],

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,9 @@ from matching.pinyin_names import homophone_keys
 from matching.settings import settings_from_run
 
 log = logging.getLogger(__name__)
+
+# Bump when a change to this package changes which links are made: the next night then relinks everything.
+MATCHING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class LinkStats:
     review: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> reason -> review rows
     fuzzy_profiles: int = 0
     candidate_pairs: int = 0
+    incremental: bool = False  # only new event records were linked (the rest was unchanged)
     seconds: float = 0.0
 
     @property
@@ -113,18 +119,30 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     )
 
 
-def _collect_records(con: duckdb.DuckDBPyConnection) -> list[str]:
+EVENT_SOURCES = ("medical", "death")
+
+
+def _collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) -> list[str]:
+    """All person-bearing records, or (incremental nights) only event records not linked in this version."""
     parts, present = [], []
     for source, cols in SOURCES.items():
         if not _table_exists(con, cols.table):
             continue
+        if delta_only and source not in EVENT_SOURCES:
+            continue
         present.append(source)
+        delta = (
+            f"where not exists (select 1 from linked.event_versions as seen where seen.source = '{source}' "
+            f"and seen.record_key = {cols.table}.record_key and seen.delivery_id = {cols.table}.delivery_id)"
+            if delta_only else ""
+        )
         address = cols.address or "null"
         parts.append(
             f"""
             select
                 '{source}' as source,
                 record_key,
+                {"delivery_id" if source in EVENT_SOURCES else "null::varchar"} as delivery_id,
                 {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
                 {cols.id_raw} as id_raw,
                 {cols.id_norm} as id_norm,
@@ -132,13 +150,15 @@ def _collect_records(con: duckdb.DuckDBPyConnection) -> list[str]:
                 {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
                 cast({address} as varchar) as address
             from {cols.table}
+            {delta}
             """
         )
     if parts:
         con.execute("create or replace temp table _match_records as " + " union all ".join(parts))
     else:
         con.execute(
-            "create or replace temp table _match_records (source varchar, record_key varchar, name_cmp varchar, "
+            "create or replace temp table _match_records (source varchar, record_key varchar, delivery_id varchar, "
+            "name_cmp varchar, "
             "id_raw varchar, id_norm varchar, id_valid boolean, id_cmp varchar, address varchar)"
         )
     return present
@@ -192,15 +212,23 @@ def _term_frequencies(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
         "p_village": float(cfg["village_prior_share"]),
         "p_township": float(cfg["township_prior_share"]),
     }
-    # A name's frequency among all people the city's data knows (members and every department's people):
-    # a name shared with many non-members is common too.
+    # A name's frequency among the people the city's registers know: members and the people of the snapshot
+    # sources (real estate, vehicles, disability, households). A name shared with many non-members is common
+    # too. The event streams (medical, death) carry the same population and are left out on purpose: so a
+    # new settlement never changes another record's score, and an incremental night links exactly as a
+    # full recomputation would.
+    snapshot_people = " union ".join(
+        f"select distinct {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp, "
+        f"coalesce({cols.id_norm}, '{source}:' || record_key) as person from {cols.table}"
+        for source, cols in SOURCES.items()
+        if source not in EVENT_SOURCES and _table_exists(con, cols.table)
+    )
     con.execute(
-        """
+        f"""
         create or replace temp table _match_name_tf as
         with people as (
             select distinct name_cmp, id_norm as person from _match_members
-            union
-            select distinct name_cmp, coalesce(id_norm, source || ':' || record_key) as person from _match_records
+            {"union " + snapshot_people if snapshot_people else ""}
         ),
         counted as (
             select name_cmp, count(*) as n from people where name_cmp <> '' group by name_cmp
@@ -450,20 +478,90 @@ from _match_id_hits
 """
 
 
-def _write(con: duckdb.DuckDBPyConnection) -> None:
+def _write(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
     con.execute("create schema if not exists linked")
     con.execute(f"create or replace temp table _match_all as {_ID_ROWS_SQL} union all {_FUZZY_ROWS_SQL}")
     cols = "source, record_key, person_id, household_id, method, score, id_level, name_level, birth_level, address_level, weights"
-    con.execute(f"create or replace table linked.links ({LINK_COLUMNS})")
+    if incremental:
+        # Only the event records of tonight were linked: replace their rows and those of vanished records.
+        for table in ("linked.links", "linked.link_review"):
+            con.execute(
+                f"""
+                delete from {table}
+                where source in {EVENT_SOURCES}
+                  and (
+                    (source, record_key) in (select source, record_key from _match_records)
+                    or (source, record_key) in (select source, record_key from _match_vanished)
+                  )
+                """
+            )
+    else:
+        con.execute(f"create or replace table linked.links ({LINK_COLUMNS})")
+        con.execute(f"create or replace table linked.link_review ({LINK_COLUMNS}, reason varchar)")
     con.execute(
         f"insert into linked.links select {cols} from _match_all where decision = 'link' "
         "order by source, record_key"
     )
-    con.execute(f"create or replace table linked.link_review ({LINK_COLUMNS}, reason varchar)")
     con.execute(
         f"insert into linked.link_review select {cols}, decision as reason from _match_all "
         "where decision in ('review_band', 'ambiguous') order by source, record_key, score desc nulls last, person_id"
     )
+
+
+def _inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:
+    """What every link depends on besides the record itself: the snapshots in force (by checksum), the
+    matching policy and this module's version. When it is unchanged, old links stay right."""
+    if not _table_exists(con, "ledger.source_state"):
+        return None
+    snapshots = con.execute("select source, checksum from ledger.source_state order by source").fetchall()
+    payload = json.dumps({"snapshots": snapshots, "matching": cfg, "version": MATCHING_VERSION},
+                         sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _can_link_incrementally(con: duckdb.DuckDBPyConnection, key: str | None) -> bool:
+    if key is None or not _table_exists(con, "linked.link_state") or not _table_exists(con, "linked.event_versions"):
+        return False
+    stored = con.execute("select inputs_key from linked.link_state").fetchone()
+    return stored is not None and stored[0] == key
+
+
+def _find_vanished(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
+    """Event records linked before that are no longer staged (a corrected resend dropped them)."""
+    if not incremental:
+        con.execute("create or replace temp table _match_vanished (source varchar, record_key varchar)")
+        return
+    parts = [
+        f"select seen.source, seen.record_key from linked.event_versions as seen "
+        f"anti join {SOURCES[source].table} as staged on staged.record_key = seen.record_key "
+        f"where seen.source = '{source}'"
+        for source in EVENT_SOURCES if _table_exists(con, SOURCES[source].table)
+    ]
+    con.execute(
+        "create or replace temp table _match_vanished as "
+        + (" union all ".join(parts) if parts else "select null::varchar as source, null::varchar as record_key where false")
+    )
+
+
+def _remember(con: duckdb.DuckDBPyConnection, incremental: bool, key: str | None) -> None:
+    """Which version of every event record is linked, and the inputs the links were made with."""
+    if incremental:
+        con.execute(
+            "delete from linked.event_versions where (source, record_key) in "
+            "(select source, record_key from _match_records union all select source, record_key from _match_vanished)"
+        )
+    else:
+        con.execute(
+            "create or replace table linked.event_versions (source varchar, record_key varchar, delivery_id varchar)"
+        )
+    con.execute(
+        "insert into linked.event_versions select source, record_key, delivery_id from _match_records "
+        f"where source in {EVENT_SOURCES}"
+    )
+    con.execute("create or replace table linked.link_state (inputs_key varchar, incremental boolean)")
+    con.execute("insert into linked.link_state values (?, ?)", [key, incremental])
+    con.execute("comment on table linked.event_versions is 'The version (delivery) of every event record that linking has seen: the next night links only new versions'")
+    con.execute("comment on table linked.link_state is 'What the links were computed from (snapshot checksums, matching policy, code version)'")
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
@@ -471,6 +569,7 @@ def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
         "_match_records", "_match_members", "_match_id_hits", "_match_name_tf", "_match_place_share",
         "_match_fuzzy_records", "_match_address_places", "_match_fuzzy_located", "_match_profiles",
         "_match_member_keys", "_match_profile_keys", "_match_candidates", "_match_decisions", "_match_all",
+        "_match_vanished",
     ):
         con.execute(f"drop table if exists {name}")
 
@@ -480,8 +579,12 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
+    key = _inputs_key(con, cfg)
+    incremental = _can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
+    stats.incremental = incremental
     try:
-        present_sources = _collect_records(con)
+        present_sources = _collect_records(con, delta_only=incremental)
+        _find_vanished(con, incremental)
         _prepare_members(con)
         _id_path(con)
         _term_frequencies(con, cfg)
@@ -489,7 +592,8 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
         scored = _score(con, _candidate_pairs(con))
         _decide(con, scored, cfg)
-        _write(con)
+        _write(con, incremental)
+        _remember(con, incremental, key)
         for source, n in con.execute("select source, count(*) from _match_records group by source").fetchall():
             stats.records[source] = n
         for source in present_sources:

@@ -173,3 +173,13 @@ def test_empty_file_and_header_only_file(ingest_con, sample_landing, tmp_path, k
     assert status == ("rejected" if kind == "empty" else "loaded")
     if kind == "header_only":
         assert read == 0
+
+
+def test_new_workbook_delivery_on_a_later_night_is_read(ingest_con, sample_landing, tmp_path):
+    ingest(ingest_con, sample_landing, "disability", SAMPLES_AS_OF, tmp_path, "run-1")
+    target = sample_landing / "disability" / "20261110"
+    target.mkdir()
+    shutil.copy(sample_landing / "disability" / "20261103" / "disability.xlsx", target / "残疾人证.xlsx")
+    outcome = ingest(ingest_con, sample_landing, "disability", dt.date(2026, 11, 10), tmp_path, "run-2")
+    assert outcome.in_force_delivery == "disability/20261110"
+    assert ledger(ingest_con, "disability", "run-2")["disability/20261110"][0] == "loaded"

@@ -1,0 +1,97 @@
+"""Incremental nights equal full recomputation: for each kind of night, the same history processed
+incrementally (unchanged snapshots skipped, new events merged, only new events linked) and with
+`full_recompute=True` gives the same warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pytest
+
+from hedui.night import run_night
+from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
+from tests.warehouse_state import data_state
+
+NEXT_NIGHT = dt.date(2026, 11, 10)
+
+
+def new_events(landing: Path) -> None:
+    header, rows = read_sample_rows("medical")
+    fresh = list(rows[0])
+    fresh[0], fresh[8], fresh[16] = "Y20261105000001", "2026-11-05", "2,000.00"
+    resent_corrected = list(rows[1])
+    resent_corrected[16] = "216.5"  # the same settlement again, amended: the newest version wins
+    stranger = list(rows[4])
+    stranger[0], stranger[3], stranger[4] = "Y20261106000002", "陳思", "430482200805065228"  # invalid ID: fuzzy path
+    write_csv(landing / "medical" / "20261110" / "medical.csv", header, [fresh, resent_corrected, stranger],
+              encoding="gb18030")
+    write_csv(landing / "death" / "20261110" / "death.csv", ["公民身份号码", "姓名", "死亡日期", "注销日期"],
+              [["430482200805065227", "陈思", "2026-11-08", "2026-11-09"]])
+
+
+def changed_snapshot(landing: Path) -> None:
+    header, rows = read_sample_rows("housing")
+    rows = [list(r) for r in rows]
+    rows[2][6] = "商业"  # the no-ID unit changes its use
+    write_csv(landing / "housing" / "20261110" / "housing.csv", header, rows)
+    header, rows = read_sample_rows("vehicle")
+    write_csv(landing / "vehicle" / "20261110" / "vehicle.csv", header, rows[1:], encoding="gb18030")
+
+
+def corrected_event_resend(landing: Path) -> None:
+    header, rows = read_sample_rows("medical")
+    write_csv(landing / "medical" / "20261103" / "medical.csv", header, [r for r in rows if r[3] != "刘强"],
+              encoding="gb18030")
+
+
+def nothing_new(landing: Path) -> None:
+    pass
+
+
+NIGHTS: dict[str, Callable[[Path], None]] = {
+    "new_events_only": new_events,
+    "snapshot_redelivered_with_changes": changed_snapshot,
+    "corrected_event_resend": corrected_event_resend,
+    "nothing_new": nothing_new,
+}
+
+
+@pytest.mark.parametrize("night", NIGHTS)
+def test_incremental_night_equals_full_recomputation(night, sample_landing, tmp_path):
+    first = tmp_path / "after-first-night.duckdb"
+    run_night(sample_landing, first, SAMPLES_AS_OF, deliver=False)
+    NIGHTS[night](sample_landing)
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(first, incremental)
+    shutil.copyfile(first, full)
+    run_night(sample_landing, incremental, NEXT_NIGHT, deliver=False)
+    run_night(sample_landing, full, NEXT_NIGHT, deliver=False, full_recompute=True)
+    assert data_state(incremental) == data_state(full)
+
+
+def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    new_events(sample_landing)
+    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+    assert con.execute("select count(*) from staged.medical").fetchone()[0] == 7
+    assert con.execute(
+        "select out_of_pocket::double from staged.medical where settlement_id = 'Y20261021000033'"
+    ).fetchone() == (216.5,)
+    con.close()
+
+
+def test_a_changed_snapshot_relinks_everything(sample_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    changed_snapshot(sample_landing)
+    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select incremental from linked.link_state").fetchone() == (False,)
+    con.close()
