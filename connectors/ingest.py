@@ -30,6 +30,7 @@ from connectors.load import (
     checksum_files,
     drop_delivery_tables,
     files_json,
+    read_deliveries,
     read_delivery,
 )
 from connectors.spec import Source
@@ -262,6 +263,7 @@ def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery]
     known = dict(con.execute(
         "select delivery_id, checksum from ledger.event_deliveries where source = ?", [source.name]
     ).fetchall())
+    to_read: list[tuple[Delivery, str]] = []
     for index, delivery in enumerate(deliveries):
         checksum, _ = checksum_files(delivery) if delivery.files else (None, None)
         if delivery.delivery_id in known and known[delivery.delivery_id] == checksum and not run.full_recompute:
@@ -270,15 +272,18 @@ def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery]
             continue
         tag = f"e_{source.name}_{index}"
         tags.append(tag)
-        try:
-            loaded = _read(con, source, run, delivery, tag, tmp_dir, results_dir)
-        except DeliveryRejected as exc:
+        to_read.append((delivery, tag))
+    results = read_deliveries(con, to_read, source, as_of=run.as_of, run_id=run.run_id, tmp_dir=tmp_dir,
+                              results_dir=results_dir)
+    for delivery, tag in to_read:
+        loaded = results[delivery.delivery_id]
+        if isinstance(loaded, DeliveryRejected):
             kept = "; its earlier version stays loaded" if delivery.delivery_id in known else ""
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", f"{exc}{kept}",
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", f"{loaded}{kept}",
                     delivery=delivery)
             outcome.problem = "rejected"
             continue
-        resend = delivery.delivery_id in known and known[delivery.delivery_id] != checksum
+        resend = delivery.delivery_id in known and known[delivery.delivery_id] != loaded.checksum
         _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded",
                 "corrected resend: replaces the version loaded earlier" if resend else None,
                 loaded=loaded, delivery=delivery)

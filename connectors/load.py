@@ -71,17 +71,9 @@ def checksum_files(delivery: Delivery) -> tuple[str, dict[str, str]]:
     return delivery_checksum(sums), sums
 
 
-def read_delivery(
-    con: duckdb.DuckDBPyConnection,
-    delivery: Delivery,
-    source: Source,
-    *,
-    tag: str,
-    as_of: dt.date,
-    run_id: str,
-    tmp_dir: Path,
-    results_dir: Path | None,
-) -> LoadedDelivery:
+def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
+             tmp_dir: Path) -> LoadedDelivery:
+    """Read the delivery's files and type its rows into `<tag>_candidates`; ragged rows go to quarantine."""
     if not delivery.files:
         raise DeliveryRejected("the delivery folder holds no .csv or .xlsx file")
     reads: list[reading.FileRead] = []
@@ -119,17 +111,76 @@ def read_delivery(
 
     con.execute(f"create or replace temp table {tag}_candidates as {staging_query(source, f'{tag}_raw')}",
                 {"as_of": as_of})
+    return result
 
-    checked = contracts.validate_delivery(
-        con, source.name, f"{tag}_candidates", as_of=as_of, run_id=run_id,
-        delivery_id=delivery.delivery_id, results_dir=results_dir,
-    )
+
+def read_deliveries(
+    con: duckdb.DuckDBPyConnection,
+    deliveries: list[tuple[Delivery, str]],
+    source: Source,
+    *,
+    as_of: dt.date,
+    run_id: str,
+    tmp_dir: Path,
+    results_dir: Path | None,
+) -> dict[str, LoadedDelivery | DeliveryRejected]:
+    """Read several deliveries of one source (each with its table tag), validating all their rows against the
+    source's contract in ONE Great Expectations run: a year of weekly deliveries costs one validation, not
+    fifty. During validation a row is identified by `<folder>/<file>` and its row number."""
+    outcome: dict[str, LoadedDelivery | DeliveryRejected] = {}
+    prepared: list[LoadedDelivery] = []
+    for delivery, tag in deliveries:
+        try:
+            loaded = _prepare(con, delivery, source, tag=tag, as_of=as_of, tmp_dir=tmp_dir)
+        except DeliveryRejected as exc:
+            outcome[delivery.delivery_id] = exc
+            continue
+        prepared.append(loaded)
+        outcome[delivery.delivery_id] = loaded
+    if not prepared:
+        return outcome
+    batch = f"{prepared[0].tag}_batch"
     con.execute(
-        f"""
-        insert into {tag}_quarantine
-        select file, row_number, expectation, column_name, value, reason from {checked.failed}
-        """
+        f"create or replace temp table {batch} as "
+        + "\nunion all\n".join(
+            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || file as file) from {p.tag}_candidates"
+            for p in prepared
+        )
     )
+    checked = contracts.validate_delivery(
+        con, source.name, batch, as_of=as_of, run_id=run_id,
+        delivery_id=prepared[0].delivery.delivery_id if len(prepared) == 1 else f"{source.name}/batch-{len(prepared)}",
+        results_dir=results_dir,
+    )
+    for loaded in prepared:
+        prefix = loaded.delivery.folder + "/"
+        con.execute(
+            f"""
+            insert into {loaded.tag}_quarantine
+            select substr(file, {len(prefix) + 1}), row_number, expectation, column_name, value, reason
+            from {checked.failed}
+            where starts_with(file, {_sql_literal(prefix)})
+            """
+        )
+        _finish(con, source, loaded)
+    con.execute(f"drop table if exists {batch}")
+    con.execute(f"drop table if exists {checked.failed}")
+    return outcome
+
+
+def read_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
+                  run_id: str, tmp_dir: Path, results_dir: Path | None) -> LoadedDelivery:
+    """One delivery (see `read_deliveries`); raises DeliveryRejected when its structure is broken."""
+    result = read_deliveries(con, [(delivery, tag)], source, as_of=as_of, run_id=run_id, tmp_dir=tmp_dir,
+                             results_dir=results_dir)[delivery.delivery_id]
+    if isinstance(result, DeliveryRejected):
+        raise result
+    return result
+
+
+def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelivery) -> None:
+    """Split the candidates into loaded rows and quarantine, collect flags, and count."""
+    tag, delivery = result.tag, result.delivery
     _drop_duplicate_keys(con, source, tag)
 
     working_columns = [f"src_{c.name}" for c in source.columns] + [
@@ -150,13 +201,13 @@ def read_delivery(
     con.execute(f"drop table {tag}_candidates")
     _collect_flags(con, source, tag)
 
-    result.rows_read = sum(r.rows for r in reads)
+    result.rows_read = sum(f["rows"] for f in result.files)
     result.rows_loaded = con.execute(f"select count(*) from {tag}_loaded").fetchone()[0]
     result.rows_quarantined = con.execute(
         f"select count(*) from (select distinct file, row_number from {tag}_quarantine)"
     ).fetchone()[0]
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined, "row accounting broken"
-    return result
+    if result.rows_read != result.rows_loaded + result.rows_quarantined:
+        raise RuntimeError(f"{source.name}: row accounting broken in {result.delivery.delivery_id}")
 
 
 def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> None:

@@ -349,20 +349,16 @@ def _mark_homophones(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.
         return pairs
     name_pairs = pairs.loc[differ, ["r_name", "m_name"]].drop_duplicates()
     keys = homophone_keys(pd.concat([name_pairs["r_name"], name_pairs["m_name"]]).unique())
-    con.register("_match_name_pairs_df", name_pairs)
-    con.register("_match_name_keys_df", keys)
-    try:
-        alike = con.execute(
-            """
-            select distinct name_pairs.r_name, name_pairs.m_name
-            from _match_name_pairs_df as name_pairs
-            join _match_name_keys_df as r_keys on r_keys.name = name_pairs.r_name
-            join _match_name_keys_df as m_keys on m_keys.name = name_pairs.m_name and m_keys.key = r_keys.key
-            """
-        ).df()
-    finally:
-        con.unregister("_match_name_pairs_df")
-        con.unregister("_match_name_keys_df")
+    # DataFrames are read by DuckDB's replacement scan (by variable name), not `con.register`, which refuses
+    # to run while an earlier result on the connection is unfinished.
+    alike = con.execute(
+        """
+        select distinct name_pairs.r_name, name_pairs.m_name
+        from name_pairs
+        join keys as r_keys on r_keys.name = name_pairs.r_name
+        join keys as m_keys on m_keys.name = name_pairs.m_name and m_keys.key = r_keys.key
+        """
+    ).df()
     if len(alike):
         alike["homophone"] = True
         pairs = pairs.drop(columns="homophone").merge(alike, on=["r_name", "m_name"], how="left")
@@ -387,49 +383,46 @@ def _score(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _decide(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, cfg: dict) -> None:
-    con.register("_match_scored_df", scored)
-    try:
-        con.execute(
-            """
-            create or replace temp table _match_decisions as
-            with ranked as (
-                select
-                    *,
-                    max(score) over (partition by profile_id) as best
-                from _match_scored_df
-            ),
-
-            contenders as (
-                select *
-                from ranked
-                where score >= $floor
-                  and score >= best - $margin
-            ),
-
-            per_profile as (
-                select profile_id, count(*) as n_contenders
-                from contenders
-                group by profile_id
-            )
-
+    match_scored = scored  # noqa: F841 - read by name (DuckDB replacement scan) in the SQL below
+    con.execute(
+        """
+        create or replace temp table _match_decisions as
+        with ranked as (
             select
-                contenders.*,
-                case
-                    when per_profile.n_contenders > 1 then 'ambiguous'
-                    when contenders.score >= $auto then 'link'
-                    else 'review_band'
-                end as decision
+                *,
+                max(score) over (partition by profile_id) as best
+            from match_scored
+        ),
+
+        contenders as (
+            select *
+            from ranked
+            where score >= $floor
+              and score >= best - $margin
+        ),
+
+        per_profile as (
+            select profile_id, count(*) as n_contenders
             from contenders
-            join per_profile on per_profile.profile_id = contenders.profile_id
-            """,
-            {
-                "floor": float(cfg["review_floor_weight"]),
-                "margin": float(cfg["ambiguity_margin"]),
-                "auto": float(cfg["auto_accept_weight"]),
-            },
+            group by profile_id
         )
-    finally:
-        con.unregister("_match_scored_df")
+
+        select
+            contenders.*,
+            case
+                when per_profile.n_contenders > 1 then 'ambiguous'
+                when contenders.score >= $auto then 'link'
+                else 'review_band'
+            end as decision
+        from contenders
+        join per_profile on per_profile.profile_id = contenders.profile_id
+        """,
+        {
+            "floor": float(cfg["review_floor_weight"]),
+            "margin": float(cfg["ambiguity_margin"]),
+            "auto": float(cfg["auto_accept_weight"]),
+        },
+    )
 
 
 _FUZZY_ROWS_SQL = """
