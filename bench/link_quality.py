@@ -266,12 +266,14 @@ def _staged_keys_sql(con: duckdb.DuckDBPyConnection, sources: list[str]) -> str:
 def evaluate_links(con: duckdb.DuckDBPyConnection, links_table: str, label: str) -> list[Quality]:
     """Precision/recall per source, per source and method, and overall, of `links_table`(source, record_key,
     person_id, method) against _truth, over the staged records (joined through delivery_id, file, row_number).
-    Recall counts linkable records; precision counts every link (a link of a non-linkable record is wrong)."""
+    Recall is over the records that truly belong to a member and are linkable (a record of a non-member has no
+    right link); precision counts every link (a link of a non-member's or a non-linkable record is wrong).
+    Per method, only precision is meaningful: the denominator of recall is per source."""
     judged = con.execute(
         f"""
         select
             staged.source,
-            truth.linkable,
+            truth.linkable and truth.member_household_id is not null as linkable,
             links.person_id is not null as linked,
             links.method,
             coalesce(links.person_id = truth.true_person_id, false) as correct
@@ -294,7 +296,7 @@ def evaluate_links(con: duckdb.DuckDBPyConnection, links_table: str, label: str)
         relevant = int(part["linkable"].sum())
         out.append(quality(f"{label} {source}", part, relevant))
         for method, mpart in part[part["linked"]].groupby("method", sort=True):
-            out.append(quality(f"{label} {source} / {method}", mpart, relevant))
+            out.append(quality(f"{label} {source} / {method}", mpart, int(mpart["linkable"].sum())))
     out.append(quality(f"{label} ALL", judged, int(judged["linkable"].sum())))
     return out
 

@@ -53,7 +53,10 @@ ADDRESS_LEVELS = (
 )
 
 # ID levels that already carry the birth date: the birth comparison then adds no weight of its own.
-_ID_LEVELS_IMPLYING_BIRTH = (0, 1, 2)
+# A department record's birth date is read from its own ID digits, so whenever the record has an ID at all
+# (any level but `missing`), agreeing birth dates are the same digits counted twice — which once let an ID
+# two edits away plus a different name pass the auto-accept threshold.
+_ID_LEVELS_IMPLYING_BIRTH = (0, 1, 2, 3, 4)
 
 
 def add_id_distances(pairs: pd.DataFrame) -> pd.DataFrame:

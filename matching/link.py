@@ -31,7 +31,7 @@ from matching.settings import settings_from_run
 log = logging.getLogger(__name__)
 
 # Bump when a change to this package changes which links are made: the next night then relinks everything.
-MATCHING_VERSION = 2
+MATCHING_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -263,6 +263,65 @@ def _term_frequencies(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
     )
 
 
+def _known_people(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
+    """`linked.known_people`: every (name, valid ID) any register holds; and `_match_namesakes`: the names that
+    a person who is not a member also carries. Incremental nights add tonight's people and re-decide the
+    name-only records of every name that gained a new person (added to `_match_records`), so the outcome
+    equals a full recomputation."""
+    if incremental:
+        con.execute(
+            """
+            create or replace temp table _match_new_people as
+            select distinct name_cmp, id_norm
+            from _match_records
+            where id_valid and name_cmp <> ''
+            except
+            select name_cmp, id_norm from linked.known_people
+            """
+        )
+        con.execute("insert into linked.known_people select name_cmp, id_norm from _match_new_people")
+        already = "select source, record_key from _match_records"
+        extra = " union all ".join(
+            f"""
+            select
+                '{source}' as source,
+                record_key,
+                {"delivery_id" if source in EVENT_SOURCES else "null::varchar"} as delivery_id,
+                {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
+                {cols.id_raw} as id_raw,
+                {cols.id_norm} as id_norm,
+                coalesce({cols.id_valid}, false) as id_valid,
+                {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
+                cast({cols.address or 'null'} as varchar) as address
+            from {cols.table}
+            where not coalesce({cols.id_valid}, false)
+              and {_NAME_CMP_SQL.format(name=cols.name)} in (select name_cmp from _match_new_people)
+              and ('{source}', record_key) not in ({already})
+            """
+            for source, cols in SOURCES.items() if _table_exists(con, cols.table)
+        )
+        if extra:
+            con.execute(f"insert into _match_records {extra}")
+    else:
+        con.execute(
+            """
+            create or replace table linked.known_people as
+            select distinct name_cmp, id_norm from _match_records where id_valid and name_cmp <> ''
+            union
+            select name_cmp, id_norm from _match_members where name_cmp <> ''
+            """
+        )
+        con.execute("comment on table linked.known_people is 'Every (comparison name, valid ID) pair the registers hold: tells whether a name-only record could belong to someone else'")
+    con.execute(
+        """
+        create or replace temp table _match_namesakes as
+        select distinct known.name_cmp
+        from linked.known_people as known
+        anti join _match_members as members on members.id_norm = known.id_norm
+        """
+    )
+
+
 def _fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         """
@@ -411,11 +470,16 @@ def _decide(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, cfg: dict) -> 
             contenders.*,
             case
                 when per_profile.n_contenders > 1 then 'ambiguous'
+                -- Name and address only, and the registers know someone else by this name whose home they do
+                -- not know: the record may be theirs. Never a guess: a person decides.
+                when contenders.id_level = 'missing' and namesakes.name_cmp is not null then 'ambiguous'
                 when contenders.score >= $auto then 'link'
                 else 'review_band'
             end as decision
         from contenders
         join per_profile on per_profile.profile_id = contenders.profile_id
+        join _match_members as members on members.id_norm = contenders.m_id
+        left join _match_namesakes as namesakes on namesakes.name_cmp = members.name_cmp
         """,
         {
             "floor": float(cfg["review_floor_weight"]),
@@ -481,11 +545,7 @@ def _write(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
             con.execute(
                 f"""
                 delete from {table}
-                where source in {EVENT_SOURCES}
-                  and (
-                    (source, record_key) in (select source, record_key from _match_records)
-                    or (source, record_key) in (select source, record_key from _match_vanished)
-                  )
+                where (source, record_key) in (select source, record_key from _match_records)
                 """
             )
     else:
@@ -513,7 +573,9 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:
 
 
 def _can_link_incrementally(con: duckdb.DuckDBPyConnection, key: str | None) -> bool:
-    if key is None or not _table_exists(con, "linked.link_state") or not _table_exists(con, "linked.event_versions"):
+    if key is None or not all(
+        _table_exists(con, t) for t in ("linked.link_state", "linked.event_versions", "linked.known_people")
+    ):
         return False
     stored = con.execute("select inputs_key from linked.link_state").fetchone()
     return stored is not None and stored[0] == key
@@ -562,7 +624,7 @@ def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
         "_match_records", "_match_members", "_match_id_hits", "_match_name_tf", "_match_place_share",
         "_match_fuzzy_records", "_match_address_places", "_match_fuzzy_located", "_match_profiles",
         "_match_member_keys", "_match_profile_keys", "_match_candidates", "_match_decisions", "_match_all",
-        "_match_vanished",
+        "_match_vanished", "_match_new_people", "_match_namesakes",
     ):
         con.execute(f"drop table if exists {name}")
 
@@ -575,10 +637,14 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     key = _inputs_key(con, cfg)
     incremental = _can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
+    con.execute("create schema if not exists linked")
     try:
-        present_sources = _collect_records(con, delta_only=incremental)
         _find_vanished(con, incremental)
+        if incremental and con.execute("select count(*) from _match_vanished").fetchone()[0]:
+            incremental = stats.incremental = False  # a corrected resend removed records: relink everything
+        present_sources = _collect_records(con, delta_only=incremental)
         _prepare_members(con)
+        _known_people(con, incremental)
         _id_path(con)
         _term_frequencies(con, cfg)
         stats.fuzzy_profiles = _fuzzy_profiles(con)
