@@ -1,7 +1,6 @@
-"""Every ```sql block of docs/analyst-guide.md runs against a warehouse with the documented tables.
-
-By default the warehouse is the sample one built here; set HEDUI_WAREHOUSE to a warehouse file (for example a
-generated city's) to run the guide against it instead (opened read-only)."""
+"""Every ```sql block of docs/analyst-guide.md runs against a real warehouse: a generated city after a nightly
+run (and the small hand-built sample warehouse whose answers are known). Set HEDUI_WAREHOUSE to a warehouse
+file to run the guide against that one as well (opened read-only)."""
 
 import os
 import re
@@ -28,13 +27,29 @@ def sql_blocks() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def con():
-    path = os.environ.get("HEDUI_WAREHOUSE")
-    if path:
-        c = duckdb.connect(path, read_only=True)
-    else:
+def generated_city_warehouse(tmp_path_factory) -> Path:
+    import datetime as dt
+
+    from hedui.night import run_night
+    from hedui.synth import PRESETS, generate_city
+
+    base = tmp_path_factory.mktemp("guide-city")
+    as_of = dt.date(2026, 11, 20)
+    city = generate_city(base / "city", members=PRESETS["tiny"].members, as_of=as_of)
+    return run_night(city.landing, base / "hedui.duckdb", as_of, deliver=False).warehouse
+
+
+@pytest.fixture(scope="module", params=["generated_city", "sample", "HEDUI_WAREHOUSE"])
+def con(request):
+    if request.param == "generated_city":
+        c = duckdb.connect(str(request.getfixturevalue("generated_city_warehouse")), read_only=True)
+    elif request.param == "sample":
         c = duckdb.connect()
         build_sample_warehouse(c)
+    elif os.environ.get("HEDUI_WAREHOUSE"):
+        c = duckdb.connect(os.environ["HEDUI_WAREHOUSE"], read_only=True)
+    else:
+        pytest.skip("HEDUI_WAREHOUSE not set")
     yield c
     c.close()
 

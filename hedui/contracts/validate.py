@@ -237,6 +237,10 @@ def validate_delivery(
         ).fetchone()
     finally:
         try:
+            ds.get_engine().dispose()  # close the pooled cursors of `con` now, not at interpreter shutdown
+        except Exception:  # pragma: no cover - datasource never got created
+            pass
+        try:
             ctx.data_sources.delete(ds_name)
         except Exception:  # pragma: no cover - datasource never got created
             pass

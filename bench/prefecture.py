@@ -1,0 +1,251 @@
+"""Prefecture-scale benchmark: one command, four measurements side by side.
+
+    .venv/bin/python bench/prefecture.py [--members 300000] [--residents-per-member 16.7] [--memory-limit 8GB]
+
+1. Generates, once and cached under bench/.cache/, a prefecture city: 300,000 household members among
+   5,000,000 residents whose department extracts come with the spec's mess (about 3,000,000 housing rows per
+   snapshot, 1,500,000 vehicles, 20,000,000 medical settlements over the year in weekly deliveries, 250,000
+   disability certificates, 40,000 deaths).
+2. Measures, each in a fresh process, wall time, CPU time and peak memory (RSS, from wait4) of:
+   (a) the floor: DuckDB merely counting the rows of every landing file (read_csv; the XLSX through calamine);
+   (b) a full nightly run from an empty warehouse;
+   (c) a typical next night: one new medical delivery (60,000 rows) and one death delivery, snapshots unchanged;
+   (d) a night where every snapshot is redelivered with 1% of its rows changed.
+3. Prints the table and the ratios (b)/(a), (c)/(b), (d)/(b).
+
+Runs are plain calls of the nightly sequence (`hedui.night.run_night`), without Prefect's temporary API
+(its 10–20 s start-up is a constant, not a property of the pipeline), and include the caseworker lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache"
+AS_OF = dt.date(2026, 11, 20)
+NEXT = AS_OF + dt.timedelta(days=1)
+
+
+def measure(label: str, code: str, *args: str) -> dict:
+    """Run `code` in a fresh Python process; wall, CPU (user + system) and peak RSS of that process."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "HEDUI_QUIET": "1"})
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    output = process.stdout.read() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{label} failed:\n{output[-4000:]}")
+    result = {"label": label, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+              "peak_mb": usage.ru_maxrss / 1024}
+    print(f"  {label}: {wall:.1f} s wall, {result['cpu']:.1f} s CPU, {result['peak_mb']:.0f} MB peak", flush=True)
+    return result
+
+
+GENERATE = """
+import datetime as dt, sys
+from pathlib import Path
+from hedui.synth import generate_city
+m = generate_city(Path(sys.argv[1]), members=int(sys.argv[2]), residents_per_member=float(sys.argv[3]),
+                  as_of=dt.date.fromisoformat(sys.argv[4]), seed=11)
+print({k: v for k, v in m.rows_per_source.items()})
+"""
+
+FLOOR = """
+import sys, duckdb
+from pathlib import Path
+from python_calamine import CalamineWorkbook
+from connectors.encoding import scan
+con = duckdb.connect(config={"memory_limit": sys.argv[2]})
+total = 0
+for path in sorted(Path(sys.argv[1]).rglob("*")):
+    if path.suffix == ".csv":
+        enc = "utf-8" if scan(path).encoding.startswith("utf-8") else "latin-1"
+        total += con.execute("select count(*) from read_csv(?, all_varchar=true, header=true, encoding=?, "
+                             "strict_mode=false, null_padding=true)", [str(path), enc]).fetchone()[0]
+    elif path.suffix == ".xlsx":
+        total += len(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python())
+print(total)
+"""
+
+NIGHT = """
+import datetime as dt, sys
+from pathlib import Path
+from hedui.night import run_night
+r = run_night(Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), memory_limit=sys.argv[4])
+print(r.outcome, {k: round(v, 1) for k, v in r.timings.items()})
+"""
+
+
+def generate(city: Path, members: int, residents_per_member: float) -> None:
+    stamp = city / "bench-params.json"
+    params = {"members": members, "residents_per_member": residents_per_member, "as_of": AS_OF.isoformat(),
+              "seed": 11}
+    if stamp.exists() and json.loads(stamp.read_text()) == params:
+        print(f"city: cached in {city}")
+        return
+    print(f"city: generating {members:,} members, {int(members * residents_per_member):,} residents …", flush=True)
+    measure("generate", GENERATE, str(city), str(members), str(residents_per_member), AS_OF.isoformat())
+    stamp.write_text(json.dumps(params))
+
+
+def linked_copy(landing: Path, target: Path) -> Path:
+    """A new landing zone sharing the files by hard links (instant; symlinks would be refused)."""
+    if target.exists():
+        shutil.rmtree(target)
+    subprocess.run(["cp", "-al", str(landing), str(target)], check=True)
+    return target
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    from connectors.encoding import scan
+
+    encoding = scan(path).encoding
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding)
+
+
+def in_force_folder(landing: Path, source: str, manifest: dict) -> Path:
+    for entry in manifest["deliveries"]:
+        if entry["source"] == source and entry["fate"] == "in_force":
+            return landing / source / entry["date"].replace("-", "")
+    raise LookupError(source)
+
+
+def add_typical_night(landing: Path) -> None:
+    """A new medical delivery of 60,000 settlements and a death delivery, dated the next day."""
+    newest = sorted(p for p in (landing / "medical").iterdir() if p.name <= AS_OF.strftime("%Y%m%d"))[-1]
+    frames = [_read_csv(f) for f in sorted(newest.glob("*.csv"))]
+    import pandas as pd
+
+    medical = pd.concat(frames).head(60_000).copy()
+    key = next(c for c in medical.columns if c in ("结算流水号", "结算ID"))
+    medical[key] = "N" + NEXT.strftime("%Y%m%d") + medical[key].str[-10:]
+    date_col = "结算日期"
+    medical[date_col] = NEXT.isoformat()
+    original = next((c for c in medical.columns if c == "原结算流水号"), None)
+    if original:
+        medical[original] = ""
+        medical["结算类型"] = "正常"
+        for c in medical.columns:
+            if c in ("医疗总费用", "统筹基金支付", "大病保险支付", "医疗救助支付", "个人自付", "总费用", "基本医保支付", "个人负担"):
+                medical[c] = medical[c].str.replace("-", "", regex=False)
+    target = landing / "medical" / NEXT.strftime("%Y%m%d")
+    target.mkdir(parents=True, exist_ok=True)
+    medical.to_csv(target / "medical.csv", index=False, encoding="utf-8")
+    deaths_src = sorted((landing / "death").iterdir())[-2]
+    deaths = pd.concat([_read_csv(f) for f in deaths_src.glob("*.csv")])
+    target = landing / "death" / NEXT.strftime("%Y%m%d")
+    target.mkdir(parents=True, exist_ok=True)
+    deaths.to_csv(target / "death.csv", index=False, encoding="utf-8")
+
+
+CHANGE_COLUMNS = {
+    "households": ("申报月收入", "家庭月收入"),
+    "members": ("出生日期",),
+    "housing": ("建筑面积",),
+    "vehicle": ("使用性质",),
+    "disability": ("发证日期", "办证日期"),
+}
+
+
+def add_snapshot_redelivery(landing: Path, manifest: dict) -> None:
+    """Every snapshot redelivered the next day with 1% of its rows changed (a value column edited)."""
+    import numpy as np
+    import pandas as pd
+
+    for source, candidates in CHANGE_COLUMNS.items():
+        folder = in_force_folder(landing, source, manifest)
+        target = landing / source / NEXT.strftime("%Y%m%d")
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(folder.iterdir()):
+            if path.suffix == ".csv":
+                frame = _read_csv(path)
+                header_rows = None
+            else:
+                raw = pd.read_excel(path, engine="calamine", header=None, dtype=str).fillna("")
+                first = next(i for i in range(len(raw)) if any(str(v) in candidates for v in raw.iloc[i]))
+                header_rows, frame = raw.iloc[: first + 1], raw.iloc[first + 1 :].copy()
+                frame.columns = list(raw.iloc[first])
+            column = next(c for c in frame.columns if c in candidates)
+            rows = np.random.default_rng(5).choice(len(frame), size=max(1, len(frame) // 100), replace=False)
+            if source in ("members",):
+                frame.iloc[rows, frame.columns.get_loc(column)] = "1980-01-01"
+            elif source == "disability":
+                frame.iloc[rows, frame.columns.get_loc(column)] = "2026-11-01"
+            elif source == "vehicle":
+                frame.iloc[rows, frame.columns.get_loc(column)] = "营运"
+            else:
+                frame.iloc[rows, frame.columns.get_loc(column)] = "1234"
+            if header_rows is None:
+                frame.to_csv(target / (path.stem + ".csv"), index=False, encoding="utf-8")
+            else:
+                pd.concat([header_rows.set_axis(frame.columns, axis=1), frame]).to_excel(
+                    target / path.name, index=False, header=False, engine="xlsxwriter")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=300_000)
+    parser.add_argument("--residents-per-member", type=float, default=5_000_000 / 300_000)
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit for the runs")
+    parser.add_argument("--cache", type=Path, default=CACHE / "prefecture")
+    parser.add_argument("--only-generate", action="store_true")
+    args = parser.parse_args()
+
+    city = args.cache / "city"
+    generate(city, args.members, args.residents_per_member)
+    if args.only_generate:
+        return
+    manifest = json.loads((city / "truth" / "manifest.json").read_text())
+    work = args.cache / "runs"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    print("(a) scan floor", flush=True)
+    floor = measure("(a) scan floor", FLOOR, str(city / "landing"), args.memory_limit)
+    print("(b) full run from an empty warehouse", flush=True)
+    full = measure("(b) full run", NIGHT, str(city / "landing"), str(work / "full" / "hedui.duckdb"),
+                   AS_OF.isoformat(), args.memory_limit)
+
+    print("(c) typical next night", flush=True)
+    typical_landing = linked_copy(city / "landing", work / "landing-typical")
+    add_typical_night(typical_landing)
+    (work / "typical").mkdir()
+    shutil.copyfile(work / "full" / "hedui.duckdb", work / "typical" / "hedui.duckdb")
+    typical = measure("(c) typical night", NIGHT, str(typical_landing), str(work / "typical" / "hedui.duckdb"),
+                      NEXT.isoformat(), args.memory_limit)
+
+    print("(d) every snapshot redelivered, 1% changed", flush=True)
+    redelivery_landing = linked_copy(city / "landing", work / "landing-redelivery")
+    add_snapshot_redelivery(redelivery_landing, manifest)
+    (work / "redelivery").mkdir()
+    shutil.copyfile(work / "full" / "hedui.duckdb", work / "redelivery" / "hedui.duckdb")
+    redelivery = measure("(d) 1% redelivery", NIGHT, str(redelivery_landing),
+                         str(work / "redelivery" / "hedui.duckdb"), NEXT.isoformat(), args.memory_limit)
+
+    rows = [floor, full, typical, redelivery]
+    print()
+    print(f"machine: {os.cpu_count()} cores, DuckDB memory limit {args.memory_limit}")
+    print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}")
+    for r in rows:
+        print(f"{r['label']:<24}{r['wall']:>10.1f}{r['cpu']:>10.1f}{r['peak_mb']:>10.0f}")
+    print(f"(b)/(a) = {full['wall'] / floor['wall']:.2f}   target <= 4")
+    print(f"(c)/(b) = {typical['wall'] / full['wall']:.3f}  target <= 0.1")
+    print(f"(d)/(b) = {redelivery['wall'] / full['wall']:.3f}  target <= 0.5")
+    (args.cache / "last-result.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
