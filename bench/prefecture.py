@@ -37,13 +37,15 @@ NEXT = AS_OF + dt.timedelta(days=1)
 
 def measure(label: str, code: str, *args: str) -> dict:
     """Run `code` in a fresh Python process; wall, CPU (user + system) and peak RSS of that process."""
+    log_path = CACHE / f"{label.split(')')[0].strip('(')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "HEDUI_QUIET": "1"})
-    _, status, usage = os.wait4(process.pid, 0)
+    with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the child while we wait
+        process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, env={**os.environ, "HEDUI_QUIET": "1"})
+        _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    output = process.stdout.read() if process.stdout else ""
+    output = log_path.read_text(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label} failed:\n{output[-4000:]}")
     result = {"label": label, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
@@ -62,17 +64,19 @@ print({k: v for k, v in m.rows_per_source.items()})
 """
 
 FLOOR = """
-import sys, duckdb
+import sys, tempfile, duckdb
 from pathlib import Path
 from python_calamine import CalamineWorkbook
-from connectors.encoding import scan
+from connectors.encoding import scan, to_utf8
 con = duckdb.connect(config={"memory_limit": sys.argv[2]})
+scratch = Path(tempfile.mkdtemp())
 total = 0
 for path in sorted(Path(sys.argv[1]).rglob("*")):
     if path.suffix == ".csv":
-        enc = "utf-8" if scan(path).encoding.startswith("utf-8") else "latin-1"
-        total += con.execute("select count(*) from read_csv(?, all_varchar=true, header=true, encoding=?, "
-                             "strict_mode=false, null_padding=true)", [str(path), enc]).fetchone()[0]
+        # GB18030 cannot be read by DuckDB here at all: its floor includes the streaming transcode.
+        readable = to_utf8(path, scan(path).encoding, scratch / "t.csv")
+        total += con.execute("select count(*) from read_csv(?, all_varchar=true, header=true, "
+                             "strict_mode=false, null_padding=true)", [str(readable)]).fetchone()[0]
     elif path.suffix == ".xlsx":
         total += len(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python())
 print(total)
