@@ -26,6 +26,17 @@ log = logging.getLogger("hedui.night")
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def default_memory_limit() -> str:
+    """Half the machine's memory, at most 8 GB: DuckDB spills beyond it instead of growing with the input."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # pragma: no cover - not a POSIX system
+        return "4GB"
+    return f"{max(1, min(8, total // 2 // 2**30))}GB"
+
+
 def today_in_city() -> dt.date:
     return dt.datetime.now(CITY_TZ).date()
 
@@ -78,7 +89,8 @@ def run_night(
     failed: list[str] = []
 
     run_id = stages.new_run_id(as_of)
-    with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds, memory_limit=memory_limit,
+    with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
+                      memory_limit=memory_limit or default_memory_limit(),
                       temp_directory=paths.duckdb_temp) as con:
         run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id,
                                full_recompute=full_recompute)

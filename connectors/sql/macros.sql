@@ -1,9 +1,10 @@
 -- Value normalisation shared by every source's staging SQL.
 -- Loaded into each run's connection by connectors.normalise.register(); all macros are prefixed `hd_`.
 
--- Trim ASCII and full-width white space; an empty field is NULL.
+-- Trim ASCII and full-width white space; an empty field is NULL. (A character-set trim, not a regular
+-- expression: it runs on every cell of every delivery.)
 create or replace macro hd_clean(s) as
-    nullif(regexp_replace(s, '^[\s\x{3000}\x{00A0}]+|[\s\x{3000}\x{00A0}]+$', '', 'g'), '');
+    nullif(trim(s, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(12288)), '');
 
 -- Full-width digits and letters to ASCII, white space anywhere removed, upper case.
 create or replace macro hd_id_compact(s) as
@@ -41,13 +42,17 @@ create or replace macro hd_id_valid(id18, as_of) as
     );
 
 -- The date formats departments send, including spreadsheet date cells (read as `2026-11-03 00:00:00`).
+-- Fast path first: most values are ISO dates, which a plain cast reads.
 create or replace macro hd_date(s) as
     case
         when hd_clean(s) is null then null
-        else try_cast(try_strptime(
-            regexp_replace(hd_clean(s), '\s+00:00:00(\.0+)?$', ''),
-            ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日', '%Y.%m.%d']
-        ) as date)
+        else coalesce(
+            try_cast(hd_clean(s) as date),
+            try_cast(try_strptime(
+                regexp_replace(hd_clean(s), '\s+00:00:00(\.0+)?$', ''),
+                ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y年%m月%d日', '%Y.%m.%d']
+            ) as date)
+        )
     end;
 
 -- A date outside any plausible range is treated as unparseable, not as a value.
@@ -56,11 +61,14 @@ create or replace macro hd_date_plausible(s) as
 
 -- Yuan amounts: `1234.5`, `1,234.50`, `1234.50元`, `￥1234`; empty is unknown (NULL), never zero.
 create or replace macro hd_amount(s) as
-    try_cast(
-        regexp_replace(
-            translate(hd_clean(s), '０１２３４５６７８９．，－', '0123456789.,-'),
-            '[,\s元¥￥]', '', 'g'
-        ) as decimal(14, 2)
+    coalesce(
+        try_cast(hd_clean(s) as decimal(14, 2)),
+        try_cast(
+            regexp_replace(
+                translate(hd_clean(s), '０１２３４５６７８９．，－', '0123456789.,-'),
+                '[,\s元¥￥]', '', 'g'
+            ) as decimal(14, 2)
+        )
     );
 
 create or replace macro hd_number(s) as
