@@ -139,19 +139,24 @@ def read_deliveries(
         outcome[delivery.delivery_id] = loaded
     if not prepared:
         return outcome
-    batch = f"{prepared[0].tag}_batch"
+    # A real (not TEMP) scratch table: Great Expectations reads it through other cursors of this connection,
+    # which cannot see TEMP tables (they would copy it first: 20 million rows for a year of settlements).
+    batch = f"main._hedui_batch_{prepared[0].tag}"
     con.execute(
-        f"create or replace temp table {batch} as "
+        f"create or replace table {batch} as "
         + "\nunion all\n".join(
             f"select * replace ({_sql_literal(p.delivery.folder + '/')} || file as file) from {p.tag}_candidates"
             for p in prepared
         )
     )
-    checked = contracts.validate_delivery(
-        con, source.name, batch, as_of=as_of, run_id=run_id,
-        delivery_id=prepared[0].delivery.delivery_id if len(prepared) == 1 else f"{source.name}/batch-{len(prepared)}",
-        results_dir=results_dir,
-    )
+    try:
+        checked = contracts.validate_delivery(
+            con, source.name, batch, as_of=as_of, run_id=run_id,
+            delivery_id=prepared[0].delivery.delivery_id if len(prepared) == 1 else f"{source.name}/batch-{len(prepared)}",
+            results_dir=results_dir,
+        )
+    finally:
+        con.execute(f"drop table if exists {batch}")  # never published, whatever happens
     for loaded in prepared:
         prefix = loaded.delivery.folder + "/"
         con.execute(
@@ -163,7 +168,6 @@ def read_deliveries(
             """
         )
         _finish(con, source, loaded)
-    con.execute(f"drop table if exists {batch}")
     con.execute(f"drop table if exists {checked.failed}")
     return outcome
 
