@@ -43,7 +43,7 @@ def remove_stale_work_files(warehouse: Path) -> list[Path]:
 
 def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None,
             threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str] = {}
+    config: dict[str, str] = {"enable_progress_bar": "false"}  # a nightly job's log is not a terminal
     if memory_limit:
         config["memory_limit"] = memory_limit
     if temp_directory:
