@@ -43,14 +43,16 @@ def remove_stale_work_files(warehouse: Path) -> list[Path]:
 
 def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None,
             threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str] = {"enable_progress_bar": "false"}  # a nightly job's log is not a terminal
+    config: dict[str, str] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if temp_directory:
         config["temp_directory"] = str(temp_directory)
     if threads:
         config["threads"] = str(threads)
-    return duckdb.connect(str(path), config=config)
+    con = duckdb.connect(str(path), config=config)
+    con.execute("set enable_progress_bar = false")  # a nightly job's log is not a terminal
+    return con
 
 
 @contextmanager
