@@ -204,11 +204,28 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
                         checksum=checksum, counts=(in_force_rows, None, None, None))
                 decided.add(delivery.delivery_id)
                 break
+        known = None if run.full_recompute else _earlier_verdict(con, source, delivery)
+        if known is not None and known[0] == "rejected":
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected",
+                    f"{known[2]} (unchanged since it was rejected: not read again)", delivery=delivery,
+                    checksum=known[3], counts=(known[1], 0, 0, known[1]))
+            decided.add(delivery.delivery_id)
+            first_problem = first_problem or "rejected"
+            continue
+        if (known is not None and known[0] == "held_back" and in_force_rows
+                and known[1] < run.policy.snapshot_min_ratio * in_force_rows):
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back",
+                    f"implausible drop: {known[1]} rows against {in_force_rows} in the picture in force "
+                    f"(threshold {run.policy.snapshot_min_ratio:.0%}); unchanged since it was held back: not read again",
+                    delivery=delivery, checksum=known[3], counts=(known[1], 0, 0, known[1]))
+            decided.add(delivery.delivery_id)
+            first_problem = first_problem or "held_back"
+            continue
         result = attempt(index)
         decided.add(delivery.delivery_id)
         if isinstance(result, DeliveryRejected):
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", str(result),
-                    delivery=delivery)
+                    delivery=delivery, checksum=checksum_files(delivery)[0])
             first_problem = first_problem or "rejected"
             continue
         baseline = in_force_rows
@@ -243,6 +260,29 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
     else:
         outcome.in_force_delivery, outcome.picture_date = in_force_id, in_force_date
     outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
+
+
+def _earlier_verdict(con, source: Source, delivery: Delivery) -> tuple[str, int, str, str] | None:
+    """A delivery rejected or held back before, with the same content (checksum): its verdict and row count,
+    so that a broken or truncated delivery lying in the landing zone is not read again every night. (A held
+    back delivery is judged again against the picture in force, from its known row count.)"""
+    checksum, _ = checksum_files(delivery)
+    row = con.execute(
+        """
+        select status, rows_read, reason
+        from ledger.deliveries
+        where source = ? and delivery_id = ? and checksum = ?
+          and (status = 'rejected' or (status = 'held_back' and rows_read is not null))
+        order by run_id desc
+        limit 1
+        """,
+        [source.name, delivery.delivery_id, checksum],
+    ).fetchone()
+    if row is None:
+        return None
+    status, rows_read, reason = row
+    reason = reason.split(" (unchanged since")[0]
+    return status, rows_read, reason, checksum
 
 
 def _commit_snapshot(con, run: RunInfo, source: Source, taken: LoadedDelivery) -> None:

@@ -137,5 +137,7 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
     finally:
         con.close()
     if paths.validations(run_id).exists():
-        written.append(build_data_docs(paths.validations_root, paths.data_docs))
+        # This run's validations only: rebuilding the site from every night's results would grow without end.
+        # Earlier nights' results stay under validations/<run_id>/ as GX JSON.
+        written.append(build_data_docs(paths.validations(run_id), paths.data_docs))
     return written

@@ -183,3 +183,19 @@ def test_new_workbook_delivery_on_a_later_night_is_read(ingest_con, sample_landi
     outcome = ingest(ingest_con, sample_landing, "disability", dt.date(2026, 11, 10), tmp_path, "run-2")
     assert outcome.in_force_delivery == "disability/20261110"
     assert ledger(ingest_con, "disability", "run-2")["disability/20261110"][0] == "loaded"
+
+
+def test_held_back_and_rejected_deliveries_are_not_read_again_when_unchanged(ingest_con, sample_landing, tmp_path):
+    ingest(ingest_con, sample_landing, "vehicle", SAMPLES_AS_OF, tmp_path, "run-1")
+    header, rows = read_sample_rows("vehicle")
+    add_vehicle_delivery(sample_landing, "20261110", rows[:2])
+    broken = sample_landing / "housing" / "20261110"
+    broken.mkdir()
+    (broken / "housing.csv").write_text("权利人,坐落\n王建国,somewhere\n", encoding="utf-8")
+    for run_id, day in (("run-2", 10), ("run-3", 11)):
+        ingest(ingest_con, sample_landing, "vehicle", dt.date(2026, 11, day), tmp_path, run_id)
+        ingest(ingest_con, sample_landing, "housing", dt.date(2026, 11, day), tmp_path, run_id)
+    held = ledger(ingest_con, "vehicle", "run-3")["vehicle/20261110"]
+    rejected = ledger(ingest_con, "housing", "run-3")["housing/20261110"]
+    assert held[0] == "held_back" and "not read again" in held[-1] and held[1] == 2
+    assert rejected[0] == "rejected" and "not read again" in rejected[-1] and "不动产单元号" in rejected[-1]
