@@ -250,7 +250,8 @@ def status(warehouse: WarehouseOpt) -> None:
     con = open_readonly(warehouse)
     try:
         runs = con.execute(
-            "select run_id, as_of, outcome, finished_at from ledger.runs order by started_at desc limit 5"
+            "select run_id, as_of, outcome, strftime(finished_at, '%Y-%m-%d %H:%M') "
+            "from ledger.runs order by started_at desc limit 5"
         ).fetchall()
         sources = con.execute(
             """
@@ -263,10 +264,14 @@ def status(warehouse: WarehouseOpt) -> None:
     finally:
         con.close()
     table = Table("run", "as of", "outcome", "finished (UTC)")
+    for column in table.columns:
+        column.no_wrap = True
     for row in runs:
         table.add_row(*(str(v) for v in row))
     console.print(table)
     table = Table("source", "in force", "age (days)", "problem", "rows")
+    for column in table.columns:
+        column.no_wrap = True
     for row in sources:
         table.add_row(*(str(v) for v in row))
     console.print(table)

@@ -138,15 +138,22 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
         t.add_row(r.rule_code, r.title_zh, str(r.new), str(r.still_open), str(r.resolved), str(r.closed_by_outcome))
     console.print(t)
     s = Table(title="数据来源")
-    for col, just in (("来源", "left"), ("在用批次", "left"), ("数据日期", "left"), ("数据天数", "right"),
+    for col, just in (("来源", "left"), ("在用批次", "left"), ("数据天数", "right"),
                       ("本次入库行", "right"), ("本次隔离行", "right"), ("问题", "left")):
-        s.add_column(col, justify=just)
+        s.add_column(col, justify=just, no_wrap=True)
+    notes = []
     for src in summary.sources:
         age = "-" if src.age_days is None else str(src.age_days)
         style = "red" if src.problems else ("yellow" if src.fresh is False else None)
-        s.add_row(src.source, src.in_force_delivery or "（无）", str(src.picture_date or "-"), age,
-                  str(src.rows_loaded), str(src.rows_quarantined), "；".join(src.problems) or "-", style=style)
+        flag = f"见注 {len(notes) + 1}" if src.problems else "-"
+        if src.problems:
+            notes.append(f"{src.source}: " + "；".join(src.problems))
+        s.add_row(src.source, src.in_force_delivery or "（无）", age, str(src.rows_loaded), str(src.rows_quarantined),
+                  flag, style=style)
     console.print(s)
+    # Reasons are sentences: printed in full below the table rather than squeezed into a column.
+    for number, note in enumerate(notes, start=1):
+        console.print(f"注 {number}. {note}", highlight=False)
 
 
 def _md_cell(value: object) -> str:
