@@ -203,7 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=300_000)
     parser.add_argument("--residents-per-member", type=float, default=5_000_000 / 300_000)
-    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory limit for the runs")
+    parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory limit for the runs")
     parser.add_argument("--cache", type=Path, default=CACHE / "prefecture")
     parser.add_argument("--only-generate", action="store_true")
     args = parser.parse_args()

@@ -27,14 +27,15 @@ CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def default_memory_limit() -> str:
-    """Half the machine's memory, at most 8 GB: DuckDB spills beyond it instead of growing with the input."""
+    """A quarter of the machine's memory, at most 5 GB: DuckDB spills beyond it instead of growing with the
+    input, and the Python side of a run (linking chunks, validation results) fits beside it."""
     import os
 
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - not a POSIX system
         return "4GB"
-    return f"{max(1, min(8, total // 2 // 2**30))}GB"
+    return f"{max(1, min(5, total // 4 // 2**30))}GB"
 
 
 def today_in_city() -> dt.date:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -367,7 +368,54 @@ def _fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select count(*) from _match_profiles").fetchone()[0]
 
 
-def _candidate_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+# Candidate pairs are compared in chunks of whole profiles, about this many pairs at a time: memory stays
+# bounded however many records lack a valid ID (a million-member city has ~15 million candidate pairs).
+PAIRS_PER_CHUNK = 1_000_000
+
+
+def _profile_chunks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """Consecutive profile_id ranges, each holding about PAIRS_PER_CHUNK candidate pairs."""
+    bounds = con.execute(
+        """
+        with per_profile as (
+            select profile_id, count(*) as pairs from _match_candidates group by profile_id
+        ),
+        cumulated as (
+            select profile_id, sum(pairs) over (order by profile_id) as running from per_profile
+        )
+        select min(profile_id), max(profile_id)
+        from cumulated
+        group by (running - 1) // $per_chunk
+        order by 1
+        """,
+        {"per_chunk": PAIRS_PER_CHUNK},
+    ).fetchall()
+    return [(int(lo), int(hi)) for lo, hi in bounds]
+
+
+def _release_freed_memory() -> None:
+    """Give the chunk's freed pages back to the operating system (glibc keeps them otherwise, and the
+    process would grow by a chunk's size again and again)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def _score_in_chunks(con: duckdb.DuckDBPyConnection) -> None:
+    """`_match_scored`: every candidate pair with its levels and weights, computed chunk by chunk."""
+    con.execute("drop table if exists _match_scored")
+    for lo, hi in _profile_chunks(con) or [(0, -1)]:
+        chunk = _score(con, _candidate_pairs(con, lo, hi))  # noqa: F841 - read by name below
+        if con.execute("select count(*) from information_schema.tables where table_name = '_match_scored'").fetchone()[0]:
+            con.execute("insert into _match_scored select * from chunk")
+        else:
+            con.execute("create temp table _match_scored as select * from chunk")
+        del chunk
+        _release_freed_memory()
+
+
+def _candidate_pairs(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> pd.DataFrame:
     return con.execute(
         """
         select
@@ -394,8 +442,10 @@ def _candidate_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         left join _match_place_share as places
             on places.township is not distinct from members.township
             and places.village is not distinct from members.village
+        where candidates.profile_id between $lo and $hi
         order by candidates.profile_id, candidates.member_rid
-        """
+        """,
+        {"lo": lo, "hi": hi},
     ).df()
 
 
@@ -441,8 +491,7 @@ def _score(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.DataFrame:
     return scored[SCORED_COLUMNS]
 
 
-def _decide(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, cfg: dict) -> None:
-    match_scored = scored  # noqa: F841 - read by name (DuckDB replacement scan) in the SQL below
+def _decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
     con.execute(
         """
         create or replace temp table _match_decisions as
@@ -450,7 +499,7 @@ def _decide(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, cfg: dict) -> 
             select
                 *,
                 max(score) over (partition by profile_id) as best
-            from match_scored
+            from _match_scored
         ),
 
         contenders as (
@@ -624,7 +673,7 @@ def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
         "_match_records", "_match_members", "_match_id_hits", "_match_name_tf", "_match_place_share",
         "_match_fuzzy_records", "_match_address_places", "_match_fuzzy_located", "_match_profiles",
         "_match_member_keys", "_match_profile_keys", "_match_candidates", "_match_decisions", "_match_all",
-        "_match_vanished", "_match_new_people", "_match_namesakes",
+        "_match_vanished", "_match_new_people", "_match_namesakes", "_match_scored",
     ):
         con.execute(f"drop table if exists {name}")
 
@@ -649,8 +698,8 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         _term_frequencies(con, cfg)
         stats.fuzzy_profiles = _fuzzy_profiles(con)
         stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
-        scored = _score(con, _candidate_pairs(con))
-        _decide(con, scored, cfg)
+        _score_in_chunks(con)
+        _decide(con, cfg)
         _write(con, incremental)
         _remember(con, incremental, key)
         for source, n in con.execute("select source, count(*) from _match_records group by source").fetchall():
