@@ -449,12 +449,7 @@ def record_failed_source(con: duckdb.DuckDBPyConnection, run: RunInfo, source: S
         "order by delivery_date desc limit 1", [source.name]
     ).fetchone()
     in_force, date = state if state else (None, None)
-    rows = con.execute(f"select count(*) from staged.{source.name}").fetchone()[0]
-    con.execute(
-        "insert into ledger.run_sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run.run_id, source.name, in_force, None, date, (run.as_of - date).days if date else None,
-         "failed", False, rows],
-    )
+    _record_run_source(con, run, source, SourceOutcome(source.name, in_force, date, problem="failed"))
     con.execute(
         "insert into ledger.deliveries values (?, ?, ?, null, ?, null, null, null, null, null, null, 'failed', ?)",
         [run.run_id, source.name, f"{source.name}/*", source.kind, error[:500]],

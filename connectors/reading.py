@@ -47,10 +47,17 @@ def _quote(name: str) -> str:
 
 
 def _first_record(path: Path) -> list[str] | None:
+    """The header record. `newline=""` on the StringIO too: with the default, a file whose lines end in a bare
+    CR (old Mac / some mainframe exports) reached the csv module as one line holding CRs, and `csv.Error`
+    escaped the connector instead of rejecting the delivery. Any csv.Error (for example NUL-riddled UTF-16
+    without a BOM, which is valid UTF-8) is a broken structure, so it rejects the delivery with a reason."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         text = handle.read(1 << 20)
-    for record in csv.reader(io.StringIO(text)):
-        return record
+    try:
+        for record in csv.reader(io.StringIO(text, newline="")):
+            return record
+    except csv.Error as exc:
+        raise StructuralError(f"the header row cannot be read as CSV ({exc})") from None
     return None
 
 

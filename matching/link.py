@@ -123,6 +123,24 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 EVENT_SOURCES = ("medical", "death")
 
 
+def _record_select(source: str, cols: SourceColumns, where: str = "") -> str:
+    """The comparison fields of one source's records, in the shape of `_match_records`."""
+    return f"""
+        select
+            '{source}' as source,
+            record_key,
+            {"delivery_id" if source in EVENT_SOURCES else "null::varchar"} as delivery_id,
+            {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
+            {cols.id_raw} as id_raw,
+            {cols.id_norm} as id_norm,
+            coalesce({cols.id_valid}, false) as id_valid,
+            {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
+            cast({cols.address or 'null'} as varchar) as address
+        from {cols.table}
+        {where}
+    """
+
+
 def _collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) -> list[str]:
     """All person-bearing records, or (incremental nights) only event records not linked in this version."""
     parts, present = [], []
@@ -137,23 +155,7 @@ def _collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) -
             f"and seen.record_key = {cols.table}.record_key and seen.delivery_id = {cols.table}.delivery_id)"
             if delta_only else ""
         )
-        address = cols.address or "null"
-        parts.append(
-            f"""
-            select
-                '{source}' as source,
-                record_key,
-                {"delivery_id" if source in EVENT_SOURCES else "null::varchar"} as delivery_id,
-                {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
-                {cols.id_raw} as id_raw,
-                {cols.id_norm} as id_norm,
-                coalesce({cols.id_valid}, false) as id_valid,
-                {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
-                cast({address} as varchar) as address
-            from {cols.table}
-            {delta}
-            """
-        )
+        parts.append(_record_select(source, cols, delta))
     if parts:
         con.execute("create or replace temp table _match_records as " + " union all ".join(parts))
     else:
@@ -283,22 +285,15 @@ def _known_people(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
         con.execute("insert into linked.known_people select name_cmp, id_norm from _match_new_people")
         already = "select source, record_key from _match_records"
         extra = " union all ".join(
-            f"""
-            select
-                '{source}' as source,
-                record_key,
-                {"delivery_id" if source in EVENT_SOURCES else "null::varchar"} as delivery_id,
-                {_NAME_CMP_SQL.format(name=cols.name)} as name_cmp,
-                {cols.id_raw} as id_raw,
-                {cols.id_norm} as id_norm,
-                coalesce({cols.id_valid}, false) as id_valid,
-                {_ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
-                cast({cols.address or 'null'} as varchar) as address
-            from {cols.table}
-            where not coalesce({cols.id_valid}, false)
-              and {_NAME_CMP_SQL.format(name=cols.name)} in (select name_cmp from _match_new_people)
-              and ('{source}', record_key) not in ({already})
-            """
+            _record_select(
+                source,
+                cols,
+                f"""
+                where not coalesce({cols.id_valid}, false)
+                  and {_NAME_CMP_SQL.format(name=cols.name)} in (select name_cmp from _match_new_people)
+                  and ('{source}', record_key) not in ({already})
+                """,
+            )
             for source, cols in SOURCES.items() if _table_exists(con, cols.table)
         )
         if extra:

@@ -256,3 +256,87 @@ def test_demo_member_warnings_name_members_of_active_households(demo):
     outreach = set(w[w.rule_code == "OUTREACH_SEVERE_DISABILITY"].person_id)
     active_members = set(person_rules.person_id)
     assert not outreach & active_members
+
+
+def _rows_with_truth(root: Path, source: str, fates: set[str] | None = None):
+    """(header, row, truth row) of every written data row of `source`, optionally only of deliveries of `fates`."""
+    manifest = json.loads((root / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    keep = {d["delivery"] for d in manifest["deliveries"]
+            if d["source"] == source and (fates is None or d["fate"] in fates)}
+    truth = _truth(root, source).set_index(["delivery", "file", "row_number"])
+    for p in sorted((root / "landing" / source).rglob("*.*")):
+        if p.parent.name not in keep:
+            continue
+        header, rows = read_delivery_rows(p)
+        for i, row in enumerate(rows):
+            yield header, row, truth.loc[(p.parent.name, p.name, i + 1)]
+
+
+def _amount(text: str) -> float | None:
+    text = text.replace(",", "").replace("元", "").strip()
+    return float(text) if text else None
+
+
+def test_medical_amounts_have_the_sign_of_their_settlement_type(demo):
+    # a 正常 settlement pays and costs >= 0 in every column; only a 冲销 row is negative (the pipeline quarantines
+    # anything else, so truth could never count such a row)
+    amounts = {"医疗总费用", "总费用", "统筹基金支付", "基本医保支付", "大病保险支付", "医疗救助支付", "个人自付", "个人负担"}
+    seen = 0
+    for header, row, _ in _rows_with_truth(demo, "medical"):
+        kind = row[header.index("结算类型")]
+        for h, v in zip(header, row):
+            if h in amounts and (a := _amount(v)) is not None:
+                assert (a >= 0) if kind == "正常" else (a <= 0), (h, v, kind)
+                seen += 1
+    assert seen
+
+
+def test_certificates_are_issued_by_the_date_of_their_delivery(demo):
+    manifest = json.loads((demo / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    for d in manifest["deliveries"]:
+        if d["source"] != "disability":
+            continue
+        for name in d["files"]:
+            header, rows = read_delivery_rows(demo / "landing" / "disability" / d["delivery"] / name)
+            c = header.index("发证日期") if "发证日期" in header else header.index("办证日期")
+            for r in rows:
+                assert _date(r[c]) <= dt.date.fromisoformat(d["date"])
+
+
+def _date(v) -> dt.date:
+    """A date value as the generator writes it (every spec format, or a spreadsheet date cell)."""
+    import re
+
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if re.fullmatch(r"\d{8}", v):
+        return dt.date(int(v[:4]), int(v[4:6]), int(v[6:]))
+    y, m, d = map(int, re.findall(r"\d+", v))
+    return dt.date(y, m, d)
+
+
+def test_a_name_only_record_of_a_member_with_a_namesake_is_not_linkable(demo):
+    # The linker sends a record with only a name and an address to review when the registers know a person who
+    # is not a member by that name with a valid ID: truth must not count such a record as linkable.
+    import re
+
+    members = set(_truth(demo, "members").true_person_id)
+    bad_id = {"id_wrong_digit", "sci_notation", "no_id"}
+    name_tags = {"traditional_name"}
+    namesakes = set()
+    no_id_member_records = []
+    for source in ("housing", "vehicle", "medical", "disability", "death"):
+        for header, row, tr in _rows_with_truth(demo, source, {"in_force", "event"}):
+            tags = set(tr.mess.split("+"))
+            name = row[header.index(next(h for h in header if h in
+                                         ("权利人", "权利人名称", "产权人", "机动车所有人", "所有人", "姓名", "参保人姓名")))]
+            name = re.sub(r"[\s·•・‧．｡.･]", "", name)
+            if tr.true_person_id not in members and not tags & bad_id and not tags & name_tags:
+                namesakes.add(name)
+            if tr.true_person_id in members and "no_id" in tags:
+                no_id_member_records.append((name, bool(tr.linkable)))
+    assert no_id_member_records
+    assert not [n for n, ok in no_id_member_records if ok and n in namesakes]
+    assert any(n in namesakes for n, _ in no_id_member_records)

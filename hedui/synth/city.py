@@ -17,7 +17,8 @@ from hedui.synth import ids, people as P, presets
 from hedui.synth.formats import DateRenderer
 from hedui.synth.geo import COUNTY
 from hedui.synth.sources import death, disability, households, housing, medical, members, vehicle
-from hedui.synth.sources.base import Ctx, person_truth
+from hedui.synth import mess
+from hedui.synth.sources.base import VALID_ID_MESS, Ctx, name_cmp, person_truth
 from hedui.synth.truth import TruthWriter, chunk_warnings, write_warnings
 from hedui.synth.writers import DeliveryWriter
 
@@ -79,6 +80,21 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     del keys
 
     sched = D.schedule(as_of)
+    dates = DateRenderer(dt.date(1900, 1, 1), as_of + dt.timedelta(days=400))
+    # pass 2: the names that people who are not members carry on records with a valid ID (city-wide): a
+    # name-only record of a member with such a name is not linkable (the linker must send it to review)
+    counter = ids.SequenceCounter(A + 400)
+    namesakes: set[str] = set()
+    for c, mc in enumerate(sizes):
+        hh, pm = P.draw_members(seed, c, mc, as_of)
+        n_other = max(int(round(mc * residents_per_member)) - mc, 12)
+        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates)
+        namesakes |= _namesake_names(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched)
+        report("index namesakes", c + 1, n_chunks)
+    namesake_arr = np.array(sorted(namesakes), dtype=object)
+    del namesakes
+
     writers: dict[tuple[str, str], DeliveryWriter] = {}
     for si, (source, dels) in enumerate(sched.items()):
         for dl in dels:
@@ -90,15 +106,15 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
                 title_rows=(3 if dl.fate == D.IN_FORCE else int(rng.integers(0, 3))) if xlsx else 0,
                 title=f"{COUNTY}残疾人证信息（{dl.date.year}年{dl.date.month}月）")
     truth_w = {s: TruthWriter(truth_dir / f"records_{s}.parquet") for s in MODULES}
-    counter = ids.SequenceCounter(A + 400)
-    dates = DateRenderer(dt.date(1900, 1, 1), as_of + dt.timedelta(days=400))
+    # pass 3: the deliveries and the truth, chunk by chunk
+    counter = ids.SequenceCounter(A + 400)  # afresh: the same IDs as in pass 2
     warnings: list = []
     n_res = n_hh = 0
     for c, mc in enumerate(sizes):
         hh, pm = P.draw_members(seed, c, mc, as_of)
         n_other = max(int(round(mc * residents_per_member)) - mc, 12)
         people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter)
-        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, namesake_arr)
         tables = {s: mod.build(ctx) for s, mod in MODULES.items()}
         for source, dels in sched.items():
             for dl in dels:
@@ -145,29 +161,26 @@ def _emit(ctx: Ctx, t: dict, idx: np.ndarray, extra_tag: np.ndarray | None, mod,
     tw.add(stamp, file_of, rownum, true_id, hid, t["linkable"][idx], tags)
 
 
-def _write_delivery(ctx: Ctx, source: str, dl: D.Delivery, t: dict, w: DeliveryWriter, tw: TruthWriter) -> None:
-    mod = MODULES[source]
+def _delivery_rows(ctx: Ctx, source: str, dl: D.Delivery, t: dict) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """The rows of table `t` that delivery `dl` holds (indexes into `t`), their extra tags, and render options."""
     n = len(t["person"])
     allrows = np.arange(n)
     A = ctx.A
-    stamp = dl.name
     if source == "households":
         if dl.fate == D.SUPERSEDED:
-            _emit(ctx, t, allrows[ctx.hh.applied <= A - 35], None, mod, w, tw, stamp)
-        elif dl.fate == D.FUTURE:
+            return allrows[ctx.hh.applied <= A - 35], None, {}
+        if dl.fate == D.FUTURE:
             rng = ctx.rng(50)
             st = t["status"].copy()
             st[(rng.random(n) < 0.05) & (st == 0)] = 2
-            _emit(ctx, t, allrows, None, mod, w, tw, stamp, status=st)
-        else:
-            _emit(ctx, t, allrows, None, mod, w, tw, stamp)
-    elif source == "members":
+            return allrows, None, {"status": st}
+        return allrows, None, {}
+    if source == "members":
         if dl.fate == D.SUPERSEDED:
             keep = ctx.hh.applied[ctx.people.hh[t["person"]]] <= A - 35
-            _emit(ctx, t, allrows[keep], None, mod, w, tw, stamp)
-        else:
-            _emit(ctx, t, allrows, None, mod, w, tw, stamp)
-    elif source in ("housing", "vehicle", "disability"):
+            return allrows[keep], None, {}
+        return allrows, None, {}
+    if source in ("housing", "vehicle", "disability"):
         if dl.fate == D.HELD_BACK:
             idx = allrows[allrows % 5 < 2]
         elif dl.fate == D.SUPERSEDED:
@@ -175,26 +188,48 @@ def _write_delivery(ctx: Ctx, source: str, dl: D.Delivery, t: dict, w: DeliveryW
             idx = allrows[keep]
         else:
             idx = allrows
-        _emit(ctx, t, idx, None, mod, w, tw, stamp)
+        return idx, None, {}
+    week = t["week"]
+    if dl.fate == D.FUTURE:
+        target = -1
+    elif dl.late:
+        target = -2
     else:
-        week = t["week"]
-        if dl.fate == D.FUTURE:
-            target = -1
-        elif dl.late:
-            target = -2
-        else:
-            target = (A - dl.date.toordinal()) // 7
-        rows = allrows[week == target]
-        r = t["r"]
-        # resent: a few events of the previous week's delivery arrive again
-        resend = allrows[(week == target + 1) & (r % 100 == 7)] if target >= 0 else allrows[:0]
-        # repeated inside the delivery
-        dup = rows[r[rows] % 300 == 11]
-        if ctx.force and target == 0:
-            if not len(resend):
-                resend = allrows[week == 1][:1]
-            if not len(dup):
-                dup = rows[:1]
-        idx = np.r_[rows, resend, dup].astype(np.int64)
-        extra = np.array([""] * len(rows) + ["resent"] * len(resend) + ["dup_in_delivery"] * len(dup), dtype=object)
-        _emit(ctx, t, idx, extra, mod, w, tw, stamp)
+        target = (A - dl.date.toordinal()) // 7
+    rows = allrows[week == target]
+    r = t["r"]
+    # resent: a few events of the previous week's delivery arrive again
+    resend = allrows[(week == target + 1) & (r % 100 == 7)] if target >= 0 else allrows[:0]
+    # repeated inside the delivery
+    dup = rows[r[rows] % 300 == 11]
+    if ctx.force and target == 0:
+        if not len(resend):
+            resend = allrows[week == 1][:1]
+        if not len(dup):
+            dup = rows[:1]
+    idx = np.r_[rows, resend, dup].astype(np.int64)
+    extra = np.array([""] * len(rows) + ["resent"] * len(resend) + ["dup_in_delivery"] * len(dup), dtype=object)
+    return idx, extra, {}
+
+
+def _write_delivery(ctx: Ctx, source: str, dl: D.Delivery, t: dict, w: DeliveryWriter, tw: TruthWriter) -> None:
+    idx, extra, render_kw = _delivery_rows(ctx, source, dl, t)
+    _emit(ctx, t, idx, extra, MODULES[source], w, tw, dl.name, **render_kw)
+
+
+def _namesake_names(ctx: Ctx, tables: dict[str, dict], sched: dict[str, list[D.Delivery]]) -> set[str]:
+    """Comparison names of the people of this chunk who are not members and have a record with a valid ID in
+    the data in force (the snapshot deliveries in force and the event deliveries up to the as-of date)."""
+    p = ctx.people
+    out: set[str] = set()
+    for source, dels in sched.items():
+        t = tables[source]
+        held = [_delivery_rows(ctx, source, dl, t)[0] for dl in dels if dl.fate in (D.IN_FORCE, D.EVENT)]
+        if not held:
+            continue
+        rows = np.unique(np.concatenate(held))
+        valid = VALID_ID_MESS + ((mess.EMPTY,) if source == "disability" else ())  # ID from the certificate no.
+        person = t["person"][rows][np.isin(t["id_mess"][rows], valid)]
+        person = np.unique(person[person >= p.n_members])
+        out.update(name_cmp(p.name[person]).tolist())
+    return out

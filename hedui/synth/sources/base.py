@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,10 @@ class Ctx:
     hh: Households
     member_keys: np.ndarray  # sorted (village, name) keys of every member of the city
     dates: DateRenderer
+    # sorted comparison names (see `name_cmp`) of every person of the city who is not a member and has a record
+    # with a valid ID in the data in force: a record with only a name and an address that carries one of these
+    # names could be that person's, so an honest linker sends it to review (matching's `_match_namesakes`)
+    namesakes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     @property
     def A(self) -> int:
@@ -44,16 +48,29 @@ def person_truth(ctx: Ctx, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return true_id, hid
 
 
+def name_cmp(names: np.ndarray) -> np.ndarray:
+    """The form in which the linker compares names: the (normalised) name without its middle dots."""
+    return np.array([s.replace("·", "") for s in names.tolist()], dtype=object)
+
+
+# ID mess after which the record's ID still normalises to the person's valid ID
+VALID_ID_MESS = (mess.CLEAN,) + mess.BENIGN
+
+
 def linkable(ctx: Ctx, person: np.ndarray, id_mess: np.ndarray) -> np.ndarray:
-    """False when no honest method can link the record correctly: a scientific-notation ID, or a no-ID
-    record whose name + village fits two members (or a member that is not the person)."""
+    """False when no honest method can link the record correctly: a scientific-notation ID; a no-ID record
+    whose name + village fits two members (or a member that is not the person); or a no-ID record of a member
+    whose name a person who is not a member also carries, with a valid ID somewhere in the data in force (the
+    record could be that person's: the linker sends it to review, never links it)."""
     ok = id_mess != mess.SCI
     no_id = np.flatnonzero(id_mess == mess.EMPTY)
     if len(no_id):
         key = ctx.people.member_key()[person[no_id]]
         count = np.searchsorted(ctx.member_keys, key, "right") - np.searchsorted(ctx.member_keys, key, "left")
         is_member = person[no_id] < ctx.people.n_members
-        ok[no_id] = np.where(is_member, count == 1, count == 0)
+        namesake = np.isin(name_cmp(ctx.people.name[person[no_id]]), ctx.namesakes) if len(ctx.namesakes) else \
+            np.zeros(len(no_id), bool)
+        ok[no_id] = np.where(is_member, (count == 1) & ~namesake, count == 0)
     return ok
 
 

@@ -23,7 +23,10 @@ _SEX = np.array(["女", "男"], dtype=object)
 def build(ctx: Ctx) -> dict[str, np.ndarray]:
     rng = ctx.rng(6)
     p = ctx.people
-    person = np.flatnonzero(p.cert_cat > 0).astype(np.int64)
+    # the snapshot in force is dated as_of - 5: it holds the certificates issued by then (as_of - 6 at the latest),
+    # so not one of a baby born in the last days
+    last_issue = ctx.A - 6
+    person = np.flatnonzero((p.cert_cat > 0) & (p.birth <= last_issue)).astype(np.int64)
     n = len(person)
     id_mess = mess.draw_id_mess(rng, p.id18[person], p.birth[person], mess.BENIGN, ctx.force)
     empty = rng.random(n) < 0.4
@@ -32,6 +35,8 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     id_mess = np.where(empty, mess.EMPTY, id_mess).astype(np.int8)
     name_mess = mess.draw_name_mess(rng, p.name_code[person], ctx.force)
     issued = np.maximum(p.birth[person] + 30, ctx.A - 61 - rng.integers(0, 18 * 365, n))
+    # never after the snapshot that holds it (a date after the as-of date is quarantined), never before birth
+    issued = np.maximum(np.minimum(issued, last_issue), p.birth[person])
     t = dict(person=person, id_mess=id_mess, name_mess=name_mess, r=r_ints(rng, n), issued=issued,
              date_fmt=formats.draw_date_formats(rng, n, xlsx=True))
     t["linkable"] = np.ones(n, bool)  # an empty ID column is filled from the certificate number

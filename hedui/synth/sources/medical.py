@@ -81,9 +81,14 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     tc = np.round(total * 100).astype(np.int64)
     fund_share = np.array([0.35, 0.55, 0.6])[care] + rng.uniform(-0.1, 0.1, k)
     fund = np.round(tc * fund_share, -1).astype(np.int64)
-    crit = np.where(tc > 1_500_000, np.round((tc - 1_500_000) * 0.6, -1), 0).astype(np.int64)
-    rest = tc - fund - crit
+    # 大病保险 pays 60% of the patient's share (after the fund) above a 15,000 yuan deductible; medical
+    # assistance pays part of what is left. Every payment of a 正常 settlement, and so 个人自付, is >= 0 (a
+    # negative amount is only valid on a 冲销 row: the pipeline quarantines it, so truth could not count it).
+    after_fund = tc - fund
+    crit = np.where(after_fund > 1_500_000, np.round((after_fund - 1_500_000) * 0.6, -1), 0).astype(np.int64)
+    rest = after_fund - crit
     assist = np.where(person < m, np.round(rest * rng.uniform(0.6, 0.9, k), -1), 0).astype(np.int64)
+    assist = np.clip(assist, 0, rest)
     oop = tc - fund - crit - assist
     # a stated out-of-pocket that disagrees with total minus payments (flagged; the stated value counts)
     mismatch = (rng.random(k) < 0.005) & ~forced
