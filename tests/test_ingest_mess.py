@@ -177,3 +177,16 @@ def test_corrupt_workbook_rejects_the_delivery(ingest_con, tmp_path):
         archive.writestr("xl/workbook.xml", "<not really")
     *_, status, reason = ingest_death(ingest_con, landing, tmp_path)
     assert status == "rejected" and "workbook" in reason
+
+
+def test_settlement_without_a_type_counts_as_normal_or_as_reversal_when_it_names_an_original(ingest_con, tmp_path):
+    landing = tmp_path / "landing"
+    header = ["结算流水号", "结算类型", "原结算流水号", "姓名", "身份证号", "医疗类别", "结算日期", "医疗总费用", "个人自付"]
+    write_csv(landing / "medical" / "20261103" / "m.csv", header, [
+        ["Y1", "", "", "王建国", "430482196203151313", "住院", "2026-10-20", "5000", "1000"],
+        ["Y2", "", "Y1", "王建国", "430482196203151313", "住院", "2026-10-21", "-5000", "-1000"],
+    ])
+    run = RunInfo("run", SAMPLES_AS_OF)
+    stages.ingest(ingest_con, landing, "medical", run, tmp_dir=tmp_path / "scratch", results_dir=None)
+    types = dict(ingest_con.execute("select settlement_id, settlement_type from staged.medical").fetchall())
+    assert types == {"Y1": "正常", "Y2": "冲销"}

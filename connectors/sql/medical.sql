@@ -1,7 +1,14 @@
--- medical: keyed by 结算流水号. 个人自付 is trusted as stated, but flagged when it disagrees with
--- total minus the three payments by more than 1 yuan (spec, section 4).
+-- medical: keyed by 结算流水号. 结算类型 is optional: when it is empty, a row that names an original settlement
+-- is a reversal (冲销), any other row a normal settlement (正常), so that no settlement silently drops out of
+-- the rules. 个人自付 is trusted as stated, but flagged when it disagrees with total minus the three payments
+-- by more than 1 yuan (spec, section 4).
 select
-    *,
+    * replace (
+        coalesce(
+            settlement_type,
+            case when original_settlement_id is not null then '冲销' else '正常' end
+        ) as settlement_type
+    ),
     settlement_id as record_key,
     coalesce(
         abs(
