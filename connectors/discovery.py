@@ -59,12 +59,27 @@ def _folder_date(name: str) -> dt.date | None:
         return None
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why an entry cannot be followed, or None when it lies inside the landing zone.
+
+    A symbolic-link loop makes `Path.resolve(strict=True)` raise RuntimeError on Python < 3.13 (not OSError),
+    which used to escape discovery and fail the whole source; a dangling link was reported as leading out of
+    the landing zone. Each now gets its own reason."""
     try:
         path.resolve(strict=True).relative_to(root)
-        return True
-    except (ValueError, OSError):
-        return False
+        return None
+    except ValueError:
+        return "symbolic link leading out of the landing zone"
+    except RuntimeError:
+        return "symbolic link loop: it leads nowhere"
+    except OSError as exc:
+        if path.is_symlink():
+            return "symbolic link loop: it leads nowhere" if exc.errno == 40 else "dangling symbolic link: its target does not exist"
+        return f"cannot be opened ({exc.strerror or type(exc).__name__})"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return _link_problem(path, root) is None
 
 
 def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
@@ -78,8 +93,9 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
         if name.startswith("."):
             continue  # senders write elsewhere and rename in; dot-folders are work in progress
         date = _folder_date(name)
-        if not _inside(entry, root):
-            found.passed.append(Passed(source, name, date, "rejected", "symbolic link leading out of the landing zone"))
+        problem = _link_problem(entry, root)
+        if problem is not None:
+            found.passed.append(Passed(source, name, date, "rejected", problem))
             continue
         if not entry.is_dir():
             found.passed.append(Passed(source, name, date, "ignored", "not a delivery folder"))
@@ -92,11 +108,18 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
             continue
         files: list[Path] = []
         skipped: list[str] = []
-        for item in sorted(entry.iterdir(), key=lambda p: p.name):
+        try:
+            items = sorted(entry.iterdir(), key=lambda p: p.name)
+        except OSError as exc:  # renamed away or made unreadable between listing the source and reading it
+            found.passed.append(Passed(source, name, date, "rejected",
+                                       f"the delivery folder cannot be listed ({exc.strerror or type(exc).__name__})"))
+            continue
+        for item in items:
             if item.name.startswith((".", "~$")):
                 continue
-            if not _inside(item, root):
-                skipped.append(f"{item.name}: symbolic link leading out of the landing zone")
+            problem = _link_problem(item, root)
+            if problem is not None:
+                skipped.append(f"{item.name}: {problem}")
             elif not item.is_file():
                 skipped.append(f"{item.name}: not a file")
             elif item.suffix.lower() not in DATA_SUFFIXES:

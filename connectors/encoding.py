@@ -24,7 +24,8 @@ class UnreadableFile(Exception):
 class FileScan:
     sha256: str
     size: int
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16", or "gb18030" (to be confirmed by transcoding)
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030" (to be confirmed by transcoding), or
+    # "utf-8-truncated" (valid UTF-8 cut off inside its last character: refused by `to_utf8`)
 
 
 def scan(path: Path) -> FileScan:
@@ -44,12 +45,18 @@ def scan(path: Path) -> FileScan:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     utf8_ok = False
+        truncated = False
         if utf8_ok:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                utf8_ok = False
-    if head.startswith(codecs.BOM_UTF8):
+                # Valid UTF-8 up to an incomplete character at the very end: a UTF-8 file cut off in transfer.
+                # Before, such a file went on to GB18030, whose two-byte pairs accept most UTF-8 bytes, and was
+                # rejected as "required column(s) missing" from mojibake headers, which misleads the sender.
+                utf8_ok, truncated = False, size > 0
+    if truncated:
+        encoding = "utf-8-truncated"
+    elif head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig" if utf8_ok else "gb18030"
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
@@ -62,6 +69,8 @@ def to_utf8(path: Path, encoding: str, target: Path) -> Path:
     """Return a path DuckDB can read as UTF-8: the file itself, or a transcoded copy at `target`."""
     if encoding in ("utf-8", "utf-8-sig"):
         return path
+    if encoding == "utf-8-truncated":
+        raise UnreadableFile("the file ends in the middle of a UTF-8 character: cut off in transfer (truncated)")
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     try:
@@ -69,10 +78,19 @@ def to_utf8(path: Path, encoding: str, target: Path) -> Path:
             for chunk in iter(lambda: src.read(CHUNK), b""):
                 dst.write(decoder.decode(chunk))
                 offset += len(chunk)
-            dst.write(decoder.decode(b"", final=True))
+            try:
+                dst.write(decoder.decode(b"", final=True))
+            except UnicodeDecodeError:
+                # Everything decoded but a dangling lead byte at the end: the file was cut off, say so.
+                raise UnreadableFile(
+                    f"the file ends in the middle of a {encoding.upper()} character: cut off in transfer (truncated)"
+                ) from None
     except UnicodeDecodeError as exc:
         target.unlink(missing_ok=True)
         raise UnreadableFile(
             f"not readable as UTF-8 or {encoding.upper()} (bad bytes near byte {offset + exc.start})"
         ) from None
+    except UnreadableFile:
+        target.unlink(missing_ok=True)
+        raise
     return target

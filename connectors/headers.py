@@ -36,7 +36,15 @@ class HeaderMap:
         return [c.header for c in source.required if c.name not in self.known]
 
 
+# The widest source has 17 columns. A header thousands of cells wide (a stray cell in column XFD, a line of
+# 50,000 commas) is not an extract: the reader would build a table that wide and DuckDB fails ("tuple width
+# exceeds block size") or runs out of memory, crashing the source instead of rejecting the delivery.
+MAX_COLUMNS = 1024
+
+
 def map_header(cells: list[object], source: Source) -> HeaderMap:
+    if len(cells) > MAX_COLUMNS:
+        raise StructuralError(f"the header row has {len(cells)} columns, more than the {MAX_COLUMNS} any extract has")
     aliases = alias_table(source)
     known: dict[str, int] = {}
     extra: dict[str, int] = {}
@@ -65,7 +73,13 @@ def find_header_row(rows: list[list[object]], source: Source, max_title_rows: in
     """The first row holding every required column (XLSX sheets may carry title rows above it)."""
     best: tuple[int, HeaderMap] | None = None
     for index, row in enumerate(rows[: max_title_rows + 1]):
-        header = map_header(list(row), source)
+        cells = list(row)
+        # A sheet is a rectangle as wide as its widest row: one stray cell in column XFD makes every row 16,384
+        # cells wide. Empty cells right of the last header name no column, so the header ends at its last name
+        # (else the reader builds a 16,384-column table, and DuckDB runs out of memory).
+        while cells and clean_header(cells[-1]) == "":
+            cells.pop()
+        header = map_header(cells, source)
         if not header.missing(source):
             return index, header
         if best is None or len(header.known) > len(best[1].known):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,7 @@ def _first_record(path: Path) -> list[str] | None:
     return None
 
 
-def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
-    scanned = encoding.scan(path)
-    readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
-    header_cells = _first_record(readable)
-    if not header_cells or not any(c.strip() for c in header_cells):
-        raise StructuralError("empty file: no header row")
-    header = map_header(header_cells, source)
-    require_complete(header, source)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
+def _read_cells(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> None:
     con.execute(
         f"""
         create or replace temp table {table}_cells as
@@ -90,6 +83,35 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         """,
         {"path": str(readable), "null_sentinel": NULL_SENTINEL},
     )
+
+
+def _csv_error_reason(exc: Exception) -> str:
+    """DuckDB's reader can still refuse a file (for example a multi-byte character right after a closing quote,
+    `"x"李`, which its lenient mode splits into invalid UTF-8). Its error escaped the connector and failed the
+    whole source; now it rejects the delivery. The message quotes the offending line ("Original Line: …"),
+    which holds names and IDs, so only the line number and the kind of error are kept."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    where = next((line.split("CSV Error on Line:")[1].strip() for line in lines if "CSV Error on Line:" in line), None)
+    kind = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible Solution"))
+                 and "=" not in line), type(exc).__name__)
+    return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
+
+
+def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    scanned = encoding.scan(path)
+    readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
+    header_cells = _first_record(readable)
+    if not header_cells or not any(c.strip() for c in header_cells):
+        raise StructuralError("empty file: no header row")
+    header = map_header(header_cells, source)
+    require_complete(header, source)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
+    try:
+        _read_cells(con, readable, table, columns)
+    except duckdb.Error as exc:
+        if readable != path:
+            readable.unlink(missing_ok=True)
+        raise StructuralError(_csv_error_reason(exc)) from None
     missing_field = " or ".join(f"c{i} is null" for i in range(header.width))
     con.execute(
         f"""
@@ -112,14 +134,81 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
 
 
 def _check_zip(path: Path) -> None:
-    with zipfile.ZipFile(path) as archive:
-        entries = archive.infolist()
-        total = sum(e.file_size for e in entries)
-        packed = sum(e.compress_size for e in entries) or 1
-    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
-        raise StructuralError(
-            f"workbook refused: it would inflate to {total} bytes ({total // packed}× its size), beyond the safety limit"
-        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            total = sum(e.file_size for e in entries)
+            packed = sum(e.compress_size for e in entries) or 1
+            if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
+                raise StructuralError(
+                    f"workbook refused: it would inflate to {total} bytes ({total // packed}× its size), "
+                    "beyond the safety limit"
+                )
+            _check_sheet_extent(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        # A zip whose directory opens but whose entries do not (or whose declared sizes lie: Python checks the
+        # size and CRC of what it inflates) is a corrupt workbook, not a crash of the connector.
+        raise StructuralError(f"corrupt workbook: {type(exc).__name__}") from None
+
+
+# A sheet's extent is a bomb of its own: calamine holds a sheet as a dense rectangle (32 bytes per cell) from
+# its first to its last cell, so a few-KB workbook with cells at A1 and XFD1048576 asks for 512 GB and aborts
+# the whole process (a Rust allocation failure cannot be caught). The first sheet's cell references are
+# therefore scanned (streaming, bounded by the inflation limit above) before calamine opens it.
+MAX_XLSX_CELLS = 30_000_000  # Excel's 1,048,576 rows × ~28 columns; about 1 GB inside calamine
+_REF = re.compile(rb"<(?:\w+:)?(c|row)\b[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,9})\"")
+_COLUMN_LETTERS = {chr(ord("A") + i): i + 1 for i in range(26)}
+
+
+def _first_sheet_name(archive: zipfile.ZipFile) -> list[str]:
+    """The zip entry of the workbook's first sheet (the one calamine reads); every worksheet if unsure."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    names = set(archive.namelist())
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    try:
+        if archive.getinfo("xl/workbook.xml").file_size > (16 << 20):
+            return sheets
+        book = ET.fromstring(archive.read("xl/workbook.xml"))
+        first = next(e for e in book.iter() if e.tag.endswith("}sheet") or e.tag == "sheet")
+        rid = next(v for k, v in first.attrib.items() if k.endswith("}id"))
+        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        target = next(e.get("Target") for e in rels.iter() if e.get("Id") == rid)
+        entry = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        return [entry] if entry in names else sheets
+    except (KeyError, StopIteration, ET.ParseError, AttributeError, TypeError):
+        return sheets
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile) -> None:
+    for name in _first_sheet_name(archive):
+        min_row = min_col = None
+        max_row = max_col = 0
+        elements = 0
+        tail = b""
+        with archive.open(name) as handle:
+            for chunk in iter(lambda: handle.read(encoding.CHUNK), b""):
+                data = tail + chunk
+                cut = data.rfind(b">") + 1  # never split an element between two chunks
+                data, tail = data[:cut], data[cut:]
+                elements += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+                for kind, letters, digits in _REF.findall(data):
+                    row = int(digits)
+                    max_row = max(max_row, row)
+                    min_row = row if min_row is None else min(min_row, row)
+                    if kind == b"c" and letters:
+                        col = 0
+                        for letter in letters.decode():
+                            col = col * 26 + _COLUMN_LETTERS[letter]
+                        max_col = max(max_col, col)
+                        min_col = col if min_col is None else min(min_col, col)
+        extent = (max_row - (min_row or 1) + 1) * (max_col - (min_col or 1) + 1) if max_row else 0
+        if max(extent, elements) > MAX_XLSX_CELLS:
+            raise StructuralError(
+                f"workbook refused: its sheet spans {max(extent, elements)} cells "
+                f"({max_row} rows × {max_col} columns), beyond the safety limit of {MAX_XLSX_CELLS}"
+            )
 
 
 def _cells_to_text(values: list[object]) -> pa.Array:
@@ -137,6 +226,10 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, t
 
     scanned = encoding.scan(path)
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":
+                # A zip whose end (its directory) is missing: a workbook truncated in transfer, not a CSV file.
+                raise StructuralError("corrupt workbook: the zip archive is truncated (no central directory)")
         # A "workbook" that is really a CSV file renamed: read it as what it is, and say so.
         read = read_csv_file(con, path, source, table, tmp_dir)
         return FileRead(read.file, read.header, read.rows, read.encoding, read.sha256,

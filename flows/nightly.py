@@ -16,6 +16,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Callable
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -29,12 +30,22 @@ from hedui.policy import load_policy
 @task(name="ingest", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def ingest_task(fn: Callable[..., Any], source: str, *args: Any, **kwargs: Any) -> Any:
     """Read one source's deliveries; an OSError (a share that hiccups) is retried."""
-    return fn(*args, **kwargs)
+    return _without_values_in_errors(fn, *args, **kwargs)
 
 
 @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
 def stage_task(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return fn(*args, **kwargs)
+    return _without_values_in_errors(fn, *args, **kwargs)
+
+
+def _without_values_in_errors(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Prefect logs a failed task's message and traceback; a database error may quote a name or an ID."""
+    try:
+        return fn(*args, **kwargs)
+    except duckdb.Error as exc:
+        from hedui.privacy import redact_error_text
+
+        raise type(exc)(redact_error_text(exc)) from None
 
 
 class PrefectSteps:

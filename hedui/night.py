@@ -20,6 +20,7 @@ from connectors import SOURCES
 from hedui import stages
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
+from hedui.privacy import refresh_pseudonymous_views
 from hedui.warehouse import working_copy
 
 log = logging.getLogger("hedui.night")
@@ -112,6 +113,7 @@ def run_night(
             say("raise warnings")
             with clock.time("warnings"):
                 steps.stage("warnings", stages.raise_warnings, con, run)
+            steps.stage("pseudonyms", refresh_pseudonymous_views, con)
             outcome = stages.finish_run(con, run, clock.timings)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -55,7 +55,9 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, source_name: str, run:
 def mark_source_failed(con: duckdb.DuckDBPyConnection, source_name: str, run: RunInfo, error: BaseException) -> None:
     """The connector failed after its retries: the last good picture stands and the ledger says why.
     Only the exception's type and message go in: connectors never put personal data in their messages."""
-    record_failed_source(con, run, SOURCES[source_name], f"{type(error).__name__}: {error}")
+    from hedui.privacy import redact_error_text
+
+    record_failed_source(con, run, SOURCES[source_name], f"{type(error).__name__}: {redact_error_text(error)}")
 
 
 def link(con: duckdb.DuckDBPyConnection, run: RunInfo):

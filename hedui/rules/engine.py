@@ -135,9 +135,9 @@ where _rule_hits.subject_key = fingerprints.subject_key
 
 
 def _redact(message: str) -> str:
-    """First line of a database error with quoted literals removed (they may hold IDs or names)."""
-    first = message.strip().splitlines()[0] if message.strip() else message
-    return re.sub(r"'[^']*'", "'…'", first)
+    from hedui.privacy import redact_error_text
+
+    return redact_error_text(message)
 
 
 def rule_parameters(rule: Rule, run: RunInfo) -> dict[str, Any]:
