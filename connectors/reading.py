@@ -156,7 +156,8 @@ def _check_zip(path: Path) -> None:
 # the whole process (a Rust allocation failure cannot be caught). The first sheet's cell references are
 # therefore scanned (streaming, bounded by the inflation limit above) before calamine opens it.
 MAX_XLSX_CELLS = 30_000_000  # Excel's 1,048,576 rows × ~28 columns; about 1 GB inside calamine
-_REF = re.compile(rb"<(?:\w+:)?(c|row)\b[^>]*?\sr=\"([A-Z]{0,3})([0-9]{1,9})\"")
+_REF_COLUMN = re.compile(rb"\sr=\"([A-Z]{1,3})[0-9]")  # the letters of a cell reference
+_REF_ROW = re.compile(rb"\sr=\"[A-Z]{0,3}([0-9]{1,9})\"")  # the row of a cell or row reference
 _COLUMN_LETTERS = {chr(ord("A") + i): i + 1 for i in range(26)}
 
 
@@ -193,16 +194,17 @@ def _check_sheet_extent(archive: zipfile.ZipFile) -> None:
                 cut = data.rfind(b">") + 1  # never split an element between two chunks
                 data, tail = data[:cut], data[cut:]
                 elements += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
-                for kind, letters, digits in _REF.findall(data):
-                    row = int(digits)
-                    max_row = max(max_row, row)
-                    min_row = row if min_row is None else min(min_row, row)
-                    if kind == b"c" and letters:
-                        col = 0
-                        for letter in letters.decode():
-                            col = col * 26 + _COLUMN_LETTERS[letter]
-                        max_col = max(max_col, col)
-                        min_col = col if min_col is None else min(min_col, col)
+                # distinct values only, collected in C: a sheet has few distinct column letters and at most
+                # one row number per row, so the Python-level work stays small however many cells there are
+                rows = [int(r) for r in set(_REF_ROW.findall(data))]
+                if rows:
+                    max_row, min_row = max(max_row, max(rows)), min(min_row or min(rows), min(rows))
+                for letters in set(_REF_COLUMN.findall(data)):
+                    col = 0
+                    for letter in letters.decode():
+                        col = col * 26 + _COLUMN_LETTERS[letter]
+                    max_col = max(max_col, col)
+                    min_col = col if min_col is None else min(min_col, col)
         extent = (max_row - (min_row or 1) + 1) * (max_col - (min_col or 1) + 1) if max_row else 0
         if max(extent, elements) > MAX_XLSX_CELLS:
             raise StructuralError(
