@@ -201,7 +201,7 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
             if checksum == in_force_checksum:
                 _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
                         "same checksum as the picture in force: not read again", delivery=delivery,
-                        checksum=checksum, counts=(in_force_rows, None, None, None))
+                        checksum=checksum)  # counts NULL: this run read none of its rows
                 decided.add(delivery.delivery_id)
                 break
         known = None if run.full_recompute else _earlier_verdict(con, source, delivery)

@@ -75,7 +75,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
              tmp_dir: Path) -> LoadedDelivery:
     """Read the delivery's files and type its rows into `<tag>_candidates`; ragged rows go to quarantine."""
     if not delivery.files:
-        raise DeliveryRejected("the delivery folder holds no .csv or .xlsx file")
+        # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
+        raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]))
     reads: list[reading.FileRead] = []
     for index, path in enumerate(delivery.files):
         try:

@@ -97,6 +97,57 @@ def _csv_error_reason(exc: Exception) -> str:
     return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
 
 
+# An odd run of quotes with a non-delimiter on both sides: text after a closing quote (`"李"abc`) or a stray
+# quote inside a quoted field. Escaped quotes (`""`) come in even runs and are not matched.
+_STRAY_QUOTE = re.compile(rb'[^,\r\n"]"(?:"")*[^,\r\n"]')
+
+
+def _has_stray_quote(readable: Path) -> bool:
+    """Whether the file may hold a misquoted field. DuckDB's lenient reader does not refuse `"李"abc`: it
+    silently reads `李ab` (one character lost), so such files need a strict second look. Most extracts hold no
+    quote at all, which `in` finds at memchr speed; only chunks with quotes meet the regular expression."""
+    tail = b""
+    with open(readable, "rb") as handle:
+        for chunk in iter(lambda: handle.read(encoding.CHUNK), b""):
+            data = tail + chunk
+            if b'"' in data and _STRAY_QUOTE.search(data):
+                return True
+            tail = data[-64:]
+    return False
+
+
+def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> str:
+    """A temp table `{table}_misquoted(record)` of the record numbers (1 = first record after the header) that
+    DuckDB's strict reader refuses for their quoting. Its `line` counts records, not physical lines, so it
+    matches the lenient read's row numbers even when a quoted field holds a newline."""
+    rejects, scans = f"{table}_rejects", f"{table}_reject_scans"
+    con.execute(
+        f"""
+        select count(*) from read_csv(
+            $path,
+            columns = {{{columns}, '_overflow': 'VARCHAR'}},
+            header = true, delim = ',', quote = '"', escape = '"', auto_detect = false,
+            null_padding = true, strict_mode = true, parallel = false, nullstr = $null_sentinel,
+            max_line_size = 16777216, ignore_errors = true,
+            store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scans}'
+        )
+        """,
+        {"path": str(readable), "null_sentinel": NULL_SENTINEL},
+    ).fetchall()  # fetched to the end: the rejects tables appear only when the query is finished
+    found = con.execute("select count(*) from duckdb_tables() where temporary and table_name = $t",
+                        {"t": rejects}).fetchone()[0]
+    con.execute(
+        f"""
+        create or replace temp table {table}_misquoted as
+        select distinct line - 1 as record from {rejects if found else "(select null::bigint as line, null as error_type)"}
+        where error_type in ('UNQUOTED VALUE', 'INVALID UNICODE')
+        """
+    )
+    con.execute(f"drop table if exists {rejects}")
+    con.execute(f"drop table if exists {scans}")
+    return f"{table}_misquoted"
+
+
 def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
     scanned = encoding.scan(path)
     readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
@@ -112,6 +163,16 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         if readable != path:
             readable.unlink(missing_ok=True)
         raise StructuralError(_csv_error_reason(exc)) from None
+    try:
+        misquoted = (_find_misquoted_records(con, readable, table, columns) if _has_stray_quote(readable)
+                     else "(select null::bigint as record)")
+    except duckdb.Error as exc:
+        # The file has misquoted fields and even the strict reader cannot find where its records end: what the
+        # lenient read made of it cannot be trusted, so the delivery is rejected rather than loaded mangled.
+        con.execute(f"drop table if exists {table}_cells")
+        if readable != path:
+            readable.unlink(missing_ok=True)
+        raise StructuralError("misquoted fields: " + _csv_error_reason(exc)) from None
     missing_field = " or ".join(f"c{i} is null" for i in range(header.width))
     con.execute(
         f"""
@@ -120,6 +181,8 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
             rowid + 1 as row_number,
             {", ".join(f"c{i}" for i in range(header.width))},
             case
+                when rowid + 1 in (select record from {misquoted})
+                    then 'misquoted field: text follows a closing quote, so the field cannot be read as sent'
                 when _overflow is not null then 'too many fields: the row has more fields than the header'
                 when {missing_field} then 'too few fields: the row is shorter than the header (truncated?)'
             end as _ragged
@@ -127,6 +190,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         """
     )
     con.execute(f"drop table {table}_cells")
+    con.execute(f"drop table if exists {table}_misquoted")
     if readable != path:
         readable.unlink(missing_ok=True)
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]

@@ -128,11 +128,6 @@ def test_names_that_try_dot_dot_never_read_outside_their_folder(con, tmp_path):
     assert ids == [ROW_A[0]]  # again.csv is ROW_A again (the same event once); ROW_B never read
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connectors/load.py _prepare raises DeliveryRejected('the delivery folder holds no .csv or .xlsx file') "
-    "before the delivery's skipped notes are attached, so when a folder's only file is a refused link the "
-    "ledger reason does not say why (the link is named only when another file loads). Fix: append "
-    "'; '.join(delivery.skipped) to that message."))
 def test_a_delivery_whose_only_file_is_a_refused_link_says_why(con, tmp_path):
     landing = tmp_path / "landing"
     (landing / "death" / "20261103").mkdir(parents=True)
@@ -142,11 +137,6 @@ def test_a_delivery_whose_only_file_is_a_refused_link_says_why(con, tmp_path):
     assert status == "rejected" and "symbolic link" in reason
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connectors/ingest.py writes an 'unchanged' snapshot delivery with counts (in_force_rows, NULL, NULL, NULL): "
-    "rows_read is set while loaded/quarantined/set_aside are NULL, so rows_read = loaded + quarantined + set_aside "
-    "does not hold on that row (event deliveries write all four NULL). Fix: all four NULL, or the picture's "
-    "full counts."))
 def test_an_unchanged_snapshot_delivery_keeps_the_row_count_identity(sample_landing, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)

@@ -108,11 +108,6 @@ def test_a_reversal_of_a_settlement_that_never_existed_creates_no_negative_or_ex
                                  ).fetchall() == [(1,)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "No contract compares 死亡日期 with the birth date inside the citizen ID (data_contracts/death.json, "
-    "hedui/contracts/authoring.py has only 注销日期 >= 死亡日期). A death dated before the person's birth loads "
-    "without flag or reason, links by ID, and raises CHANGE_DECEASED for a living member. Fix: a contract rule "
-    "(or flag) `died_on >= birth date of id_norm` when id_valid, quarantining the row with a reason."))
 def test_a_death_dated_before_the_birth_in_the_id_is_quarantined_and_raises_no_warning(nights):
     con = nights["con"]
     reasons = [r for (r,) in con.execute("select reason from quarantine.rows where source = 'death' "

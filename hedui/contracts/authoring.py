@@ -346,6 +346,15 @@ def _specific(source: Source) -> list[dict]:
                 column_A=r.name, column_B=d.name, or_equal=True, ignore_row_if="either_value_is_missing",
             )
         )
+        # a death before the birth written in the person's own ID is impossible: loaded, it would link by ID
+        # and tell a caseworker that a living member died
+        out.append(
+            _e(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                _meta(d, "not_before", other="身份证号码中的出生日期", other_column="birth_date_in_id"),
+                column_A=d.name, column_B="birth_date_in_id", or_equal=True, ignore_row_if="either_value_is_missing",
+            )
+        )
     return out
 
 
@@ -369,6 +378,10 @@ def build_suite_json(source: str) -> dict:
         suite.meta["derived_columns"] = {
             "cert_no_category_digit": "substr(cert_no, 19, 1)",
             "cert_no_grade_digit": "substr(cert_no, 20, 1)",
+        }
+    if source == "death":
+        suite.meta["derived_columns"] = {
+            "birth_date_in_id": "case when id_valid then try_strptime(substr(id_norm, 7, 8), '%Y%m%d')::date end",
         }
     for i, d in enumerate(expectation_dicts(src)):
         d["meta"]["n"] = i

@@ -53,7 +53,7 @@ comment on column ledger.deliveries.delivery_date is 'The delivery date from the
 comment on column ledger.deliveries.kind is 'snapshot or event';
 comment on column ledger.deliveries.files is 'Per file: name, SHA-256, encoding, rows';
 comment on column ledger.deliveries.checksum is 'SHA-256 over the file names and their checksums: a delivery with the same checksum is not read again';
-comment on column ledger.deliveries.rows_read is 'Data rows read from all files of the delivery';
+comment on column ledger.deliveries.rows_read is 'Data rows read from all files of the delivery; NULL (as are the other counts) when this run did not read it: unchanged, future, ignored';
 comment on column ledger.deliveries.rows_loaded is 'Rows that passed their contract and were loaded';
 comment on column ledger.deliveries.rows_quarantined is 'Rows that failed their contract (see quarantine.rows)';
 comment on column ledger.deliveries.rows_set_aside is 'Rows of a delivery not taken as a whole: rejected, held back or superseded';

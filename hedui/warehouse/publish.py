@@ -65,7 +65,12 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
         remove_stale_work_files(warehouse)
         work = warehouse.with_name(f"{warehouse.name}.tmp-{run_id}")
         if warehouse.exists():
-            shutil.copyfile(warehouse, work)
+            try:
+                shutil.copyfile(warehouse, work)
+            except BaseException:
+                # a copy cut short (a full disk, a kill) must not stay behind filling the disk until next night
+                work.unlink(missing_ok=True)
+                raise
         con = connect(work, memory_limit=memory_limit, temp_directory=temp_directory)
         try:
             con.execute(DDL_SQL)
