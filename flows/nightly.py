@@ -16,7 +16,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Callable
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -39,13 +38,20 @@ def stage_task(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 
 
 def _without_values_in_errors(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Prefect logs a failed task's message and traceback; a database error may quote a name or an ID."""
+    """Prefect logs a failed task's message and traceback (at each retry, too); any error, a database's or a
+    library's, may quote a name or an ID, so every one is raised again with its text redacted, keeping its type
+    where the type can be rebuilt from a message (retries and `except OSError` still see what it was)."""
     try:
         return fn(*args, **kwargs)
-    except duckdb.Error as exc:
+    except Exception as exc:
         from hedui.privacy import redact_error_text
 
-        raise type(exc)(redact_error_text(exc)) from None
+        text = redact_error_text(exc)
+        try:
+            redacted = type(exc)(text)
+        except Exception:  # an exception class whose constructor wants other arguments
+            redacted = RuntimeError(f"{type(exc).__name__}: {text}")
+        raise redacted from None
 
 
 class PrefectSteps:

@@ -410,3 +410,11 @@ def test_redacted_error_text_keeps_the_error_and_drops_quoted_and_numeric_values
     assert all(leaks(m) == [] for m in messages), messages
     assert all("Error" in m for m in messages)
     assert redact_error_text("housing: 3 rows at byte 1234") == "housing: 3 rows at byte 1234"
+
+
+def test_redacted_error_text_drops_bare_chinese_names_and_keeps_the_sources_vocabulary():
+    from hedui.privacy import redact_error_text
+
+    text = redact_error_text("could not convert 公民身份号码 of 王建国 (阿依古丽·买买提) in 户籍注销(死亡) to DATE")
+    assert leaks(text) == []
+    assert text == "could not convert 公民身份号码 of … (…) in 户籍注销(死亡) to DATE"
