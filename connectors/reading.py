@@ -97,22 +97,29 @@ def _csv_error_reason(exc: Exception) -> str:
     return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
 
 
-# An odd run of quotes with a non-delimiter on both sides: text after a closing quote (`"李"abc`) or a stray
-# quote inside a quoted field. Escaped quotes (`""`) come in even runs and are not matched.
-_STRAY_QUOTE = re.compile(rb'[^,\r\n"]"(?:"")*[^,\r\n"]')
+# A run of quotes followed by a non-delimiter: an opening quote (`,"abc`), an escaped quote inside a field
+# (`a""b`), or, when the byte before the run is text too, a misquote: text after a closing quote (`"李"abc`).
+# The pattern starts with a literal, so the regular-expression engine skips to each quote at memchr speed
+# (about 600 MB/s here, against 50 MB/s for a pattern that starts with a character class).
+_QUOTE_THEN_TEXT = re.compile(rb'"(?:"")*[^,\r\n"]')
+_BEFORE_A_FIELD = frozenset(b',\r\n"')
 
 
 def _has_stray_quote(readable: Path) -> bool:
     """Whether the file may hold a misquoted field. DuckDB's lenient reader does not refuse `"李"abc`: it
-    silently reads `李ab` (one character lost), so such files need a strict second look. Most extracts hold no
-    quote at all, which `in` finds at memchr speed; only chunks with quotes meet the regular expression."""
-    tail = b""
+    silently reads `李ab` (one character lost), so such files need a strict second look. Most extracts hold few
+    quotes, and only quotes are examined, not rows."""
+    previous = b"\n"  # the byte before the chunk; a file starts as if after a line end
     with open(readable, "rb") as handle:
         for chunk in iter(lambda: handle.read(encoding.CHUNK), b""):
-            data = tail + chunk
-            if b'"' in data and _STRAY_QUOTE.search(data):
-                return True
-            tail = data[-64:]
+            data = previous + chunk
+            for match in _QUOTE_THEN_TEXT.finditer(data, 1):
+                if data[match.start() - 1] not in _BEFORE_A_FIELD:
+                    return True
+            # carry the last byte, and a run of quotes at the very end with the byte before it: their verdict
+            # depends on the next chunk's first byte
+            trailing = len(data) - len(data.rstrip(b'"'))
+            previous = data[-(trailing + 1):]
     return False
 
 
