@@ -3,7 +3,8 @@ and rows to quarantine. Nothing is written to the published tables here; `connec
 the delivery is taken (a snapshot may still be held back) and then commits its rows.
 
 Tables left behind for the caller (temporary, named after the delivery's `tag`):
-- `<tag>_raw`: text cells by column name, one row per record (`file`, `row_number`, `src_*`, `extra`)
+- `<tag>_raw`: a view of the text cells by column name, one row per record (`file`, `row_number`, `src_*`,
+  `extra`), over the files' cell tables `<tag>_f<i>`
 - `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date`
 - `<tag>_quarantine`: one row per failure (file, row_number, expectation, column_name, value, reason)
 - `<tag>_flags`: loaded rows with a finding (file, row_number, flag, detail)
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,9 +73,16 @@ def checksum_files(delivery: Delivery) -> tuple[str, dict[str, str]]:
     return delivery_checksum(sums), sums
 
 
+def candidates_table(tag: str) -> str:
+    """The typed rows of a delivery before validation. A real table in `main` (dropped before anything is
+    published), not a TEMP one: Great Expectations reads through other cursors of the connection, which cannot
+    see TEMP tables, and copying a year of settlements (20 million rows) for it cost most of the medical ingest."""
+    return f"main._hedui_cand_{tag}"
+
+
 def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
              tmp_dir: Path) -> LoadedDelivery:
-    """Read the delivery's files and type its rows into `<tag>_candidates`; ragged rows go to quarantine."""
+    """Read the delivery's files and type its rows into `candidates_table(tag)`; ragged rows go to quarantine."""
     if not delivery.files:
         # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
         raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]))
@@ -90,10 +99,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     result.files = [{"file": r.file, "sha256": r.sha256, "encoding": r.encoding, "rows": r.rows} for r in reads]
     result.notes = [f"{r.file}: {r.note}" for r in reads if r.note] + list(delivery.skipped)
 
+    # Views, not copies: the files' cell tables are the only materialisation of the text until typing, which
+    # saves two full copies of every delivery (20 million rows for a year of settlements). The file tables
+    # live until `drop_delivery_tables`, since `<tag>_raw` is read again when the delivery is committed.
     union = "\nunion all by name\n".join(_cells_projection(r, source, f"{tag}_f{i}") for i, r in enumerate(reads))
-    con.execute(f"create or replace temp table {tag}_cells as {union}")
-    for index in range(len(reads)):
-        con.execute(f"drop table if exists {tag}_f{index}")
+    con.execute(f"create or replace temp view {tag}_cells as {union}")
 
     # Rows whose field count is wrong cannot be typed: they are quarantined as they are.
     con.execute(
@@ -106,11 +116,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
         """
     )
     con.execute(
-        f"create or replace temp table {tag}_raw as select * exclude (_ragged) from {tag}_cells where _ragged is null"
+        f"create or replace temp view {tag}_raw as select * exclude (_ragged) from {tag}_cells where _ragged is null"
     )
-    con.execute(f"drop table {tag}_cells")
 
-    con.execute(f"create or replace temp table {tag}_candidates as {staging_query(source, f'{tag}_raw')}",
+    con.execute(f"create or replace table {candidates_table(tag)} as {staging_query(source, f'{tag}_raw')}",
                 {"as_of": as_of})
     return result
 
@@ -140,13 +149,13 @@ def read_deliveries(
         outcome[delivery.delivery_id] = loaded
     if not prepared:
         return outcome
-    # A real (not TEMP) scratch table: Great Expectations reads it through other cursors of this connection,
-    # which cannot see TEMP tables (they would copy it first: 20 million rows for a year of settlements).
+    # A view over the real candidate tables: Great Expectations' cursors see it, and nothing is copied.
     batch = f"main._hedui_batch_{prepared[0].tag}"
     con.execute(
-        f"create or replace table {batch} as "
+        f"create or replace view {batch} as "
         + "\nunion all\n".join(
-            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || file as file) from {p.tag}_candidates"
+            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || file as file) "
+            f"from {candidates_table(p.tag)}"
             for p in prepared
         )
     )
@@ -157,7 +166,7 @@ def read_deliveries(
             results_dir=results_dir,
         )
     finally:
-        con.execute(f"drop table if exists {batch}")  # never published, whatever happens
+        con.execute(f"drop view if exists {batch}")  # never published, whatever happens
     for loaded in prepared:
         prefix = loaded.delivery.folder + "/"
         con.execute(
@@ -198,12 +207,12 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
             {_sql_literal(delivery.delivery_id)} as delivery_id,
             {_sql_literal(delivery.date.isoformat())}::date as delivery_date,
             c.* exclude ({", ".join(working_columns)})
-        from {tag}_candidates as c
+        from {candidates_table(tag)} as c
         anti join (select distinct file, row_number from {tag}_quarantine) as q
             on c.file = q.file and c.row_number = q.row_number
         """
     )
-    con.execute(f"drop table {tag}_candidates")
+    con.execute(f"drop table {candidates_table(tag)}")
     _collect_flags(con, source, tag)
 
     result.rows_read = sum(f["rows"] for f in result.files)
@@ -223,7 +232,7 @@ def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: st
         insert into {tag}_quarantine
         select c.file, c.row_number, 'key_present', 'record_key', null,
                'the record has no usable key (for example an ID that cannot be read), so it cannot be kept apart from others'
-        from {tag}_candidates as c
+        from {candidates_table(tag)} as c
         anti join (select distinct file, row_number from {tag}_quarantine) as q
             on c.file = q.file and c.row_number = q.row_number
         where c.record_key is null
@@ -236,7 +245,7 @@ def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: st
         insert into {tag}_quarantine
         with passing as (
             select c.file, c.row_number, c.record_key
-            from {tag}_candidates as c
+            from {candidates_table(tag)} as c
             anti join (select distinct file, row_number from {tag}_quarantine) as q
                 on c.file = q.file and c.row_number = q.row_number
         ),
@@ -287,8 +296,17 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
 
 
 def drop_delivery_tables(con: duckdb.DuckDBPyConnection, tag: str) -> None:
-    for suffix in ("raw", "loaded", "quarantine", "flags", "candidates", "cells"):
+    for suffix in ("raw", "cells"):
+        con.execute(f"drop view if exists {tag}_{suffix}")
+    for suffix in ("loaded", "quarantine", "flags"):
         con.execute(f"drop table if exists {tag}_{suffix}")
+    con.execute(f"drop table if exists {candidates_table(tag)}")
+    files = con.execute(
+        "select table_name from duckdb_tables() where temporary and regexp_full_match(table_name, $pattern)",
+        {"pattern": re.escape(tag) + r"_f[0-9]+"},
+    ).fetchall()
+    for (name,) in files:
+        con.execute(f"drop table if exists {name}")
 
 
 def files_json(loaded: LoadedDelivery | None, delivery: Delivery) -> str:

@@ -75,6 +75,7 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
         try:
             con.execute(DDL_SQL)
             yield con
+            drop_scratch_objects(con)
             con.execute("checkpoint")
             con.close()
             with open(work, "rb+") as handle:
@@ -88,6 +89,23 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
                 work.unlink(missing_ok=True)
                 work.with_name(work.name + ".wal").unlink(missing_ok=True)
             raise
+
+
+def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
+    """Scratch tables and views a stage keeps in `main` (named `_hedui_…`: candidates that Great Expectations
+    must see) are never published, even if a stage forgot one."""
+    scratch = con.execute(
+        """
+        select 'view', view_name from duckdb_views() where not temporary and schema_name = 'main'
+            and starts_with(view_name, '_hedui_')
+        union all
+        select 'table', table_name from duckdb_tables() where not temporary and schema_name = 'main'
+            and starts_with(table_name, '_hedui_')
+        order by 1 desc
+        """
+    ).fetchall()
+    for kind, name in scratch:
+        con.execute(f'drop {kind} if exists main."{name}"')
 
 
 def open_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
