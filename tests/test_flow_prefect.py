@@ -36,7 +36,8 @@ def test_nightly_flow_runs_every_stage_and_publishes_a_summary_artifact(prefect_
     assert "430482" not in artifact.data  # counts only, no ID numbers
 
 
-def test_a_source_failing_in_the_flow_does_not_stop_the_others(prefect_api, tmp_path, monkeypatch):
+def night_with_a_failing_source(tmp_path, monkeypatch, failing: str, error: Exception):
+    """The flow over the spec samples, with `failing`'s ingest raising `error` (after its retries)."""
     from flows.nightly import nightly
     from hedui import stages
     from tests.conftest import SAMPLES, SAMPLES_AS_OF
@@ -46,12 +47,16 @@ def test_a_source_failing_in_the_flow_does_not_stop_the_others(prefect_api, tmp_
     real_ingest = stages.ingest
 
     def flaky(con, landing_, source_name, run, **kwargs):
-        if source_name == "vehicle":
-            raise OSError("share unavailable")
+        if source_name == failing:
+            raise error
         return real_ingest(con, landing_, source_name, run, **kwargs)
 
     monkeypatch.setattr(stages, "ingest", flaky)
-    result = nightly(landing=str(landing), warehouse=str(tmp_path / "w.duckdb"), as_of=SAMPLES_AS_OF.isoformat())
+    return nightly(landing=str(landing), warehouse=str(tmp_path / "w.duckdb"), as_of=SAMPLES_AS_OF.isoformat())
+
+
+def test_a_source_failing_in_the_flow_does_not_stop_the_others(prefect_api, tmp_path, monkeypatch):
+    result = night_with_a_failing_source(tmp_path, monkeypatch, "vehicle", OSError("share unavailable"))
     assert result.failed_sources == ["vehicle"]
     assert result.outcome == "completed_with_problems"
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
@@ -68,22 +73,11 @@ def test_the_prefect_run_logs_and_artifacts_hold_no_id_or_name_even_when_a_task_
     from prefect.client.orchestration import get_client
     from prefect.logging.handlers import APILogWorker
 
-    from flows.nightly import nightly
-    from hedui import stages
-    from tests.conftest import SAMPLES, SAMPLES_AS_OF
     from tests.test_privacy_leaks import SENSITIVE, leaks
 
-    landing = tmp_path / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
-    real_ingest = stages.ingest
-
-    def quoting_the_row(con, landing_, source_name, run, **kwargs):
-        if source_name == "housing":
-            raise ValueError("Conversion Error: could not convert '430482196203151313' (王建国) to DATE")
-        return real_ingest(con, landing_, source_name, run, **kwargs)
-
-    monkeypatch.setattr(stages, "ingest", quoting_the_row)
-    result = nightly(landing=str(landing), warehouse=str(tmp_path / "w.duckdb"), as_of=SAMPLES_AS_OF.isoformat())
+    result = night_with_a_failing_source(
+        tmp_path, monkeypatch, "housing",
+        ValueError("Conversion Error: could not convert '430482196203151313' (王建国) to DATE"))
     assert result.failed_sources == ["housing"]
     APILogWorker.drain_all(timeout=30)
     stored: list[str] = []
