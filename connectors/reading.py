@@ -62,11 +62,10 @@ def _first_record(path: Path) -> list[str] | None:
     return None
 
 
-def _read_cells(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> None:
-    con.execute(
-        f"""
-        create or replace temp table {table}_cells as
-        select * from read_csv(
+def _read_csv(columns: str, mode: str) -> str:
+    """The one `read_csv` call of every CSV read (see the module docstring), lenient or strict by `mode`."""
+    return f"""
+        read_csv(
             $path,
             columns = {{{columns}, '_overflow': 'VARCHAR'}},
             header = true,
@@ -75,12 +74,16 @@ def _read_cells(con: duckdb.DuckDBPyConnection, readable: Path, table: str, colu
             escape = '"',
             auto_detect = false,
             null_padding = true,
-            strict_mode = false,
             parallel = false,
             nullstr = $null_sentinel,
-            max_line_size = 16777216
-        )
-        """,
+            max_line_size = 16777216,
+            {mode}
+        )"""
+
+
+def _read_cells(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> None:
+    con.execute(
+        f"create or replace temp table {table}_cells as select * from {_read_csv(columns, 'strict_mode = false')}",
         {"path": str(readable), "null_sentinel": NULL_SENTINEL},
     )
 
@@ -97,48 +100,15 @@ def _csv_error_reason(exc: Exception) -> str:
     return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
 
 
-# A run of quotes followed by a non-delimiter: an opening quote (`,"abc`), an escaped quote inside a field
-# (`a""b`), or, when the byte before the run is text too, a misquote: text after a closing quote (`"李"abc`).
-# The pattern starts with a literal, so the regular-expression engine skips to each quote at memchr speed
-# (about 600 MB/s here, against 50 MB/s for a pattern that starts with a character class).
-_QUOTE_THEN_TEXT = re.compile(rb'"(?:"")*[^,\r\n"]')
-_BEFORE_A_FIELD = frozenset(b',\r\n"')
-
-
-def _has_stray_quote(readable: Path) -> bool:
-    """Whether the file may hold a misquoted field. DuckDB's lenient reader does not refuse `"李"abc`: it
-    silently reads `李ab` (one character lost), so such files need a strict second look. Most extracts hold few
-    quotes, and only quotes are examined, not rows."""
-    previous = b"\n"  # the byte before the chunk; a file starts as if after a line end
-    with open(readable, "rb") as handle:
-        for chunk in iter(lambda: handle.read(encoding.CHUNK), b""):
-            data = previous + chunk
-            for match in _QUOTE_THEN_TEXT.finditer(data, 1):
-                if data[match.start() - 1] not in _BEFORE_A_FIELD:
-                    return True
-            # carry the last byte, and a run of quotes at the very end with the byte before it: their verdict
-            # depends on the next chunk's first byte
-            trailing = len(data) - len(data.rstrip(b'"'))
-            previous = data[-(trailing + 1):]
-    return False
-
-
 def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> str:
     """A temp table `{table}_misquoted(record)` of the record numbers (1 = first record after the header) that
     DuckDB's strict reader refuses for their quoting. Its `line` counts records, not physical lines, so it
     matches the lenient read's row numbers even when a quoted field holds a newline."""
     rejects, scans = f"{table}_rejects", f"{table}_reject_scans"
+    strict = (f"strict_mode = true, ignore_errors = true, store_rejects = true, "
+              f"rejects_table = '{rejects}', rejects_scan = '{scans}'")
     con.execute(
-        f"""
-        select count(*) from read_csv(
-            $path,
-            columns = {{{columns}, '_overflow': 'VARCHAR'}},
-            header = true, delim = ',', quote = '"', escape = '"', auto_detect = false,
-            null_padding = true, strict_mode = true, parallel = false, nullstr = $null_sentinel,
-            max_line_size = 16777216, ignore_errors = true,
-            store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scans}'
-        )
-        """,
+        f"select count(*) from {_read_csv(columns, strict)}",
         {"path": str(readable), "null_sentinel": NULL_SENTINEL},
     ).fetchall()  # fetched to the end: the rejects tables appear only when the query is finished
     found = con.execute("select count(*) from duckdb_tables() where temporary and table_name = $t",
@@ -158,6 +128,18 @@ def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, tabl
 def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
     scanned = encoding.scan(path)
     readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
+    try:
+        header = _read_records(con, readable, source, table, misquote_possible=scanned.stray_quote)
+    finally:
+        if readable != path:
+            readable.unlink(missing_ok=True)
+    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+
+
+def _read_records(con: duckdb.DuckDBPyConnection, readable: Path, source: Source, table: str, *,
+                  misquote_possible: bool) -> HeaderMap:
+    """`table`: one row per record of the UTF-8 file `readable`, with `_ragged` saying why a record is unusable."""
     header_cells = _first_record(readable)
     if not header_cells or not any(c.strip() for c in header_cells):
         raise StructuralError("empty file: no header row")
@@ -167,18 +149,14 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
     try:
         _read_cells(con, readable, table, columns)
     except duckdb.Error as exc:
-        if readable != path:
-            readable.unlink(missing_ok=True)
         raise StructuralError(_csv_error_reason(exc)) from None
     try:
-        misquoted = (_find_misquoted_records(con, readable, table, columns) if _has_stray_quote(readable)
+        misquoted = (_find_misquoted_records(con, readable, table, columns) if misquote_possible
                      else "(select null::bigint as record)")
     except duckdb.Error as exc:
         # The file has misquoted fields and even the strict reader cannot find where its records end: what the
         # lenient read made of it cannot be trusted, so the delivery is rejected rather than loaded mangled.
         con.execute(f"drop table if exists {table}_cells")
-        if readable != path:
-            readable.unlink(missing_ok=True)
         raise StructuralError("misquoted fields: " + _csv_error_reason(exc)) from None
     missing_field = " or ".join(f"c{i} is null" for i in range(header.width))
     con.execute(
@@ -198,10 +176,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
     )
     con.execute(f"drop table {table}_cells")
     con.execute(f"drop table if exists {table}_misquoted")
-    if readable != path:
-        readable.unlink(missing_ok=True)
-    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-    return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+    return header
 
 
 def _check_zip(path: Path) -> None:
