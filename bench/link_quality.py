@@ -301,9 +301,18 @@ def evaluate_links(con: duckdb.DuckDBPyConnection, links_table: str, label: str)
     return out
 
 
-def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0.99) -> float:
-    """Link the staged person records to the members with Splink; writes temp table _splink_links."""
+def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0.99,
+                training_records: int = 200_000, memory_limit: str = "6GB") -> float:
+    """Link the staged person records to the members with Splink; writes temp table _splink_links.
+
+    Set up as Splink's documentation advises at scale: the records live in Splink's own DuckDB as tables
+    (never as pandas frames), the model is trained on a random sample of the records (against all members)
+    and saved, and the saved model then scores every blocked pair, in chunks. The best pair per record at
+    or above `threshold_probability` is Splink's link; the time covers all of it, data loading included."""
+    import json
     import logging
+    import shutil
+    import tempfile
 
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -312,6 +321,7 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
 
     logging.disable(logging.WARNING)
     started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="hedui-splink-"))  # parquet hand-over and spill, not the cwd's .tmp/
     parts = []
     for source, cols in SOURCES.items():
         exists = con.execute(
@@ -324,17 +334,23 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
                 f"coalesce({cols.id_norm}, upper(regexp_replace({cols.id_raw}, '\\s', '', 'g'))) as id "
                 f"from {cols.table}"
             )
-    records = con.execute(" union all ".join(parts)).df()
-    members = con.execute(
-        "select household_id || '|' || id_norm as uid, replace(person_name_norm, '·', '') as name, id_norm as id "
-        "from staged.members"
-    ).df()
-    for df in (records, members):
-        df["birth"] = df["id"].str.slice(6, 14)
-        # blocking keys that stay small at a million members: region + birth date, and birth date + sequence
-        # (region + birth year alone made blocks of thousands and ran Splink out of 24 GB on a 1M city)
-        df["id_a"] = df["id"].str.slice(0, 14)
-        df["id_b"] = df["id"].str.slice(8, 18)
+    con.execute(f"copy ({' union all '.join(parts)}) to '{work / 'records.parquet'}' (format parquet)")
+    con.execute(
+        "copy (select household_id || '|' || id_norm as uid, replace(person_name_norm, '·', '') as name, "
+        f"id_norm as id from staged.members) to '{work / 'members.parquet'}' (format parquet)"
+    )
+    splink_con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(work / "spill"),
+                                        "preserve_insertion_order": False})
+    # blocking keys that stay small at a million members: region + birth date, and birth date + sequence
+    # (region + birth year alone made blocks of thousands and ran Splink out of 24 GB on a 1M city)
+    keys = ("*, substr(id, 7, 8) as birth, substr(id, 1, 14) as id_a, substr(id, 9, 10) as id_b "
+            "from read_parquet(?)")
+    splink_con.execute(f"create table records as select {keys}", [str(work / "records.parquet")])
+    splink_con.execute(f"create table members as select {keys}", [str(work / "members.parquet")])
+    splink_con.execute(
+        f"create table training_records as select * from records using sample reservoir({int(training_records)} rows) "
+        "repeatable (7)"
+    )
     settings = SettingsCreator(
         unique_id_column_name="uid",
         link_type="link_only",
@@ -345,41 +361,40 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
             cl.DamerauLevenshteinAtThresholds("birth", [1]),
         ],
     )
-    # Splink's own DuckDB, bounded like ours (it spills instead of taking the machine)
-    # (its spill files go to the system's temp folder, not to `.tmp/` in the working directory)
-    import tempfile
-
-    spill = tempfile.mkdtemp(prefix="hedui-splink-spill-")
-    splink_con = duckdb.connect(config={"memory_limit": "6GB", "temp_directory": spill})
     db_api = DuckDBAPI(connection=splink_con)
-    linker = Linker([db_api.register(records), db_api.register(members)], settings)
-    linker.training.estimate_probability_two_random_records_match([block_on("id")], recall=0.9)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-    # EM on selective blocks: one birth date alone pairs every record and member born that day, about 200
-    # million pairs on a 1M city, which ran past 24 GB; two ID-fragment blocks estimate every comparison
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_a"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("id_b"))
-    preds = linker.inference.predict(threshold_match_probability=threshold_probability).as_pandas_dataframe()
+    trainer = Linker([db_api.register("training_records"), db_api.register("members")], settings)
+    trainer.training.estimate_probability_two_random_records_match([block_on("id")], recall=0.9)
+    trainer.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    # EM on selective blocks: one birth date alone pairs every record and member born that day; two
+    # ID-fragment blocks together estimate every comparison
+    trainer.training.estimate_parameters_using_expectation_maximisation(block_on("id_a"))
+    trainer.training.estimate_parameters_using_expectation_maximisation(block_on("id_b"))
+    model = trainer.misc.save_model_to_json()
+    model = json.loads(json.dumps(model))  # a plain copy, as a saved model file would give
+    linker = Linker([db_api.register("records"), db_api.register("members")], model)
+    chunks = max(1, splink_con.execute("select count(*) from records").fetchall()[0][0] // 2_000_000)
+    preds = linker.inference.predict(threshold_match_probability=threshold_probability, num_chunks_left=chunks)
+    # Splink's rule for a link here: the best-scoring member per record (ties broken arbitrarily, as Splink does
+    # not decide); the records come as left or right depending on the input order
+    record_sources = "(" + ", ".join(f"'{s}'" for s in SOURCES) + ")"  # a record's uid starts with its source
+    best = splink_con.sql(
+        f"""
+        select split_part(rec, '|', 1) as source, substr(rec, strpos(rec, '|') + 1) as record_key,
+               substr(mem, strpos(mem, '|') + 1) as person_id, 'splink' as method
+        from (
+            select case when split_part(uid_l, '|', 1) in {record_sources} then uid_l else uid_r end as rec,
+                   case when split_part(uid_l, '|', 1) in {record_sources} then uid_r else uid_l end as mem,
+                   match_weight
+            from {preds.physical_name}
+        )
+        qualify row_number() over (partition by rec order by match_weight desc) = 1
+        """
+    ).to_arrow_table()
     seconds = time.perf_counter() - started
     logging.disable(logging.NOTSET)
-    if preds.empty:
-        best = pd.DataFrame(columns=["source", "record_key", "person_id", "method"])
-    else:
-        uid_rec = np.where(preds["uid_l"].isin(records["uid"]), preds["uid_l"], preds["uid_r"])
-        uid_mem = np.where(preds["uid_l"].isin(records["uid"]), preds["uid_r"], preds["uid_l"])
-        p = pd.DataFrame({"rec": uid_rec, "mem": uid_mem, "score": preds["match_weight"]})
-        p = p.sort_values("score", ascending=False).drop_duplicates("rec")
-        best = pd.DataFrame(
-            {
-                "source": p["rec"].str.split("|", n=1).str[0],
-                "record_key": p["rec"].str.split("|", n=1).str[1],
-                "person_id": p["mem"].str.split("|", n=1).str[1],
-                "method": "splink",
-            }
-        )
-    con.register("_splink_links_df", best)
-    con.execute("create or replace temp table _splink_links as select * from _splink_links_df")
-    con.unregister("_splink_links_df")
+    con.execute("create or replace temp table _splink_links as select * from best")
+    splink_con.close()
+    shutil.rmtree(work, ignore_errors=True)
     return seconds
 
 

@@ -40,19 +40,19 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-housing as (
+housing as not materialized (
     select * from staged.housing
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'housing'
 ),

@@ -34,19 +34,19 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-vehicles as (
+vehicles as not materialized (
     select * from staged.vehicle
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'vehicle'
 ),

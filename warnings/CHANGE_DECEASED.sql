@@ -27,19 +27,19 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-deaths as (
+deaths as not materialized (
     select * from staged.death
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'death'
 ),

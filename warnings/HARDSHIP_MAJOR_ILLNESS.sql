@@ -38,19 +38,19 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-settlements as (
+settlements as not materialized (
     select * from staged.medical
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'medical'
 ),

@@ -44,19 +44,19 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-settlements as (
+settlements as not materialized (
     select * from staged.medical
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'medical'
 ),
@@ -152,83 +152,12 @@ netted_settlements as (
         member_settlements_in_window.out_of_pocket
 ),
 
-counted_records as (
-    select
-        member_settlements_in_window.household_id,
-        {
-            'source': 'medical',
-            'delivery_id': member_settlements_in_window.delivery_id,
-            'file': member_settlements_in_window.file,
-            'row_number': member_settlements_in_window.row_number,
-            'record_key': member_settlements_in_window.record_key,
-            'link_method': member_settlements_in_window.link_method,
-            'link_score': member_settlements_in_window.link_score,
-            'fields': {
-                '结算流水号': member_settlements_in_window.settlement_id,
-                '结算类型': member_settlements_in_window.settlement_type,
-                '原结算流水号': member_settlements_in_window.original_settlement_id,
-                '姓名': member_settlements_in_window.person_name,
-                '结算日期': member_settlements_in_window.settled_on,
-                '医疗类别': member_settlements_in_window.care_type,
-                '医疗机构名称': member_settlements_in_window.institution,
-                '医疗总费用': member_settlements_in_window.total_cost,
-                '个人自付': member_settlements_in_window.out_of_pocket
-            }
-        } as evidence_record
-    from member_settlements_in_window
-    inner join netted_settlements
-        on member_settlements_in_window.settlement_id = netted_settlements.settlement_id
-        and member_settlements_in_window.household_id = netted_settlements.household_id
-    where netted_settlements.net_out_of_pocket <> 0
-
-    union all
-
-    select
-        member_settlements_in_window.household_id,
-        {
-            'source': 'medical',
-            'delivery_id': reversals_so_far.delivery_id,
-            'file': reversals_so_far.file,
-            'row_number': reversals_so_far.row_number,
-            'record_key': reversals_so_far.record_key,
-            'link_method': cast(null as varchar),
-            'link_score': cast(null as double),
-            'fields': {
-                '结算流水号': reversals_so_far.settlement_id,
-                '结算类型': reversals_so_far.settlement_type,
-                '原结算流水号': reversals_so_far.original_settlement_id,
-                '姓名': reversals_so_far.person_name,
-                '结算日期': reversals_so_far.settled_on,
-                '医疗类别': reversals_so_far.care_type,
-                '医疗机构名称': reversals_so_far.institution,
-                '医疗总费用': reversals_so_far.total_cost,
-                '个人自付': reversals_so_far.out_of_pocket
-            }
-        } as evidence_record
-    from reversals_so_far
-    inner join member_settlements_in_window
-        on reversals_so_far.original_settlement_id = member_settlements_in_window.settlement_id
-    inner join netted_settlements
-        on member_settlements_in_window.settlement_id = netted_settlements.settlement_id
-        and member_settlements_in_window.household_id = netted_settlements.household_id
-    where netted_settlements.net_out_of_pocket <> 0
-),
-
 household_totals as (
     select
         household_id,
         sum(net_out_of_pocket) as net_out_of_pocket_total,
         count(*) filter (where net_out_of_pocket <> 0) as settlements_counted
     from netted_settlements
-    group by
-        household_id
-),
-
-household_evidence as (
-    select
-        household_id,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
-    from counted_records
     group by
         household_id
 ),
@@ -262,6 +191,81 @@ households_over_threshold as (
             income_test.net_out_of_pocket_total >= $income_test_min_total
             and income_test.net_out_of_pocket_total >= income_test.income_test_threshold
         )
+),
+
+-- the evidence (every counted settlement) is assembled only for the households that reach a threshold:
+-- building it for every active household first cost most of the rule's time
+counted_records as (
+    select
+        member_settlements_in_window.household_id,
+        {
+            'source': 'medical',
+            'delivery_id': member_settlements_in_window.delivery_id,
+            'file': member_settlements_in_window.file,
+            'row_number': member_settlements_in_window.row_number,
+            'record_key': member_settlements_in_window.record_key,
+            'link_method': member_settlements_in_window.link_method,
+            'link_score': member_settlements_in_window.link_score,
+            'fields': {
+                '结算流水号': member_settlements_in_window.settlement_id,
+                '结算类型': member_settlements_in_window.settlement_type,
+                '原结算流水号': member_settlements_in_window.original_settlement_id,
+                '姓名': member_settlements_in_window.person_name,
+                '结算日期': member_settlements_in_window.settled_on,
+                '医疗类别': member_settlements_in_window.care_type,
+                '医疗机构名称': member_settlements_in_window.institution,
+                '医疗总费用': member_settlements_in_window.total_cost,
+                '个人自付': member_settlements_in_window.out_of_pocket
+            }
+        } as evidence_record
+    from member_settlements_in_window
+    inner join netted_settlements
+        on member_settlements_in_window.settlement_id = netted_settlements.settlement_id
+        and member_settlements_in_window.household_id = netted_settlements.household_id
+    where netted_settlements.net_out_of_pocket <> 0
+        and member_settlements_in_window.household_id in (select household_id from households_over_threshold)
+
+    union all
+
+    select
+        member_settlements_in_window.household_id,
+        {
+            'source': 'medical',
+            'delivery_id': reversals_so_far.delivery_id,
+            'file': reversals_so_far.file,
+            'row_number': reversals_so_far.row_number,
+            'record_key': reversals_so_far.record_key,
+            'link_method': cast(null as varchar),
+            'link_score': cast(null as double),
+            'fields': {
+                '结算流水号': reversals_so_far.settlement_id,
+                '结算类型': reversals_so_far.settlement_type,
+                '原结算流水号': reversals_so_far.original_settlement_id,
+                '姓名': reversals_so_far.person_name,
+                '结算日期': reversals_so_far.settled_on,
+                '医疗类别': reversals_so_far.care_type,
+                '医疗机构名称': reversals_so_far.institution,
+                '医疗总费用': reversals_so_far.total_cost,
+                '个人自付': reversals_so_far.out_of_pocket
+            }
+        } as evidence_record
+    from reversals_so_far
+    inner join member_settlements_in_window
+        on reversals_so_far.original_settlement_id = member_settlements_in_window.settlement_id
+    inner join netted_settlements
+        on member_settlements_in_window.settlement_id = netted_settlements.settlement_id
+        and member_settlements_in_window.household_id = netted_settlements.household_id
+    where netted_settlements.net_out_of_pocket <> 0
+        and member_settlements_in_window.household_id in (select household_id from households_over_threshold)
+),
+
+household_evidence as (
+    select
+        household_id,
+        list(evidence_record order by evidence_record.record_key) as evidence_records
+    from counted_records
+    group by
+        household_id
 ),
 
 raised as (

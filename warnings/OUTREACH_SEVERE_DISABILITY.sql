@@ -45,23 +45,23 @@ output:
 
 with
 
-households as (
+households as not materialized (
     select * from staged.households
 ),
 
-members as (
+members as not materialized (
     select * from staged.members
 ),
 
-certificates as (
+certificates as not materialized (
     select * from staged.disability
 ),
 
-deaths as (
+deaths as not materialized (
     select * from staged.death
 ),
 
-links as (
+links as not materialized (
     select * from linked.links
     where source = 'disability'
 ),

@@ -57,16 +57,40 @@ def _pairs_sql(obj: str, kv_sep: str, sep: str, mask: bool = False) -> str:
     )
 
 
-def _record_text_sql(r: str, mask: bool = False) -> str:
-    """SQL: one evidence record (JSON expression `r`) in words."""
-    fields = _pairs_sql(r + "->'fields'", "：", "，", mask)
+# One evidence record as a struct, parsed once per warning (json_transform ignores keys not named here):
+# extracting each key from the record's JSON text separately parsed it again and again.
+RECORD_STRUCTURE = (
+    '[{"source": "VARCHAR", "delivery_id": "VARCHAR", "file": "VARCHAR", "row_number": "VARCHAR", '
+    '"link_method": "VARCHAR", "link_score": "VARCHAR", "fields": "MAP(VARCHAR, VARCHAR)"}]'
+)
+
+
+def _field_pairs_sql(fields: str, mask: bool = False) -> str:
+    """SQL: a record's `fields` map as '键：值' pairs joined with '，' (a JSON null is '（空）')."""
+    value = "e.value"
+    if mask:
+        value = f"case when regexp_matches(e.key, '{ID_FIELD_PATTERN}') then mask_id({value}) else {value} end"
     return (
-        f"'【' || coalesce(source_label({r}->>'source'), '未知来源') || '】'"
-        f" || '批次 ' || coalesce({r}->>'delivery_id', '?')"
-        f" || '，文件 ' || coalesce({r}->>'file', '?') || ' 第' || coalesce({r}->>'row_number', '?') || '行'"
-        f" || '；关联方式：' || link_label({r}->>'link_method', {r}->>'link_score')"
+        f"array_to_string(list_transform(coalesce(map_entries({fields}), []), "
+        f"lambda e: e.key || '：' || coalesce({value}, '（空）')), '，')"
+    )
+
+
+def _record_text_sql(r: str, mask: bool = False) -> str:
+    """SQL: one evidence record (a struct of RECORD_STRUCTURE, `r`) in words."""
+    fields = _field_pairs_sql(f"{r}.fields", mask)
+    return (
+        f"'【' || coalesce(source_label({r}.source), '未知来源') || '】'"
+        f" || '批次 ' || coalesce({r}.delivery_id, '?')"
+        f" || '，文件 ' || coalesce({r}.file, '?') || ' 第' || coalesce({r}.row_number, '?') || '行'"
+        f" || '；关联方式：' || link_label({r}.link_method, {r}.link_score)"
         f" || coalesce('；' || nullif({fields}, ''), '')"
     )
+
+
+def _records_sql(ev: str) -> str:
+    """SQL: the evidence's records as a list of structs."""
+    return f"coalesce(json_transform(json_extract(cast({ev} as json), '$.records'), '{RECORD_STRUCTURE}'), [])"
 
 
 def macros_sql() -> list[str]:
@@ -81,7 +105,7 @@ def macros_sql() -> list[str]:
         f"when m is null then '按证件或地址直接比对' "
         f"when m = 'fuzzy' then '{LINK_METHOD_LABELS['fuzzy']}（匹配得分' || coalesce(cast(score as varchar), '?') || '）' "
         f"else {_case('m', LINK_METHOD_LABELS)} end)",
-        "create or replace temp macro evidence_record_text(r) as (" + _record_text_sql("r") + ")",
+
         "create or replace temp macro evidence_thresholds_text(ev) as ("
         "nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", ''))",
         # All records and the thresholds, one line each; IDs not yet masked.
@@ -89,7 +113,7 @@ def macros_sql() -> list[str]:
             f"create or replace temp macro evidence_detail_{variant}(ev) as ("
             "concat_ws(chr(10),"
             " nullif(array_to_string(list_transform("
-            "   coalesce(cast(json_extract(cast(ev as json), '$.records') as json[]), []),"
+            "   " + _records_sql("ev") + ","
             "   lambda rec: " + _record_text_sql("rec", variant == "masked") + "), chr(10)), ''),"
             " '【适用阈值】' || nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", '')))"
             for variant in ("raw", "masked")

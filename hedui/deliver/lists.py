@@ -43,15 +43,22 @@ select
         json_extract_string(w.evidence, '$.records[0].fields.户籍地址')))  as "村社区",
     w.first_raised_on                                               as "首次预警日期",
     w.due_on                                                        as "核查截止日期",
-    evidence_summary(w.evidence, false)                             as "证据说明",
-    evidence_detail(w.evidence, false)                              as "证据明细",
+    coalesce(kept.summary_masked, evidence_summary(w.evidence, false)) as "证据说明",
+    coalesce(kept.detail_masked, evidence_detail(w.evidence, false))   as "证据明细",
     severity_rank(w.severity)                                       as _severity_rank,
     w.rule_code                                                     as _rule_code
 from alerts.warnings w
 left join staged.households h on h.household_id = w.household_id
+{kept_texts}
 where w.status = 'open' and {unit_filter}
 order by severity_rank(w.severity), w.due_on nulls last, w.first_raised_on, w.warning_id
 """
+
+# the wording made when the evidence last changed (hedui.deliver.list_texts); a warehouse written before that
+# table existed words every warning on the spot
+_KEPT_TEXTS_JOIN = """left join alerts.list_texts kept
+    on kept.warning_id = w.warning_id and kept.evidence_md5 = md5(cast(w.evidence as varchar))"""
+_NO_KEPT_TEXTS = "left join (select null as summary_masked, null as detail_masked) kept on false"
 
 _COUNTS_SQL = """
 select
@@ -102,21 +109,28 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     out_dir.mkdir(parents=True, exist_ok=True)
     install_deliver_macros(con)
     stamp = as_of.strftime("%Y%m%d")
+    rows_sql = _ROWS_SQL.replace("{kept_texts}", _KEPT_TEXTS_JOIN if _has_kept_texts(con) else _NO_KEPT_TEXTS)
     written: list[Path] = []
     for county, township in con.execute(_UNITS_SQL).fetchall():
         path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
         params = {"county": county, "township": township}
-        rows = _fetch(con, _ROWS_SQL, _TOWNSHIP_FILTER, params)
+        rows = _fetch(con, rows_sql, _TOWNSHIP_FILTER, params)
         counts = _fetch(con, _COUNTS_SQL, _TOWNSHIP_FILTER, params | {"as_of": as_of})
         _write_workbook(path, f"{county or ''}{township}", rows, counts, as_of, unrouted=False)
         written.append(path)
     for (county,) in con.execute(_UNROUTED_COUNTIES_SQL).fetchall():
         path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
-        rows = _fetch(con, _ROWS_SQL, _UNROUTED_FILTER, {"county": county})
+        rows = _fetch(con, rows_sql, _UNROUTED_FILTER, {"county": county})
         counts = _fetch(con, _COUNTS_SQL, _UNROUTED_FILTER, {"county": county, "as_of": as_of})
         _write_workbook(path, f"{county}（{UNROUTED_LABEL}）", rows, counts, as_of, unrouted=True)
         written.append(path)
     return written
+
+
+def _has_kept_texts(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'alerts' and table_name = 'list_texts'"
+    ).fetchall()[0][0] > 0
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, unit_filter: str, params: dict) -> list[dict]:

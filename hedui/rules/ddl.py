@@ -9,6 +9,15 @@ from __future__ import annotations
 CLOSED_BY_OUTCOME = ("confirmed", "dismissed", "benefit_adjusted")
 STATUSES = ("open", "resolved", *CLOSED_BY_OUTCOME)
 
+LIST_TEXTS_TABLE = """
+create table if not exists alerts.list_texts (
+    warning_id varchar not null,
+    evidence_md5 varchar not null,
+    summary_masked varchar,
+    detail_masked varchar
+);
+"""
+
 _TABLES = """
 create schema if not exists alerts;
 
@@ -71,6 +80,7 @@ create table if not exists alerts.rule_runs (
     stats json
 );
 
+{list_texts}
 create or replace view main.warnings as
 select
     warning_id,
@@ -156,6 +166,15 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "origin": "manual, or the name of the imported workbook",
         },
     ),
+    "alerts.list_texts": (
+        "The caseworker lists' wording of each open warning's evidence, IDs masked (kept so that a night rewords only new or changed evidence)",
+        {
+            "warning_id": "The open warning",
+            "evidence_md5": "md5 of the evidence the wording was made from; a wording whose md5 differs is never used",
+            "summary_masked": "证据说明 of the lists: the summary sentence with IDs masked",
+            "detail_masked": "证据明细 of the lists: every evidence record and the thresholds in words, IDs masked",
+        },
+    ),
     "alerts.rule_runs": (
         "Runs of the rule engine: the as-of dates already processed, and their counts",
         {
@@ -177,7 +196,7 @@ def _quote(text: str) -> str:
 
 def ensure_alerts_schema(con) -> None:
     """Create the alerts tables and the `main.warnings` view if they do not exist, with their comments."""
-    con.execute(_TABLES)
+    con.execute(_TABLES.replace("{list_texts}", LIST_TEXTS_TABLE))
     statements = []
     for table, (table_comment, columns) in _COMMENTS.items():
         statements.append(f"comment on table {table} is {_quote(table_comment)};")

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.ddl import ensure_alerts_schema
@@ -246,6 +247,7 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             [run.run_id, run.as_of, due_basis, json.dumps(stats.as_dict(), ensure_ascii=False)],
         )
         con.execute("drop table if exists _rule_hits")
+        refresh_list_texts(con)  # the lists' wording of new or changed evidence, inside the same transaction
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

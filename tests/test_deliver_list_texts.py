@@ -1,0 +1,77 @@
+"""alerts.list_texts: the lists' wording of each open warning is made once, redone only when its evidence
+changes, and a stale wording is never shown."""
+
+import duckdb
+import pytest
+
+from hedui.deliver.evidence import install_deliver_macros
+from hedui.deliver.lists import write_township_lists
+from hedui.deliver.list_texts import refresh_list_texts
+from hedui.deliver.sample import SAMPLE_AS_OF, build_sample_warehouse
+from hedui.rules.ddl import LIST_TEXTS_TABLE
+from tests.test_deliver_lists import _records
+
+
+@pytest.fixture()
+def con():
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    con.execute(LIST_TEXTS_TABLE)
+    return con
+
+
+def _open_count(con) -> int:
+    return con.execute("select count(*) from alerts.warnings where status = 'open'").fetchall()[0][0]
+
+
+def _all_rows(con, out) -> dict[str, dict]:
+    rows = {}
+    for path in write_township_lists(con, out, SAMPLE_AS_OF):
+        for record in _records(path):
+            rows[record["预警编号"]] = record
+    return rows
+
+
+def test_kept_wording_is_the_wording_made_on_the_spot(con, tmp_path):
+    on_the_spot = _all_rows(con, tmp_path / "a")
+    assert refresh_list_texts(con) == _open_count(con) > 0
+    assert _all_rows(con, tmp_path / "b") == on_the_spot
+
+
+def test_only_new_or_changed_evidence_is_reworded(con):
+    refresh_list_texts(con)
+    assert refresh_list_texts(con) == 0
+    (warning_id,) = con.execute("select min(warning_id) from alerts.warnings where status = 'open'").fetchall()[0]
+    con.execute(
+        "update alerts.warnings set evidence = json_merge_patch(evidence, '{\"summary_zh\": \"新的证据说明\"}') "
+        "where warning_id = ?", [warning_id],
+    )
+    assert refresh_list_texts(con) == 1
+    assert con.execute("select count(*) from alerts.list_texts").fetchall()[0][0] == _open_count(con)
+
+
+def test_a_stale_wording_is_never_shown(con, tmp_path):
+    refresh_list_texts(con)
+    (warning_id,) = con.execute("select min(warning_id) from alerts.warnings where status = 'open'").fetchall()[0]
+    con.execute(
+        "update alerts.warnings set evidence = json_merge_patch(evidence, '{\"summary_zh\": \"新的证据说明\"}') "
+        "where warning_id = ?", [warning_id],
+    )
+    rows = _all_rows(con, tmp_path)  # no refresh: the kept wording no longer matches the evidence
+    assert rows[warning_id]["证据说明"] == "新的证据说明"
+
+
+def test_closed_warnings_lose_their_wording(con):
+    refresh_list_texts(con)
+    con.execute("update alerts.warnings set status = 'dismissed' where status = 'open'")
+    refresh_list_texts(con)
+    assert con.execute("select count(*) from alerts.list_texts").fetchall()[0][0] == 0
+
+
+def test_the_kept_wording_masks_ids(con):
+    refresh_list_texts(con)
+    install_deliver_macros(con)
+    full_ids = con.execute(
+        "select count(*) from alerts.list_texts where regexp_matches(detail_masked || summary_masked, '[0-9]{17}[0-9X]')"
+    ).fetchall()[0][0]
+    assert full_ids == 0
