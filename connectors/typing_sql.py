@@ -7,7 +7,9 @@ what the data contracts compare against to tell "missing" from "unparseable".
 
 Names and IDs go through library code (OpenCC, python-stdnum) behind vectorised DuckDB functions. A year of
 settlements repeats the same few million people, so those functions run over each column's DISTINCT values
-(one lookup CTE per name or ID column, joined back), not over every row.
+(one lookup CTE per name or ID column, joined back), not over every row. Dates too: parsing one (several
+formats, spreadsheet time suffixes, a plausibility range) cost more per row than any other column, and a
+delivery holds a few hundred distinct dates in hundreds of thousands of rows.
 """
 
 from __future__ import annotations
@@ -29,13 +31,19 @@ def _raw_id(column: Column, source: Source) -> str:
 
 
 def _lookups(source: Source, cells_table: str) -> list[str]:
-    """One CTE per name and ID column: its distinct raw values and what the library functions make of them."""
+    """One CTE per name, date and ID column: its distinct raw values and what the parsing makes of them."""
     ctes = []
     for column in source.columns:
         if column.type == "name":
             ctes.append(
                 f"lookup_{column.name} as (\n"
                 f"    select raw, hd_name_norm(hd_clean(raw)) as norm\n"
+                f"    from (select distinct src_{column.name} as raw from {cells_table})\n)"
+            )
+        elif column.type == "date":
+            ctes.append(
+                f"lookup_{column.name} as (\n"
+                f"    select raw, hd_date_plausible(raw) as parsed\n"
                 f"    from (select distinct src_{column.name} as raw from {cells_table})\n)"
             )
         elif column.type == "id":
@@ -60,9 +68,10 @@ def _typed(column: Column, source: Source) -> list[str]:
         ]
     if column.type == "name":
         return [f"hd_clean({src}) as {column.name}", f"lookup_{column.name}.norm as {column.name}_norm"]
+    if column.type == "date":
+        return [f"lookup_{column.name}.parsed as {column.name}"]
     parse = {
         "text": "hd_clean({})",
-        "date": "hd_date_plausible({})",
         "amount": "hd_amount({})",
         "int": "hd_int({})",
         "number": "hd_number({})",
@@ -73,7 +82,7 @@ def _typed(column: Column, source: Source) -> list[str]:
 def _joins(source: Source) -> list[str]:
     joins = []
     for column in source.columns:
-        if column.type == "name":
+        if column.type in ("name", "date"):
             joins.append(f"left join lookup_{column.name} on lookup_{column.name}.raw is not distinct from cells.src_{column.name}")
         elif column.type == "id":
             raw = _raw_id(column, source).replace("src_", "cells.src_")
