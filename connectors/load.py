@@ -67,9 +67,9 @@ def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) 
 
 
 def checksum_files(delivery: Delivery) -> tuple[str, dict[str, str]]:
-    from connectors.encoding import scan
+    from connectors.encoding import sha256_of
 
-    sums = {f.name: scan(f).sha256 for f in delivery.files}
+    sums = {f.name: sha256_of(f) for f in delivery.files}
     return delivery_checksum(sums), sums
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import pytest
@@ -190,3 +191,13 @@ def test_settlement_without_a_type_counts_as_normal_or_as_reversal_when_it_names
     stages.ingest(ingest_con, landing, "medical", run, tmp_dir=tmp_path / "scratch", results_dir=None)
     types = dict(ingest_con.execute("select settlement_id, settlement_type from staged.medical").fetchall())
     assert types == {"Y1": "正常", "Y2": "冲销"}
+
+
+def test_the_unchanged_check_hashes_the_same_bytes_as_the_full_scan(tmp_path):
+    from connectors.encoding import scan, sha256_of
+
+    for name, data in {"utf8.csv": "姓名,身份证号\n张伟,1\n".encode(), "gbk.csv": "姓名\n王芳\n".encode("gb18030"),
+                       "bom.csv": b"\xef\xbb\xbfa,b\n1,2\n", "empty.csv": b""}.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert sha256_of(path) == scan(path).sha256 == hashlib.sha256(data).hexdigest()
