@@ -19,6 +19,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -104,6 +105,7 @@ class LinkStats:
     fuzzy_profiles: int = 0
     candidate_pairs: int = 0
     incremental: bool = False  # only new event records were linked (the rest was unchanged)
+    auto_accept_weight: float = 0.0  # the weight that linked a fuzzy candidate this run (policy and register size)
     seconds: float = 0.0
 
     @property
@@ -492,7 +494,17 @@ def _score(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.DataFrame:
     return scored[SCORED_COLUMNS]
 
 
-def _decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
+def auto_accept_weight(cfg: dict, members: int) -> float:
+    """The weight a fuzzy candidate needs to be linked without review: the policy's auto_accept_weight, raised
+    to log2(members) + auto_accept_prior_margin in a register large enough for a lower weight to leave real
+    doubt (see matching.settings)."""
+    floor_from_prior = math.log2(max(members, 1)) + float(cfg["auto_accept_prior_margin"])
+    return round(max(float(cfg["auto_accept_weight"]), floor_from_prior), 4)
+
+
+def _decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
+    members = con.execute("select count(*) from _match_members").fetchall()[0][0]
+    auto = auto_accept_weight(cfg, members)
     con.execute(
         """
         create or replace temp table _match_decisions as
@@ -534,9 +546,10 @@ def _decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
         {
             "floor": float(cfg["review_floor_weight"]),
             "margin": float(cfg["ambiguity_margin"]),
-            "auto": float(cfg["auto_accept_weight"]),
+            "auto": auto,
         },
     )
+    return auto
 
 
 _FUZZY_ROWS_SQL = """
@@ -700,7 +713,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         stats.fuzzy_profiles = _fuzzy_profiles(con)
         stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
         _score_in_chunks(con)
-        _decide(con, cfg)
+        stats.auto_accept_weight = _decide(con, cfg)
         _write(con, incremental)
         _remember(con, incremental, key)
         for source, n in con.execute("select source, count(*) from _match_records group by source").fetchall():
@@ -720,7 +733,9 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         _cleanup(con)
     stats.seconds = round(time.perf_counter() - started, 3)
     log.info(
-        "linking done: %d links, %d fuzzy profiles, %d candidate pairs, %.1fs; links per source/method %s; review %s",
-        stats.total_links, stats.fuzzy_profiles, stats.candidate_pairs, stats.seconds, stats.links, stats.review,
+        "linking done: %d links, %d fuzzy profiles, %d candidate pairs, auto-accept at %.1f bits, %.1fs; "
+        "links per source/method %s; review %s",
+        stats.total_links, stats.fuzzy_profiles, stats.candidate_pairs, stats.auto_accept_weight,
+        stats.seconds, stats.links, stats.review,
     )
     return stats

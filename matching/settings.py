@@ -11,7 +11,12 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     # A fuzzy candidate whose total weight reaches this is linked (method `fuzzy`).
     "auto_accept_weight": 20.0,
-    # Candidates from this weight up to auto_accept_weight go to linked.link_review (reason `review_band`).
+    # ... and at least log2(members) + this many bits. The chance that a record belongs to one given member
+    # before any comparison is about 1 in the number of members, so a weight of 20 bits leaves even odds in a
+    # register of a million: requiring log2(members) + 7 keeps the odds of every automatic link at 128 to 1 or
+    # better, whatever the size of the city (in a city of 5,000 members the 20 above is the stricter one).
+    "auto_accept_prior_margin": 7.0,
+    # Candidates from this weight up to the auto-accept weight go to linked.link_review (reason `review_band`).
     "review_floor_weight": 12.0,
     # A record whose runner-up candidate is within this many bits of the best (and itself at least the
     # review floor) is ambiguous: all such candidates go to review, none is linked.

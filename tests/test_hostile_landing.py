@@ -188,25 +188,32 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
 
 @pytest.mark.parametrize("grow_on_scan", [1, 2])
 def test_a_file_growing_while_it_is_read_ends_read_whole_and_once(con, tmp_path, monkeypatch, grow_on_scan):
-    """A sender still appending. Scan 1 is the checksum taken to compare with what was loaded before, scan 2
-    the reader's own (checksum and encoding), after which DuckDB reads the file. Growing after either: this
-    run's ledger counts what was read, and by the next night the delivery has been read whole, once."""
+    """A sender still appending. Pass 1 is the checksum taken to compare with what was loaded before
+    (`sha256_of`), pass 2 the reader's own scan (checksum and encoding), after which DuckDB reads the file.
+    Growing after either: this run's ledger counts what was read, and by the next night the delivery has been
+    read whole, once."""
     landing = tmp_path / "landing"
     path = death(landing, "20261103", [ROW_A])
-    real_scan = load.reading.encoding.scan
-    scans = []
+    encoding = load.reading.encoding
+    real = {"scan": encoding.scan, "sha256_of": encoding.sha256_of}
+    passes = []
 
-    def scan_then_grow(p):
-        result = real_scan(p)
-        scans.append(p.name)
-        if len(scans) == grow_on_scan:
-            with open(p, "ab") as handle:
-                handle.write(",".join(ROW_B).encode("gb18030") + b"\n")
-        return result
+    def then_grow(name):
+        def read_then_grow(p):
+            result = real[name](p)
+            passes.append((name, p.name))
+            if len(passes) == grow_on_scan:
+                with open(p, "ab") as handle:
+                    handle.write(",".join(ROW_B).encode("gb18030") + b"\n")
+            return result
+        return read_then_grow
 
-    monkeypatch.setattr(load.reading.encoding, "scan", scan_then_grow)
+    for name in real:
+        monkeypatch.setattr(encoding, name, then_grow(name))
     ingest(con, landing, tmp_path, "run-1")
-    monkeypatch.setattr(load.reading.encoding, "scan", real_scan)
+    assert [name for name, _ in passes] == ["sha256_of", "scan"]  # the two passes this test grows the file after
+    for name, function in real.items():
+        monkeypatch.setattr(encoding, name, function)
     first = ledger(con, "run-1")["death/20261103"]
     assert first[0] == "loaded"
     assert con.execute("select count(*) from raw.death").fetchall()[0][0] == first[2]  # counted as read
