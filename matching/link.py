@@ -34,7 +34,7 @@ from matching.settings import settings_from_run
 log = logging.getLogger(__name__)
 
 # Bump when a change to this package changes which links are made: the next night then relinks everything.
-MATCHING_VERSION = 3
+MATCHING_VERSION = 4
 
 
 @dataclass(frozen=True)
