@@ -45,16 +45,21 @@ def _case(expr: str, labels: dict[str, str]) -> str:
 ID_FIELD_PATTERN = "身份|证件号|证明号|证号|id_raw|id_norm|person_id"
 
 
-def _pairs_sql(obj: str, kv_sep: str, sep: str, mask: bool = False) -> str:
-    """SQL: the JSON object `obj` as 'key<kv_sep>value' pairs joined with `sep`."""
-    value = "json_extract_string(e.value, '$')"
+def _entries_sql(entries: str, value: str, kv_sep: str, sep: str, mask: bool = False) -> str:
+    """SQL: map entries `entries` as 'key<kv_sep>value' pairs joined with `sep` (`value` reads `e.value`; a
+    NULL value is '（空）'); with `mask`, values of ID-bearing keys are masked as a whole."""
     if mask:
         value = f"case when regexp_matches(e.key, '{ID_FIELD_PATTERN}') then mask_id({value}) else {value} end"
     return (
-        "array_to_string(list_transform("
-        f"coalesce(map_entries(cast({obj} as map(varchar, json))), []), "
+        f"array_to_string(list_transform(coalesce({entries}, []), "
         f"lambda e: e.key || '{kv_sep}' || coalesce({value}, '（空）')), '{sep}')"
     )
+
+
+def _pairs_sql(obj: str, kv_sep: str, sep: str, mask: bool = False) -> str:
+    """SQL: the JSON object `obj` as 'key<kv_sep>value' pairs joined with `sep`."""
+    return _entries_sql(f"map_entries(cast({obj} as map(varchar, json)))", "json_extract_string(e.value, '$')",
+                        kv_sep, sep, mask)
 
 
 # One evidence record as a struct, parsed once per warning (json_transform ignores keys not named here):
@@ -65,20 +70,9 @@ RECORD_STRUCTURE = (
 )
 
 
-def _field_pairs_sql(fields: str, mask: bool = False) -> str:
-    """SQL: a record's `fields` map as '键：值' pairs joined with '，' (a JSON null is '（空）')."""
-    value = "e.value"
-    if mask:
-        value = f"case when regexp_matches(e.key, '{ID_FIELD_PATTERN}') then mask_id({value}) else {value} end"
-    return (
-        f"array_to_string(list_transform(coalesce(map_entries({fields}), []), "
-        f"lambda e: e.key || '：' || coalesce({value}, '（空）')), '，')"
-    )
-
-
 def _record_text_sql(r: str, mask: bool = False) -> str:
     """SQL: one evidence record (a struct of RECORD_STRUCTURE, `r`) in words."""
-    fields = _field_pairs_sql(f"{r}.fields", mask)
+    fields = _entries_sql(f"map_entries({r}.fields)", "e.value", "：", "，", mask)
     return (
         f"'【' || coalesce(source_label({r}.source), '未知来源') || '】'"
         f" || '批次 ' || coalesce({r}.delivery_id, '?')"
@@ -105,7 +99,6 @@ def macros_sql() -> list[str]:
         f"when m is null then '按证件或地址直接比对' "
         f"when m = 'fuzzy' then '{LINK_METHOD_LABELS['fuzzy']}（匹配得分' || coalesce(cast(score as varchar), '?') || '）' "
         f"else {_case('m', LINK_METHOD_LABELS)} end)",
-
         "create or replace temp macro evidence_thresholds_text(ev) as ("
         "nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", ''))",
         # All records and the thresholds, one line each; IDs not yet masked.
