@@ -100,38 +100,44 @@ reversed_settlement_ids as (
         and settlements.original_settlement_id is not null
 ),
 
-unreversed_settlements_in_window as (
+-- the narrow columns first: which members' settlements in the window have a listed diagnosis. The wide fields of
+-- the evidence are fetched afterwards for those few settlements only; carrying them through the joins over a
+-- year of the city's settlements was most of the rule's time
+member_settlements_in_window as (
     select
-        settlements.delivery_id,
-        settlements.file,
-        settlements.row_number,
+        active_members.household_id,
+        active_members.person_id,
+        active_members.person_name as member_name,
+        active_members.county,
+        active_members.township,
+        links.method as link_method,
+        links.score as link_score,
         settlements.record_key,
-        settlements.settlement_id,
-        settlements.person_name,
-        settlements.settled_on,
-        settlements.care_type,
-        settlements.institution,
-        upper(trim(settlements.diagnosis_code)) as diagnosis_code,
-        settlements.diagnosis_name
+        upper(trim(settlements.diagnosis_code)) as diagnosis_code
     from settlements
     cross join window_bounds
+    inner join links
+        on settlements.record_key = links.record_key
+    inner join active_members
+        on links.person_id = active_members.person_id
+        and links.household_id = active_members.household_id
     where settlements.settlement_type = '正常'
         and settlements.settled_on between window_bounds.window_start and window_bounds.window_end
         and settlements.settlement_id not in (select settlement_id from reversed_settlement_ids)
 ),
 
-settlements_with_listed_diagnosis as (
+listed_member_settlements as (
     select
-        unreversed_settlements_in_window.*,
+        member_settlements_in_window.*,
         major_illness_list.entry as matched_list_entry
-    from unreversed_settlements_in_window
+    from member_settlements_in_window
     inner join major_illness_list
-        on left(unreversed_settlements_in_window.diagnosis_code, length(major_illness_list.range_low))
+        on left(member_settlements_in_window.diagnosis_code, length(major_illness_list.range_low))
             between major_illness_list.range_low and major_illness_list.range_high
         and (
-            length(unreversed_settlements_in_window.diagnosis_code) = length(major_illness_list.range_low)
+            length(member_settlements_in_window.diagnosis_code) = length(major_illness_list.range_low)
             or regexp_matches(
-                substr(unreversed_settlements_in_window.diagnosis_code, length(major_illness_list.range_low) + 1, 1),
+                substr(member_settlements_in_window.diagnosis_code, length(major_illness_list.range_low) + 1, 1),
                 '^[.0-9]$'
             )
         )
@@ -139,39 +145,36 @@ settlements_with_listed_diagnosis as (
 
 member_major_illness as (
     select
-        active_members.household_id,
-        active_members.person_id,
-        active_members.person_name,
-        active_members.county,
-        active_members.township,
-        settlements_with_listed_diagnosis.diagnosis_code,
-        settlements_with_listed_diagnosis.diagnosis_name,
-        settlements_with_listed_diagnosis.matched_list_entry,
+        listed_member_settlements.household_id,
+        listed_member_settlements.person_id,
+        listed_member_settlements.member_name as person_name,
+        listed_member_settlements.county,
+        listed_member_settlements.township,
+        listed_member_settlements.diagnosis_code,
+        settlements.diagnosis_name,
+        listed_member_settlements.matched_list_entry,
         {
             'source': 'medical',
-            'delivery_id': settlements_with_listed_diagnosis.delivery_id,
-            'file': settlements_with_listed_diagnosis.file,
-            'row_number': settlements_with_listed_diagnosis.row_number,
-            'record_key': settlements_with_listed_diagnosis.record_key,
-            'link_method': links.method,
-            'link_score': links.score,
+            'delivery_id': settlements.delivery_id,
+            'file': settlements.file,
+            'row_number': settlements.row_number,
+            'record_key': settlements.record_key,
+            'link_method': listed_member_settlements.link_method,
+            'link_score': listed_member_settlements.link_score,
             'fields': {
-                '结算流水号': settlements_with_listed_diagnosis.settlement_id,
-                '姓名': settlements_with_listed_diagnosis.person_name,
-                '结算日期': settlements_with_listed_diagnosis.settled_on,
-                '医疗类别': settlements_with_listed_diagnosis.care_type,
-                '医疗机构名称': settlements_with_listed_diagnosis.institution,
-                '主诊断编码': settlements_with_listed_diagnosis.diagnosis_code,
-                '主诊断名称': settlements_with_listed_diagnosis.diagnosis_name,
-                '匹配的重特大疾病目录项': settlements_with_listed_diagnosis.matched_list_entry
+                '结算流水号': settlements.settlement_id,
+                '姓名': settlements.person_name,
+                '结算日期': settlements.settled_on,
+                '医疗类别': settlements.care_type,
+                '医疗机构名称': settlements.institution,
+                '主诊断编码': listed_member_settlements.diagnosis_code,
+                '主诊断名称': settlements.diagnosis_name,
+                '匹配的重特大疾病目录项': listed_member_settlements.matched_list_entry
             }
         } as evidence_record
-    from settlements_with_listed_diagnosis
-    inner join links
-        on settlements_with_listed_diagnosis.record_key = links.record_key
-    inner join active_members
-        on links.person_id = active_members.person_id
-        and links.household_id = active_members.household_id
+    from listed_member_settlements
+    inner join settlements
+        on settlements.record_key = listed_member_settlements.record_key
 ),
 
 per_member as (
