@@ -154,3 +154,26 @@ def test_township_without_open_warnings_gets_an_empty_list_with_validation(tmp_p
     p = next(p for p in paths if "培元街道" in p.name)
     assert _records(p) == []
     assert openpyxl.load_workbook(p).worksheets[0].data_validations.dataValidation
+
+
+def _cell_values(path: Path) -> list[list[tuple]]:
+    workbook = openpyxl.load_workbook(path)
+    return [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+
+
+def test_lists_written_by_worker_processes_equal_those_written_in_process(lists, tmp_path):
+    con, in_process = lists
+    paths = write_township_lists(con, tmp_path, SAMPLE_AS_OF, workers=2, parallel_from_rows=0)
+    assert [p.name for p in paths] == list(in_process)
+    for path in paths:
+        assert _cell_values(path) == _cell_values(in_process[path.name]), path.name
+
+
+def test_a_failing_worker_fails_the_lists_instead_of_leaving_one_out(lists, tmp_path):
+    con, _ = lists
+    blocked = tmp_path / "lists"
+    blocked.mkdir()
+    # a directory where a workbook should go: the worker cannot write it, and the error must reach the caller
+    (blocked / "常宁市西岭镇_预警核查清单_20261103.xlsx").mkdir()
+    with pytest.raises(Exception):
+        write_township_lists(con, blocked, SAMPLE_AS_OF, workers=2, parallel_from_rows=0)

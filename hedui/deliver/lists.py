@@ -8,27 +8,27 @@ the headers 预警编号, 核查结果 and 备注; the second sheet `汇总` giv
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import re
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
-import xlsxwriter
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
+    COLUMNS,
+    HEADERS,
+    LIST_SHEET,
+    OUTCOME_CHOICES,
+    OUTCOME_HEADER,
+    SUMMARY_SHEET,
+    UNROUTED_LABEL,
+    write_list_workbook,
+)
 
-LIST_SHEET = "预警核查清单"
-SUMMARY_SHEET = "汇总"
-OUTCOME_HEADER = "核查结果"
-OUTCOME_CHOICES = ["属实", "不属实", "已调整待遇"]
-UNROUTED_LABEL = "未分派主动发现名单"
-
-# (header, width) in sheet order. 预警编号, 核查结果 and 备注 are read back by the importer: keep them exact.
-COLUMNS: list[tuple[str, int]] = [
-    ("预警编号", 24), ("规则", 26), ("类别", 9), ("严重程度", 8), ("家庭编号", 12), ("姓名", 10),
-    ("身份证号(脱敏)", 21), ("村社区", 16), ("首次预警日期", 12), ("核查截止日期", 12), ("证据说明", 40),
-    ("证据明细", 70), (OUTCOME_HEADER, 12), ("备注", 30),
-]
-HEADERS = [h for h, _ in COLUMNS]
 
 _ROWS_SQL = """
 select
@@ -102,32 +102,84 @@ def _safe_name(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_") or "未命名"
 
 
-def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: dt.date) -> list[Path]:
+# Below this many open warnings the lists are written in this process: starting worker processes costs more
+# than the cells of a few thousand rows (and every small test night would pay it).
+PARALLEL_FROM_ROWS = 20_000
+
+
+def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: dt.date, *,
+                         workers: int | None = None, parallel_from_rows: int = PARALLEL_FROM_ROWS) -> list[Path]:
     """Write one workbook per township (its open warnings only) and one per county for unrouted outreach.
 
     File names: `<区县><乡镇街道>_预警核查清单_<YYYYMMDD>.xlsx` and `<区县>_未分派主动发现名单_<YYYYMMDD>.xlsx`.
     Every township the households snapshot knows gets a file, with no rows when it has no open warning.
-    Returns the paths written, townships first."""
+    Returns the paths written, townships first.
+
+    The rows of each unit are fetched here, one unit at a time, and written by `workers` processes (default: one
+    per core, at most 4) while the next unit is fetched; at most a few units' rows are in memory at once."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     install_deliver_macros(con)
     stamp = as_of.strftime("%Y%m%d")
     rows_sql = _ROWS_SQL.replace("{kept_texts}", _KEPT_TEXTS_JOIN if _has_kept_texts(con) else _NO_KEPT_TEXTS)
+    open_rows = con.execute("select count(*) from alerts.warnings where status = 'open'").fetchall()[0][0]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    if open_rows < parallel_from_rows:
+        workers = 1
     written: list[Path] = []
-    for county, township in con.execute(_UNITS_SQL).fetchall():
-        path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
-        params = {"county": county, "township": township}
-        rows = _fetch(con, rows_sql, _TOWNSHIP_FILTER, params)
-        counts = _fetch(con, _COUNTS_SQL, _TOWNSHIP_FILTER, params | {"as_of": as_of})
-        _write_workbook(path, f"{county or ''}{township}", rows, counts, as_of, unrouted=False)
-        written.append(path)
-    for (county,) in con.execute(_UNROUTED_COUNTIES_SQL).fetchall():
-        path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
-        rows = _fetch(con, rows_sql, _UNROUTED_FILTER, {"county": county})
-        counts = _fetch(con, _COUNTS_SQL, _UNROUTED_FILTER, {"county": county, "as_of": as_of})
-        _write_workbook(path, f"{county}（{UNROUTED_LABEL}）", rows, counts, as_of, unrouted=True)
-        written.append(path)
+    with _WorkbookWriters(workers) as writers:
+        for county, township in con.execute(_UNITS_SQL).fetchall():
+            path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
+            params = {"county": county, "township": township}
+            rows = _fetch(con, rows_sql, _TOWNSHIP_FILTER, params)
+            counts = _fetch(con, _COUNTS_SQL, _TOWNSHIP_FILTER, params | {"as_of": as_of})
+            writers.write(path, f"{county or ''}{township}", rows, counts, as_of, False)
+            written.append(path)
+        for (county,) in con.execute(_UNROUTED_COUNTIES_SQL).fetchall():
+            path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
+            rows = _fetch(con, rows_sql, _UNROUTED_FILTER, {"county": county})
+            counts = _fetch(con, _COUNTS_SQL, _UNROUTED_FILTER, {"county": county, "as_of": as_of})
+            writers.write(path, f"{county}（{UNROUTED_LABEL}）", rows, counts, as_of, True)
+            written.append(path)
     return written
+
+
+class _WorkbookWriters:
+    """Writes workbooks in this process (one worker) or in a pool of worker processes.
+
+    Spawned, not forked: the parent holds DuckDB's threads and locks, which a forked child would inherit in
+    whatever state they were. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by a
+    few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[Future] = deque()
+
+    def __enter__(self) -> "_WorkbookWriters":
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def write(self, *args) -> None:
+        if self.pool is None:
+            write_list_workbook(*args)
+            return
+        self.pending.append(self.pool.submit(write_list_workbook, *args))
+        while len(self.pending) > self.workers:
+            self.pending.popleft().result()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.pool is None:
+            return False
+        try:
+            if exc_type is None:
+                while self.pending:
+                    self.pending.popleft().result()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return False
 
 
 def _has_kept_texts(con: duckdb.DuckDBPyConnection) -> bool:
@@ -140,97 +192,3 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, unit_filter: str, params: d
     cur = con.execute(sql.format(unit_filter=unit_filter), params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def _write_workbook(path: Path, unit: str, rows: list[dict], counts: list[dict], as_of: dt.date,
-                    unrouted: bool) -> None:
-    wb = xlsxwriter.Workbook(str(path))
-    try:
-        wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
-        f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                "valign": "vcenter", "align": "center"})
-        f_cell = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        f_date = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
-        f_input = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
-                                 "locked": False})
-        f_sev = {label: wb.add_format({"valign": "top", "border": 1, "bold": True, "font_color": color})
-                 for label, color in (("高", "#C00000"), ("中", "#C65911"), ("低", "#375623"))}
-
-        ws = wb.add_worksheet(LIST_SHEET)
-        for c, (header, width) in enumerate(COLUMNS):
-            ws.write_string(0, c, header, f_head)
-            ws.set_column(c, c, width)
-        ws.set_row(0, 30)
-        ws.freeze_panes(1, 1)
-        outcome_col = HEADERS.index(OUTCOME_HEADER)
-        for r, row in enumerate(rows, start=1):
-            for c, header in enumerate(HEADERS):
-                value = row.get(header)
-                if header in (OUTCOME_HEADER, "备注"):
-                    ws.write_blank(r, c, None, f_input)
-                elif isinstance(value, dt.date):
-                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f_date)
-                elif header == "严重程度":
-                    ws.write_string(r, c, value or "", f_sev.get(value, f_cell))
-                elif value is None:
-                    ws.write_blank(r, c, None, f_cell)
-                else:
-                    ws.write_string(r, c, str(value), f_cell)
-        last = max(len(rows), 1)
-        ws.data_validation(1, outcome_col, last, outcome_col, {
-            "validate": "list", "source": OUTCOME_CHOICES, "ignore_blank": True,
-            "input_title": "核查结果", "input_message": "入户核查后选择：属实 / 不属实 / 已调整待遇",
-            "error_title": "请从下拉列表选择", "error_message": "核查结果只能是：属实、不属实、已调整待遇",
-            "error_type": "stop",
-        })
-        if rows:
-            ws.autofilter(0, 0, len(rows), len(HEADERS) - 1)
-        _write_summary(wb, unit, counts, as_of, unrouted, f_head, f_cell)
-    finally:
-        wb.close()
-
-
-def _write_summary(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> None:
-    """The 汇总 sheet: as-of date, totals, counts per rule and severity (from SQL), how to fill in."""
-    ws = wb.add_worksheet(SUMMARY_SHEET)
-    f_title = wb.add_format({"bold": True, "font_size": 14})
-    f_bold = wb.add_format({"bold": True, "border": 1})
-    ws.set_column(0, 0, 48)
-    ws.set_column(1, 5, 10)
-    grand = next((c for c in counts if c["label"] is None), {"high": 0, "medium": 0, "low": 0, "total": 0,
-                                                            "overdue": 0})
-    per_rule = [c for c in counts if c["label"] is not None]
-    ws.write_string(0, 0, f"{unit} 预警核查清单汇总", f_title)
-    ws.write_string(1, 0, "数据截至日期（as-of）")
-    ws.write_string(1, 1, as_of.isoformat())
-    ws.write_string(2, 0, "待核查预警总数")
-    ws.write_number(2, 1, grand["total"])
-    ws.write_string(3, 0, "其中已超过核查截止日期")
-    ws.write_number(3, 1, grand["overdue"])
-    top = 5
-    for c, h in enumerate(["规则", "高", "中", "低", "合计"]):
-        ws.write_string(top, c, h, f_head)
-    line = top
-    for line, rec in enumerate(per_rule, start=top + 1):
-        ws.write_string(line, 0, rec["label"], f_cell)
-        for c, key in enumerate(["high", "medium", "low", "total"], start=1):
-            ws.write_number(line, c, rec[key], f_cell)
-    line += 1
-    ws.write_string(line, 0, "合计", f_bold)
-    for c, key in enumerate(["high", "medium", "low", "total"], start=1):
-        ws.write_number(line, c, grand[key], f_bold)
-
-    line += 2
-    ws.write_string(line, 0, "填写说明", f_bold)
-    instructions = [
-        f"1. 在“{LIST_SHEET}”表逐条入户核查，按“核查截止日期”前完成；严重程度“高”的优先。",
-        "2. “核查结果”列从下拉列表选择：属实（预警情况属实）、不属实（情况不存在或已消失）、已调整待遇（已据此调整或停止保障待遇）。",
-        "3. “备注”列写明核查经过和依据（如：车辆已于2025年过户，见转移登记凭证）；选择“不属实”时必须填写备注。",
-        "4. 不要修改“预警编号”列，不要增删列或改列名，不要改工作表名称；填好后原文件交回核对中心导入。",
-        "5. 身份证号已脱敏（保留前6位和后4位）；完整信息请在核对系统中按预警编号查询。",
-        "6. 本清单只含本乡镇（街道）仍待核查的预警；已消除或已有核查结果的预警不再列出。",
-    ]
-    if unrouted:
-        instructions.append("7. 本名单为户籍地址未能匹配到乡镇（街道）的主动发现对象，请区县核对后分派到乡镇（街道）。")
-    for i, text in enumerate(instructions, start=line + 1):
-        ws.write_string(i, 0, text)
