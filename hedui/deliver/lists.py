@@ -148,8 +148,10 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
 class _WorkbookWriters:
     """Writes workbooks in this process (one worker) or in a pool of worker processes.
 
-    Spawned, not forked: the parent holds DuckDB's threads and locks, which a forked child would inherit in
-    whatever state they were. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by a
+    Forked where the platform can: a spawned worker re-imports the caller's main module, which breaks any script
+    that calls this without an `if __name__ == "__main__"` guard. A forked worker only runs xlsxwriter on the
+    rows it is handed; it never touches the DuckDB connection it inherits, and it leaves through `os._exit`, so no
+    DuckDB destructor runs in it. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by a
     few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
 
     def __init__(self, workers: int) -> None:
@@ -159,7 +161,8 @@ class _WorkbookWriters:
 
     def __enter__(self) -> "_WorkbookWriters":
         if self.workers > 1:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
         return self
 
     def write(self, *args) -> None:
