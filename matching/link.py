@@ -145,7 +145,11 @@ def _record_select(source: str, cols: SourceColumns, where: str = "") -> str:
 
 
 def _collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) -> list[str]:
-    """All person-bearing records, or (incremental nights) only event records not linked in this version."""
+    """All person-bearing records, or (incremental nights) only the event records of deliveries not linked yet.
+
+    A delivery is linked whole or not at all (the night is one transaction), so tonight's new event records are
+    exactly the rows of deliveries missing from `linked.linked_deliveries`: found by their delivery, one narrow
+    column, instead of an anti-join of every record key against every key linked before."""
     parts, present = [], []
     for source, cols in SOURCES.items():
         if not _table_exists(con, cols.table):
@@ -154,8 +158,7 @@ def _collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) -
             continue
         present.append(source)
         delta = (
-            f"where not exists (select 1 from linked.event_versions as seen where seen.source = '{source}' "
-            f"and seen.record_key = {cols.table}.record_key and seen.delivery_id = {cols.table}.delivery_id)"
+            f"where delivery_id not in (select delivery_id from linked.linked_deliveries where source = '{source}')"
             if delta_only else ""
         )
         parts.append(_record_select(source, cols, delta))
@@ -603,7 +606,8 @@ def _write(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
     con.execute(f"create or replace temp table _match_all as {_ID_ROWS_SQL} union all {_FUZZY_ROWS_SQL}")
     cols = "source, record_key, person_id, household_id, method, score, id_level, name_level, birth_level, address_level, weights"
     if incremental:
-        # Only the event records of tonight were linked: replace their rows and those of vanished records.
+        # Only tonight's records were linked (new event deliveries, and name-only records re-decided): replace
+        # their rows; every other record keeps its link.
         for table in ("linked.links", "linked.link_review"):
             con.execute(
                 f"""
@@ -636,49 +640,47 @@ def _inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:
 
 
 def _can_link_incrementally(con: duckdb.DuckDBPyConnection, key: str | None) -> bool:
+    """Old links stay right when the inputs key is unchanged and every event delivery linked before is still
+    loaded with the same content. A corrected resend (same delivery, new checksum) can change or drop any of its
+    records, so it relinks everything, as a changed snapshot does."""
     if key is None or not all(
-        _table_exists(con, t) for t in ("linked.link_state", "linked.event_versions", "linked.known_people")
+        _table_exists(con, t)
+        for t in ("linked.link_state", "linked.linked_deliveries", "linked.known_people", "ledger.event_deliveries")
     ):
         return False
     stored = con.execute("select inputs_key from linked.link_state").fetchone()
-    return stored is not None and stored[0] == key
-
-
-def _find_vanished(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
-    """Event records linked before that are no longer staged (a corrected resend dropped them)."""
-    if not incremental:
-        con.execute("create or replace temp table _match_vanished (source varchar, record_key varchar)")
-        return
-    parts = [
-        f"select seen.source, seen.record_key from linked.event_versions as seen "
-        f"anti join {SOURCES[source].table} as staged on staged.record_key = seen.record_key "
-        f"where seen.source = '{source}'"
-        for source in EVENT_SOURCES if _table_exists(con, SOURCES[source].table)
-    ]
-    con.execute(
-        "create or replace temp table _match_vanished as "
-        + (" union all ".join(parts) if parts else "select null::varchar as source, null::varchar as record_key where false")
-    )
+    if stored is None or stored[0] != key:
+        return False
+    changed = con.execute(
+        """
+        select count(*)
+        from linked.linked_deliveries as linked
+        left join ledger.event_deliveries as loaded
+            on loaded.source = linked.source and loaded.delivery_id = linked.delivery_id
+        where loaded.checksum is distinct from linked.checksum
+        """
+    ).fetchall()[0][0]
+    return changed == 0
 
 
 def _remember(con: duckdb.DuckDBPyConnection, incremental: bool, key: str | None) -> None:
-    """Which version of every event record is linked, and the inputs the links were made with."""
-    if incremental:
-        con.execute(
-            "delete from linked.event_versions where (source, record_key) in "
-            "(select source, record_key from _match_records union all select source, record_key from _match_vanished)"
-        )
-    else:
-        con.execute(
-            "create or replace table linked.event_versions (source varchar, record_key varchar, delivery_id varchar)"
-        )
-    con.execute(
-        "insert into linked.event_versions select source, record_key, delivery_id from _match_records "
-        f"where source in {EVENT_SOURCES}"
-    )
+    """The inputs the links were made with, and the event deliveries (with their checksums) now linked: after
+    this stage every loaded event delivery is, since tonight's delta was every row of the others."""
     con.execute("create or replace table linked.link_state (inputs_key varchar, incremental boolean)")
     con.execute("insert into linked.link_state values (?, ?)", [key, incremental])
-    con.execute("comment on table linked.event_versions is 'The version (delivery) of every event record that linking has seen: the next night links only new versions'")
+    con.execute("create or replace table linked.linked_deliveries (source varchar, delivery_id varchar, checksum varchar)")
+    if _table_exists(con, "ledger.event_deliveries"):
+        con.execute(
+            f"""
+            insert into linked.linked_deliveries
+            select source, delivery_id, checksum
+            from ledger.event_deliveries
+            where source in {EVENT_SOURCES}
+            order by source, delivery_id
+            """
+        )
+    con.execute("drop table if exists linked.event_versions")  # the per-record bookkeeping of MATCHING_VERSION < 5
+    con.execute("comment on table linked.linked_deliveries is 'The event deliveries (and their checksums) whose records are all linked: the next night links only the records of other deliveries'")
     con.execute("comment on table linked.link_state is 'What the links were computed from (snapshot checksums, matching policy, code version)'")
 
 
@@ -687,7 +689,7 @@ def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
         "_match_records", "_match_members", "_match_id_hits", "_match_name_tf", "_match_place_share",
         "_match_fuzzy_records", "_match_address_places", "_match_fuzzy_located", "_match_profiles",
         "_match_member_keys", "_match_profile_keys", "_match_candidates", "_match_decisions", "_match_all",
-        "_match_vanished", "_match_new_people", "_match_namesakes", "_match_scored",
+        "_match_new_people", "_match_namesakes", "_match_scored",
     ):
         con.execute(f"drop table if exists {name}")
 
@@ -702,9 +704,6 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     stats.incremental = incremental
     con.execute("create schema if not exists linked")
     try:
-        _find_vanished(con, incremental)
-        if incremental and con.execute("select count(*) from _match_vanished").fetchone()[0]:
-            incremental = stats.incremental = False  # a corrected resend removed records: relink everything
         present_sources = _collect_records(con, delta_only=incremental)
         _prepare_members(con)
         _known_people(con, incremental)

@@ -48,6 +48,15 @@ def corrected_event_resend(landing: Path) -> None:
               encoding="gb18030")
 
 
+def corrected_resend_changing_an_id(landing: Path) -> None:
+    """The same delivery again with the same settlements, one of them now carrying another member's ID: no record
+    disappears, yet a link must move."""
+    header, rows = read_sample_rows("medical")
+    rows = [list(r) for r in rows]
+    rows[1][3], rows[1][4] = "陈丽华", "430482197801304687"  # Y20261021000033 was 陈丽华's, not her daughter's
+    write_csv(landing / "medical" / "20261103" / "medical.csv", header, rows, encoding="gb18030")
+
+
 def nothing_new(landing: Path) -> None:
     pass
 
@@ -56,6 +65,7 @@ NIGHTS: dict[str, Callable[[Path], None]] = {
     "new_events_only": new_events,
     "snapshot_redelivered_with_changes": changed_snapshot,
     "corrected_event_resend": corrected_event_resend,
+    "corrected_resend_changing_an_id": corrected_resend_changing_an_id,
     "nothing_new": nothing_new,
 }
 
@@ -94,4 +104,31 @@ def test_a_changed_snapshot_relinks_everything(sample_landing, tmp_path):
     run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("select incremental from linked.link_state").fetchone() == (False,)
+    con.close()
+
+
+def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    corrected_resend_changing_an_id(sample_landing)
+    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select incremental from linked.link_state").fetchone() == (False,)
+    assert con.execute(
+        "select person_id from linked.links where source = 'medical' and record_key = 'Y20261021000033'"
+    ).fetchall() == [("430482197801304687",)]
+    con.close()
+
+
+def test_the_next_night_after_new_events_links_nothing_again(sample_landing, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    new_events(sample_landing)
+    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
+    run_night(sample_landing, warehouse, NEXT_NIGHT + dt.timedelta(days=1), deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+    assert con.execute(
+        "select count(*) from linked.linked_deliveries where source = 'medical'"
+    ).fetchone()[0] == 2
     con.close()
