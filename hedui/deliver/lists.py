@@ -30,8 +30,47 @@ from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layou
 )
 
 
+# The caseworker units, numbered in the order their files are written: townships (by county, township), then each
+# county's unrouted-outreach list. Every township the households snapshot knows is a unit, warnings or not.
+_UNITS_SQL = """
+create or replace temp table _list_units as
+select
+    row_number() over (order by unrouted, county, township) as unit_no,
+    county,
+    township,
+    unrouted
+from (
+    select distinct county, township, false as unrouted
+    from (
+        select county, township from staged.households where township is not null
+        union all
+        select county, township from alerts.warnings where status = 'open' and township is not null
+    )
+
+    union all
+
+    select distinct county, cast(null as varchar) as township, true as unrouted
+    from (
+        select county from staged.households
+        union all
+        select county from alerts.warnings where status = 'open' and township is null and household_id is null
+    )
+    where county is not null
+)
+"""
+
+# Which unit an open warning goes to: its township's, or (no township and no household: outreach whose address
+# named no known township) its county's unrouted list. Warnings of a household without a township go nowhere.
+_UNIT_JOIN = """inner join _list_units u
+    on w.township is not distinct from u.township
+    and coalesce(w.county, '') = coalesce(u.county, '')
+    and (not u.unrouted or w.household_id is null)"""
+
+# One query for every unit, in unit order: per-unit queries each read the kept wording of every warning again
+# (0.9 s a township at prefecture scale, most of it the same scan).
 _ROWS_SQL = """
 select
+    u.unit_no                                                       as _unit_no,
     w.warning_id                                                    as "预警编号",
     coalesce(w.title_zh, w.rule_code) || '（' || w.rule_code || '）'  as "规则",
     category_zh(w.category)                                         as "类别",
@@ -51,10 +90,11 @@ select
     severity_rank(w.severity)                                       as _severity_rank,
     w.rule_code                                                     as _rule_code
 from alerts.warnings w
+{unit_join}
 left join staged.households h on h.household_id = w.household_id
 {kept_texts}
-where w.status = 'open' and {unit_filter}
-order by severity_rank(w.severity), w.due_on nulls last, w.first_raised_on, w.warning_id
+where w.status = 'open'
+order by u.unit_no, severity_rank(w.severity), w.due_on nulls last, w.first_raised_on, w.warning_id
 """
 
 # the wording made when the evidence last changed (hedui.deliver.list_texts); a warehouse written before that
@@ -65,7 +105,8 @@ _NO_KEPT_TEXTS = "left join (select null as warning_id, null as summary_masked, 
 
 _COUNTS_SQL = """
 select
-    case when grouping(w.rule_code) = 1 then null  -- the grand-total row
+    u.unit_no as _unit_no,
+    case when grouping(w.rule_code) = 1 then null  -- the unit's total row
          else coalesce(any_value(w.title_zh), w.rule_code) || '（' || w.rule_code || '）' end as label,
     count(*) filter (where w.severity = 'high')   as high,
     count(*) filter (where w.severity = 'medium') as medium,
@@ -73,29 +114,13 @@ select
     count(*)                                      as total,
     count(*) filter (where w.due_on < $as_of)     as overdue
 from alerts.warnings w
-where w.status = 'open' and {unit_filter}
-group by grouping sets ((w.rule_code), ())
-order by w.rule_code nulls last
+{unit_join}
+where w.status = 'open'
+group by grouping sets ((u.unit_no, w.rule_code), (u.unit_no))
+order by u.unit_no, w.rule_code nulls last
 """
 
-_TOWNSHIP_FILTER = "w.township = $township and coalesce(w.county, '') = coalesce($county, '')"
-_UNROUTED_FILTER = "w.township is null and w.household_id is null and coalesce(w.county, '') = coalesce($county, '')"
-
-_UNITS_SQL = """
-select distinct county, township from (
-    select county, township from staged.households where township is not null
-    union all
-    select county, township from alerts.warnings where status = 'open' and township is not null
-) order by county, township
-"""
-
-_UNROUTED_COUNTIES_SQL = """
-select distinct county from (
-    select county from staged.households
-    union all
-    select county from alerts.warnings where status = 'open' and township is null and household_id is null
-) where county is not null order by county
-"""
+_BATCH_ROWS = 2_000
 
 
 def _safe_name(text: str) -> str:
@@ -121,28 +146,58 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     out_dir.mkdir(parents=True, exist_ok=True)
     install_deliver_macros(con)
     stamp = as_of.strftime("%Y%m%d")
-    rows_sql = _ROWS_SQL.replace("{kept_texts}", _KEPT_TEXTS_JOIN if _has_kept_texts(con) else _NO_KEPT_TEXTS)
     open_rows = con.execute("select count(*) from alerts.warnings where status = 'open'").fetchall()[0][0]
     if workers is None:
         workers = min(os.cpu_count() or 1, 4)
     if open_rows < parallel_from_rows:
         workers = 1
+    con.execute(_UNITS_SQL)
+    units = con.execute("select unit_no, county, township, unrouted from _list_units order by unit_no").fetchall()
+    counts: dict[int, list[dict]] = {}
+    for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
+        counts.setdefault(count.pop("_unit_no"), []).append(count)
+    kept_texts = _KEPT_TEXTS_JOIN if _has_kept_texts(con) else _NO_KEPT_TEXTS
+    rows_by_unit = _rows_by_unit(con.execute(_ROWS_SQL.format(unit_join=_UNIT_JOIN, kept_texts=kept_texts)))
+    next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
     with _WorkbookWriters(workers) as writers:
-        for county, township in con.execute(_UNITS_SQL).fetchall():
-            path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
-            params = {"county": county, "township": township}
-            rows = _fetch(con, rows_sql, _TOWNSHIP_FILTER, params)
-            counts = _fetch(con, _COUNTS_SQL, _TOWNSHIP_FILTER, params | {"as_of": as_of})
-            writers.write(path, f"{county or ''}{township}", rows, counts, as_of, False)
+        for unit_no, county, township, unrouted in units:
+            rows: list[dict] = []
+            if next_unit == unit_no:
+                rows = next_rows
+                next_unit, next_rows = next(rows_by_unit, (None, []))
+            if unrouted:
+                path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
+                title = f"{county}（{UNROUTED_LABEL}）"
+            else:
+                path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
+                title = f"{county or ''}{township}"
+            writers.write(path, title, rows, counts.get(unit_no, []), as_of, unrouted)
             written.append(path)
-        for (county,) in con.execute(_UNROUTED_COUNTIES_SQL).fetchall():
-            path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
-            rows = _fetch(con, rows_sql, _UNROUTED_FILTER, {"county": county})
-            counts = _fetch(con, _COUNTS_SQL, _UNROUTED_FILTER, {"county": county, "as_of": as_of})
-            writers.write(path, f"{county}（{UNROUTED_LABEL}）", rows, counts, as_of, True)
-            written.append(path)
+    con.execute("drop table if exists _list_units")
     return written
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
+    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), read in batches."""
+    names = [d[0] for d in cursor.description]
+    unit_no, rows = None, []
+    while batch := cursor.fetchmany(_BATCH_ROWS):
+        for values in batch:
+            row = dict(zip(names, values))
+            number = row.pop("_unit_no")
+            if number != unit_no and rows:
+                yield unit_no, rows
+                rows = []
+            unit_no = number
+            rows.append(row)
+    if rows:
+        yield unit_no, rows
 
 
 class _WorkbookWriters:
@@ -189,9 +244,3 @@ def _has_kept_texts(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(
         "select count(*) from duckdb_tables() where schema_name = 'alerts' and table_name = 'list_texts'"
     ).fetchall()[0][0] > 0
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, unit_filter: str, params: dict) -> list[dict]:
-    cur = con.execute(sql.format(unit_filter=unit_filter), params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
