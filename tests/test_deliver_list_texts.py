@@ -75,3 +75,48 @@ def test_the_kept_wording_masks_ids(con):
         "select count(*) from alerts.list_texts where regexp_matches(detail_masked || summary_masked, '[0-9]{17}[0-9X]')"
     ).fetchall()[0][0]
     assert full_ids == 0
+
+
+def _first_open(con) -> str:
+    return con.execute("select min(warning_id) from alerts.warnings where status = 'open'").fetchall()[0][0]
+
+
+def test_a_new_summary_over_the_same_records_keeps_the_detail_wording(con, tmp_path):
+    refresh_list_texts(con)
+    warning_id = _first_open(con)
+    # a marker in place of the kept detail shows whether the detail is made again
+    con.execute("update alerts.list_texts set detail_masked = '（保留的明细）' where warning_id = ?", [warning_id])
+    con.execute(
+        "update alerts.warnings set evidence = json_merge_patch(evidence, '{\"summary_zh\": \"窗口移动后的说明\"}') "
+        "where warning_id = ?", [warning_id],
+    )
+    assert refresh_list_texts(con) == 1
+    summary, detail = con.execute(
+        "select summary_masked, detail_masked from alerts.list_texts where warning_id = ?", [warning_id]
+    ).fetchall()[0]
+    assert (summary, detail) == ("窗口移动后的说明", "（保留的明细）")
+
+
+def test_changed_records_reword_the_detail(con, tmp_path):
+    refresh_list_texts(con)
+    warning_id = _first_open(con)
+    before = con.execute("select detail_masked from alerts.list_texts where warning_id = ?", [warning_id]).fetchall()
+    con.execute(
+        "update alerts.warnings set evidence = json_merge_patch(evidence, "
+        "json_object('records', [json_object('source', 'vehicle', 'record_key', 'K1', "
+        "'fields', json_object('号牌号码', '湘D9Z9Z9'))])) where warning_id = ?", [warning_id],
+    )
+    assert refresh_list_texts(con) == 1
+    (after,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?", [warning_id]).fetchall()[0]
+    assert "湘D9Z9Z9" in after and [(after,)] != before
+    assert _all_rows(con, tmp_path)[warning_id]["证据明细"] == after
+
+
+def test_a_kept_wording_table_from_before_detail_md5_is_brought_up_to_date(tmp_path):
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    con.execute("create table alerts.list_texts (warning_id varchar not null, evidence_md5 varchar not null, "
+                "summary_masked varchar, detail_masked varchar)")
+    con.execute(LIST_TEXTS_TABLE)
+    assert refresh_list_texts(con) == _open_count(con)
+    assert con.execute("select count(*) from alerts.list_texts where detail_md5 is null").fetchall()[0][0] == 0

@@ -4,8 +4,9 @@ Turning a warning's evidence JSON into the caseworker's words (`evidence_summary
 of microseconds per evidence record, and a household's medical warning can quote a hundred settlements: on a
 night where little changed, rewording every open warning was most of the time spent writing the lists. The
 wording depends on the evidence alone, so it is kept per warning together with the md5 of the evidence it was
-made from, and redone only for warnings that are new or whose evidence changed. The lists join it on both the
-warning and the md5, so a stale wording is never used (they fall back to wording the evidence on the spot).
+made from, and redone only for warnings that are new or whose evidence changed; the detail (every record in
+words, the costly part) only when the records or thresholds changed. The lists join it on both the warning and
+the md5, so a stale wording is never used (they fall back to wording the evidence on the spot).
 
 Only the masked wording is kept (IDs masked as in every widely circulated output); the full-ID wording of a
 household report is made on demand.
@@ -17,32 +18,68 @@ import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
 
-_DROP_STALE = """
+# What the detail wording reads: the records and the thresholds, not the summary or the facts. A rule whose
+# summary states a moving window (HARDSHIP_MEDICAL) changes every warning's evidence every night while its
+# records stay the same; keyed on these alone, the costly detail is reworded only when they change.
+_DETAIL_MD5 = (
+    "md5(coalesce(cast(json_extract(cast({ev} as json), '$.records') as varchar), '') || '|' || "
+    "coalesce(cast(json_extract(cast({ev} as json), '$.thresholds') as varchar), ''))"
+)
+
+_DROP_CLOSED = """
 delete from alerts.list_texts as kept
 where not exists (
     select 1
     from alerts.warnings as w
     where w.warning_id = kept.warning_id
         and w.status = 'open'
-        and md5(cast(w.evidence as varchar)) = kept.evidence_md5
 )
 """
 
+# CASE, not coalesce or a function: the detail branch is evaluated only for the rows whose records changed
+_REWORD_CHANGED = """
+update alerts.list_texts as kept
+set
+    evidence_md5 = changed.evidence_md5,
+    summary_masked = changed.summary_masked,
+    detail_masked = changed.detail_masked,
+    detail_md5 = changed.detail_md5
+from (
+    select
+        w.warning_id,
+        md5(cast(w.evidence as varchar)) as evidence_md5,
+        evidence_summary(w.evidence, false) as summary_masked,
+        case
+            when kept.detail_md5 is not distinct from {detail_md5} then kept.detail_masked
+            else evidence_detail(w.evidence, false)
+        end as detail_masked,
+        {detail_md5} as detail_md5
+    from alerts.warnings as w
+    inner join alerts.list_texts as kept
+        on kept.warning_id = w.warning_id
+    where w.status = 'open'
+        and kept.evidence_md5 <> md5(cast(w.evidence as varchar))
+) as changed
+where kept.warning_id = changed.warning_id
+""".format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
+
 _ADD_MISSING = """
-insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked)
+insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked, detail_md5)
 select
     w.warning_id,
     md5(cast(w.evidence as varchar)),
     evidence_summary(w.evidence, false),
-    evidence_detail(w.evidence, false)
+    evidence_detail(w.evidence, false),
+    {detail_md5}
 from alerts.warnings as w
 where w.status = 'open'
     and not exists (select 1 from alerts.list_texts as kept where kept.warning_id = w.warning_id)
-"""
+""".format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 
 def refresh_list_texts(con: duckdb.DuckDBPyConnection) -> int:
     """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded."""
     install_deliver_macros(con)
-    con.execute(_DROP_STALE)
-    return con.execute(_ADD_MISSING).fetchall()[0][0]
+    con.execute(_DROP_CLOSED)
+    changed = con.execute(_REWORD_CHANGED).fetchall()[0][0]
+    return changed + con.execute(_ADD_MISSING).fetchall()[0][0]

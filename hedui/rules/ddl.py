@@ -14,8 +14,10 @@ create table if not exists alerts.list_texts (
     warning_id varchar not null,
     evidence_md5 varchar not null,
     summary_masked varchar,
-    detail_masked varchar
+    detail_masked varchar,
+    detail_md5 varchar
 );
+alter table alerts.list_texts add column if not exists detail_md5 varchar;
 """
 
 _TABLES = """
@@ -173,6 +175,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "evidence_md5": "md5 of the evidence the wording was made from; a wording whose md5 differs is never used",
             "summary_masked": "证据说明 of the lists: the summary sentence with IDs masked",
             "detail_masked": "证据明细 of the lists: every evidence record and the thresholds in words, IDs masked",
+            "detail_md5": "md5 of the records and thresholds detail_masked was made from: a night that changes only the summary (a moving window's dates) keeps the detail",
         },
     ),
     "alerts.rule_runs": (
