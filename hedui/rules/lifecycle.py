@@ -126,7 +126,9 @@ where _lifecycle_plan.action = 'still_open'
     and warnings.evidence_fingerprint <> _rule_hits.evidence_fingerprint
 """
 
-_UPDATE_STILL_OPEN = """
+# Still-open warnings in two statements: those whose content changed get every column, the rest only the date
+# they were last seen. One statement setting every column rewrote the evidence of every open warning each night.
+_UPDATE_STILL_OPEN_CHANGED = """
 update alerts.warnings
 set
     last_seen_on = greatest(warnings.last_seen_on, cast($as_of as date)),
@@ -142,12 +144,22 @@ where _lifecycle_plan.latest_warning_id = warnings.warning_id
     and _lifecycle_plan.subject_key = _rule_hits.subject_key
     and _lifecycle_plan.action = 'still_open'
     and (
-        warnings.last_seen_on < cast($as_of as date)
-        or cast(warnings.evidence as varchar) is distinct from cast(_rule_hits.evidence as varchar)
+        cast(warnings.evidence as varchar) is distinct from cast(_rule_hits.evidence as varchar)
         or warnings.person_name is distinct from _rule_hits.person_name
         or warnings.county is distinct from _rule_hits.county
         or warnings.township is distinct from _rule_hits.township
     )
+"""
+
+_UPDATE_STILL_OPEN_SEEN = """
+update alerts.warnings
+set
+    last_seen_on = cast($as_of as date),
+    updated_run_id = $run_id
+from _lifecycle_plan
+where _lifecycle_plan.latest_warning_id = warnings.warning_id
+    and _lifecycle_plan.action = 'still_open'
+    and warnings.last_seen_on < cast($as_of as date)
 """
 
 _INSERT_NEW = """
@@ -317,7 +329,8 @@ def apply_lifecycle(
     base = {"run_id": run.run_id, "as_of": run.as_of}
     # events first where they compare the old state with the new one
     con.execute(_EVENTS_EVIDENCE_CHANGED, base)
-    con.execute(_UPDATE_STILL_OPEN, base)
+    con.execute(_UPDATE_STILL_OPEN_CHANGED, base)
+    con.execute(_UPDATE_STILL_OPEN_SEEN, base)
     con.execute(_INSERT_NEW, {**base, "due_on": due_on, "due_basis": due_basis})
     con.execute(_EVENTS_NEW, base)
     con.execute(_EVENTS_RESOLVED, base)
