@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import normalise
+from connectors.digests import FileDigests
 from connectors.discovery import Delivery, discover
 from connectors.load import (
     DeliveryRejected,
@@ -136,11 +137,14 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
         outcome.newest_delivery = found.deliveries[-1].delivery_id
     commit: list = []
     tags: list[str] = []
+    digests = FileDigests() if run.full_recompute else FileDigests.load(con)  # a full recompute trusts no cache
     try:
         if source.kind == "snapshot":
-            _ingest_snapshot(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags)
+            _ingest_snapshot(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags,
+                             digests)
         else:
-            _ingest_events(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags)
+            _ingest_events(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags,
+                           digests)
         con.execute("begin transaction")
         try:
             for step in commit:
@@ -154,6 +158,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
                 con.executemany("insert into ledger.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 outcome.ledger_rows)
             _record_run_source(con, run, source, outcome)
+            digests.save(con)
         except BaseException:
             con.execute("rollback")
             raise
@@ -170,7 +175,8 @@ def _read(con, source, run, delivery, tag, tmp_dir, results_dir) -> LoadedDelive
 
 
 def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
-                     tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str]) -> None:
+                     tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str],
+                     digests: FileDigests) -> None:
     state = con.execute(
         "select in_force_delivery, delivery_date, checksum, rows_read from ledger.source_state where source = ?",
         [source.name],
@@ -197,14 +203,14 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         if in_force_date is not None and delivery.date < in_force_date:
             break
         if delivery.delivery_id == in_force_id and not run.full_recompute:
-            checksum, _ = checksum_files(delivery)
+            checksum, _ = checksum_files(delivery, digests)
             if checksum == in_force_checksum:
                 _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
                         "same checksum as the picture in force: not read again", delivery=delivery,
                         checksum=checksum)  # counts NULL: this run read none of its rows
                 decided.add(delivery.delivery_id)
                 break
-        known = None if run.full_recompute else _earlier_verdict(con, source, delivery)
+        known = None if run.full_recompute else _earlier_verdict(con, source, delivery, digests)
         if known is not None and known[0] == "rejected":
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected",
                     f"{known[2]} (unchanged since it was rejected: not read again)", delivery=delivery,
@@ -225,7 +231,7 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         decided.add(delivery.delivery_id)
         if isinstance(result, DeliveryRejected):
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", str(result),
-                    delivery=delivery, checksum=checksum_files(delivery)[0])
+                    delivery=delivery, checksum=checksum_files(delivery, digests)[0])
             first_problem = first_problem or "rejected"
             continue
         baseline = in_force_rows
@@ -262,11 +268,12 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
     outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
 
 
-def _earlier_verdict(con, source: Source, delivery: Delivery) -> tuple[str, int, str, str] | None:
+def _earlier_verdict(con, source: Source, delivery: Delivery,
+                     digests: FileDigests) -> tuple[str, int, str, str] | None:
     """A delivery rejected or held back before, with the same content (checksum): its verdict and row count,
     so that a broken or truncated delivery lying in the landing zone is not read again every night. (A held
     back delivery is judged again against the picture in force, from its known row count.)"""
-    checksum, _ = checksum_files(delivery)
+    checksum, _ = checksum_files(delivery, digests)
     row = con.execute(
         """
         select status, rows_read, reason
@@ -299,13 +306,14 @@ def _commit_snapshot(con, run: RunInfo, source: Source, taken: LoadedDelivery) -
 
 
 def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
-                   tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str]) -> None:
+                   tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str],
+                   digests: FileDigests) -> None:
     known = dict(con.execute(
         "select delivery_id, checksum from ledger.event_deliveries where source = ?", [source.name]
     ).fetchall())
     to_read: list[tuple[Delivery, str]] = []
     for index, delivery in enumerate(deliveries):
-        checksum, _ = checksum_files(delivery) if delivery.files else (None, None)
+        checksum, _ = checksum_files(delivery, digests) if delivery.files else (None, None)
         if delivery.delivery_id in known and known[delivery.delivery_id] == checksum and not run.full_recompute:
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
                     "already loaded (same checksum)", delivery=delivery, checksum=checksum)

@@ -66,10 +66,13 @@ def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) 
     )
 
 
-def checksum_files(delivery: Delivery) -> tuple[str, dict[str, str]]:
-    from connectors.encoding import sha256_of
+def checksum_files(delivery: Delivery, digests=None) -> tuple[str, dict[str, str]]:
+    """The delivery's checksum from its files' SHA-256, reusing the digests of files not touched since they were
+    hashed (`connectors.digests.FileDigests`) when given."""
+    from connectors import encoding
 
-    sums = {f.name: sha256_of(f) for f in delivery.files}
+    sha256 = digests.sha256 if digests is not None else encoding.sha256_of
+    sums = {f.name: sha256(f) for f in delivery.files}
     return delivery_checksum(sums), sums
 
 

@@ -113,6 +113,20 @@ comment on column ledger.event_deliveries.checksum is 'Checksum of the version l
 comment on column ledger.event_deliveries.rows_loaded is 'Rows loaded from it';
 comment on column ledger.event_deliveries.loaded_run_id is 'The run that loaded this version';
 
+create table if not exists ledger.file_digests (
+    device ubigint not null,
+    inode ubigint not null,
+    size bigint,
+    mtime_ns bigint,
+    ctime_ns bigint,
+    sha256 varchar not null,
+    path varchar,
+    primary key (device, inode)
+);
+comment on table ledger.file_digests is 'SHA-256 of landing files, per file (device, inode), reused while its size, mtime and ctime are unchanged: a night does not hash again files nobody touched';
+comment on column ledger.file_digests.sha256 is 'The file''s SHA-256';
+comment on column ledger.file_digests.path is 'A path the file was hashed under (information only)';
+
 create table if not exists quarantine.rows (
     run_id varchar not null,
     source varchar not null,
