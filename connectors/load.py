@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import reading
+from connectors.digests import FileDigests
 from connectors.discovery import Delivery, delivery_checksum
 from connectors.encoding import UnreadableFile
 from connectors.headers import StructuralError
@@ -66,13 +67,10 @@ def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) 
     )
 
 
-def checksum_files(delivery: Delivery, digests=None) -> tuple[str, dict[str, str]]:
+def checksum_files(delivery: Delivery, digests: FileDigests) -> tuple[str, dict[str, str]]:
     """The delivery's checksum from its files' SHA-256, reusing the digests of files not touched since they were
-    hashed (`connectors.digests.FileDigests`) when given."""
-    from connectors import encoding
-
-    sha256 = digests.sha256 if digests is not None else encoding.sha256_of
-    sums = {f.name: sha256(f) for f in delivery.files}
+    hashed (and, within a run, of files already hashed for another check)."""
+    sums = {f.name: digests.sha256(f) for f in delivery.files}
     return delivery_checksum(sums), sums
 
 

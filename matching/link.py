@@ -679,7 +679,7 @@ def _remember(con: duckdb.DuckDBPyConnection, incremental: bool, key: str | None
             order by source, delivery_id
             """
         )
-    con.execute("drop table if exists linked.event_versions")  # the per-record bookkeeping of MATCHING_VERSION < 5
+    con.execute("drop table if exists linked.event_versions")  # the per-record bookkeeping linked_deliveries replaced
     con.execute("comment on table linked.linked_deliveries is 'The event deliveries (and their checksums) whose records are all linked: the next night links only the records of other deliveries'")
     con.execute("comment on table linked.link_state is 'What the links were computed from (snapshot checksums, matching policy, code version)'")
 

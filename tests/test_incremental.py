@@ -83,13 +83,24 @@ def test_incremental_night_equals_full_recomputation(night, sample_landing, tmp_
     assert data_state(incremental) == data_state(full)
 
 
-def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_path):
+def nights(landing: Path, tmp_path: Path, change: Callable[[Path], None], later_nights: int = 1):
+    """The first night on the samples, then `change` to the landing zone and `later_nights` more nights; the
+    warehouse opened read-only (the caller closes it)."""
     warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    new_events(sample_landing)
-    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+    run_night(landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    change(landing)
+    for night in range(later_nights):
+        run_night(landing, warehouse, NEXT_NIGHT + dt.timedelta(days=night), deliver=False)
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def linked_incrementally(con) -> bool:
+    return con.execute("select incremental from linked.link_state").fetchone()[0]
+
+
+def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_path):
+    con = nights(sample_landing, tmp_path, new_events)
+    assert linked_incrementally(con) is True
     assert con.execute("select count(*) from staged.medical").fetchone()[0] == 7
     assert con.execute(
         "select out_of_pocket::double from staged.medical where settlement_id = 'Y20261021000033'"
@@ -98,36 +109,23 @@ def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_pat
 
 
 def test_a_changed_snapshot_relinks_everything(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    changed_snapshot(sample_landing)
-    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select incremental from linked.link_state").fetchone() == (False,)
+    con = nights(sample_landing, tmp_path, changed_snapshot)
+    assert linked_incrementally(con) is False
     con.close()
 
 
 def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    corrected_resend_changing_an_id(sample_landing)
-    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select incremental from linked.link_state").fetchone() == (False,)
+    con = nights(sample_landing, tmp_path, corrected_resend_changing_an_id)
+    assert linked_incrementally(con) is False
     assert con.execute(
         "select person_id from linked.links where source = 'medical' and record_key = 'Y20261021000033'"
     ).fetchall() == [("430482197801304687",)]
     con.close()
 
 
-def test_the_next_night_after_new_events_links_nothing_again(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    new_events(sample_landing)
-    run_night(sample_landing, warehouse, NEXT_NIGHT, deliver=False)
-    run_night(sample_landing, warehouse, NEXT_NIGHT + dt.timedelta(days=1), deliver=False)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+def test_the_night_after_new_events_stays_incremental_and_counts_both_deliveries_linked(sample_landing, tmp_path):
+    con = nights(sample_landing, tmp_path, new_events, later_nights=2)
+    assert linked_incrementally(con) is True
     assert con.execute(
         "select count(*) from linked.linked_deliveries where source = 'medical'"
     ).fetchone()[0] == 2

@@ -36,29 +36,28 @@ where not exists (
 )
 """
 
-# CASE, not coalesce or a function: the detail branch is evaluated only for the rows whose records changed
+# The md5s are computed once per warning in the inner query; CASE, not coalesce, so that the detail is worded only
+# for the rows whose records or thresholds changed
 _REWORD_CHANGED = """
 update alerts.list_texts as kept
 set
     evidence_md5 = changed.evidence_md5,
-    summary_masked = changed.summary_masked,
-    detail_masked = changed.detail_masked,
+    summary_masked = evidence_summary(changed.evidence, false),
+    detail_masked = case
+        when kept.detail_md5 is not distinct from changed.detail_md5 then kept.detail_masked
+        else evidence_detail(changed.evidence, false)
+    end,
     detail_md5 = changed.detail_md5
 from (
-    select
-        w.warning_id,
-        md5(cast(w.evidence as varchar)) as evidence_md5,
-        evidence_summary(w.evidence, false) as summary_masked,
-        case
-            when kept.detail_md5 is not distinct from {detail_md5} then kept.detail_masked
-            else evidence_detail(w.evidence, false)
-        end as detail_masked,
-        {detail_md5} as detail_md5
-    from alerts.warnings as w
-    inner join alerts.list_texts as kept
-        on kept.warning_id = w.warning_id
-    where w.status = 'open'
-        and kept.evidence_md5 <> md5(cast(w.evidence as varchar))
+    select w.warning_id, w.evidence, w.evidence_md5, {detail_md5} as detail_md5
+    from (
+        select warning_id, evidence, md5(cast(evidence as varchar)) as evidence_md5
+        from alerts.warnings
+        where status = 'open'
+    ) as w
+    inner join alerts.list_texts as before
+        on before.warning_id = w.warning_id
+    where before.evidence_md5 <> w.evidence_md5
 ) as changed
 where kept.warning_id = changed.warning_id
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))

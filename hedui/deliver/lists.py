@@ -8,6 +8,7 @@ the headers 预警编号, 核查结果 and 备注; the second sheet `汇总` giv
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import re
@@ -140,8 +141,9 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     Every township the households snapshot knows gets a file, with no rows when it has no open warning.
     Returns the paths written, townships first.
 
-    The rows of each unit are fetched here, one unit at a time, and written by `workers` processes (default: one
-    per core, at most 4) while the next unit is fetched; at most a few units' rows are in memory at once."""
+    The rows of every unit come from one query ordered by unit, fetched in batches and cut per unit; each unit's
+    workbook is written by one of `workers` processes (default: one per core, at most 4) while the next unit's
+    rows are fetched, so at most a few units' rows are in memory at once."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     install_deliver_macros(con)
@@ -184,20 +186,15 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
-    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), read in batches."""
-    names = [d[0] for d in cursor.description]
-    unit_no, rows = None, []
-    while batch := cursor.fetchmany(_BATCH_ROWS):
-        for values in batch:
-            row = dict(zip(names, values))
-            number = row.pop("_unit_no")
-            if number != unit_no and rows:
-                yield unit_no, rows
-                rows = []
-            unit_no = number
-            rows.append(row)
-    if rows:
-        yield unit_no, rows
+    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), fetched in batches."""
+    names = [d[0] for d in cursor.description][1:]  # the first column is _unit_no
+
+    def fetched():
+        while batch := cursor.fetchmany(_BATCH_ROWS):
+            yield from batch
+
+    for unit_no, rows in itertools.groupby(fetched(), key=lambda values: values[0]):
+        yield unit_no, [dict(zip(names, values[1:])) for values in rows]
 
 
 class _WorkbookWriters:
