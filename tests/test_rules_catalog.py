@@ -26,6 +26,7 @@ parameters:
   min_vehicles:
     default: 1
     description: a threshold
+    wording_zh: 车辆达到 {} 辆
 output:
   household_id: a
   person_id: b
@@ -77,9 +78,12 @@ def test_a_well_formed_rule_file_loads(tmp_path):
         (lambda t: t.replace("[households, members, vehicle]", "[households, cars]"), "unknown source(s) cars"),
         (lambda t: t.replace("where household_size >= $min_vehicles", "where household_size >= $max_vehicles"),
          "not declared in the metadata: max_vehicles"),
-        (lambda t: t.replace("    description: a threshold\n",
-                             "    description: a threshold\n  unused_param:\n    default: 3\n    description: x\n"),
+        (lambda t: t.replace("    wording_zh: 车辆达到 {} 辆\n",
+                             "    wording_zh: 车辆达到 {} 辆\n  unused_param:\n    default: 3\n    description: x\n"
+                             "    wording_zh: 某值 {}\n"),
          "never uses: unused_param"),
+        (lambda t: t.replace("    wording_zh: 车辆达到 {} 辆\n", ""), "needs a wording_zh for caseworkers"),
+        (lambda t: t.replace("车辆达到 {} 辆", "车辆达到 {} 辆 {}"), "needs a wording_zh for caseworkers"),
         (lambda t: t.replace("    description: a threshold\n", ""), "needs a default and a description"),
         (lambda t: t.replace("from staged.households", "form staged.households"), "SQL does not parse"),
         (lambda t: t + ";\nselect 1", "exactly one SQL statement"),
@@ -155,3 +159,23 @@ def test_a_rule_returning_a_subject_twice_is_an_error(tmp_path):
     build_sample_tables(con)
     with pytest.raises(RuleExecutionError, match="TEST_RULE.sql: query returns 4 subject"):
         raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF), catalog=load_catalog(tmp_path))
+
+
+def test_a_parameter_name_worded_differently_by_two_rules_is_an_error(tmp_path):
+    write_rule(tmp_path, GOOD)
+    write_rule(tmp_path, GOOD.replace("TEST_RULE", "OTHER_RULE").replace("车辆达到 {} 辆", "车达到 {} 辆"),
+               name="OTHER_RULE.sql")
+    with pytest.raises(RuleFileError, match="min_vehicles is worded differently"):
+        load_catalog(tmp_path)
+
+
+def test_every_repository_threshold_has_a_chinese_wording():
+    from hedui.rules.catalog import threshold_wordings
+
+    rules = load_catalog()
+    wordings = threshold_wordings(rules)
+    assert set(wordings) == {param for rule in rules for param in rule.parameters}
+    for param, wording in wordings.items():
+        assert wording.count("{}") == 1, param
+        # words for caseworkers: no parameter names or other identifiers in the wording itself
+        assert not re.search(r"[A-Za-z_]{3,}", wording), (param, wording)

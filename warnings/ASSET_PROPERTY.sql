@@ -15,18 +15,23 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
   residential_use_types:
     default: [住宅]
     description: 规划用途 values that count as a home
+    wording_zh: 计为住房的规划用途：{}
   non_residential_use_types:
     default: [商业, 办公, 工业]
     description: 规划用途 values of which a single unit raises the warning
+    wording_zh: 计为经营性用房的规划用途：{}
   min_residential_units:
     default: 2
     description: number of distinct current homes at or above which the warning is raised
+    wording_zh: 现势住房达到 {} 套即预警
   min_non_residential_units:
     default: 1
     description: number of distinct current commercial, office or industrial units at or above which the warning is raised
+    wording_zh: 或现势经营性用房达到 {} 套即预警
 output:
   household_id: 家庭编号
   person_id: always null (a household-level rule)

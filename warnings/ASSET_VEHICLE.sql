@@ -15,12 +15,15 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
   exempt_vehicle_types:
     default: [普通二轮摩托车, 普通三轮摩托车, 轻便二轮摩托车, 残疾人机动轮椅车, 拖拉机, 低速货车, 三轮汽车]
     description: 车辆类型 values that never count as an asset
+    wording_zh: 不计入的车辆类型：{}
   min_vehicles:
     default: 1
     description: number of current non-exempt vehicles at or above which the warning is raised
+    wording_zh: 状态正常的非豁免机动车达到 {} 辆即预警
 output:
   household_id: 家庭编号 of the member's household
   person_id: the member's normalised 18-character ID

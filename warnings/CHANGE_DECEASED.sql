@@ -14,6 +14,7 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
 output:
   household_id: 家庭编号 of the member's household
   person_id: the member's normalised 18-character ID

@@ -17,14 +17,17 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
   window_days:
     default: 365
     description: length of the window of settlement dates, ending on the as-of date, both ends included
+    wording_zh: 统计截止日前 {} 天内（含当天）的医保结算
   major_illness_codes:
     default: [C00-C97, D61, D66, D67, F20, F25, F31, N18.5, N18.6, Q20-Q26, Z94]
     description: >-
       the city's major-illness list of ICD-10 codes; `A-B` is a range of codes of the same length, both ends
       included
+    wording_zh: 重特大疾病诊断编码：{}
 output:
   household_id: 家庭编号 of the member's household
   person_id: the member's normalised 18-character ID

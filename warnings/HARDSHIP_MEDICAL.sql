@@ -16,21 +16,27 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
   window_days:
     default: 365
     description: length of the window of settlement dates, ending on the as-of date, both ends included
+    wording_zh: 统计截止日前 {} 天内（含当天）的医保结算
   total_threshold:
     default: 10000
     description: household out-of-pocket total (yuan) at or above which the warning is raised
+    wording_zh: 家庭医疗个人自付合计达到 {} 元即预警
   income_test_min_total:
     default: 2000
     description: household out-of-pocket total (yuan) at or above which the income test applies
+    wording_zh: 或合计达到 {} 元且达到年申报收入的规定比例
   income_test_share:
     default: 0.5
     description: share of the household's declared annual income the total must reach under the income test
+    wording_zh: 规定比例为年申报收入的 {} 倍
   income_test_months:
     default: 12
     description: months of declared monthly income that make the declared annual income
+    wording_zh: 年申报收入按月申报收入 × {} 个月计
 output:
   household_id: 家庭编号
   person_id: always null (a household-level rule)

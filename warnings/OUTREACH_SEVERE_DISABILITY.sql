@@ -17,21 +17,27 @@ parameters:
   active_statuses:
     default: [在保, 审核中]
     description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
   valid_cert_statuses:
     default: [有效]
     description: 证件状态 values of a certificate in force
+    wording_zh: 有效的残疾人证状态：{}
   severe_max_grade:
     default: 2
     description: grades 1 to this number are severe for every category (一级 = 1, 二级 = 2)
+    wording_zh: 各类别残疾等级为一级至 {} 级的为重度残疾
   severe_max_grade_special:
     default: 3
     description: grades 1 to this number are severe for the categories in severe_special_categories
+    wording_zh: 特定类别残疾等级为一级至 {} 级的为重度残疾
   severe_special_categories:
     default: [智力, 精神]
     description: disability categories for which severe_max_grade_special applies
+    wording_zh: 适用特定类别标准的残疾类别：{}
   min_age_years:
     default: 16
     description: age in whole years on the as-of date from which a person is reached out to
+    wording_zh: 截止日年满 {} 周岁
 output:
   household_id: always null (the person is in no active household)
   person_id: the certificate holder's normalised 18-character ID

@@ -7,6 +7,10 @@ temporary (connection scope), so a read-only warehouse works.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+
 import duckdb
 
 from hedui.deliver.masking import install_masking_macros
@@ -21,9 +25,11 @@ SOURCE_LABELS = {
     "death": "户籍注销·死亡（公安户籍）",
 }
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+# The spec's headings (warning-rules.md: hidden assets, new hardship and changes of circumstance, 主动发现);
+# `asset` and `change` are older spellings of the first and third.
 CATEGORY_LABELS = {
-    "hidden_asset": "隐性财产", "asset": "隐性财产", "hardship": "新增困难", "change": "情况变化",
-    "outreach": "主动发现",
+    "hidden_asset": "隐性资产", "hardship": "新增困难", "change_of_circumstance": "情况变化",
+    "outreach": "主动发现", "asset": "隐性资产", "change": "情况变化",
 }
 STATUS_LABELS = {
     "open": "待核查", "resolved": "已消除（新数据）", "confirmed": "核查属实", "dismissed": "核查不属实",
@@ -82,13 +88,78 @@ def _record_text_sql(r: str, mask: bool = False) -> str:
     )
 
 
+# The thresholds applied, in words, joined with '；' (the evidence keeps them as {parameter: value}).
+_THRESHOLDS_SQL = (
+    "array_to_string(list_transform("
+    "coalesce(map_entries(cast(cast(ev as json)->'thresholds' as map(varchar, json))), []),"
+    " lambda e: threshold_text(e.key, e.value)), '；')"
+)
+
+
 def _records_sql(ev: str) -> str:
     """SQL: the evidence's records as a list of structs."""
     return f"coalesce(json_transform(json_extract(cast({ev} as json), '$.records'), '{RECORD_STRUCTURE}'), [])"
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@functools.lru_cache(maxsize=8)
+def _wordings(folder: str) -> tuple[tuple[str, str], ...]:
+    from hedui.rules.catalog import load_catalog, threshold_wordings  # the rule engine imports this module
+
+    return tuple(threshold_wordings(load_catalog(folder)).items())
+
+
+def threshold_wordings_in_force() -> dict[str, str]:
+    """The caseworker wording of every threshold of the rule catalog in force ($HEDUI_RULES_DIR or warnings/)."""
+    from hedui.rules.catalog import rules_dir
+
+    return dict(_wordings(str(rules_dir())))
+
+
+# A threshold's value in words: a list as 甲、乙、丙, anything else as its plain text.
+_VALUE_TEXT_SQL = (
+    "case when json_type(v) = 'ARRAY' then array_to_string(from_json(v, '[\"VARCHAR\"]'), '、')"
+    " else json_extract_string(v, '$') end"
+)
+
+
+def _threshold_macro_sql(wordings: dict[str, str]) -> str:
+    """`threshold_text(k, v)`: the parameter `k` with its JSON value `v` in the catalog's words (`wording_zh`,
+    `{}` replaced by the value); a parameter the catalog does not know keeps its name."""
+    if wordings:
+        pairs = ", ".join(f"{_literal(k)}: {_literal(w)}" for k, w in wordings.items())
+        lookup = f"map {{{pairs}}}[k]"
+    else:
+        lookup = "cast(null as varchar)"
+    return (f"create or replace temp macro threshold_text(k, v) as ("
+            f"coalesce(replace({lookup}, '{{}}', {_VALUE_TEXT_SQL}), k || '：' || {_VALUE_TEXT_SQL}))")
+
+
+def wording_version(wordings: dict[str, str]) -> str:
+    """What the kept wording of the lists (alerts.list_texts) depends on besides the evidence: this module's
+    wording and the catalog's threshold words. Part of the md5s that key the kept wording, so that a change of
+    either rewords every open warning once instead of leaving old words in the lists."""
+    text = WORDING_REVISION + "|" + json.dumps(wordings, ensure_ascii=False, sort_keys=True)
+    return hashlib.md5(text.encode("utf-8")).hexdigest()[:12]
+
+
+# Raise when the wording below changes (the records' or the thresholds' words).
+WORDING_REVISION = "2"
+
+
 def macros_sql() -> list[str]:
+    wordings = threshold_wordings_in_force()
+    version = wording_version(wordings)
     return [
+        _threshold_macro_sql(wordings),
+        # the md5s the kept wording is keyed on: the evidence, and the wording it was made with
+        f"create or replace temp macro wording_md5(ev) as (md5('{version}|' || cast(ev as varchar)))",
+        f"create or replace temp macro wording_detail_md5(ev) as (md5('{version}|'"
+        " || coalesce(cast(json_extract(cast(ev as json), '$.records') as varchar), '') || '|'"
+        " || coalesce(cast(json_extract(cast(ev as json), '$.thresholds') as varchar), '')))",
         f"create or replace temp macro source_label(s) as ({_case('s', SOURCE_LABELS)})",
         f"create or replace temp macro severity_zh(s) as ({_case('s', SEVERITY_LABELS)})",
         "create or replace temp macro severity_rank(s) as "
@@ -99,8 +170,7 @@ def macros_sql() -> list[str]:
         f"when m is null then '按证件或地址直接比对' "
         f"when m = 'fuzzy' then '{LINK_METHOD_LABELS['fuzzy']}（匹配得分' || coalesce(cast(score as varchar), '?') || '）' "
         f"else {_case('m', LINK_METHOD_LABELS)} end)",
-        "create or replace temp macro evidence_thresholds_text(ev) as ("
-        "nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", ''))",
+        "create or replace temp macro evidence_thresholds_text(ev) as (nullif(" + _THRESHOLDS_SQL + ", ''))",
         # All records and the thresholds, one line each; IDs not yet masked.
         *[
             f"create or replace temp macro evidence_detail_{variant}(ev) as ("
@@ -108,7 +178,7 @@ def macros_sql() -> list[str]:
             " nullif(array_to_string(list_transform("
             "   " + _records_sql("ev") + ","
             "   lambda rec: " + _record_text_sql("rec", variant == "masked") + "), chr(10)), ''),"
-            " '【适用阈值】' || nullif(" + _pairs_sql("cast(ev as json)->'thresholds'", " = ", "；") + ", '')))"
+            " '【适用标准】' || nullif(" + _THRESHOLDS_SQL + ", '')))"
             for variant in ("raw", "masked")
         ],
         "create or replace temp macro evidence_detail(ev, show_full) as ("
@@ -120,7 +190,16 @@ def macros_sql() -> list[str]:
 
 
 def install_deliver_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Install the masking macros and the wording macros on `con`."""
+    """Install the masking macros and the wording macros on `con`, unless this wording is installed already.
+
+    Creating the macros takes a tenth of a second; a report per household, or a test rendering every household
+    of a city, would pay it each time. The last macro created names the wording version, so a connection that
+    has it holds them all."""
+    marker = "deliver_macros_" + wording_version(threshold_wordings_in_force())
+    installed = con.execute("select count(*) from duckdb_functions() where function_name = ?", [marker]).fetchall()
+    if installed[0][0]:
+        return
     install_masking_macros(con)
     for stmt in macros_sql():
         con.execute(stmt)
+    con.execute(f"create or replace temp macro {marker}() as (true)")

@@ -21,10 +21,9 @@ from hedui.deliver.evidence import install_deliver_macros
 # What the detail wording reads: the records and the thresholds, not the summary or the facts. A rule whose
 # summary states a moving window (HARDSHIP_MEDICAL) changes every warning's evidence every night while its
 # records stay the same; keyed on these alone, the costly detail is reworded only when they change.
-_DETAIL_MD5 = (
-    "md5(coalesce(cast(json_extract(cast({ev} as json), '$.records') as varchar), '') || '|' || "
-    "coalesce(cast(json_extract(cast({ev} as json), '$.thresholds') as varchar), ''))"
-)
+# Both md5s also cover the wording's version (`wording_md5`, `wording_detail_md5` in evidence.py): new words for
+# the thresholds, or a rule file's changed `wording_zh`, reword every kept text once.
+_DETAIL_MD5 = "wording_detail_md5({ev})"
 
 _DROP_CLOSED = """
 delete from alerts.list_texts as kept
@@ -51,7 +50,7 @@ set
 from (
     select w.warning_id, w.evidence, w.evidence_md5, {detail_md5} as detail_md5
     from (
-        select warning_id, evidence, md5(cast(evidence as varchar)) as evidence_md5
+        select warning_id, evidence, wording_md5(evidence) as evidence_md5
         from alerts.warnings
         where status = 'open'
     ) as w
@@ -66,7 +65,7 @@ _ADD_MISSING = """
 insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked, detail_md5)
 select
     w.warning_id,
-    md5(cast(w.evidence as varchar)),
+    wording_md5(w.evidence),
     evidence_summary(w.evidence, false),
     evidence_detail(w.evidence, false),
     {detail_md5}

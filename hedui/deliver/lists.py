@@ -101,7 +101,7 @@ order by u.unit_no, severity_rank(w.severity), w.due_on nulls last, w.first_rais
 # the wording made when the evidence last changed (hedui.deliver.list_texts); a warehouse written before that
 # table existed words every warning on the spot
 _KEPT_TEXTS_JOIN = """left join alerts.list_texts kept
-    on kept.warning_id = w.warning_id and kept.evidence_md5 = md5(cast(w.evidence as varchar))"""
+    on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)"""
 _NO_KEPT_TEXTS = "left join (select null as warning_id, null as summary_masked, null as detail_masked) kept on false"
 
 _COUNTS_SQL = """

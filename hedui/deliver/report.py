@@ -2,15 +2,16 @@
 totals against the policy thresholds, and the household's warnings with their evidence.
 
 `render_household_report` writes an HTML document (jinja2 template `templates/household_report.html.j2`, print
-CSS with page breaks) and a PDF (reportlab, built-in CID font STSong-Light: renders Chinese with no system
-fonts). Without reportlab installed it writes an .xlsx instead of the PDF. IDs are masked unless
-`show_full_ids=True` (for the caseworker handling the case, on request).
+CSS with page breaks) and a PDF (reportlab, see `report_pdf`: it embeds its Chinese font, splits long tables
+across pages, numbers its pages). Without reportlab installed it writes an .xlsx instead of the PDF. IDs are
+masked unless `show_full_ids=True` (for the caseworker handling the case, on request).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import duckdb
 import jinja2
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.deliver.masking import mask_ids_in_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -93,7 +95,7 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
                monthly_benefit, declared_monthly_income, delivery_id
         from staged.households where household_id = $hh""", p)
     if not hh:
-        raise KeyError(f"household {household_id} is not in staged.households")
+        raise HouseholdNotFound(household_id)
 
     members = _rows(con, """
         select person_name, maybe_mask_id(id_norm, $full) as person_id, sex, birth_date, relation,
@@ -183,14 +185,25 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
          "threshold": "≥ 1 人", "met": any(d["died_on"] <= as_of for d in deaths), "rule": "CHANGE_DECEASED"},
     ]
 
+    # the caseworker's outcome of a closed warning: the latest one recorded (a correction replaces it)
     warnings = _rows(con, """
-        select warning_id, rule_code, coalesce(title_zh, rule_code) as title, category_zh(category) as category,
-               severity_zh(severity) as severity, status_zh(status) as status, status as status_code,
-               person_name, maybe_mask_id(person_id, $full) as person_id, first_raised_on, last_seen_on, due_on,
-               resolved_on, closed_reason,
-               evidence_summary(evidence, $full) as summary, evidence_detail(evidence, $full) as detail
-        from alerts.warnings where household_id = $hh
-        order by case status when 'open' then 0 else 1 end, severity_rank(severity), due_on, warning_id""",
+        select w.warning_id, w.rule_code, coalesce(w.title_zh, w.rule_code) as title,
+               category_zh(w.category) as category, severity_zh(w.severity) as severity,
+               status_zh(w.status) as status, w.status as status_code,
+               w.person_name, maybe_mask_id(w.person_id, $full) as person_id, w.first_raised_on, w.last_seen_on,
+               w.due_on, w.resolved_on, w.closed_reason,
+               case when o.warning_id is not null then status_zh(o.outcome) end as outcome,
+               coalesce(o.reason, w.closed_reason) as outcome_reason, o.recorded_by as outcome_by,
+               o.as_of as outcome_on,
+               evidence_summary(w.evidence, $full) as summary, evidence_detail(w.evidence, $full) as detail
+        from alerts.warnings w
+        left join (
+            select warning_id, outcome, reason, recorded_by, as_of
+            from alerts.outcomes
+            qualify row_number() over (partition by warning_id order by recorded_at desc) = 1
+        ) o on o.warning_id = w.warning_id and w.status = o.outcome
+        where w.household_id = $hh
+        order by case w.status when 'open' then 0 else 1 end, severity_rank(w.severity), w.due_on, w.warning_id""",
         {"hh": household_id, "full": show_full_ids})
 
     return {
@@ -204,9 +217,37 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
     }
 
 
+class HouseholdNotFound(LookupError):
+    """No household with the number asked for; the message says so in plain words (the number is shown with any
+    ID-like run of digits masked, in case a citizen ID was typed instead)."""
+
+    def __init__(self, household_id: str) -> None:
+        shown = mask_ids_in_text(unicodedata.normalize("NFKC", household_id or "").strip())[:40]
+        super().__init__(f"没有找到家庭编号为“{shown}”的家庭：最新一次核对的救助家庭名单中没有这个编号，请核对后重试。")
+
+
+def resolve_household_id(con: duckdb.DuckDBPyConnection, typed: str) -> str:
+    """The household number as the warehouse holds it, for a number typed in any case, with full-width
+    characters or surrounding spaces (as ingest trims 家庭编号). Raises HouseholdNotFound when no household, or
+    more than one, answers to it."""
+    exact = con.execute("select household_id from staged.households where household_id = ?", [typed]).fetchall()
+    if exact:
+        return exact[0][0]
+    wanted = unicodedata.normalize("NFKC", typed or "").strip().upper()
+    found = con.execute("select distinct household_id from staged.households where upper(trim(household_id)) = ?",
+                        [wanted]).fetchall()
+    if len(found) != 1:
+        raise HouseholdNotFound(typed)
+    return found[0][0]
+
+
 def render_household_report(con: duckdb.DuckDBPyConnection, household_id: str, out_dir: Path, as_of: dt.date,
                             thresholds: dict[str, Any] | None = None, show_full_ids: bool = False) -> list[Path]:
-    """Write `核对报告_<家庭编号>_<YYYYMMDD>.html` and `.pdf` (or `.xlsx` without reportlab); return the paths."""
+    """Write `核对报告_<家庭编号>_<YYYYMMDD>.html` and `.pdf` (or `.xlsx` without reportlab); return the paths.
+
+    `household_id` may be typed in lower case or with full-width characters. Raises HouseholdNotFound for an
+    unknown household, and ReportFontMissing (after writing the HTML) when no font can be embedded in the PDF."""
+    household_id = resolve_household_id(con, household_id)
     data = household_report_data(con, household_id, as_of, thresholds, show_full_ids)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,9 @@ def write_xlsx(data: dict[str, Any], path: Path) -> None:
             for row in data["sections"][source]:
                 line([row[k] for _, k in cols])
         r += 1
-        line(["预警编号", "规则", "严重程度", "状态", "对象", "证据说明", "证据明细"], bold)
+        line(["预警编号", "规则", "类别", "严重程度", "状态", "对象", "核查结果", "核查说明", "证据说明", "证据明细"], bold)
         for w in data["warnings"]:
-            line([w["warning_id"], w["title"], w["severity"], w["status"], w["person_name"], w["summary"], w["detail"]])
+            line([w["warning_id"], w["title"], w["category"], w["severity"], w["status"], w["person_name"],
+                  w["outcome"], w["outcome_reason"] if w["outcome"] else None, w["summary"], w["detail"]])
     finally:
         wb.close()

@@ -106,7 +106,8 @@ create or replace table alerts.warning_events (
     warning_id varchar, run_id varchar, as_of date, event varchar, status_after varchar, detail json,
     recorded_at timestamp);
 create or replace table alerts.outcomes (
-    warning_id varchar, outcome varchar, reason varchar, recorded_at timestamp, evidence_fingerprint varchar);
+    warning_id varchar, outcome varchar, reason varchar, recorded_by varchar, recorded_at timestamp, as_of date,
+    evidence_fingerprint varchar, origin varchar);
 create or replace view main.warnings as select * from alerts.warnings;
 
 create or replace table ledger.runs (
@@ -288,14 +289,14 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
            _rec("housing", hs, "不动产.xlsx", 2, "…", "exact", None,
                 {"不动产单元号": "430482001002GB00002F00020002", "权利人": "李芳", "证件号码": LI_FANG,
                  "规划用途": "住宅", "权属状态": "现势"})],
-          {"min_residential_units": 2, "business_use_types": ["商业", "办公", "工业"]},
+          {"min_residential_units": 2, "non_residential_use_types": ["商业", "办公", "工业"]},
           {"residential_units": 2, "business_units": 0}), SAMPLE_RUN_ID, SAMPLE_RUN_ID)
     w("W-HARDSHIP_MEDICAL-0003", "HARDSHIP_MEDICAL", "家庭医疗个人自付费用较高", "hardship", "H001", None, None,
       "宜阳街道", "medium", "open", d(2026, 10, 20), d(2026, 11, 3), d(2026, 11, 10), None, None,
       _ev("家庭近365天医疗个人自付合计11500.00元（冲销已抵扣），达到10000元。",
           [_rec("medical", md1, "medical.csv", 1, "JS2026031500011", "exact", None,
                 {"结算流水号": "JS2026031500011", "结算日期": "2026-03-15", "个人自付": "6900.00"})],
-          {"absolute_yuan": 10000, "min_yuan": 2000, "income_share": 0.5, "window_days": 365},
+          {"window_days": 365, "total_threshold": 10000, "income_test_min_total": 2000, "income_test_share": 0.5},
           {"out_of_pocket_365d": 11500.0}), PREVIOUS_RUN_ID, SAMPLE_RUN_ID)
     w("W-HARDSHIP_DISABILITY-0004", "HARDSHIP_DISABILITY", "成员持重度残疾证但系统记录等级较轻", "hardship", "H002",
       WANG_XIUYING, "王秀英", "培元街道", "medium", "open", d(2026, 11, 3), d(2026, 11, 3), d(2026, 11, 24), None,
@@ -303,9 +304,9 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
       _ev("王秀英持有效的肢体二级残疾人证，救助系统记录为四级。",
           [_rec("disability", ds, "disability.xlsx", 1, f"{WANG_XIUYING}42", "id_normalised", None,
                 {"残疾人证号": f"{WANG_XIUYING}42", "残疾类别": "肢体", "残疾等级": "二级", "证件状态": "有效"})],
-          {"severe_grades": ["一级", "二级"], "severe_grade3_categories": ["智力", "精神"]}),
+          {"severe_max_grade": 2, "severe_special_categories": ["智力", "精神"]}),
       SAMPLE_RUN_ID, SAMPLE_RUN_ID)
-    w("W-CHANGE_DECEASED-0005", "CHANGE_DECEASED", "家庭成员已死亡", "change", "H002", LIU_JIANGUO, "刘建国",
+    w("W-CHANGE_DECEASED-0005", "CHANGE_DECEASED", "家庭成员已死亡", "change_of_circumstance", "H002", LIU_JIANGUO, "刘建国",
       "培元街道", "high", "open", d(2026, 11, 1), d(2026, 11, 3), d(2026, 11, 21), None, None,
       _ev("刘建国于2026-10-12死亡，户籍已注销。",
           [_rec("death", "death/20261101", "death.csv", 1, LIU_JIANGUO, "exact", None,
@@ -335,13 +336,13 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
       _ev("孙丽持有效的智力一级残疾人证，不在任何在保或审核中家庭内。",
           [_rec("disability", ds, "disability.xlsx", 2, f"{SUN_LI}51", None, None,
                 {"残疾人证号": f"{SUN_LI}51", "户籍地址": "湖南省常宁市西岭镇石塘村2组", "残疾等级": "一级"})],
-          {"min_age": 16}), SAMPLE_RUN_ID, SAMPLE_RUN_ID)
+          {"min_age_years": 16}), SAMPLE_RUN_ID, SAMPLE_RUN_ID)
     w("W-OUTREACH_SEVERE_DISABILITY-0011", "OUTREACH_SEVERE_DISABILITY", "重度残疾人主动发现", "outreach", None,
       ZHOU_QIANG, "周强", None, "medium", "open", d(2026, 11, 3), d(2026, 11, 3), d(2026, 11, 24), None, None,
       _ev("周强持有效的精神二级残疾人证，户籍地址未能匹配到乡镇街道。",
           [_rec("disability", ds, "disability.xlsx", 3, f"{ZHOU_QIANG}62", None, None,
                 {"残疾人证号": f"{ZHOU_QIANG}62", "户籍地址": "湖南省衡阳市某区某路", "身份证号": ZHOU_QIANG})],
-          {"min_age": 16}), SAMPLE_RUN_ID, SAMPLE_RUN_ID)
+          {"min_age_years": 16}), SAMPLE_RUN_ID, SAMPLE_RUN_ID)
     _ins(con, "alerts.warnings", W)
 
     ts = dt.datetime(2026, 11, 3, 2, 30)
@@ -358,8 +359,8 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     _ins(con, "alerts.warning_events", [(a, b, c, e, "resolved" if e == "resolved" else "open", None, ts)
                                         for a, b, c, e in ev])
     _ins(con, "alerts.outcomes", [
-        ("W-ASSET_PROPERTY-0009", "dismissed", "商铺已于2025年转让，登记未更新", dt.datetime(2026, 10, 2, 15, 0),
-         "fp-W-ASSET_PROPERTY-0009"),
+        ("W-ASSET_PROPERTY-0009", "dismissed", "商铺已于2025年转让，登记未更新", "西岭镇核查员甲",
+         dt.datetime(2026, 10, 2, 15, 0), d(2026, 10, 2), "fp-W-ASSET_PROPERTY-0009", "manual"),
     ])
     _ins(con, "ledger.runs", [
         (PREVIOUS_RUN_ID, d(2026, 11, 2), dt.datetime(2026, 11, 2, 2, 0), dt.datetime(2026, 11, 2, 2, 41),

@@ -114,7 +114,25 @@ def load_catalog(path: Path | str | None = None) -> list[Rule]:
         if rule.code in seen:
             raise RuleFileError(f"{rule.path.name}: rule code {rule.code} is also used by {seen[rule.code].name}")
         seen[rule.code] = rule.path
+    threshold_wordings(rules)
     return sorted(rules, key=lambda r: r.code)
+
+
+def threshold_wordings(rules: list[Rule]) -> dict[str, str]:
+    """Each parameter's caseworker wording (`wording_zh`, `{}` standing for the value), by parameter name.
+
+    A warning's evidence names its thresholds by parameter; the lists and reports word them with this, so a
+    parameter name must mean one thing across the catalog: two rules wording the same name differently is an
+    error."""
+    wordings: dict[str, tuple[str, Path]] = {}
+    for rule in rules:
+        for param, spec in rule.parameters.items():
+            wording = spec["wording_zh"]
+            if param in wordings and wordings[param][0] != wording:
+                raise RuleFileError(f"{rule.path.name}: parameter {param} is worded differently in"
+                                    f" {wordings[param][1].name}; a parameter name means one thing in every rule")
+            wordings.setdefault(param, (wording, rule.path))
+    return {param: wording for param, (wording, _) in sorted(wordings.items())}
 
 
 def parse_rule_file(path: Path, parser: duckdb.DuckDBPyConnection | None = None) -> Rule:
@@ -170,9 +188,13 @@ def parse_rule_file(path: Path, parser: duckdb.DuckDBPyConnection | None = None)
             raise RuleFileError(f"{name}: parameter {param} is bound by the engine and must not be declared")
         if not isinstance(spec, dict) or "default" not in spec or not spec.get("description"):
             raise RuleFileError(f"{name}: parameter {param} needs a default and a description")
-        unknown_spec = sorted(set(spec) - {"default", "description"})
+        unknown_spec = sorted(set(spec) - {"default", "description", "wording_zh"})
         if unknown_spec:
             raise RuleFileError(f"{name}: parameter {param} has unknown key(s) {', '.join(unknown_spec)}")
+        wording = spec.get("wording_zh")
+        if not isinstance(wording, str) or wording.count("{}") != 1:
+            raise RuleFileError(f"{name}: parameter {param} needs a wording_zh for caseworkers, with {{}} once"
+                                " where the value goes")
 
     output = meta["output"]
     if not isinstance(output, dict) or list(output) != list(OUTPUT_COLUMNS):
