@@ -5,7 +5,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from hedui.deliver.lists import HEADERS, OUTCOME_CHOICES, write_township_lists
+from hedui.deliver.lists import DETAIL_SHEET, HEADERS, INPUT_HEADERS, OUTCOME_CHOICES, write_township_lists
+from hedui.deliver.workbook import CHECK_HEADER
 from hedui.deliver.sample import ALL_IDS, SAMPLE_AS_OF, build_sample_warehouse
 
 
@@ -25,8 +26,20 @@ def _sheet_rows(path: Path, sheet: int | str = 0) -> list[tuple]:
 
 
 def _records(path: Path) -> list[dict]:
+    """The list's rows by header (without the hidden check code), each with its 证据明细 joined back from the
+    evidence sheet (one row per record there)."""
     rows = _sheet_rows(path)
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    details: dict[str, list[str]] = {}
+    detail_rows = _sheet_rows(path, DETAIL_SHEET)
+    for r in detail_rows[1:]:
+        record = dict(zip(detail_rows[0], r))
+        details.setdefault(record["预警编号"], []).append(record["证据内容"])
+    records = []
+    for r in rows[1:]:
+        record = {h: v for h, v in zip(rows[0], r) if h != CHECK_HEADER}
+        record["证据明细"] = "\n".join(details.get(record["预警编号"], [])) or None
+        records.append(record)
+    return records
 
 
 def test_one_file_per_township_named_with_township_and_date_plus_unrouted(lists):
@@ -43,8 +56,8 @@ def test_headers_are_the_chinese_importer_headers(lists):
     _, paths = lists
     for p in paths.values():
         header = _sheet_rows(p)[0]
-        assert list(header) == HEADERS
-        assert {"预警编号", "核查结果", "备注"} <= set(header)
+        assert list(header) == HEADERS + [CHECK_HEADER]
+        assert {"预警编号", "核查结果", "备注", "核查人", "核查日期"} <= set(header)
 
 
 def test_township_isolation_only_open_warnings_of_that_township(lists):
@@ -67,15 +80,19 @@ def test_township_isolation_only_open_warnings_of_that_township(lists):
     assert all(w not in yiyang for w in xiling)
 
 
-def test_sorted_by_severity_then_due_date(lists):
+def test_rows_in_route_order_village_then_household_then_urgency(lists):
     _, paths = lists
     rank = {"高": 0, "中": 1, "低": 2}
     for p in paths.values():
         recs = _records(p)
-        keys = [(rank[r["严重程度"]], r["核查截止日期"]) for r in recs]
-        assert keys == sorted(keys)
+        keys = [(r["村社区"] is None, r["村社区"] or "", r["家庭编号"] is None, r["家庭编号"] or "",
+                 rank[r["严重程度"]], r["核查截止日期"]) for r in recs]
+        assert keys == sorted(keys), p.name
     peiyuan = _records(paths["常宁市培元街道_预警核查清单_20261103.xlsx"])
     assert [r["严重程度"] for r in peiyuan] == ["高", "中", "低"]
+    xiling = _records(paths["常宁市西岭镇_预警核查清单_20261103.xlsx"])
+    # the household's warning before the outreach of a person in no household
+    assert [r["家庭编号"] for r in xiling] == ["H003", None]
 
 
 def test_no_full_id_anywhere_in_any_workbook(lists):
@@ -109,7 +126,9 @@ def test_each_row_explains_its_evidence_in_words(lists):
     assert "机动车登记" in detail                      # which department
     assert "vehicle/20261027" in detail and "第2行" in detail  # which record
     assert "模糊匹配" in detail and "14.2" in detail     # how it was linked
-    assert "exempt_vehicle_types" in detail           # which threshold
+    # which threshold, in words from the rule's metadata, not its parameter name
+    assert "【适用标准】不计入的车辆类型：普通二轮摩托车、普通三轮摩托车" in detail
+    assert "exempt_vehicle_types" not in detail and " = " not in detail
     assert fuzzy["首次预警日期"] == dt.datetime(2026, 11, 3)
 
 
@@ -122,16 +141,18 @@ def test_outcome_column_has_dropdown_validation_and_remark_column(lists):
     col = HEADERS.index("核查结果") + 1
     letter = openpyxl.utils.get_column_letter(col)
     validations = ws.data_validations.dataValidation
-    assert len(validations) == 1
-    dv = validations[0]
+    [dv] = [v for v in validations if v.type == "list"]
     assert dv.type == "list"
     assert dv.formula1 == '"' + ",".join(OUTCOME_CHOICES) + '"'
     assert str(dv.sqref) == f"{letter}2:{letter}4"
     assert ws.freeze_panes == "B2"
     assert ws.column_dimensions[letter].width > 5
-    assert ws.cell(row=2, column=HEADERS.index("证据明细") + 1).alignment.wrap_text
-    # blank outcome/remark cells, ready to be filled in
-    assert all(r["核查结果"] is None and r["备注"] is None for r in _records(p))
+    assert ws.cell(row=2, column=HEADERS.index("证据说明") + 1).alignment.wrap_text
+    # blank input cells, ready to be filled in
+    assert all(r[h] is None for r in _records(p) for h in INPUT_HEADERS)
+    [date_rule] = [v for v in validations if v.type == "date"]
+    date_letter = openpyxl.utils.get_column_letter(HEADERS.index("核查日期") + 1)
+    assert str(date_rule.sqref) == f"{date_letter}2:{date_letter}4"
 
 
 def test_summary_sheet_counts_per_rule_and_severity_with_as_of_and_instructions(lists):
@@ -177,3 +198,57 @@ def test_a_failing_worker_fails_the_lists_instead_of_leaving_one_out(lists, tmp_
     (blocked / "常宁市西岭镇_预警核查清单_20261103.xlsx").mkdir()
     with pytest.raises(Exception):
         write_township_lists(con, blocked, SAMPLE_AS_OF, workers=2, parallel_from_rows=0)
+
+
+def test_lists_print_landscape_one_page_wide_with_the_header_on_every_page(lists):
+    _, paths = lists
+    for p in paths.values():
+        wb = openpyxl.load_workbook(p)
+        for sheet in (wb.worksheets[0], wb[DETAIL_SHEET]):
+            setup = sheet.page_setup
+            assert setup.orientation == "landscape" and setup.paperSize == 9, (p.name, sheet.title)
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage
+            assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)  # 1 is the default, left out of the file
+            assert sheet.print_title_rows == "$1:$1"
+        assert "第 &P 页" in wb.worksheets[0].oddFooter.center.text
+
+
+def test_only_the_input_columns_can_be_typed_in(lists):
+    _, paths = lists
+    wb = openpyxl.load_workbook(paths["常宁市宜阳街道_预警核查清单_20261103.xlsx"])
+    sheet = wb.worksheets[0]
+    assert sheet.protection.sheet and wb[DETAIL_SHEET].protection.sheet and wb["汇总"].protection.sheet
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            unlocked = not cell.protection.locked
+            assert unlocked == (header[cell.column - 1] in INPUT_HEADERS), (cell.coordinate, header[cell.column - 1])
+    # the check code column is hidden, and left out of the printed area
+    check_letter = openpyxl.utils.get_column_letter(header.index(CHECK_HEADER) + 1)
+    assert sheet.column_dimensions[check_letter].hidden
+    last_printed = sheet.print_area.split("!")[-1].split(":")[1]
+    assert last_printed.startswith("$" + openpyxl.utils.get_column_letter(len(HEADERS)) + "$")
+
+
+def test_row_heights_fit_the_wrapped_evidence(lists):
+    from hedui.deliver.workbook import COLUMNS, _lines
+
+    _, paths = lists
+    widths = dict(COLUMNS)
+    for p in paths.values():
+        sheet = openpyxl.load_workbook(p).worksheets[0]
+        header = [c.value for c in sheet[1]]
+        for row in sheet.iter_rows(min_row=2):
+            summary = row[header.index("证据说明")].value
+            lines = _lines(summary, widths["证据说明"])
+            # a line of 10-point text is at least 13 points; the row is tall enough for every wrapped line
+            assert sheet.row_dimensions[row[0].row].height >= 13 * lines, (p.name, row[0].row)
+        detail = openpyxl.load_workbook(p)[DETAIL_SHEET]
+        for row in detail.iter_rows(min_row=2):
+            assert detail.row_dimensions[row[0].row].height >= 13 * _lines(row[5].value, 110)
+
+
+def test_categories_are_in_chinese_as_the_spec_heads_them(lists):
+    _, paths = lists
+    categories = {r["类别"] for p in paths.values() for r in _records(p)}
+    assert categories == {"隐性资产", "新增困难", "情况变化", "主动发现"}

@@ -1,8 +1,10 @@
 """Caseworker lists: one workbook per township with its open warnings, and one per county for unrouted outreach.
 
-The rows are selected, sorted, worded and masked in SQL (see `evidence.py`, `masking.py`); Python only writes the
-cells. The workbook's first sheet `预警核查清单` is what caseworkers fill in and what the importer reads back by
-the headers 预警编号, 核查结果 and 备注; the second sheet `汇总` gives the counts and the filling instructions.
+The rows are selected, sorted (in route order: village, household), worded and masked in SQL (see `evidence.py`,
+`masking.py`); Python only writes the cells (`workbook.py`, which also says how the workbook prints and what is
+protected). The first sheet `预警核查清单` is what caseworkers fill in and what the importer reads back by its
+headers (预警编号, and the input columns 核查结果, 备注, 核查人, 核查日期); `证据明细` holds the evidence, one row per
+record; `汇总` gives the counts and the filling instructions.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import duckdb
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
+    DETAIL_SHEET,
     HEADERS,
+    INPUT_HEADERS,
     LIST_SHEET,
     OUTCOME_CHOICES,
     OUTCOME_HEADER,
@@ -73,29 +77,30 @@ _ROWS_SQL = """
 select
     u.unit_no                                                       as _unit_no,
     w.warning_id                                                    as "预警编号",
-    coalesce(w.title_zh, w.rule_code) || '（' || w.rule_code || '）'  as "规则",
-    category_zh(w.category)                                         as "类别",
-    severity_zh(w.severity)                                         as "严重程度",
+    coalesce(h.village, mask_ids_in_text(
+        json_extract_string(w.evidence, '$.records[0].fields.户籍地址')))  as "村社区",
     w.household_id                                                  as "家庭编号",
     coalesce(w.person_name, h.head_name || '（户主）')                as "姓名",
     mask_id(coalesce(w.person_id, h.head_id_norm, h.head_id_raw))   as "身份证号(脱敏)",
-    coalesce(h.village, mask_ids_in_text(
-        json_extract_string(w.evidence, '$.records[0].fields.户籍地址')))  as "村社区",
+    coalesce(w.title_zh, w.rule_code)                               as "规则",
+    category_zh(w.category)                                         as "类别",
+    severity_zh(w.severity)                                         as "严重程度",
     w.first_raised_on                                               as "首次预警日期",
     w.due_on                                                        as "核查截止日期",
     -- CASE, not coalesce: DuckDB evaluates every argument of coalesce, and the wording is the costly part
     case when kept.warning_id is null then evidence_summary(w.evidence, false) else kept.summary_masked end
                                                                     as "证据说明",
     case when kept.warning_id is null then evidence_detail(w.evidence, false) else kept.detail_masked end
-                                                                    as "证据明细",
-    severity_rank(w.severity)                                       as _severity_rank,
-    w.rule_code                                                     as _rule_code
+                                                                    as "证据明细"
 from alerts.warnings w
 {unit_join}
 left join staged.households h on h.household_id = w.household_id
 {kept_texts}
 where w.status = 'open'
-order by u.unit_no, severity_rank(w.severity), w.due_on nulls last, w.first_raised_on, w.warning_id
+-- route order: a caseworker walks village by village, household by household (outreach, with no household,
+-- after the households of its village); then the most urgent first
+order by u.unit_no, "村社区" nulls last, w.household_id nulls last, severity_rank(w.severity),
+    w.due_on nulls last, w.first_raised_on, w.warning_id
 """
 
 # the wording made when the evidence last changed (hedui.deliver.list_texts); a warehouse written before that

@@ -3,57 +3,160 @@
 Kept apart from the SQL so that it can run in worker processes: at prefecture scale, writing the cells is most of
 the lists' time and it is pure Python, so the lists of several townships are written side by side. Nothing here
 touches the warehouse.
+
+The workbook is made to be printed and filled in by hand, then read back by `hedui outcome import`:
+- `预警核查清单`: one row per open warning, in route order (village, household); A4 landscape, one page wide,
+  the header row repeated on every page, row heights that fit the wrapped text. Every cell is protected except
+  the input columns 核查结果, 备注, 核查人, 核查日期. A hidden last column holds a short check code of each
+  protected cell of the row, so that the importer can name a cell that was changed anyway (a sheet's protection
+  is easily lifted, and other spreadsheet programs ignore it).
+- `证据明细`: the evidence of each warning, one row per department record and one for the standards applied, in
+  the same order; printed the same way. A medical warning can quote forty settlements: no cell of the list could
+  hold them in print.
+- `汇总`: the counts and the filling instructions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
+import re
+import unicodedata
 from pathlib import Path
 
 import xlsxwriter
 
 LIST_SHEET = "预警核查清单"
+DETAIL_SHEET = "证据明细"
 SUMMARY_SHEET = "汇总"
 OUTCOME_HEADER = "核查结果"
+REASON_HEADER = "备注"
+VERIFIER_HEADER = "核查人"
+VERIFIED_ON_HEADER = "核查日期"
+CHECK_HEADER = "校验码（勿改）"
 OUTCOME_CHOICES = ["属实", "不属实", "已调整待遇"]
 UNROUTED_LABEL = "未分派主动发现名单"
+INPUT_HEADERS = (OUTCOME_HEADER, REASON_HEADER, VERIFIER_HEADER, VERIFIED_ON_HEADER)
 
-# (header, width) in sheet order. 预警编号, 核查结果 and 备注 are read back by the importer: keep them exact.
+# (header, width in characters) in sheet order; route first (village, household, person), then the warning, then
+# the input columns. 预警编号 and the input columns are read back by the importer: keep them exact.
 COLUMNS: list[tuple[str, int]] = [
-    ("预警编号", 24), ("规则", 26), ("类别", 9), ("严重程度", 8), ("家庭编号", 12), ("姓名", 10),
-    ("身份证号(脱敏)", 21), ("村社区", 16), ("首次预警日期", 12), ("核查截止日期", 12), ("证据说明", 40),
-    ("证据明细", 70), (OUTCOME_HEADER, 12), ("备注", 30),
+    ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("身份证号(脱敏)", 19), ("规则", 16),
+    ("类别", 8), ("严重程度", 5), ("首次预警日期", 11), ("核查截止日期", 11), ("证据说明", 36),
+    (OUTCOME_HEADER, 9), (REASON_HEADER, 18), (VERIFIER_HEADER, 8), (VERIFIED_ON_HEADER, 11),
 ]
 HEADERS = [h for h, _ in COLUMNS]
+# the cells a caseworker must not change, covered by the check code, in this order
+CHECKED_HEADERS = [h for h in HEADERS if h not in INPUT_HEADERS]
+DETAIL_COLUMNS: list[tuple[str, int]] = [
+    ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("序号", 8), ("证据内容", 110),
+]
+
+_LINE_POINTS = 14.5  # one line of 10-point 宋体 with its leading
+_MAX_ROW_POINTS = 409  # Excel's highest row
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the check code reads it: dates as YYYY-MM-DD, text as stored in the file (control
+    characters as _xHHHH_, as xlsx keeps them), an empty cell as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", str(value))
+
+
+def cell_codes(values: list[object]) -> list[str]:
+    """One short code per protected cell of a row (8 hex digits of BLAKE2b): enough to tell an edited cell."""
+    return [hashlib.blake2b(cell_text(v).encode("utf-8"), digest_size=4).hexdigest() for v in values]
+
+
+def detail_lines(detail: str | None) -> list[str]:
+    """The evidence detail (one record per line, each starting with 【source】, then 【适用标准】) as one entry per
+    record: a line not starting with 【 continues the one before (a field value holding a line break), so the
+    entries joined with line breaks give the detail back."""
+    lines: list[str] = []
+    for line in (detail or "").split("\n"):
+        if lines and not line.startswith("【"):
+            lines[-1] += "\n" + line
+        else:
+            lines.append(line)
+    return [line for line in lines if line.strip()]
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines `text` wraps to in a column `width` characters wide (a Chinese character is two)."""
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
+
+
+def row_height(values: dict[str, object], widths: dict[str, int]) -> float:
+    """Points for a row whose wrapped cells all show in full (Excel does not size rows to wrapped text)."""
+    lines = max((_lines(cell_text(v), widths[h]) for h, v in values.items() if v is not None), default=1)
+    return min(_MAX_ROW_POINTS, lines * _LINE_POINTS + 3)
+
+
+def _print_setup(ws, last_col: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+    ws.print_area(0, 0, ws.dim_rowmax if ws.dim_rowmax is not None else 0, last_col)
+    ws.set_footer("&C第 &P 页 / 共 &N 页")
+
+
+def _protect(ws) -> None:
+    """Locked cells cannot be typed over; rows and columns may still be resized, filtered and selected."""
+    ws.protect("", {"autofilter": True, "format_rows": True, "format_columns": True,
+                    "select_locked_cells": True, "select_unlocked_cells": True})
 
 
 def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[dict], as_of: dt.date,
                         unrouted: bool) -> None:
-    """The list sheet (rows as given, the outcome column a drop-down) and the 汇总 sheet; arguments are plain
-    values, so that a worker process can be handed them."""
+    """The list sheet, the evidence sheet and the 汇总 sheet; arguments are plain values, so that a worker process
+    can be handed them. Each row holds the HEADERS' values and `证据明细` (the detail text)."""
     wb = xlsxwriter.Workbook(str(path))
     try:
         wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
-        f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+        font = {"font_name": "宋体", "font_size": 10}
+        f_head = wb.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                                 "valign": "vcenter", "align": "center"})
-        f_cell = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        f_date = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
-        f_input = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
+        f_cell = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1})
+        f_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
+        f_input = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
                                  "locked": False})
-        f_sev = {label: wb.add_format({"valign": "top", "border": 1, "bold": True, "font_color": color})
+        f_input_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1,
+                                      "bg_color": "#FFF2CC", "locked": False})
+        f_sev = {label: wb.add_format({**font, "valign": "top", "border": 1, "bold": True, "font_color": color})
                  for label, color in (("高", "#C00000"), ("中", "#C65911"), ("低", "#375623"))}
+        widths = dict(COLUMNS)
 
         ws = wb.add_worksheet(LIST_SHEET)
         for c, (header, width) in enumerate(COLUMNS):
             ws.write_string(0, c, header, f_head)
             ws.set_column(c, c, width)
+        check_col = len(HEADERS)
+        ws.write_string(0, check_col, CHECK_HEADER, f_head)
+        ws.set_column(check_col, check_col, 12, None, {"hidden": True})
         ws.set_row(0, 30)
         ws.freeze_panes(1, 1)
-        outcome_col = HEADERS.index(OUTCOME_HEADER)
         for r, row in enumerate(rows, start=1):
             for c, header in enumerate(HEADERS):
                 value = row.get(header)
-                if header in (OUTCOME_HEADER, "备注"):
+                if header == VERIFIED_ON_HEADER:
+                    ws.write_blank(r, c, None, f_input_date)
+                elif header in INPUT_HEADERS:
                     ws.write_blank(r, c, None, f_input)
                 elif isinstance(value, dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f_date)
@@ -63,18 +166,62 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
                     ws.write_blank(r, c, None, f_cell)
                 else:
                     ws.write_string(r, c, str(value), f_cell)
+            ws.write_string(r, check_col, "".join(cell_codes([row.get(h) for h in CHECKED_HEADERS])), f_cell)
+            ws.set_row(r, row_height({h: row.get(h) for h in HEADERS}, widths))
         last = max(len(rows), 1)
+        outcome_col = HEADERS.index(OUTCOME_HEADER)
         ws.data_validation(1, outcome_col, last, outcome_col, {
             "validate": "list", "source": OUTCOME_CHOICES, "ignore_blank": True,
             "input_title": "核查结果", "input_message": "入户核查后选择：属实 / 不属实 / 已调整待遇",
             "error_title": "请从下拉列表选择", "error_message": "核查结果只能是：属实、不属实、已调整待遇",
             "error_type": "stop",
         })
+        date_col = HEADERS.index(VERIFIED_ON_HEADER)
+        ws.data_validation(1, date_col, last, date_col, {
+            "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+            "maximum": dt.date(2099, 12, 31), "ignore_blank": True,
+            "input_title": "核查日期", "input_message": "入户核查的日期，如 2026-11-25",
+            "error_title": "请填写日期", "error_message": "核查日期请写成 2026-11-25 这样的日期",
+            "error_type": "stop",
+        })
         if rows:
             ws.autofilter(0, 0, len(rows), len(HEADERS) - 1)
+        _print_setup(ws, len(HEADERS) - 1)
+        _protect(ws)
+
+        write_detail_sheet(wb, rows, f_head, f_cell)
         write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell)
     finally:
         wb.close()
+
+
+def write_detail_sheet(wb, rows: list[dict], f_head, f_cell) -> None:
+    """The 证据明细 sheet: each warning's evidence, one row per department record (and one for the standards)."""
+    ws = wb.add_worksheet(DETAIL_SHEET)
+    widths = dict(DETAIL_COLUMNS)
+    for c, (header, width) in enumerate(DETAIL_COLUMNS):
+        ws.write_string(0, c, header, f_head)
+        ws.set_column(c, c, width)
+    ws.set_row(0, 20)
+    ws.freeze_panes(1, 1)
+    r = 0
+    for row in rows:
+        for number, line in enumerate(detail_lines(row.get("证据明细")), start=1):
+            r += 1
+            label = "适用标准" if line.startswith("【适用标准】") else f"记录 {number}"
+            values = {"预警编号": row.get("预警编号"), "村社区": row.get("村社区"), "家庭编号": row.get("家庭编号"),
+                      "姓名": row.get("姓名"), "序号": label, "证据内容": line}
+            for c, (header, _) in enumerate(DETAIL_COLUMNS):
+                value = values[header]
+                if value is None:
+                    ws.write_blank(r, c, None, f_cell)
+                else:
+                    ws.write_string(r, c, str(value), f_cell)
+            ws.set_row(r, row_height(values, widths))
+    if r:
+        ws.autofilter(0, 0, r, len(DETAIL_COLUMNS) - 1)
+    _print_setup(ws, len(DETAIL_COLUMNS) - 1)
+    _protect(ws)
 
 
 def write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> None:
@@ -82,7 +229,8 @@ def write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> No
     ws = wb.add_worksheet(SUMMARY_SHEET)
     f_title = wb.add_format({"bold": True, "font_size": 14})
     f_bold = wb.add_format({"bold": True, "border": 1})
-    ws.set_column(0, 0, 48)
+    f_text = wb.add_format({"text_wrap": True, "valign": "top"})
+    ws.set_column(0, 0, 100)
     ws.set_column(1, 5, 10)
     grand = next((c for c in counts if c["label"] is None), {"high": 0, "medium": 0, "low": 0, "total": 0,
                                                             "overdue": 0})
@@ -110,14 +258,17 @@ def write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> No
     line += 2
     ws.write_string(line, 0, "填写说明", f_bold)
     instructions = [
-        f"1. 在“{LIST_SHEET}”表逐条入户核查，按“核查截止日期”前完成；严重程度“高”的优先。",
+        f"1. 在“{LIST_SHEET}”表逐条入户核查，按“核查截止日期”前完成；严重程度“高”的优先。各行按村社区、家庭排列，便于按路线入户。",
         "2. “核查结果”列从下拉列表选择：属实（预警情况属实）、不属实（情况不存在或已消失）、已调整待遇（已据此调整或停止保障待遇）。",
         "3. “备注”列写明核查经过和依据（如：车辆已于2025年过户，见转移登记凭证）；选择“不属实”时必须填写备注。",
-        "4. 不要修改“预警编号”列，不要增删列或改列名，不要改工作表名称；填好后原文件交回核对中心导入。",
-        "5. 身份证号已脱敏（保留前6位和后4位）；完整信息请在核对系统中按预警编号查询。",
-        "6. 本清单只含本乡镇（街道）仍待核查的预警；已消除或已有核查结果的预警不再列出。",
+        "4. “核查人”填写入户核查人员，“核查日期”填写入户核查的日期（如 2026-11-25）。",
+        "5. 只有黄色的四列可以填写，其余单元格已锁定；不要修改、增删行列或改表名。导入时会逐格核对，被改动的单元格会被指出，该行不予导入。",
+        f"6. 每条预警所依据的部门记录见“{DETAIL_SHEET}”表（按预警编号对应），可一并打印带去入户。",
+        "7. 身份证号已脱敏（保留前6位和后4位）；完整信息请在核对系统中按预警编号查询。",
+        "8. 本清单只含本乡镇（街道）仍待核查的预警；已消除或已有核查结果的预警不再列出。已导入的结果如需更正，请联系核对中心（hedui outcome correct）。",
     ]
     if unrouted:
-        instructions.append("7. 本名单为户籍地址未能匹配到乡镇（街道）的主动发现对象，请区县核对后分派到乡镇（街道）。")
+        instructions.append("9. 本名单为户籍地址未能匹配到乡镇（街道）的主动发现对象，请区县核对后分派到乡镇（街道）。")
     for i, text in enumerate(instructions, start=line + 1):
-        ws.write_string(i, 0, text)
+        ws.write_string(i, 0, text, f_text)
+    _protect(ws)
