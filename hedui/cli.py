@@ -214,9 +214,28 @@ def outcome_record(
     try:
         _write(warehouse, lambda con: record_outcome(con, warning_id, outcome, reason, recorded_by=by))
     except OutcomeError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
     console.print(f"recorded {outcome} for {warning_id}")
+
+
+@outcome_app.command("correct")
+def outcome_correct(
+    warning_id: Annotated[str, typer.Argument(help="预警编号 (warning_id) of a warning closed by an outcome.")],
+    outcome: Annotated[str, typer.Argument(help="The right outcome: confirmed / dismissed / benefit_adjusted (or 属实 / 不属实 / 已调整待遇).")],
+    warehouse: WarehouseOpt,
+    reason: Annotated[str, typer.Option(help="Why the outcome recorded was wrong (required).")],
+    by: Annotated[Optional[str], typer.Option(help="Who corrects it (a caseworker code).")] = None,
+) -> None:
+    """Correct an outcome recorded by mistake; the one before is kept in alerts.outcome_corrections."""
+    from hedui.rules.outcomes import OutcomeError, correct_outcome
+
+    try:
+        canonical = _write(warehouse, lambda con: correct_outcome(con, warning_id, outcome, reason, corrected_by=by))
+    except OutcomeError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"corrected {warning_id} to {canonical}")
 
 
 @outcome_app.command("import")
@@ -224,11 +243,22 @@ def outcome_import(
     file: Annotated[Path, typer.Argument(help="A filled-in caseworker list (.xlsx).")],
     warehouse: WarehouseOpt,
 ) -> None:
-    """Import the outcomes of a filled-in caseworker list; rows that cannot be applied are listed."""
-    from hedui.rules.outcomes import import_outcomes
+    """Import the outcomes of a filled-in caseworker list; rows that cannot be applied are listed.
 
-    report_ = _write(warehouse, lambda con: import_outcomes(con, file))
-    console.print(str(report_))
+    Exit code 0 when every filled-in row was applied (or had been already), 1 when any row was not applied
+    (the others are), 2 when the file cannot be read as a caseworker list."""
+    from hedui.rules.outcomes import OutcomeError, import_outcomes
+
+    try:
+        report_ = _write(warehouse, lambda con: import_outcomes(con, file))
+    except OutcomeError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(str(report_), highlight=False)
+    if not report_.complete:
+        console.print(f"[red]{len(report_.problems)} row(s) not applied: correct them in the list and import it"
+                      " again (rows already applied are left as they are)[/red]", highlight=False)
+        raise typer.Exit(1)
 
 
 @calendar_app.command("load")

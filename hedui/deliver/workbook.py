@@ -43,8 +43,8 @@ INPUT_HEADERS = (OUTCOME_HEADER, REASON_HEADER, VERIFIER_HEADER, VERIFIED_ON_HEA
 # the input columns. 预警编号 and the input columns are read back by the importer: keep them exact.
 COLUMNS: list[tuple[str, int]] = [
     ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("身份证号(脱敏)", 19), ("规则", 16),
-    ("类别", 8), ("严重程度", 5), ("首次预警日期", 11), ("核查截止日期", 11), ("证据说明", 36),
-    (OUTCOME_HEADER, 9), (REASON_HEADER, 18), (VERIFIER_HEADER, 8), (VERIFIED_ON_HEADER, 11),
+    ("类别", 8), ("严重程度", 5), ("首次预警日期", 12), ("核查截止日期", 12), ("证据说明", 36),
+    (OUTCOME_HEADER, 9), (REASON_HEADER, 18), (VERIFIER_HEADER, 8), (VERIFIED_ON_HEADER, 12),
 ]
 HEADERS = [h for h, _ in COLUMNS]
 # the cells a caseworker must not change, covered by the check code, in this order
@@ -53,7 +53,10 @@ DETAIL_COLUMNS: list[tuple[str, int]] = [
     ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("序号", 8), ("证据内容", 110),
 ]
 
-_LINE_POINTS = 14.5  # one line of 10-point 宋体 with its leading
+_LINE_POINTS = 13.5  # one line of 10-point 宋体, as Excel sizes a row of it
+# A column w characters wide is 7w + 5 pixels; a 10-point Chinese character is 13.3 pixels, two characters' worth:
+# a line holds about 1.07 w characters' worth of text.
+_LINE_UNITS_PER_WIDTH = 1.05
 _MAX_ROW_POINTS = 409  # Excel's highest row
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -96,7 +99,7 @@ def _display_width(text: str) -> int:
 
 def _lines(text: str, width: int) -> int:
     """How many lines `text` wraps to in a column `width` characters wide (a Chinese character is two)."""
-    usable = max(width - 1, 1)
+    usable = max(width * _LINE_UNITS_PER_WIDTH, 1)
     return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
 
 
@@ -133,7 +136,7 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
         f_head = wb.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                                 "valign": "vcenter", "align": "center"})
         f_cell = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1})
-        f_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
+        f_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "align": "center", "border": 1})
         f_input = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
                                  "locked": False})
         f_input_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1,

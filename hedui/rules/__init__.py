@@ -4,7 +4,7 @@ from hedui.rules.catalog import Rule, RuleFileError, load_catalog
 from hedui.rules.ddl import ensure_alerts_schema
 from hedui.rules.engine import AsOfRegressionError, RuleExecutionError, RuleStats, raise_warnings
 from hedui.rules.lifecycle import RuleCounts
-from hedui.rules.outcomes import ImportReport, OutcomeError, import_outcomes, record_outcome
+from hedui.rules.outcomes import ImportReport, OutcomeError, correct_outcome, import_outcomes, record_outcome
 
 __all__ = [
     "AsOfRegressionError",
@@ -15,6 +15,7 @@ __all__ = [
     "RuleExecutionError",
     "RuleFileError",
     "RuleStats",
+    "correct_outcome",
     "ensure_alerts_schema",
     "import_outcomes",
     "load_catalog",

@@ -74,6 +74,19 @@ create table if not exists alerts.outcomes (
     origin varchar
 );
 
+create table if not exists alerts.outcome_corrections (
+    warning_id varchar not null,
+    previous_outcome varchar not null,
+    previous_reason varchar,
+    previous_recorded_by varchar,
+    previous_as_of date,
+    outcome varchar not null,
+    reason varchar not null,
+    corrected_by varchar,
+    as_of date not null,
+    corrected_at timestamp not null default current_timestamp
+);
+
 create table if not exists alerts.rule_runs (
     run_id varchar primary key,
     as_of date not null,
@@ -149,14 +162,14 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "warning_id": "The warning that changed",
             "run_id": "Run that made the change; null for an outcome recorded outside a run",
             "as_of": "As-of date of the run, or the date of the outcome",
-            "event": "raised, reopened, evidence_changed, resolved or outcome",
+            "event": "raised, reopened, evidence_changed, resolved, outcome or outcome_corrected",
             "status_after": "Status of the warning after the change",
             "detail": "JSON detail: previous warning, old and new fingerprint, outcome and reason",
             "recorded_at": "Wall-clock time the row was written",
         },
     ),
     "alerts.outcomes": (
-        "Caseworker outcomes of verified warnings",
+        "Caseworker outcomes of verified warnings: one row per warning, the outcome in force (a correction replaces it and keeps the one before in alerts.outcome_corrections)",
         {
             "warning_id": "The warning verified",
             "outcome": "confirmed, dismissed or benefit_adjusted",
@@ -166,6 +179,21 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "as_of": "Date the outcome counts from",
             "evidence_fingerprint": "Fingerprint of the evidence the caseworker saw",
             "origin": "manual, or the name of the imported workbook",
+        },
+    ),
+    "alerts.outcome_corrections": (
+        "Corrections of caseworker outcomes (hedui outcome correct): one row per correction, the outcome before and after; alerts.outcomes holds the outcome in force",
+        {
+            "warning_id": "The warning whose outcome was corrected",
+            "previous_outcome": "The outcome before the correction: confirmed, dismissed or benefit_adjusted",
+            "previous_reason": "Its reason",
+            "previous_recorded_by": "Who had recorded it",
+            "previous_as_of": "The date it counted from",
+            "outcome": "The outcome after the correction",
+            "reason": "Why it was corrected (required)",
+            "corrected_by": "Who corrected it",
+            "as_of": "Date the corrected outcome counts from",
+            "corrected_at": "Wall-clock time of the correction",
         },
     ),
     "alerts.list_texts": (
