@@ -88,37 +88,69 @@ _PDF_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 def _pdf_unescape(m: re.Match) -> bytes:
     code = m.group(1)
-    if code[:1].isdigit():
+    if re.fullmatch(rb"[0-7]{1,3}", code):
         return bytes([int(code, 8) & 0xFF])
     return _PDF_ESCAPES.get(code, code)
 
 
+def _pdf_stream(body: bytes) -> bytes:
+    body = body.strip()
+    if body.endswith(b"~>"):  # reportlab's default: ASCII85, then Flate
+        body = base64.a85decode(body, adobe=True, ignorechars=b" \t\n\r\v")
+    try:
+        return zlib.decompress(body)
+    except zlib.error:
+        return body
+
+
+def _to_unicode_maps(raw: bytes) -> dict[bytes, dict[int, str]]:
+    """Per font resource name (/F1+0), its ToUnicode map: an embedded TrueType subset draws single-byte codes of
+    its own, which only this map turns back into text."""
+    streams = {m.group(1): _pdf_stream(m.group(2))
+               for m in re.finditer(rb"(\d+) 0 obj\s*<<.*?>>\s*stream\r?\n(.*?)endstream", raw, re.S)}
+    maps = {}
+    for font in re.finditer(rb"/Name\s*/([^\s/>]+)[^>]*?/ToUnicode\s+(\d+) 0 R", raw, re.S):
+        cmap: dict[int, str] = {}
+        body = streams.get(font.group(2), b"")
+        for block in re.findall(rb"beginbfchar(.*?)endbfchar", body, re.S):
+            for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                cmap[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be", errors="ignore")
+        for block in re.findall(rb"beginbfrange(.*?)endbfrange", body, re.S):
+            for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                start = int(dst, 16)
+                for offset, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                    cmap[code] = chr(start + offset)
+        maps[font.group(1)] = cmap
+    return maps
+
+
 def pdf_text(path: Path) -> str:
     """The text drawn in a reportlab PDF, as far as it can be read without a PDF library: every (deflated)
-    content stream, its string operands decoded as latin-1 and as UTF-16-BE (the CID font's encoding)."""
+    content stream, its string operands decoded through the font's ToUnicode map (an embedded TrueType subset),
+    and also as latin-1 and UTF-16-BE (a CID font's encoding)."""
     raw = path.read_bytes()
-    chunks = []
-    for match in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S):
-        body = match.group(1).strip()
-        if body.endswith(b"~>"):  # reportlab's default: ASCII85, then Flate
-            body = base64.a85decode(body, adobe=True, ignorechars=b" \t\n\r\v")
-        try:
-            body = zlib.decompress(body)
-        except zlib.error:
-            pass
-        chunks.append(body)
+    maps = _to_unicode_maps(raw)
     out = []
-    for body in chunks:
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S):
+        body = _pdf_stream(match.group(1))
         out.append(body.decode("latin-1"))
         for hexstr in re.findall(rb"<([0-9A-Fa-f\s]+)>", body):
             try:
                 out.append(bytes.fromhex(hexstr.decode()).decode("utf-16-be", errors="ignore"))
             except ValueError:
                 pass
-        for lit in re.findall(rb"\(((?:\\.|[^\\)])*)\)", body):
-            unescaped = re.sub(rb"\\([0-7]{1,3}|.)", _pdf_unescape, lit, flags=re.S)
+        cmap: dict[int, str] = {}
+        drawn = []
+        for token in re.finditer(rb"/([^\s/()<>\[\]]+)\s+[0-9.]+\s+Tf|\(((?:\\.|[^\\)])*)\)", body, re.S):
+            if token.group(1) is not None:
+                cmap = maps.get(token.group(1), {})
+                continue
+            unescaped = re.sub(rb"\\([0-7]{1,3}|.)", _pdf_unescape, token.group(2), flags=re.S)
             out.append(unescaped.decode("latin-1"))
             out.append(unescaped.decode("utf-16-be", errors="ignore"))
+            if cmap:
+                drawn.append("".join(cmap.get(b, "?") for b in unescaped))
+        out.append("".join(drawn))
     return "\n".join(out)
 
 
