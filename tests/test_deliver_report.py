@@ -94,3 +94,43 @@ def test_household_number_in_lower_case_or_full_width_finds_the_household(con, t
     for typed in ("h002", " H002 ", "Ｈ００２"):
         paths = render_household_report(con, typed, tmp_path / typed.strip(), SAMPLE_AS_OF)
         assert paths[0].name == "核对报告_H002_20261103.html"
+
+
+def test_categories_in_chinese_and_a_caseworker_outcome_with_its_reason(con, tmp_path):
+    data = household_report_data(con, "H002", SAMPLE_AS_OF)
+    assert {w["category"] for w in data["warnings"]} == {"新增困难", "情况变化"}
+    html = render_household_report(con, "H004", tmp_path, SAMPLE_AS_OF)[0].read_text(encoding="utf-8")
+    assert "核查结果：核查不属实" in html and "商铺已于2025年转让，登记未更新" in html and "西岭镇核查员甲" in html
+    assert "change_of_circumstance" not in html and "hidden_asset" not in html
+    [dismissed] = household_report_data(con, "H004", SAMPLE_AS_OF)["warnings"]
+    assert (dismissed["outcome"], dismissed["outcome_on"]) == ("核查不属实", dt.date(2026, 10, 2))
+
+
+def test_the_embedded_font_draws_every_character_the_report_and_the_city_use():
+    from reportlab.pdfbase import pdfmetrics
+
+    from hedui.deliver.report import HOUSEHOLD_FIELDS, MEMBER_COLUMNS, SECTION_COLUMNS, SOURCE_TITLES
+    from hedui.deliver.report_font import register_report_font
+    from hedui.rules import load_catalog
+    from hedui.synth import names
+
+    face = pdfmetrics.getFont(register_report_font()).face
+    texts = ["·²•≥×（）：；【】—“”", "陳黃劉張鄧龍國華", "鑫淼犇堃昇喆燊"]
+    texts += list(SOURCE_TITLES.values()) + [h for cols in SECTION_COLUMNS.values() for h, _ in cols]
+    texts += [h for h, _ in MEMBER_COLUMNS + HOUSEHOLD_FIELDS]
+    texts += [r.title_zh + "".join(p["wording_zh"] for p in r.parameters.values()) for r in load_catalog()]
+    texts += [str(v) for v in vars(names).values() if isinstance(v, (str, list, tuple))]
+    missing = {ch for text in texts for ch in str(text) if ord(ch) > 127 and ord(ch) not in face.charToGlyph}
+    assert missing == set()
+
+
+def test_without_a_font_to_embed_the_report_says_what_to_install(monkeypatch, tmp_path):
+    from hedui.deliver import report_font
+
+    monkeypatch.setenv(report_font.FONT_ENV, str(tmp_path / "no-such-font.ttf"))
+    with pytest.raises(report_font.ReportFontMissing, match="HEDUI_REPORT_FONT names"):
+        report_font.report_font_path()
+    monkeypatch.delenv(report_font.FONT_ENV)
+    monkeypatch.setattr(report_font, "FONT_PACKAGE", "no_such_font_package")
+    with pytest.raises(report_font.ReportFontMissing, match="pip install paperang-p2-fonts-cjk"):
+        report_font.report_font_path()
