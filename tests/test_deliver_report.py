@@ -134,3 +134,20 @@ def test_without_a_font_to_embed_the_report_says_what_to_install(monkeypatch, tm
     monkeypatch.setattr(report_font, "FONT_PACKAGE", "no_such_font_package")
     with pytest.raises(report_font.ReportFontMissing, match="pip install paperang-p2-fonts-cjk"):
         report_font.report_font_path()
+
+
+def test_cli_report_takes_a_lower_case_number_and_says_plainly_when_there_is_none(tmp_path):
+    from typer.testing import CliRunner
+
+    from hedui.cli import app
+
+    warehouse = tmp_path / "hedui.duckdb"
+    c = duckdb.connect(str(warehouse))
+    build_sample_warehouse(c)
+    c.close()
+    result = CliRunner().invoke(app, ["report", "h001", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "r").iterdir()} == {"核对报告_H001_20261103.html", "核对报告_H001_20261103.pdf"}
+    result = CliRunner().invoke(app, ["report", "H999", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "没有找到家庭编号为“H999”的家庭" in result.output and "staged" not in result.output
