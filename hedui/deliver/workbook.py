@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import math
 import re
-import unicodedata
 from pathlib import Path
 
 import xlsxwriter
@@ -47,6 +46,8 @@ COLUMNS: list[tuple[str, int]] = [
     (OUTCOME_HEADER, 9), (REASON_HEADER, 18), (VERIFIER_HEADER, 8), (VERIFIED_ON_HEADER, 12),
 ]
 HEADERS = [h for h, _ in COLUMNS]
+# the cells whose text can wrap to more than one line (the others hold codes, IDs and dates that fit)
+WRAPPING_HEADERS = ("村社区", "姓名", "规则", "证据说明")
 # the cells a caseworker must not change, covered by the check code, in this order
 CHECKED_HEADERS = [h for h in HEADERS if h not in INPUT_HEADERS]
 DETAIL_COLUMNS: list[tuple[str, int]] = [
@@ -93,8 +94,16 @@ def detail_lines(detail: str | None) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+# East Asian wide and full-width characters (Unicode's W and F classes, in blocks): two characters' worth of a
+# column. A regular expression, not unicodedata per character: the lists word hundreds of thousands of rows.
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
+)
+
+
 def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def _lines(text: str, width: int) -> int:
@@ -170,7 +179,7 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
                 else:
                     ws.write_string(r, c, str(value), f_cell)
             ws.write_string(r, check_col, "".join(cell_codes([row.get(h) for h in CHECKED_HEADERS])), f_cell)
-            ws.set_row(r, row_height({h: row.get(h) for h in HEADERS}, widths))
+            ws.set_row(r, row_height({h: row.get(h) for h in WRAPPING_HEADERS}, widths))
         last = max(len(rows), 1)
         outcome_col = HEADERS.index(OUTCOME_HEADER)
         ws.data_validation(1, outcome_col, last, outcome_col, {
@@ -220,7 +229,7 @@ def write_detail_sheet(wb, rows: list[dict], f_head, f_cell) -> None:
                     ws.write_blank(r, c, None, f_cell)
                 else:
                     ws.write_string(r, c, str(value), f_cell)
-            ws.set_row(r, row_height(values, widths))
+            ws.set_row(r, row_height({"证据内容": line, "村社区": values["村社区"]}, widths))
     if r:
         ws.autofilter(0, 0, r, len(DETAIL_COLUMNS) - 1)
     _print_setup(ws, len(DETAIL_COLUMNS) - 1)
