@@ -151,3 +151,15 @@ def test_cli_report_takes_a_lower_case_number_and_says_plainly_when_there_is_non
     result = CliRunner().invoke(app, ["report", "H999", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert "没有找到家庭编号为“H999”的家庭" in result.output and "staged" not in result.output
+
+
+def test_a_cell_taller_than_a_page_splits_across_pages(con, tmp_path):
+    """One evidence record whose fields fill more than a page (a hostile delivery can hold such a value) splits
+    inside its cell instead of failing the PDF with a LayoutError."""
+    from hedui.deliver.report_pdf import write_pdf
+
+    data = household_report_data(con, "H001", SAMPLE_AS_OF)
+    data["warnings"][0]["detail"] = "【医保结算（医疗保障局）】" + "医疗机构名称：某某医院，" * 1500
+    data["warnings"][0]["summary"] = "说明" * 3000
+    write_pdf(data, tmp_path / "long.pdf")
+    assert (tmp_path / "long.pdf").read_bytes().count(b"/Type /Page\n") >= 5
