@@ -167,18 +167,22 @@ def test_import_of_a_real_list_applies_filled_rows_and_a_second_import_changes_n
     warehouse, where = listed
     path = fullest(where)
     ids = [r["预警编号"] for r in _list_records(path)]
-    assert len(ids) >= 3
+    assert len(ids) >= 5
     filled = fill(path, tmp_path / "filled.xlsx", {
         ids[0]: {"核查结果": "属实", "核查人": "张核查", "核查日期": dt.datetime(2026, 11, 5)},
         ids[1]: {"核查结果": "不属实", "备注": "车辆已报废未注销", "核查日期": "2026年11月6日"},
         ids[2]: {"核查结果": "不属实"},
+        ids[3]: {"核查结果": "属实", "核查日期": "2026-10-01"},
+        ids[4]: {"核查结果": "属实", "核查日期": "下周"},
     })
     con = duckdb.connect(str(warehouse))
     report = import_outcomes(con, filled, as_of=dt.date(2026, 11, 10))
     assert (report.applied, report.unchanged) == (2, 0) and report.checked
-    assert report.blank == len(ids) - 3
-    assert [(p.row, p.warning_id) for p in report.problems] == [(4, ids[2])]
+    assert report.blank == len(ids) - 5
+    assert [(p.row, p.warning_id) for p in report.problems] == [(4, ids[2]), (5, ids[3]), (6, ids[4])]
     assert "needs a reason" in report.problems[0].reason
+    assert "before the warning was first raised" in report.problems[1].reason
+    assert "核查日期 is not a date" in report.problems[2].reason
     assert not report.complete
     assert status_of(con, ids[0]) == ("confirmed", None, dt.date(2026, 11, 5))
     assert status_of(con, ids[1]) == ("dismissed", "车辆已报废未注销", dt.date(2026, 11, 6))

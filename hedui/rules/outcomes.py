@@ -82,11 +82,14 @@ def _apply(con, warning_id: str, outcome: str, reason: str | None, recorded_by: 
     if outcome == "dismissed" and reason is None:
         raise OutcomeError("a dismissal (不属实) needs a reason (备注)")
     row = con.execute(
-        "select status, evidence_fingerprint from alerts.warnings where warning_id = ?", [warning_id]
+        "select status, evidence_fingerprint, first_raised_on from alerts.warnings where warning_id = ?", [warning_id]
     ).fetchone()
     if row is None:
         raise OutcomeError(f"no warning with id {warning_id}")
-    status, fingerprint = row
+    status, fingerprint, first_raised_on = row
+    if as_of < first_raised_on:
+        raise OutcomeError(f"the outcome's date {as_of.isoformat()} is before the warning was first raised"
+                           f" ({first_raised_on.isoformat()})")
     if status in CLOSED_BY_OUTCOME:
         if status == outcome:
             return False
