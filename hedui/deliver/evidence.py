@@ -189,6 +189,19 @@ def macros_sql() -> list[str]:
     ]
 
 
+def detail_lines(detail: str | None) -> list[str]:
+    """The evidence detail (one record per line, each starting with 【source】, then 【适用标准】) as one entry per
+    record: a line not starting with 【 continues the one before (a field value holding a line break), so the
+    entries joined with line breaks give the detail back."""
+    lines: list[str] = []
+    for line in (detail or "").split("\n"):
+        if lines and not line.startswith("【"):
+            lines[-1] += "\n" + line
+        else:
+            lines.append(line)
+    return [line for line in lines if line.strip()]
+
+
 def install_deliver_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Install the masking macros and the wording macros on `con`, unless this wording is installed already.
 

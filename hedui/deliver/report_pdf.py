@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import CondPageBreak, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from hedui.deliver.evidence import detail_lines
 from hedui.deliver.report import fmt
 from hedui.deliver.report_font import register_report_font
 
@@ -111,28 +112,14 @@ class _Builder:
 
 
 def evidence_rows(detail: str | None) -> list[tuple[str, str]]:
-    """The evidence detail as (label, text) rows: one per department record, then the applied standards.
-
-    The detail text gives each record on its own line, starting with 【source】; a line that does not start with
-    【 continues the record before it (a field value holding a line break)."""
-    rows: list[list[str]] = []
-    for line in (detail or "").split("\n"):
-        if line.startswith("【") or not rows:
-            rows.append([line])
+    """The evidence detail as (label, text) rows: one per department record, then the standards applied."""
+    rows = []
+    for number, line in enumerate(detail_lines(detail), start=1):
+        if line.startswith("【适用标准】"):
+            rows.append(("适用标准", line.removeprefix("【适用标准】")))
         else:
-            rows[-1].append(line)
-    out: list[tuple[str, str]] = []
-    number = 0
-    for lines in rows:
-        text = "\n".join(lines)
-        if not text.strip():
-            continue
-        if text.startswith("【适用标准】"):
-            out.append(("适用标准", text.removeprefix("【适用标准】")))
-        else:
-            number += 1
-            out.append((f"记录 {number}", text))
-    return out
+            rows.append((f"记录 {number}", line))
+    return rows
 
 
 def _warning_facts(w: dict[str, Any]) -> list[list[Any]]:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from hedui.deliver.evidence import detail_lines
+
 LIST_SHEET = "预警核查清单"
 DETAIL_SHEET = "证据明细"
 SUMMARY_SHEET = "汇总"
@@ -79,19 +81,6 @@ def cell_text(value: object) -> str:
 def cell_codes(values: list[object]) -> list[str]:
     """One short code per protected cell of a row (8 hex digits of BLAKE2b): enough to tell an edited cell."""
     return [hashlib.blake2b(cell_text(v).encode("utf-8"), digest_size=4).hexdigest() for v in values]
-
-
-def detail_lines(detail: str | None) -> list[str]:
-    """The evidence detail (one record per line, each starting with 【source】, then 【适用标准】) as one entry per
-    record: a line not starting with 【 continues the one before (a field value holding a line break), so the
-    entries joined with line breaks give the detail back."""
-    lines: list[str] = []
-    for line in (detail or "").split("\n"):
-        if lines and not line.startswith("【"):
-            lines[-1] += "\n" + line
-        else:
-            lines.append(line)
-    return [line for line in lines if line.strip()]
 
 
 # East Asian wide and full-width characters (Unicode's W and F classes, in blocks): two characters' worth of a
