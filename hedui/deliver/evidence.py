@@ -62,12 +62,6 @@ def _entries_sql(entries: str, value: str, kv_sep: str, sep: str, mask: bool = F
     )
 
 
-def _pairs_sql(obj: str, kv_sep: str, sep: str, mask: bool = False) -> str:
-    """SQL: the JSON object `obj` as 'key<kv_sep>value' pairs joined with `sep`."""
-    return _entries_sql(f"map_entries(cast({obj} as map(varchar, json)))", "json_extract_string(e.value, '$')",
-                        kv_sep, sep, mask)
-
-
 # One evidence record as a struct, parsed once per warning (json_transform ignores keys not named here):
 # extracting each key from the record's JSON text separately parsed it again and again.
 RECORD_STRUCTURE = (
