@@ -252,3 +252,29 @@ def test_categories_are_in_chinese_as_the_spec_heads_them(lists):
     _, paths = lists
     categories = {r["类别"] for p in paths.values() for r in _records(p)}
     assert categories == {"隐性资产", "新增困难", "情况变化", "主动发现"}
+
+
+def test_check_codes_survive_the_round_trip_of_awkward_characters(tmp_path):
+    """Department values can hold carriage returns, control characters or non-characters; xlsx stores them as
+    _xHHHH_. The check code of a cell read back must equal the one written, or an untouched row would read as
+    edited."""
+    import xlsxwriter
+
+    from hedui.deliver.workbook import cell_codes
+
+    values = ["甲\r乙", "a\r\nb", "tab\there", "x\x0b\x01", "\x1fz", "a\x7fb", "\ufffe?", "a\u0085b", "_x0041_",
+              " 前后空格 ", "😀", dt.date(2026, 11, 3), None]
+    path = tmp_path / "awkward.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for row, value in enumerate(values):
+        if isinstance(value, dt.date):
+            sheet.write_datetime(row, 0, dt.datetime.combine(value, dt.time()), date_format)
+        elif value is not None:
+            sheet.write_string(row, 0, value)
+    workbook.close()
+    back = [r[0] if r else None for r in openpyxl.load_workbook(path, read_only=True).active.iter_rows(
+        max_row=len(values), values_only=True)]
+    back += [None] * (len(values) - len(back))
+    assert cell_codes(back) == cell_codes(values)

@@ -61,7 +61,8 @@ _LINE_POINTS = 13.5  # one line of 10-point 宋体, as Excel sizes a row of it
 # a line holds about 1.07 w characters' worth of text.
 _LINE_UNITS_PER_WIDTH = 1.05
 _MAX_ROW_POINTS = 409  # Excel's highest row
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# what xlsx cannot hold as itself, and xlsxwriter writes as _xHHHH_ (carriage returns included)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
 def cell_text(value: object) -> str:
