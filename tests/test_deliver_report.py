@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import duckdb
@@ -49,7 +50,12 @@ def test_report_renders_html_and_pdf_with_members_records_totals_and_warnings(co
                  "page-break-before", "@media print"):
         assert text in html, text
     assert paths[1].read_bytes().startswith(b"%PDF")
-    assert b"STSong-Light" not in paths[1].read_bytes()
+    pdf = paths[1].read_bytes()
+    # the font is embedded (a TrueType subset), and no font the viewer must supply is named
+    assert b"STSong-Light" not in pdf and b"/Helvetica" not in pdf
+    fonts = re.findall(rb"/BaseFont\s*/([^\s/>\]]+)", pdf)
+    assert fonts and all(re.fullmatch(rb"[A-Z]{6}\+WenQuanYiMicroHei-0", f) for f in fonts)
+    assert pdf.count(b"/FontFile2") == len(fonts)
 
 
 def test_report_of_household_with_assets_contains_records_and_totals(con, tmp_path):
