@@ -235,6 +235,13 @@ def test_edited_protected_cells_are_named_by_row_and_column_without_their_values
     text = str(report)
     for value in ("某某某", "430482199001011234", first["姓名"], first["身份证号(脱敏)"], first["证据说明"]):
         assert value not in text
+    # a citizen ID typed over the 预警编号 is not echoed: the row is named by its number only
+    second = records[1]
+    filled = fill(path, tmp_path / "over-id.xlsx", {second["预警编号"]: {"预警编号": "430482199001011234",
+                                                                       "核查结果": "属实"}})
+    report = import_outcomes(con, filled)
+    assert [(p.row, p.warning_id) for p in report.problems] == [(3, None)]
+    assert "预警编号 (column A)" in report.problems[0].reason and "430482199001011234" not in str(report)
     con.close()
 
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
-
 from openpyxl.utils import get_column_letter
 
 from hedui.deliver.workbook import (
@@ -38,6 +37,7 @@ from hedui.deliver.workbook import (
     VERIFIER_HEADER,
     cell_codes,
 )
+from hedui.deliver.masking import mask_ids_in_text
 from hedui.rules.ddl import CLOSED_BY_OUTCOME, ensure_alerts_schema
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -85,7 +85,7 @@ def _apply(con, warning_id: str, outcome: str, reason: str | None, recorded_by: 
         "select status, evidence_fingerprint, first_raised_on from alerts.warnings where warning_id = ?", [warning_id]
     ).fetchone()
     if row is None:
-        raise OutcomeError(f"no warning with id {warning_id}")
+        raise OutcomeError(f"no warning with id {mask_ids_in_text(warning_id)}")
     status, fingerprint, first_raised_on = row
     if as_of < first_raised_on:
         raise OutcomeError(f"the outcome's date {as_of.isoformat()} is before the warning was first raised"
@@ -155,7 +155,7 @@ def correct_outcome(con, warning_id: str, outcome: str, reason: str, corrected_b
     as_of = as_of or _today_shanghai()
     row = con.execute("select status from alerts.warnings where warning_id = ?", [warning_id]).fetchone()
     if row is None:
-        raise OutcomeError(f"no warning with id {warning_id}")
+        raise OutcomeError(f"no warning with id {mask_ids_in_text(warning_id)}")
     (status,) = row
     if status not in CLOSED_BY_OUTCOME:
         raise OutcomeError(f"warning {warning_id} is {status}, not closed by a caseworker outcome: record its"
@@ -321,7 +321,10 @@ def import_outcomes(con, path: Path | str, as_of: dt.date | None = None) -> Impo
             warning_id = cell(values, ID_HEADER) or None
 
             def problem(reason: str) -> None:
-                report.problems.append(RowProblem(row_number, warning_id, reason))
+                # the row's 预警编号 is named only when it is one: a cell typed over may hold anything, a name too
+                known = warning_id and con.execute(
+                    "select count(*) from alerts.warnings where warning_id = ?", [warning_id]).fetchone()[0]
+                report.problems.append(RowProblem(row_number, warning_id if known else None, reason))
 
             stray = [get_column_letter(i + 1) for i, v in enumerate(values) if i not in headed and _cell_text(v)]
             if stray:
