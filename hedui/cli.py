@@ -92,6 +92,7 @@ def nightly(
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory limit, e.g. 4GB.")] = None,
 ) -> None:
     """Run the nightly flow: ingest every source, link, raise warnings, publish, deliver lists."""
+    from hedui.landing import LandingZoneUnusable
     from hedui.night import run_night
     from hedui.stages import AsOfBeforeLatestRun
     from hedui.warehouse import WarehouseBusy
@@ -110,6 +111,9 @@ def nightly(
     except (WarehouseBusy, AsOfBeforeLatestRun) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
+    except LandingZoneUnusable as exc:
+        console.print(f"[red]night not run: {exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(4) from None
     _print_result(result)
 
 
@@ -283,10 +287,15 @@ def serve(
     warehouse: WarehouseOpt,
     cron: Annotated[str, typer.Option(help="Cron schedule, in Asia/Shanghai time.")] = "0 2 * * *",
 ) -> None:
-    """Serve the nightly deployment with its cron schedule (Asia/Shanghai) on a Prefect server."""
-    from flows.deployment import serve_nightly
+    """Serve the nightly deployment with its cron schedule (Asia/Shanghai) on a Prefect server
+    (PREFECT_API_URL must point at it, e.g. http://127.0.0.1:4200/api for `prefect server start`)."""
+    from flows.deployment import NoPrefectApi, serve_nightly
 
-    serve_nightly(landing=landing, warehouse=warehouse, cron=cron)
+    try:
+        serve_nightly(landing=landing, warehouse=warehouse, cron=cron)
+    except NoPrefectApi as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

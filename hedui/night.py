@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
 from hedui.privacy import refresh_pseudonymous_views
@@ -90,6 +91,8 @@ def run_night(
     say = progress or (lambda message: None)
     failed: list[str] = []
 
+    # Before the warehouse is touched: a missing or empty landing zone must not become a "completed" night.
+    check_landing_zone(Path(landing), SOURCES)
     run_id = stages.new_run_id(as_of)
     with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
                       memory_limit=memory_limit or default_memory_limit(),

@@ -5,6 +5,9 @@ What this guards: Prefect 3.8.8's scheduler service failed on every loop under S
 evaluate bulk DML statement", in `_insert_scheduled_flow_runs`), so the deployment was registered with its
 cron and never got a single scheduled run. The test reads the runs the server's scheduler creates and checks
 they fall at 02:00 Asia/Shanghai, i.e. 18:00 UTC the day before. Both processes are stopped in teardown.
+
+Also: `hedui serve` without a Prefect API refuses (Prefect would otherwise serve on a temporary in-process API
+whose scheduler never creates a run, and print "being served").
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.prefect
 
 BIN = Path(sys.executable).parent
 SERVER_START_SECONDS = 60
@@ -106,6 +107,7 @@ def _scheduled_runs(url: str, deployment_name: str):
     return deployment, runs
 
 
+@pytest.mark.prefect
 def test_served_nightly_deployment_gets_scheduled_runs_at_0200_shanghai(prefect_server, tmp_path):
     url, server_log = prefect_server
     serve_log = tmp_path / "serve.log"
@@ -141,3 +143,28 @@ def test_served_nightly_deployment_gets_scheduled_runs_at_0200_shanghai(prefect_
     assert all((start.hour, start.minute, start.second) == (18, 0, 0) for start in starts)  # 02:00 in Shanghai
     assert [b - a for a, b in zip(starts, starts[1:])] == [dt.timedelta(days=1)] * (len(starts) - 1)
     assert starts[0] > dt.datetime.now(dt.timezone.utc)
+
+
+def test_hedui_serve_without_a_prefect_api_refuses_with_one_line_saying_how(tmp_path):
+    result = subprocess.run(
+        [str(BIN / "hedui"), "serve", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")],
+        env=_isolated_env(tmp_path / "home", COLUMNS="80"), capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout + result.stderr
+    assert "prefect server start" in lines[0] and "PREFECT_API_URL=http://127.0.0.1:4200/api" in lines[0]
+    assert "being served" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_prefect_api_url_set_in_the_prefect_profile_is_enough_to_serve(tmp_path):
+    env = _isolated_env(tmp_path / "home")
+    subprocess.run([str(BIN / "prefect"), "config", "set", "PREFECT_API_URL=http://127.0.0.1:4200/api"],
+                   env=env, check=True, capture_output=True, timeout=120)
+    found = subprocess.run(
+        [sys.executable, "-c", "from flows.deployment import require_prefect_api; print(require_prefect_api())"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1],
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "http://127.0.0.1:4200/api"
