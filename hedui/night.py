@@ -143,7 +143,7 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
     finally:
         con.close()
     if paths.validations(run_id).exists():
-        # This run's validations only: rebuilding the site from every night's results would grow without end.
-        # Earlier nights' results stay under validations/<run_id>/ as GX JSON.
-        written.append(build_data_docs(paths.validations(run_id), paths.data_docs))
+        # Tonight's validations are rendered; the index lists every night's (validations/<run_id>/, GX JSON).
+        written.append(build_data_docs(paths.validations(run_id), paths.data_docs,
+                                       history_dir=paths.validations_root))
     return written
