@@ -137,7 +137,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "event": "raised, reopened, evidence_changed, resolved or outcome",
             "status_after": "Status of the warning after the change",
             "detail": "JSON detail: previous warning, old and new fingerprint, outcome and reason",
-            "recorded_at": "Wall-clock time the row was written",
+            "recorded_at": "Wall-clock time the row was written (UTC)",
         },
     ),
     "alerts.outcomes": (
@@ -147,7 +147,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "outcome": "confirmed, dismissed or benefit_adjusted",
             "reason": "Caseworker's reason or note (required for a dismissal)",
             "recorded_by": "Who recorded it (user or file)",
-            "recorded_at": "Wall-clock time it was recorded",
+            "recorded_at": "Wall-clock time it was recorded (UTC)",
             "as_of": "Date the outcome counts from",
             "evidence_fingerprint": "Fingerprint of the evidence the caseworker saw",
             "origin": "manual, or the name of the imported workbook",
@@ -168,7 +168,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "run_id": "The run",
             "as_of": "Its as-of date; an earlier date than the latest is refused",
-            "finished_at": "Wall-clock time it finished",
+            "finished_at": "Wall-clock time it finished (UTC)",
             "due_basis": "Calendar basis of the due dates set in the run",
             "stats": "JSON counts per rule: new, still_open, resolved, suppressed, held, deferred",
         },

@@ -20,7 +20,7 @@ create table if not exists ledger.runs (
     stage_timings json
 );
 comment on table ledger.runs is 'One row per nightly run that published (a run that died published nothing and is absent)';
-comment on column ledger.runs.run_id is 'Identifier of the run: as-of date, start time and a random suffix';
+comment on column ledger.runs.run_id is 'Identifier of the run: asof<YYYYMMDD>_started<YYYYMMDDTHHMMSSZ, UTC>_<random>; sorts by as-of date, then start time';
 comment on column ledger.runs.as_of is 'The date the run evaluated';
 comment on column ledger.runs.started_at is 'When the run started (UTC)';
 comment on column ledger.runs.finished_at is 'When the run finished and published (UTC)';
