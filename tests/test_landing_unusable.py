@@ -104,30 +104,3 @@ def test_hedui_nightly_without_prefect_exits_4_with_one_line_saying_why(publishe
     assert len(lines) == 1 and lines[0].startswith("night not run: ") and says in lines[0]
     assert str(landing) in lines[0]
     assert "completed" not in result.output
-
-
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.mark.prefect
-def test_the_prefect_flow_on_a_missing_landing_zone_ends_failed_and_the_cli_exits_4(prefect_api, published_night,
-                                                                                   tmp_path):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.sorting import FlowRunSort
-
-    before = _digest(published_night)
-    landing = _unusable_landing(tmp_path, "missing")
-    result = CliRunner().invoke(app, ["nightly", "--landing", str(landing), "--warehouse", str(published_night),
-                                      "--as-of", NEXT_NIGHT.isoformat()])
-    assert result.exit_code == 4, result.output
-    assert "night not run: " in result.output and "does not exist" in result.output
-    assert _digest(published_night) == before
-    with get_client(sync_client=True) as client:
-        [run] = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
-    assert run.state.is_failed()
-    assert "does not exist" in run.state.message

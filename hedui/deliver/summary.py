@@ -131,15 +131,15 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
                    sum(rows_loaded) filter (where status = 'loaded')      as rows_loaded,
                    sum(rows_quarantined) filter (where status = 'loaded') as rows_quarantined,
                    list(delivery_id || '：' || case status when 'rejected' then '拒收' when 'held_back' then '暂缓（疑似不完整）'
-                        else status end || coalesce('（' || reason || '）', ''))
-                     filter (where status in ('rejected', 'held_back')) as delivery_problems
+                        when 'failed' then '读取失败，沿用上次数据' else status end || coalesce('（' || reason || '）', ''))
+                     filter (where status in ('rejected', 'held_back', 'failed')) as delivery_problems
             from ledger.deliveries where run_id = $run group by source)
         select s.source, s.in_force_delivery, s.newest_delivery, s.picture_date, s.picture_age_days, s.fresh,
                coalesce(d.rows_loaded, 0), coalesce(d.rows_quarantined, 0),
                list_distinct(list_concat(
                    case when s.problem = 'missing' then ['本次无交付，沿用上次数据'] else [] end,
                    coalesce(d.delivery_problems,
-                            case when s.problem in ('rejected', 'held_back') then [s.problem] else [] end)))
+                            case when s.problem in ('rejected', 'held_back', 'failed') then [s.problem] else [] end)))
         from ledger.run_sources s left join d using (source)
         where s.run_id = $run
         order by s.source""", {"run": run_id}).fetchall()]
