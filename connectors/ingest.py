@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import normalise
+from connectors.comments import comment_staged_table
 from connectors.digests import FileDigests
 from connectors.discovery import Delivery, discover
 from connectors.load import (
@@ -85,6 +86,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         f"'{source.title}: typed, normalised rows that passed the contract"
         f"{' (each event once, newest delivery wins)' if source.kind == 'event' else ' (the snapshot in force)'}'"
     )
+    comment_staged_table(con, f"staged.{source.name}", source)
+    if source.kind == "event":
+        con.execute(
+            f"comment on table staged.{source.name}_events is '{source.title}: every accepted row of every "
+            f"delivery loaded (a key sent again appears once per delivery; staged.{source.name} keeps the newest)'"
+        )
+        comment_staged_table(con, f"staged.{source.name}_events", source)
 
 
 def _ledger(con, run: RunInfo, outcome: SourceOutcome, source: Source, delivery_id: str, date, status: str,
@@ -389,6 +397,7 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         f"comment on table staged.{source.name} is "
         f"'{source.title}: typed, normalised rows that passed the contract (each event once, newest delivery wins)'"
     )
+    comment_staged_table(con, f"staged.{source.name}", source)  # `create or replace` dropped them
 
 
 def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_ids: list[str]) -> None:

@@ -3,7 +3,8 @@ linking, warnings, publication and the caseworkers' lists; a run summary is publ
 
 The order of the night is written once, in `hedui.night.run_night`; this module gives it Prefect tasks.
 A source whose task still fails after its retries is recorded as failed and the night goes on: its last good
-picture stands, and the run ends `completed_with_problems`.
+picture stands, and the run ends `completed_with_problems` (the flow run's state: "Completed with problems",
+its message naming the sources).
 
 Run it with `hedui nightly --landing DIR --warehouse FILE`; no Prefect server needs to be running
 (Prefect then starts its temporary local API for the run). The deployment with its nightly schedule is in
@@ -19,6 +20,7 @@ from typing import Any, Callable
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
 
 from hedui.night import NightResult, run_night
 from hedui.policy import load_policy
@@ -94,20 +96,33 @@ def nightly(
         memory_limit=memory_limit,
         progress=lambda message: logger.info(message),
     )
-    publish_summary(result)
+    summary = publish_summary(result)
     logger.info("run %s %s", result.run_id, result.outcome)
+    if result.outcome != "completed":
+        logger.warning("run %s completed with problems: %s", result.run_id, summary.message)
+        return Completed(data=result, name=PROBLEMS_STATE_NAME,
+                         message=f"hedui run {result.run_id} published, with problems: {summary.message}")
     return result
 
 
-def publish_summary(result: NightResult) -> None:
-    """The run summary (counts only, no personal data) as a Prefect markdown artifact."""
+# A night whose sources had problems (rejected, held back, missing, failed) still published the warehouse from
+# each source's last good picture and delivered the lists: its output is trustworthy but partly stale. So it
+# ends Completed (not Failed: that would say nothing was published and invite a rerun that changes nothing),
+# under its own name with the problems as its message — not a plain "Completed" — so that the UI shows it and
+# a Prefect automation can mail on this state name.
+PROBLEMS_STATE_NAME = "Completed with problems"
+
+
+def publish_summary(result: NightResult):
+    """The run summary (counts only, no personal data) as a Prefect markdown artifact; returns the summary."""
     from hedui.deliver.summary import build_run_summary, summary_markdown
     from hedui.warehouse import open_readonly
 
     con = open_readonly(result.warehouse)
     try:
-        markdown = summary_markdown(build_run_summary(con, result.run_id))
+        summary = build_run_summary(con, result.run_id)
     finally:
         con.close()
-    create_markdown_artifact(key="hedui-run-summary", markdown=markdown,
+    create_markdown_artifact(key="hedui-run-summary", markdown=summary_markdown(summary),
                              description=f"hedui nightly run as of {result.as_of.isoformat()}")
+    return summary

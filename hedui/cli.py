@@ -92,6 +92,7 @@ def nightly(
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory limit, e.g. 4GB.")] = None,
 ) -> None:
     """Run the nightly flow: ingest every source, link, raise warnings, publish, deliver lists."""
+    from hedui.landing import LandingZoneUnusable
     from hedui.night import run_night
     from hedui.stages import AsOfBeforeLatestRun
     from hedui.warehouse import WarehouseBusy
@@ -110,6 +111,9 @@ def nightly(
     except (WarehouseBusy, AsOfBeforeLatestRun) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
+    except LandingZoneUnusable as exc:
+        console.print(f"[red]night not run: {exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(4) from None
     _print_result(result)
 
 
@@ -122,10 +126,13 @@ def _print_result(result) -> None:
         render_summary_console(build_run_summary(con, result.run_id), console)
     finally:
         con.close()
-    console.print(f"run {result.run_id}: {result.outcome}")
-    console.print(f"warehouse: {result.warehouse}")
+    console.print(f"run {result.run_id}: {result.outcome}", highlight=False)
+    console.print(f"warehouse: {result.warehouse}", highlight=False, soft_wrap=True)
     if result.outputs:
-        console.print(f"outputs:   {result.outputs}")
+        console.print(f"lists:     {result.outputs / 'lists'}", highlight=False, soft_wrap=True)
+    docs = next((path for path in result.deliverables if path.name == "index.html"), None)
+    if docs is not None:
+        console.print(f"data docs: {docs}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -275,39 +282,15 @@ def calendar_load(
 
 @app.command()
 def status(warehouse: WarehouseOpt) -> None:
-    """The last runs and the freshness of every source."""
-    from rich.table import Table
-
+    """The last runs and, for the latest, each source's picture and why a delivery was refused (in Chinese)."""
+    from hedui.deliver.status import render_status
     from hedui.warehouse import open_readonly
 
     con = open_readonly(warehouse)
     try:
-        runs = con.execute(
-            "select run_id, as_of, outcome, strftime(finished_at, '%Y-%m-%d %H:%M') "
-            "from ledger.runs order by started_at desc limit 5"
-        ).fetchall()
-        sources = con.execute(
-            """
-            select source, in_force_delivery, picture_age_days, coalesce(problem, '') as problem, rows_in_force
-            from ledger.run_sources
-            where run_id = (select run_id from ledger.runs order by started_at desc limit 1)
-            order by source
-            """
-        ).fetchall()
+        render_status(con, console)
     finally:
         con.close()
-    table = Table("run", "as of", "outcome", "finished (UTC)")
-    for column in table.columns:
-        column.no_wrap = True
-    for row in runs:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
-    table = Table("source", "in force", "age (days)", "problem", "rows")
-    for column in table.columns:
-        column.no_wrap = True
-    for row in sources:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
 
 
 @app.command()
@@ -316,10 +299,15 @@ def serve(
     warehouse: WarehouseOpt,
     cron: Annotated[str, typer.Option(help="Cron schedule, in Asia/Shanghai time.")] = "0 2 * * *",
 ) -> None:
-    """Serve the nightly deployment with its cron schedule (Asia/Shanghai) on a Prefect server."""
-    from flows.deployment import serve_nightly
+    """Serve the nightly deployment with its cron schedule (Asia/Shanghai) on a Prefect server
+    (PREFECT_API_URL must point at it, e.g. http://127.0.0.1:4200/api for `prefect server start`)."""
+    from flows.deployment import NoPrefectApi, serve_nightly
 
-    serve_nightly(landing=landing, warehouse=warehouse, cron=cron)
+    try:
+        serve_nightly(landing=landing, warehouse=warehouse, cron=cron)
+    except NoPrefectApi as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
 from hedui.privacy import refresh_pseudonymous_views
@@ -90,6 +91,8 @@ def run_night(
     say = progress or (lambda message: None)
     failed: list[str] = []
 
+    # Before the warehouse is touched: a missing or empty landing zone must not become a "completed" night.
+    check_landing_zone(Path(landing), SOURCES)
     run_id = stages.new_run_id(as_of)
     with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
                       memory_limit=memory_limit or default_memory_limit(),
@@ -140,7 +143,7 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
     finally:
         con.close()
     if paths.validations(run_id).exists():
-        # This run's validations only: rebuilding the site from every night's results would grow without end.
-        # Earlier nights' results stay under validations/<run_id>/ as GX JSON.
-        written.append(build_data_docs(paths.validations(run_id), paths.data_docs))
+        # Tonight's validations are rendered; the index lists every night's (validations/<run_id>/, GX JSON).
+        written.append(build_data_docs(paths.validations(run_id), paths.data_docs,
+                                       history_dir=paths.validations_root))
     return written

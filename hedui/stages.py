@@ -25,8 +25,13 @@ class AsOfBeforeLatestRun(ValueError):
     """Runs go forward in time: a warning's history cannot be rewritten by an older as-of date."""
 
 
-def new_run_id(as_of: dt.date) -> str:
-    return f"{as_of:%Y%m%d}T{dt.datetime.now(dt.timezone.utc):%H%M%S}-{secrets.token_hex(3)}"
+def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
+    """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
+    then a random suffix. Both are said in words: the old form `20261103T180012-…` glued the as-of date to the
+    wall-clock time, and read as a timestamp that never happened. Sorting run ids sorts by as-of date, then
+    start time, as before."""
+    started = (started or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    return f"asof{as_of:%Y%m%d}_started{started:%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from matching import addresses, blocking
+from matching.comments import comment_linked_tables
 from matching.comparisons import MEMBER_MODEL, add_id_distances
 from matching.pinyin_names import homophone_keys
 from matching.settings import settings_from_run
@@ -715,6 +716,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         stats.auto_accept_weight = _decide(con, cfg)
         _write(con, incremental)
         _remember(con, incremental, key)
+        comment_linked_tables(con)  # its tables were just (re)created, which drops comments
         for source, n in con.execute("select source, count(*) from _match_records group by source").fetchall():
             stats.records[source] = n
         for source in present_sources:

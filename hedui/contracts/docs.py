@@ -4,6 +4,15 @@ validate_delivery, plus one page per source suite describing its rules.
 Validation itself runs on an ephemeral context (fast, no files); the docs are built by a throw-away GX
 file context whose stores are filled from the saved JSON results, with its Data Docs site written to
 ``docs_dir``. The saved results carry no row values (see validate.scrub), so neither do the docs.
+
+History: GX's index lists the validation pages whose result is in the context's store, and deletes the pages
+of results it does not hold. So the store gets every night's saved results (``history_dir``, the
+``validations/`` folder beside the warehouse), while only tonight's (``results_dir``) — and any older one whose
+page is missing — are rendered again: the index lists every night, and a night's cost grows only with the
+reading of the old results, not with re-rendering them.
+
+Offline: the pages GX writes load their CSS and JavaScript from CDNs; `docs_assets.localise_site` points them
+at vendored copies in ``static/vendor/`` (the center's network has no internet).
 """
 
 from __future__ import annotations
@@ -13,10 +22,14 @@ import tempfile
 from pathlib import Path
 
 from hedui.contracts._gxenv import gx_offline
+from hedui.contracts.docs_assets import localise_site
 from hedui.contracts.suites import SOURCES, load_suite
 
 
-def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | None = None) -> Path:
+def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | None = None,
+                    history_dir: Path | None = None) -> Path:
+    """Render the results under `results_dir` into the site at `docs_dir`; its index lists those and every
+    result under `history_dir` (default: `results_dir` only). Returns the index page."""
     gx_offline()
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
@@ -47,7 +60,10 @@ def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | Non
                 if suites_dir is None:
                     raise
         schema = ExpectationSuiteValidationResultSchema()
-        for path in sorted(results_dir.rglob("*.json")):
+        tonight = {path.resolve() for path in results_dir.rglob("*.json")}
+        paths = sorted(tonight | {path.resolve() for path in Path(history_dir or results_dir).rglob("*.json")})
+        render: list = list(ctx.expectations_store.list_keys())  # the suites' pages: cheap, always redone
+        for path in paths:
             data = json.loads(path.read_text(encoding="utf-8"))
             if "results" not in data or "suite_name" not in data:
                 continue
@@ -63,7 +79,12 @@ def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | Non
                 batch_identifier=batch,
             )
             ctx.validation_results_store.set(key, vr)
-        ctx.build_data_docs(site_names=["hedui"])
+            *folders, batch_name = key.to_tuple()
+            page = docs_dir.joinpath("validations", *folders, f"{batch_name}.html")
+            if path in tonight or not page.exists():
+                render.append(key)
+        ctx.build_data_docs(site_names=["hedui"], resource_identifiers=render or None)
+    localise_site(docs_dir)
     index = docs_dir / "index.html"
     if not index.exists():  # pragma: no cover
         raise RuntimeError(f"GX did not write {index}")

@@ -1,8 +1,12 @@
-"""The run summary: what a run raised, kept and resolved per rule, and how fresh each source's picture is.
+"""The run summary: what a run raised, kept and resolved per rule, what caseworkers closed since the run
+before it, and how fresh each source's picture is.
 
-Counts come from `alerts.warning_events` (the events of the run: raised, resolved, outcome) and `alerts.warnings` (what is still open), the
-sources from `ledger.run_sources` and `ledger.deliveries`. The summary holds no names and no IDs: it is shown on
-the console, in the Prefect UI (markdown artifact) and in logs.
+Counts come from `alerts.warning_events` (the events of the run: raised, resolved; and the caseworker outcomes
+recorded between the previous run's end and this run's start, which carry no run) and `alerts.warnings` (what
+is still open), the sources from `ledger.run_sources` and `ledger.deliveries`. The numbers add up: what was
+waiting for verification after the previous run is now still waiting (仍待核查), resolved by fresh data (已消除)
+or closed by a caseworker (核查办结). The summary holds no names and no IDs: it is shown on the console (it
+fits 80 columns: cron mails it), in the Prefect UI (markdown artifact) and in logs.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -22,7 +27,7 @@ class RuleCounts:
     new: int            # raised this run
     still_open: int     # open, first raised by an earlier run
     resolved: int       # resolved by fresh data this run
-    closed_by_outcome: int  # caseworker outcomes recorded in this run
+    closed_by_outcome: int  # open after the previous run, closed by a caseworker's outcome since
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class RunSummary:
         return sum(r.resolved for r in self.rules)
 
     @property
+    def total_closed_by_outcome(self) -> int:
+        return sum(r.closed_by_outcome for r in self.rules)
+
+    @property
     def sources_with_problems(self) -> list[str]:
         return [s.source for s in self.sources if s.problems]
 
@@ -81,8 +90,21 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
     as_of, outcome, message = run if run else (None, None, None)
     ev = _event_column(con)
     rules = [RuleCounts(*r) for r in con.execute(f"""
-        with e as (
-            select e.warning_id, e.{ev} as event from alerts.warning_events e where e.run_id = $run),
+        with this_run as (
+            select started_at from ledger.runs where run_id = $run),
+        previous_run as (
+            select max(finished_at) as finished_at
+            from ledger.runs where started_at < (select started_at from this_run)),
+        e as (
+            select e.warning_id, e.{ev} as event from alerts.warning_events e where e.run_id = $run
+            union all
+            -- outcomes are recorded between runs (no run_id): those since the previous run, on warnings that
+            -- were open then (a corrected outcome, or one on a resolved warning, changes no open count)
+            select e.warning_id, 'outcome' from alerts.warning_events e
+            where e.{ev} = 'outcome' and e.run_id is null
+              and json_extract_string(e.detail, '$.previous_status') = 'open'
+              and e.recorded_at <= (select started_at from this_run)
+              and e.recorded_at > coalesce((select finished_at from previous_run), '-infinity'::timestamp)),
         per_rule as (
             select w.rule_code,
                    any_value(w.title_zh) as title_zh,
@@ -109,15 +131,15 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
                    sum(rows_loaded) filter (where status = 'loaded')      as rows_loaded,
                    sum(rows_quarantined) filter (where status = 'loaded') as rows_quarantined,
                    list(delivery_id || '：' || case status when 'rejected' then '拒收' when 'held_back' then '暂缓（疑似不完整）'
-                        else status end || coalesce('（' || reason || '）', ''))
-                     filter (where status in ('rejected', 'held_back')) as delivery_problems
+                        when 'failed' then '读取失败，沿用上次数据' else status end || coalesce('（' || reason || '）', ''))
+                     filter (where status in ('rejected', 'held_back', 'failed')) as delivery_problems
             from ledger.deliveries where run_id = $run group by source)
         select s.source, s.in_force_delivery, s.newest_delivery, s.picture_date, s.picture_age_days, s.fresh,
                coalesce(d.rows_loaded, 0), coalesce(d.rows_quarantined, 0),
                list_distinct(list_concat(
                    case when s.problem = 'missing' then ['本次无交付，沿用上次数据'] else [] end,
                    coalesce(d.delivery_problems,
-                            case when s.problem in ('rejected', 'held_back') then [s.problem] else [] end)))
+                            case when s.problem in ('rejected', 'held_back', 'failed') then [s.problem] else [] end)))
         from ledger.run_sources s left join d using (source)
         where s.run_id = $run
         order by s.source""", {"run": run_id}).fetchall()]
@@ -125,35 +147,42 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
 
 
 def render_summary_console(summary: RunSummary, console: Console) -> None:
-    """Print the summary as two rich tables (warnings per rule, sources)."""
-    console.print(f"[bold]运行 {summary.run_id}[/bold]  核对日期 {summary.as_of}  结果 {summary.outcome or '-'}")
-    t = Table(title="预警（按规则）", show_footer=True)
-    t.add_column("规则", footer="合计")
-    t.add_column("名称")
-    t.add_column("新增", justify="right", footer=str(summary.total_new))
-    t.add_column("仍待核查", justify="right", footer=str(summary.total_still_open))
-    t.add_column("已消除", justify="right", footer=str(summary.total_resolved))
-    t.add_column("核查办结", justify="right", footer=str(sum(r.closed_by_outcome for r in summary.rules)))
+    """Print the summary as two tables (warnings per rule, sources) and the sources' notes.
+
+    Laid out for 80 columns (cron mails it): the rule's title goes under its code, the column headers are
+    short, and no cell is ever cut: a cell that does not fit wraps (`overflow="fold"`)."""
+    console.print(f"[bold]运行 {summary.run_id}[/bold]", highlight=False)
+    console.print(f"核对日期 {summary.as_of}  结果 {summary.outcome or '-'}", highlight=False)
+    t = Table(title="预警（按规则）", show_footer=True, box=box.SQUARE)
+    t.add_column("规则", footer="合计", overflow="fold")
+    t.add_column("新增", justify="right", footer=str(summary.total_new), overflow="fold")
+    t.add_column("仍待核查", justify="right", footer=str(summary.total_still_open), overflow="fold")
+    t.add_column("已消除", justify="right", footer=str(summary.total_resolved), overflow="fold")
+    t.add_column("核查办结", justify="right", footer=str(summary.total_closed_by_outcome), overflow="fold")
     for r in summary.rules:
-        t.add_row(r.rule_code, r.title_zh, str(r.new), str(r.still_open), str(r.resolved), str(r.closed_by_outcome))
+        t.add_row(f"{r.rule_code}\n{r.title_zh}" if r.title_zh else r.rule_code, str(r.new), str(r.still_open),
+                  str(r.resolved), str(r.closed_by_outcome))
     console.print(t)
-    s = Table(title="数据来源")
-    for col, just in (("来源", "left"), ("在用批次", "left"), ("数据天数", "right"),
-                      ("本次入库行", "right"), ("本次隔离行", "right"), ("问题", "left")):
-        s.add_column(col, justify=just, no_wrap=True)
+    console.print("仍待核查：上次运行后仍未办结的预警；已消除：新数据不再显示该情形；"
+                  "核查办结：上次运行以来社工录入核查结果而关闭的预警。", highlight=False)
+    s = Table(title="数据来源", box=box.SQUARE)
+    for col, just in (("来源", "left"), ("在用批次", "left"), ("天数", "right"),
+                      ("入库行", "right"), ("隔离行", "right"), ("问题", "left")):
+        s.add_column(col, justify=just, overflow="fold")
     notes = []
     for src in summary.sources:
         age = "-" if src.age_days is None else str(src.age_days)
         style = "red" if src.problems else ("yellow" if src.fresh is False else None)
-        flag = f"见注 {len(notes) + 1}" if src.problems else "-"
+        flag = f"注{len(notes) + 1}" if src.problems else "-"
         if src.problems:
             notes.append(f"{src.source}: " + "；".join(src.problems))
         s.add_row(src.source, src.in_force_delivery or "（无）", age, str(src.rows_loaded), str(src.rows_quarantined),
                   flag, style=style)
     console.print(s)
+    console.print("天数：在用批次距核对日期的天数；入库行、隔离行：本次读取的批次。", highlight=False)
     # Reasons are sentences: printed in full below the table rather than squeezed into a column.
     for number, note in enumerate(notes, start=1):
-        console.print(f"注 {number}. {note}", highlight=False)
+        console.print(f"注{number}. {note}", highlight=False)
 
 
 def _md_cell(value: object) -> str:
@@ -167,7 +196,8 @@ def summary_markdown(summary: RunSummary) -> str:
         "",
         f"- 核对日期（as-of）：{summary.as_of}",
         f"- 结果：{summary.outcome or '-'}" + (f"（{_md_cell(summary.message)}）" if summary.message else ""),
-        f"- 预警：新增 {summary.total_new}，仍待核查 {summary.total_still_open}，已消除 {summary.total_resolved}",
+        f"- 预警：新增 {summary.total_new}，仍待核查 {summary.total_still_open}，已消除 {summary.total_resolved}，"
+        f"核查办结 {summary.total_closed_by_outcome}（上次运行以来社工录入结果而关闭）",
         f"- 有问题的数据来源：{'、'.join(summary.sources_with_problems) or '无'}",
         "",
         "## 预警（按规则）",
@@ -179,7 +209,7 @@ def summary_markdown(summary: RunSummary) -> str:
         lines.append(f"| `{r.rule_code}` | {_md_cell(r.title_zh)} | {r.new} | {r.still_open} | {r.resolved} | "
                      f"{r.closed_by_outcome} |")
     lines.append(f"| **合计** | | **{summary.total_new}** | **{summary.total_still_open}** | "
-                 f"**{summary.total_resolved}** | **{sum(r.closed_by_outcome for r in summary.rules)}** |")
+                 f"**{summary.total_resolved}** | **{summary.total_closed_by_outcome}** |")
     lines += [
         "",
         "## 数据来源",

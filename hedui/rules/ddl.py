@@ -97,31 +97,16 @@ create table if not exists alerts.rule_runs (
 
 {list_texts}
 create or replace view main.warnings as
-select
-    warning_id,
-    rule_code,
-    household_id,
-    person_id,
-    township,
-    severity,
-    status,
-    first_raised_on,
-    last_seen_on,
-    due_on,
-    evidence,
-    title_zh,
-    category,
-    county,
-    person_name,
-    summary_zh,
-    due_basis,
-    resolved_on,
-    closed_on,
-    closed_reason,
-    evidence_fingerprint,
-    reopened_from
+select {view_columns}
 from alerts.warnings;
 """
+
+# The warning list contract (warning-rules.md) first, then what analysts filter and read.
+WARNINGS_VIEW_COLUMNS = (
+    "warning_id", "rule_code", "household_id", "person_id", "township", "severity", "status", "first_raised_on",
+    "last_seen_on", "due_on", "evidence", "title_zh", "category", "county", "person_name", "summary_zh",
+    "due_basis", "resolved_on", "closed_on", "closed_reason", "evidence_fingerprint", "reopened_from",
+)
 
 _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
     "alerts.warnings": (
@@ -165,7 +150,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "event": "raised, reopened, evidence_changed, resolved, outcome or outcome_corrected",
             "status_after": "Status of the warning after the change",
             "detail": "JSON detail: previous warning, old and new fingerprint, outcome and reason",
-            "recorded_at": "Wall-clock time the row was written",
+            "recorded_at": "Wall-clock time the row was written (UTC)",
         },
     ),
     "alerts.outcomes": (
@@ -175,7 +160,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "outcome": "confirmed, dismissed or benefit_adjusted",
             "reason": "Caseworker's reason or note (required for a dismissal)",
             "recorded_by": "Who recorded it (user or file)",
-            "recorded_at": "Wall-clock time it was recorded",
+            "recorded_at": "Wall-clock time it was recorded (UTC)",
             "as_of": "Date the outcome counts from",
             "evidence_fingerprint": "Fingerprint of the evidence the caseworker saw",
             "origin": "manual, or the name of the imported workbook",
@@ -211,7 +196,7 @@ _COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "run_id": "The run",
             "as_of": "Its as-of date; an earlier date than the latest is refused",
-            "finished_at": "Wall-clock time it finished",
+            "finished_at": "Wall-clock time it finished (UTC)",
             "due_basis": "Calendar basis of the due dates set in the run",
             "stats": "JSON counts per rule: new, still_open, resolved, suppressed, held, deferred",
         },
@@ -227,11 +212,17 @@ def _quote(text: str) -> str:
 
 def ensure_alerts_schema(con) -> None:
     """Create the alerts tables and the `main.warnings` view if they do not exist, with their comments."""
-    con.execute(_TABLES.replace("{list_texts}", LIST_TEXTS_TABLE))
+    con.execute(_TABLES.replace("{list_texts}", LIST_TEXTS_TABLE)
+                .replace("{view_columns}", ",\n    ".join(WARNINGS_VIEW_COLUMNS)))
     statements = []
     for table, (table_comment, columns) in _COMMENTS.items():
         statements.append(f"comment on table {table} is {_quote(table_comment)};")
         for column, comment in columns.items():
             statements.append(f"comment on column {table}.{column} is {_quote(comment)};")
     statements.append(f"comment on view main.warnings is {_quote(_VIEW_COMMENT)};")
+    # `create or replace view` dropped the view's column comments: each column says what its alerts.warnings
+    # column says.
+    table_columns = _COMMENTS["alerts.warnings"][1]
+    statements += [f"comment on column main.warnings.{column} is {_quote(table_columns[column])};"
+                   for column in WARNINGS_VIEW_COLUMNS]
     con.execute("\n".join(statements))

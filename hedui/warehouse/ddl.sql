@@ -20,7 +20,7 @@ create table if not exists ledger.runs (
     stage_timings json
 );
 comment on table ledger.runs is 'One row per nightly run that published (a run that died published nothing and is absent)';
-comment on column ledger.runs.run_id is 'Identifier of the run: as-of date, start time and a random suffix';
+comment on column ledger.runs.run_id is 'Identifier of the run: asof<YYYYMMDD>_started<YYYYMMDDTHHMMSSZ, UTC>_<random>; sorts by as-of date, then start time';
 comment on column ledger.runs.as_of is 'The date the run evaluated';
 comment on column ledger.runs.started_at is 'When the run started (UTC)';
 comment on column ledger.runs.finished_at is 'When the run finished and published (UTC)';
@@ -124,6 +124,11 @@ create table if not exists ledger.file_digests (
     primary key (device, inode)
 );
 comment on table ledger.file_digests is 'SHA-256 of landing files, per file (device, inode), reused while its size, mtime and ctime are unchanged: a night does not hash again files nobody touched';
+comment on column ledger.file_digests.device is 'Device number of the file (with inode: which file it is, whatever its name)';
+comment on column ledger.file_digests.inode is 'Inode number of the file';
+comment on column ledger.file_digests.size is 'Size in bytes when it was hashed';
+comment on column ledger.file_digests.mtime_ns is 'Modification time (ns) when it was hashed';
+comment on column ledger.file_digests.ctime_ns is 'Status-change time (ns) when it was hashed';
 comment on column ledger.file_digests.sha256 is 'The file''s SHA-256';
 comment on column ledger.file_digests.path is 'A path the file was hashed under (information only)';
 

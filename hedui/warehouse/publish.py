@@ -52,6 +52,10 @@ def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path
         config["threads"] = str(threads)
     con = duckdb.connect(str(path), config=config)
     con.execute("set enable_progress_bar = false")  # a nightly job's log is not a terminal
+    # Every timestamp the warehouse stores is UTC, as ledger.runs' are: a `default current_timestamp`
+    # (warning events, outcomes) would otherwise be the machine's local time (Asia/Shanghai at the center) and
+    # not compare with the runs' start and finish times.
+    con.execute("set TimeZone = 'UTC'")
     return con
 
 

@@ -1,0 +1,105 @@
+"""What every column of the `staged` tables means, as DuckDB comments, derived from the source declarations.
+
+A declared column's comment names the header it comes from in the extract spec and how it was typed; the
+columns every staged table shares (where a row came from) and the ones a source's staging SQL derives are
+described here once. `tests/test_warehouse_comments.py` fails when a staged column has no comment, so a new
+derived column must be described in `DERIVED`.
+
+Comments are applied each night when the tables are ensured, and again after an event table is rebuilt
+with `create or replace table` (which drops them).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from connectors.spec import Column, Source
+
+PROVENANCE = {
+    "delivery_id": "The delivery the row came from: <source>/<YYYYMMDD>, its folder in the landing zone",
+    "delivery_date": "Date of that delivery (from its folder name)",
+    "file": "File name inside the delivery folder",
+    "row_number": "Data row in that file (1 = first row after the header row)",
+}
+
+DERIVED: dict[str, dict[str, str]] = {
+    "households": {"record_key": "Key of the record: household_id"},
+    "members": {
+        "record_key": "Key of the record: household_id|id_norm",
+        "disability_grade_num": "disability_grade as a number (一级 = 1 … 四级 = 4; NULL when none or unreadable)",
+    },
+    "housing": {"record_key": "Key of the record: unit_no|id_norm|person_name_norm (one row per co-owner)"},
+    "vehicle": {"record_key": "Key of the record: plate|id_norm|person_name_norm"},
+    "medical": {
+        "record_key": "Key of the record: settlement_id",
+        "out_of_pocket_mismatch": "True when out_of_pocket differs by more than 1 yuan from total_cost minus the "
+                                  "three payments (out_of_pocket is trusted as stated; see quarantine.flags)",
+    },
+    "disability": {
+        "record_key": "Key of the record: cert_no",
+        "grade_num": "grade as a number (一级 = 1 … 四级 = 4; NULL when unreadable)",
+    },
+    "death": {"record_key": "Key of the record: id_norm"},
+}
+
+# Columns whose staging SQL does more than the declared type says.
+ADJUSTED = {
+    ("medical", "settlement_type"): "; when empty: 冲销 if original_settlement_id is set, else 正常",
+    ("disability", "id"): "; when empty, the first 18 characters of 残疾人证号",
+}
+
+_TYPES = {
+    "text": "text, trimmed (NULL when empty)",
+    "amount": "yuan, decimal(14,2); 1,234.50元 and ￥1234 read; NULL when empty (unknown, never zero)",
+    "int": "integer (NULL when empty or not a whole number)",
+    "number": "number (NULL when empty or unreadable)",
+    "date": "date; the formats departments send are read (2026-11-03, 2026/11/03, 20261103, 2026年11月3日, "
+            "spreadsheet dates); NULL when empty, unreadable or outside 1890–2200",
+}
+
+
+def _declared(source: Source, column: Column) -> dict[str, str]:
+    header = f"{column.header} ({source.title})"
+    extra = ADJUSTED.get((source.name, column.name), "")
+    if column.type == "id":
+        prefix = "id" if column.name == "id" else column.name
+        return {
+            f"{prefix}_raw": f"{header} as delivered, trimmed{extra}",
+            f"{prefix}_norm": f"{header} as 18 upper-case characters (full-width digits, spaces and lower-case x "
+                              "cleaned; a 15-digit number gets 19 and its check character); NULL when it cannot be "
+                              "read as a citizen ID",
+            f"{prefix}_valid": f"Whether {prefix}_norm is a valid citizen ID: check character and a birth date "
+                               "between 1890 and the as-of date (an invalid ID is only linked by the fuzzy path)",
+        }
+    if column.type == "name":
+        return {
+            column.name: f"{header} as delivered, trimmed (personal data)",
+            f"{column.name}_norm": f"{column.name} for comparison: NFKC, simplified characters, no spaces, every "
+                                   "middle dot as ·",
+        }
+    return {column.name: f"{header}: {_TYPES[column.type]}{extra}"}
+
+
+def staged_column_comments(source: Source) -> dict[str, str]:
+    """Every column of `staged.<source>` (and `staged.<source>_events`) with its comment."""
+    comments = dict(PROVENANCE)
+    for column in source.columns:
+        comments.update(_declared(source, column))
+    comments.update(DERIVED.get(source.name, {}))
+    return comments
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_staged_table(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    """Comment each column of `table` (a staged table of `source`) that the declaration describes."""
+    schema, name = table.split(".")
+    present = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [schema, name]).fetchall()}
+    statements = [f"comment on column {table}.{column} is {_quote(text)};"
+                  for column, text in staged_column_comments(source).items() if column in present]
+    if statements:
+        con.execute("\n".join(statements))

@@ -1,0 +1,84 @@
+"""What every column of the `linked` schema means, as DuckDB comments an analyst reads with `describe` or
+`select * from duckdb_columns()`.
+
+The linking stage (re)creates its tables with `create or replace table`, which drops comments, so
+`comment_linked_tables` is called at the end of every linking stage. `tests/test_warehouse_comments.py`
+fails when a column of `linked` has no comment here.
+"""
+
+from __future__ import annotations
+
+_LINK = {
+    "source": "Department source of the record: housing, vehicle, medical, disability, death or households (the head's record)",
+    "record_key": "Key of the record in staged.<source> (join on source and record_key)",
+    "person_id": "18-character ID (id_norm) of the household member the record is linked to",
+    "household_id": "家庭编号 of that member's household",
+    "method": "exact (the ID as delivered equals the member's), id_normalised (equal once cleaned: spaces, "
+              "full-width digits, lower-case x, 15-digit IDs) or fuzzy (no valid ID: name, ID digits, birth "
+              "date and address scored)",
+    "score": "Fellegi–Sunter match weight in bits, the sum of weights (fuzzy only; NULL on the ID path)",
+    "id_level": "ID comparison: exact or id_normalised on the ID path; fuzzy: exact, one_edit, transposition, "
+                "two_edits, different or missing",
+    "name_level": "Name comparison: exact_norm, homophone, one_char, similar or different",
+    "birth_level": "Birth-date comparison (fuzzy only): exact, one_edit, different or missing",
+    "address_level": "Address comparison (fuzzy only): village, township, different or missing",
+    "weights": "JSON: the weight in bits of each comparison (id, name, birth, address), fuzzy only",
+}
+
+COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
+    "linked.links": (
+        "Department records linked to a household member: one row per linked record",
+        _LINK,
+    ),
+    "linked.link_review": (
+        "Candidate pairs waiting for a person's review: in the review band, or ambiguous between members "
+        "(one row per candidate member of a record); never linked automatically",
+        {**_LINK, "reason": "review_band (score between the review and auto-accept weights) or ambiguous "
+                            "(near-equal members, an ID shared by two households, or a name-only record whose "
+                            "name someone else with an ID also bears)"},
+    ),
+    "linked.known_people": (
+        "Every (comparison name, valid ID) pair the registers hold: tells whether a name-only record could "
+        "belong to someone else",
+        {
+            "name_cmp": "The name as compared: person_name_norm without its middle dots",
+            "id_norm": "A valid 18-character ID borne under that name",
+        },
+    ),
+    "linked.link_state": (
+        "What the links were computed from (snapshot checksums, matching policy, code version)",
+        {
+            "inputs_key": "sha256 of the snapshots in force, the matching policy and the matching code's "
+                          "version: when it changes the next night relinks every record",
+            "incremental": "Whether the last linking linked only the new event deliveries' records",
+        },
+    ),
+    "linked.linked_deliveries": (
+        "The event deliveries (and their checksums) whose records are all linked: the next night links only "
+        "the records of other deliveries",
+        {
+            "source": "Event source (medical, death)",
+            "delivery_id": "The delivery (<source>/<YYYYMMDD>)",
+            "checksum": "Its checksum when its records were linked (a corrected resend relinks everything)",
+        },
+    ),
+}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_linked_tables(con) -> None:
+    """Comment every `linked` table that exists, and each of its columns."""
+    existing = {f"linked.{name}" for (name,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'linked' and database_name = current_database()"
+    ).fetchall()}
+    statements = []
+    for table, (table_comment, columns) in COMMENTS.items():
+        if table not in existing:
+            continue
+        statements.append(f"comment on table {table} is {_quote(table_comment)};")
+        statements += [f"comment on column {table}.{column} is {_quote(text)};" for column, text in columns.items()]
+    if statements:
+        con.execute("\n".join(statements))
