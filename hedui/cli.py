@@ -94,7 +94,7 @@ def nightly(
     """Run the nightly flow: ingest every source, link, raise warnings, publish, deliver lists."""
     from hedui.night import run_night
     from hedui.stages import AsOfBeforeLatestRun
-    from hedui.warehouse import WarehouseBusy
+    from hedui.warehouse import SchemaError, WarehouseBusy
 
     kwargs = dict(as_of=_date(as_of), policy=_policy(policy), outputs=outputs, wait_seconds=wait,
                   memory_limit=memory_limit)
@@ -107,7 +107,7 @@ def nightly(
                                   wait_seconds=wait, memory_limit=memory_limit)
         else:
             result = run_night(landing, warehouse, progress=lambda m: console.print(f"[dim]{m}[/dim]"), **kwargs)
-    except (WarehouseBusy, AsOfBeforeLatestRun) as exc:
+    except (WarehouseBusy, AsOfBeforeLatestRun, SchemaError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
     _print_result(result)
@@ -153,9 +153,8 @@ def lists(
 ) -> None:
     """Write the per-township caseworker lists (.xlsx) and the county's unrouted outreach list."""
     from hedui.deliver.lists import write_township_lists
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         day = _date(as_of) or con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         written = write_township_lists(con, out, day)
@@ -173,9 +172,8 @@ def report(
 ) -> None:
     """Render the verification report (核对报告) of one household: HTML and a printable file."""
     from hedui.deliver.report import render_household_report
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         paths = render_household_report(con, household_id, out, as_of, show_full_ids=full_ids)
@@ -186,6 +184,17 @@ def report(
         con.close()
     for path in paths:
         console.print(str(path))
+
+
+def _open_readonly(warehouse: Path):
+    """The published warehouse, read-only; one line and exit code 2 when it needs a night to upgrade it first."""
+    from hedui.warehouse import SchemaError, open_readonly
+
+    try:
+        return open_readonly(warehouse)
+    except SchemaError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _write(warehouse: Path, fn):
@@ -245,9 +254,7 @@ def status(warehouse: WarehouseOpt) -> None:
     """The last runs and the freshness of every source."""
     from rich.table import Table
 
-    from hedui.warehouse import open_readonly
-
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         runs = con.execute(
             "select run_id, as_of, outcome, strftime(finished_at, '%Y-%m-%d %H:%M') "

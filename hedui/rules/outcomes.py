@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from hedui.rules.ddl import CLOSED_BY_OUTCOME, ensure_alerts_schema
+from hedui.rules.lifecycle import CLOSED_BY_OUTCOME
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -109,7 +109,6 @@ def record_outcome(con, warning_id: str, outcome: str, reason: str | None, recor
     `outcome` is 属实/confirmed, 不属实/dismissed or 已调整待遇/benefit_adjusted; a dismissal needs a reason.
     Recording the same outcome again is a no-op; a different outcome on a closed warning is an OutcomeError.
     """
-    ensure_alerts_schema(con)
     canonical = normalise_outcome(outcome)
     _apply(con, warning_id, canonical, reason, recorded_by, as_of or _today_shanghai(), "manual")
     return canonical
@@ -154,7 +153,6 @@ def import_outcomes(con, path: Path | str, as_of: dt.date | None = None) -> Impo
     optional 核查人 column the recorder. Rows with no 核查结果 are counted as not filled in; rows that cannot
     be applied are reported with the reason and the rest go on.
     """
-    ensure_alerts_schema(con)
     path = Path(path)
     report = ImportReport(file=path.name)
     try:
