@@ -193,7 +193,7 @@ def _open_readonly(warehouse: Path):
     try:
         return open_readonly(warehouse)
     except SchemaError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
 
 

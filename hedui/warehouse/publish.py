@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from hedui.warehouse.lock import writer_lock
-from hedui.warehouse.migrate import check_readable, migrate
+from hedui.warehouse.schema import check_readable, migrate
 
 
 def _fsync_dir(path: Path) -> None:
