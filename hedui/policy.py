@@ -1,9 +1,9 @@
 """The city's policy: every threshold and setting that a city may change without touching code.
 
 Defaults live beside the code that uses them (a rule file's `parameters`, the matching module's bands); the
-policy file (`policy.yaml` at the repository root, shipped with the package; or the file passed with `--policy`) overrides them. A key
-the code does not know is an error, not a silent no-op: a mistyped threshold must not fall back to a default
-unnoticed.
+policy file (`policy.yaml` at the repository root, shipped with the package; or the file passed with `--policy`)
+overrides them. A key the code does not know is an error, not a silent no-op: a mistyped threshold must not fall
+back to a default unnoticed.
 """
 
 from __future__ import annotations

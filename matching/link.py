@@ -700,6 +700,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     key = _inputs_key(con, cfg)
     incremental = _can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
+    con.execute("create schema if not exists linked")  # also linked alone: tests and benchmarks on bare connections
     try:
         present_sources = _collect_records(con, delta_only=incremental)
         _prepare_members(con)
