@@ -95,7 +95,7 @@ def nightly(
     from hedui.landing import LandingZoneUnusable
     from hedui.night import run_night
     from hedui.stages import AsOfBeforeLatestRun
-    from hedui.warehouse import WarehouseBusy
+    from hedui.warehouse import SchemaError, WarehouseBusy
 
     kwargs = dict(as_of=_date(as_of), policy=_policy(policy), outputs=outputs, wait_seconds=wait,
                   memory_limit=memory_limit)
@@ -108,7 +108,7 @@ def nightly(
                                   wait_seconds=wait, memory_limit=memory_limit)
         else:
             result = run_night(landing, warehouse, progress=lambda m: console.print(f"[dim]{m}[/dim]"), **kwargs)
-    except (WarehouseBusy, AsOfBeforeLatestRun) as exc:
+    except (WarehouseBusy, AsOfBeforeLatestRun, SchemaError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from None
     except LandingZoneUnusable as exc:
@@ -160,9 +160,8 @@ def lists(
 ) -> None:
     """Write the per-township caseworker lists (.xlsx) and the county's unrouted outreach list."""
     from hedui.deliver.lists import write_township_lists
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         day = _date(as_of) or con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         written = write_township_lists(con, out, day)
@@ -183,9 +182,8 @@ def report(
     The household number may be typed in lower case; an unknown one is said so, in words."""
     from hedui.deliver.report import HouseholdNotFound, render_household_report
     from hedui.deliver.report_font import ReportFontMissing
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         paths = render_household_report(con, household_id, out, as_of, show_full_ids=full_ids)
@@ -196,6 +194,17 @@ def report(
         con.close()
     for path in paths:
         console.print(str(path))
+
+
+def _open_readonly(warehouse: Path):
+    """The published warehouse, read-only; one line and exit code 2 when it needs a night to upgrade it first."""
+    from hedui.warehouse import SchemaError, open_readonly
+
+    try:
+        return open_readonly(warehouse)
+    except SchemaError as exc:
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _write(warehouse: Path, fn):
@@ -284,9 +293,8 @@ def calendar_load(
 def status(warehouse: WarehouseOpt) -> None:
     """The last runs and, for the latest, each source's picture and why a delivery was refused (in Chinese)."""
     from hedui.deliver.status import render_status
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         render_status(con, console)
     finally:

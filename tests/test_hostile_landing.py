@@ -14,7 +14,7 @@ from connectors import load
 from hedui import stages
 from hedui.night import run_night
 from hedui.run_info import RunInfo
-from hedui.warehouse import DDL_SQL
+from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF, write_csv
 from tests.hostile_support import DEATH_HEADER, assert_accounting
 
@@ -25,7 +25,7 @@ ROW_B = ["430482195007077158", "张伟", "2026-10-15", ""]
 @pytest.fixture
 def con(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(DDL_SQL)
+    migrate(con)
     yield con
     con.close()
 
@@ -180,7 +180,7 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
     after = con.execute("select id_norm, file from staged.death order by 1").fetchall()
 
     clean = duckdb.connect()
-    clean.execute(DDL_SQL)
+    migrate(clean)
     stages.ingest(clean, landing, "death", RunInfo("clean", SAMPLES_AS_OF), tmp_dir=tmp_path / "s2", results_dir=None)
     assert clean.execute("select id_norm, file from staged.death order by 1").fetchall() == after
     assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 2  # no row counted twice

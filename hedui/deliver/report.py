@@ -22,8 +22,6 @@ import jinja2
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.deliver.masking import mask_ids_in_text
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-
 # Defaults from shared/extract-spec/warning-rules.md; a city's policy overrides them (pass `thresholds=`).
 DEFAULT_THRESHOLDS: dict[str, Any] = {
     "property_min_residential_units": 2,
@@ -282,7 +280,7 @@ def fmt(value: Any) -> str:
 
 
 def render_html(data: dict[str, Any]) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hedui.deliver", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["fmt"] = fmt

@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 
 from hedui.warehouse.lock import writer_lock
-
-DDL_SQL = (Path(__file__).parent / "ddl.sql").read_text(encoding="utf-8")
+from hedui.warehouse.schema import check_readable, migrate
 
 
 def _fsync_dir(path: Path) -> None:
@@ -62,7 +61,8 @@ def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path
 @contextmanager
 def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, memory_limit: str | None = None,
                  temp_directory: Path | None = None):
-    """Yield a connection to a private copy of the warehouse; publish it only if the block succeeds."""
+    """Yield a connection to a private copy of the warehouse, its schema migrated; publish it only if the block
+    succeeds (a migration that fails publishes nothing either)."""
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(warehouse, wait_seconds=wait_seconds):
@@ -77,7 +77,7 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
                 raise
         con = connect(work, memory_limit=memory_limit, temp_directory=temp_directory)
         try:
-            con.execute(DDL_SQL)
+            migrate(con, run_id)
             yield con
             drop_scratch_objects(con)
             con.execute("checkpoint")
@@ -113,4 +113,11 @@ def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse), read_only=True)
+    """A read-only connection to the published warehouse; `SchemaError` if it needs a night to be upgraded first."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        check_readable(con, Path(warehouse).name)
+    except BaseException:
+        con.close()
+        raise
+    return con
