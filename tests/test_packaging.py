@@ -33,7 +33,7 @@ def declared_package_data() -> set[Path]:
     for package, patterns in config["tool"]["setuptools"]["package-data"].items():
         folder = REPO / package.replace(".", "/")
         for pattern in patterns:
-            declared |= {Path(p) for p in glob.glob(str(folder / pattern)) if Path(p).is_file()}
+            declared |= {Path(p) for p in glob.glob(str(folder / pattern), recursive=True) if Path(p).is_file()}
     return declared
 
 
