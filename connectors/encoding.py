@@ -18,7 +18,10 @@ CHUNK = 1 << 22  # 4 MiB
 
 
 class UnreadableFile(Exception):
-    """A file that is neither UTF-8 (with or without BOM), UTF-16 with BOM, nor GB18030."""
+    """A file that is neither UTF-8 (with or without BOM), UTF-16 with BOM, nor GB18030 (or mixes them).
+    `records`: the file's records as counted by the byte scan, when known."""
+
+    records: int | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class FileScan:
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030" (to be confirmed by transcoding), or
     # "utf-8-truncated" (valid UTF-8 cut off inside its last character: refused by `to_utf8`)
     stray_quote: bool = False  # a CSV field may be misquoted (see `StrayQuotes`); always true for UTF-16
+    records: "RecordCount | None" = None  # records by line breaks outside quotes (None for UTF-16: see to_utf8)
+    mixed_encoding: str | None = None  # why the file mixes encodings (GB18030 with UTF-8 rows), if it does
 
 
 # A run of quotes followed by a non-delimiter: an opening quote (`,"abc`), an escaped quote inside a field
@@ -62,6 +67,64 @@ class StrayQuotes:
         self._previous = data[-(trailing + 1):]
 
 
+@dataclass(frozen=True)
+class RecordCount:
+    """A file's records as its bytes say, independently of DuckDB's reader: non-empty lines whose line break
+    lies outside quotes (the header is the first). `unclosed` when the file ends inside a quoted field, so no
+    count can be trusted."""
+
+    lines: int
+    unclosed: bool
+
+    @property
+    def records(self) -> int:
+        return max(0, self.lines - 1)
+
+
+class RecordCounter:
+    """Counts the non-empty lines of a CSV file whose line break is outside quotes, chunk by chunk, at C speed:
+    `split(b'"')` cuts a chunk at every quote, the pieces outside quotes are every other piece (the quote state
+    carried from chunk to chunk), and they are joined back with a quote byte (a quoted field then reads as one
+    character of content) and split at line breaks. No Python loop runs per row or per field.
+
+    The model is RFC 4180's: every quote byte toggles "inside a quoted field" (an escaped `""` toggles twice).
+    A quote inside an unquoted field (`x"y`), which DuckDB reads as a literal, breaks the pairing; the count
+    then disagrees with the reader's, or the file seems to end inside a quote, and the delivery is refused
+    rather than risk the silent loss of an opening quote that never closes (`,"王磊,` swallows the rest of
+    the file in DuckDB's lenient reader). Line breaks: LF, CRLF and bare CR. Empty lines are not records
+    (DuckDB skips them); a line of spaces is one. Bytes are examined as they are: in UTF-8 and GB18030 the
+    quote, comma and line-break bytes never occur inside a multi-byte character."""
+
+    def __init__(self) -> None:
+        self.inside = False  # inside a quoted field at the end of what was fed
+        self.lines = 0  # completed non-empty lines
+        self.content = False  # the current (unfinished) line has content
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        pieces = chunk.split(b'"')
+        outside = b'"'.join(pieces[1 if self.inside else 0::2])
+        if self.inside:
+            outside = b'"' + outside  # a quoted field is content of its line, even cut between chunks
+        if len(pieces) % 2 == 0:  # an odd number of quotes in the chunk flips the state
+            self.inside = not self.inside
+        if self.inside:
+            outside += b'"'
+        # (a CRLF cut between two chunks reads as CR, then an empty line: empty lines are not counted)
+        lines = outside.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if len(lines) == 1:
+            self.content = self.content or lines[0] != b""
+            return
+        first_has_content = self.content or lines[0] != b""
+        middle = lines[1:-1]
+        self.lines += int(first_has_content) + len(middle) - middle.count(b"")
+        self.content = lines[-1] != b""
+
+    def result(self) -> RecordCount:
+        return RecordCount(self.lines + int(self.content), self.inside)
+
+
 def sha256_of(path: Path) -> str:
     """The file's SHA-256 alone (the same digest as `scan`): all a night needs to recognise a delivery it
     already loaded, at hashing speed rather than at the speed of the UTF-8 and quote checks."""
@@ -75,6 +138,7 @@ def scan(path: Path) -> FileScan:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     quotes = StrayQuotes()
+    counter = RecordCounter()
     utf8_ok = True
     size = 0
     with open(path, "rb") as handle:
@@ -82,7 +146,9 @@ def scan(path: Path) -> FileScan:
         handle.seek(0)
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
-            quotes.feed(chunk[len(codecs.BOM_UTF8):] if size == 0 and chunk.startswith(codecs.BOM_UTF8) else chunk)
+            body = chunk[len(codecs.BOM_UTF8):] if size == 0 and chunk.startswith(codecs.BOM_UTF8) else chunk
+            quotes.feed(body)
+            counter.feed(body)
             size += len(chunk)
             if utf8_ok:
                 try:
@@ -106,22 +172,66 @@ def scan(path: Path) -> FileScan:
         encoding = "utf-16"
     else:
         encoding = "utf-8" if utf8_ok else "gb18030"
-    return FileScan(digest.hexdigest(), size, encoding, quotes.found or encoding == "utf-16")
+    # UTF-16's quote and line-break bytes can occur inside its characters: it is counted as it is transcoded
+    records = None if encoding == "utf-16" else counter.result()
+    return FileScan(digest.hexdigest(), size, encoding, quotes.found or encoding == "utf-16", records)
 
 
-def to_utf8(path: Path, encoding: str, target: Path) -> Path:
-    """Return a path DuckDB can read as UTF-8: the file itself, or a transcoded copy at `target`."""
+# A line whose every non-ASCII byte belongs to a UTF-8 Chinese character (three bytes, lead E4-E9): in a file
+# that is not UTF-8 (so read as GB18030), such a line was most likely written in UTF-8, and GB18030 would read
+# it as other characters without any error (王磊 as 鐜嬬ｊ). Scanned only in the GB18030 transcoding pass.
+_UTF8_LINE = re.compile(rb"(?m)^[\x00-\x7f]*(?:(?:[\xe4-\xe9][\x80-\xbf][\x80-\xbf])+[\x00-\x7f]*)+$")
+
+
+def _utf8_written_line(data: bytes) -> int | None:
+    """Offset of the first line of `data` (complete lines of a GB18030 file) that was written in UTF-8, or None.
+
+    A genuine GB18030 line can be valid UTF-8 by chance (a GB2312 name's bytes sometimes are); the chance falls
+    with every Chinese character, so a candidate needs two, and is confirmed only if its GB18030 reading leaves
+    GB2312, the character set nearly all department text stays in, as the garbled reading of UTF-8 nearly
+    always does (`鐜` is outside it). Python runs only per candidate line, never per row."""
+    for match in _UTF8_LINE.finditer(data):
+        line = match.group()
+        if len(line) - len(line.decode("utf-8").encode("ascii", "ignore")) < 6:
+            continue  # fewer than two Chinese characters
+        try:
+            line.decode("gb18030").encode("gb2312")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            return match.start()
+    return None
+
+
+def to_utf8(path: Path, encoding: str, target: Path, counter: RecordCounter | None = None) -> Path:
+    """Return a path DuckDB can read as UTF-8: the file itself, or a transcoded copy at `target`. `counter`, if
+    given, counts the records of the UTF-8 text written (how a UTF-16 file is counted).
+
+    A GB18030 file holding lines written in UTF-8 (two exports pasted together) is refused: those lines would
+    otherwise load with every Chinese character replaced by another, in silence."""
     if encoding in ("utf-8", "utf-8-sig"):
         return path
     if encoding == "utf-8-truncated":
         raise UnreadableFile("the file ends in the middle of a UTF-8 character: cut off in transfer (truncated)")
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
+    lines_before = 0  # physical lines of the file before `tail`
+    tail = b""
+    check_mixed = encoding == "gb18030"
     try:
         with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
             for chunk in iter(lambda: src.read(CHUNK), b""):
-                dst.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                dst.write(text)
+                if counter is not None:
+                    counter.feed(text.encode("utf-8"))
+                if check_mixed:
+                    data = tail + chunk
+                    cut = data.rfind(b"\n") + 1
+                    _refuse_utf8_lines(data[:cut], lines_before)
+                    lines_before += data.count(b"\n", 0, cut)
+                    tail = data[cut:]
                 offset += len(chunk)
+            if check_mixed:
+                _refuse_utf8_lines(tail, lines_before)
             try:
                 dst.write(decoder.decode(b"", final=True))
             except UnicodeDecodeError:
@@ -138,3 +248,13 @@ def to_utf8(path: Path, encoding: str, target: Path) -> Path:
         target.unlink(missing_ok=True)
         raise
     return target
+
+
+def _refuse_utf8_lines(data: bytes, lines_before: int) -> None:
+    at = _utf8_written_line(data)
+    if at is not None:
+        line = lines_before + data.count(b"\n", 0, at) + 1
+        raise UnreadableFile(
+            f"mixed encodings: the file is GB18030, but line {line} was written in UTF-8 and would be read as "
+            "other characters; refused (re-export the whole file in one encoding)"
+        )

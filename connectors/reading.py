@@ -126,14 +126,36 @@ def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, tabl
 
 
 def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    """Read one CSV file; its records are counted twice, by the byte scan (line breaks outside quotes) and by
+    DuckDB's lenient reader, and a file where the two disagree is refused: the lenient reader lets an opening
+    quote that never closes swallow the rest of the file into one field, and nothing else would notice."""
     scanned = encoding.scan(path)
-    readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
+    counter = encoding.RecordCounter() if scanned.records is None else None
     try:
-        header = _read_records(con, readable, source, table, misquote_possible=scanned.stray_quote)
-    finally:
-        if readable != path:
-            readable.unlink(missing_ok=True)
+        readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv", counter)
+        counted = scanned.records or counter.result()
+        try:
+            header = _read_records(con, readable, source, table, misquote_possible=scanned.stray_quote)
+        finally:
+            if readable != path:
+                readable.unlink(missing_ok=True)
+    except (StructuralError, encoding.UnreadableFile) as exc:
+        # the rows of a refused file are still counted (set aside), by the scan that does not depend on reading it
+        exc.records = (scanned.records or (counter.result() if counter and counter.lines else None))
+        if exc.records is not None:
+            exc.records = exc.records.records
+        raise
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    if counted.unclosed or rows != counted.records:
+        con.execute(f"drop table if exists {table}")
+        error = StructuralError(
+            f"the records cannot be counted reliably: {counted.records} by the line breaks outside quotes, "
+            f"{rows} by the CSV reader"
+            + ("; the file ends inside a quoted field (an opening quote that never closes)" if counted.unclosed
+               else "; a quote that never closes, or a stray quote inside a field, joins lines into one record")
+        )
+        error.records = counted.records
+        raise error
     return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
 
 
