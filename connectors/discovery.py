@@ -130,6 +130,31 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
     return found
 
 
+def landing_notes(landing: Path, sources: list[str] | tuple[str, ...]) -> list[str]:
+    """What lies at the top of the landing zone that no source reads, for the run's notes: a folder spelt in
+    the wrong case (`Vehicle/` is not `vehicle/`, so the source reads as having delivered nothing) and unknown
+    folders. A name is shown only when it is plain ASCII (a name made of contents could carry personal data)."""
+    import re
+
+    try:
+        entries = sorted(p.name for p in Path(landing).iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    by_folded = {s.lower(): s for s in sources}
+    notes = []
+    for name in entries:
+        if name in sources:
+            continue
+        shown = name if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", name) else "(a folder with a non-ASCII name)"
+        if name.lower() in by_folded:
+            notes.append(f"landing folder {shown} is not read: source folders are lower case "
+                         f"({by_folded[name.lower()]}/)")
+        else:
+            notes.append(f"landing folder {shown} is not a source and is not read "
+                         f"(sources: {', '.join(sources)})")
+    return notes
+
+
 def delivery_checksum(file_checksums: dict[str, str]) -> str:
     """One checksum for a delivery: over its file names and their SHA-256s, in name order."""
     digest = hashlib.sha256()

@@ -127,6 +127,8 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
 def render_summary_console(summary: RunSummary, console: Console) -> None:
     """Print the summary as two rich tables (warnings per rule, sources)."""
     console.print(f"[bold]运行 {summary.run_id}[/bold]  核对日期 {summary.as_of}  结果 {summary.outcome or '-'}")
+    if summary.message:
+        console.print(f"说明：{summary.message}", highlight=False, markup=False)
     t = Table(title="预警（按规则）", show_footer=True)
     t.add_column("规则", footer="合计")
     t.add_column("名称")
