@@ -186,7 +186,8 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
             + ("; the file ends inside a quoted field (an opening quote that never closes)" if counted.unclosed
                else "; a quote that never closes, or a stray quote inside a field, joins lines into one record")
         )
-        error.records = counted.records
+        # set aside: the file's non-empty lines, since its quotes cannot be trusted to say where records end
+        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
         raise error
     return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
 
