@@ -114,16 +114,16 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
             found.passed.append(Passed(source, name, date, "rejected",
                                        f"the delivery folder cannot be listed ({exc.strerror or type(exc).__name__})"))
             continue
-        for item in items:
-            if item.name.startswith((".", "~$")):
-                continue
+        for position, item in enumerate(i for i in items if not i.name.startswith((".", "~$"))):
+            # named by position and suffix, never by name: a file named after its contents is personal data
+            label = f"folder entry {position + 1} ({item.suffix.lower() or 'no suffix'})"
             problem = _link_problem(item, root)
             if problem is not None:
-                skipped.append(f"{item.name}: {problem}")
+                skipped.append(f"{label}: {problem}")
             elif not item.is_file():
-                skipped.append(f"{item.name}: not a file")
+                skipped.append(f"{label}: not a file")
             elif item.suffix.lower() not in DATA_SUFFIXES:
-                skipped.append(f"{item.name}: not a .csv or .xlsx file")
+                skipped.append(f"{label}: not a .csv or .xlsx file")
             else:
                 files.append(item)
         found.deliveries.append(Delivery(source, name, date, entry, tuple(files), tuple(skipped)))
