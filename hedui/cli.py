@@ -39,10 +39,11 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
     from hedui.rules.outcomes import OutcomeError
     from hedui.stages import AsOfBeforeLatestRun
     from hedui.warehouse import WarehouseBusy
+    from hedui.workdays import CalendarFileError
 
     if isinstance(exc, (WarehouseBusy, AsOfBeforeLatestRun)):
         return str(exc), 3
-    if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError)):
+    if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError)):
         return redact_error_text(exc), 2
     if isinstance(exc, duckdb.Error):
         text = str(exc)
