@@ -118,6 +118,15 @@ class RecordCounter:
         return RecordCount(self.lines + int(self.content), self.inside)
 
 
+def count_records(path: Path) -> RecordCount:
+    """`RecordCounter` over a file as it is now (a file that changed since its scan is counted again)."""
+    counter = RecordCounter()
+    with open(path, "rb") as handle:
+        for index, chunk in enumerate(iter(lambda: handle.read(CHUNK), b"")):
+            counter.feed(chunk[len(codecs.BOM_UTF8):] if index == 0 and chunk.startswith(codecs.BOM_UTF8) else chunk)
+    return counter.result()
+
+
 def count_lines(path: Path) -> int:
     """Non-empty lines of a file, quotes ignored (LF, CRLF or CR): how the records of a file whose quotes do
     not pair up are counted when it is set aside (exact unless a field held a line break). Streaming."""

@@ -173,11 +173,18 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
                 readable.unlink(missing_ok=True)
     except (StructuralError, encoding.UnreadableFile) as exc:
         # the rows of a refused file are still counted (set aside), by the scan that does not depend on reading it
-        exc.records = (scanned.records or (counter.result() if counter and counter.lines else None))
-        if exc.records is not None:
-            exc.records = exc.records.records
+        counted = scanned.records or (counter.result() if counter and counter.lines else None)
+        if counted is not None and counted.unclosed:
+            exc.records = max(0, encoding.count_lines(path) - 1)  # quotes that do not pair up: count lines
+        else:
+            exc.records = counted.records if counted is not None else None
         raise
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    if (rows != counted.records and scanned.records is not None and path.stat().st_size != scanned.size
+            and rows == (now := encoding.count_records(path)).records and not now.unclosed):
+        # a sender still appending: the file grew between the scan and the read; counted again as it is now, it
+        # agrees with the reader (its checksum is the scan's, so the next night reads it again, whole)
+        counted = now
     if counted.unclosed or rows != counted.records:
         con.execute(f"drop table if exists {table}")
         error = StructuralError(

@@ -78,7 +78,12 @@ def test_a_warehouse_path_that_does_not_exist_is_one_line(tmp_path):
     assert "no warehouse file" in line
 
 
-def test_outcome_record_on_a_busy_warehouse_is_one_line_and_changes_nothing(warehouse):
+def test_outcome_record_on_a_busy_warehouse_is_one_line_and_changes_nothing(warehouse, monkeypatch):
+    import hedui.warehouse
+
+    real = hedui.warehouse.working_copy
+    monkeypatch.setattr(hedui.warehouse, "working_copy",  # the command waits 30 s for the lock; the test 1 s
+                        lambda path, run_id, **kw: real(path, run_id, **{**kw, "wait_seconds": 1}))
     before = digest(warehouse)
     with writer_lock(warehouse.resolve()):
         line = one_line_failure(run("outcome", "record", "W1", "confirmed", "--warehouse", str(warehouse)), 3)
