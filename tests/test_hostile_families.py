@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ def _damage(rows: list[list[str]], how: str) -> list[list[str]]:
         return [r + [""] for r in rows]  # every row one field too long
     if how == "truncated rows":
         return [r[:-1] for r in rows]  # every row one field short
-    return [[f'="{v}"' if v.isdigit() and len(v) >= 15 else v for v in r] for r in rows]  # IDs as ="4304…"
+    return [[f'="{v}"' if re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", v) else v for v in r] for r in rows]  # ="4304…"
 
 
 @given(source=st.sampled_from(SNAPSHOT_CSV), how=st.sampled_from(["stray comma", "truncated rows", "ids as formulas"]),
@@ -173,7 +174,7 @@ def test_family_snapshot_failing_its_contract_throughout_is_held_back(source, ho
         landing.put(source, "20261103", {"b.csv": to_csv([header, *damaged]).encode()})
         second = landing.night(source, NIGHT_2)
         d = second.ledger[f"{source}/20261103"]
-        assert d["status"] == "held_back" and "implausible drop: 0 rows would load" in d["reason"], d
+        assert d["status"] == "held_back" and d["reason"].startswith("implausible drop"), d
         assert (d["rows_read"], d["rows_set_aside"]) == (count, count), d
         assert second.staged == first.staged  # the picture in force stands
     finally:
@@ -208,7 +209,7 @@ def test_family_event_delivery_whose_quarantine_share_jumps_is_held_back(source,
 # --- 3. a corrected event resend that drops most rows ---------------------------------------------------
 
 @given(source=st.sampled_from(EVENT_CSV), count=st.integers(4, 12), data=st.data())
-@family(5)
+@family(4)
 def test_family_event_resend_dropping_most_rows_is_held_back(source, count, data):
     """`medical/20261103` resent with only its header (or a few rows): a corrected resend replaces its earlier
     version, so it is held back like a shrunken snapshot and the settlements stay."""
