@@ -9,7 +9,6 @@ Set HEDUI_HOSTILE_EXAMPLES to run more.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import io
 import json
@@ -28,10 +27,11 @@ from hypothesis import strategies as st
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.policy import Policy
 from hedui.run_info import RunInfo
 from hedui.warehouse import DDL_SQL
 from tests.conftest import SAMPLES_AS_OF, read_sample_rows
-from tests.hostile_support import assert_accounting, ingest_files, staged_table
+from tests.hostile_support import assert_accounting, ingest_files
 
 EXAMPLES = int(os.environ.get("HEDUI_HOSTILE_EXAMPLES", "0")) or None
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if os.environ.get("HEDUI_HOSTILE_SHRINK") else [])
@@ -295,7 +295,9 @@ def test_an_eighteen_digit_id_typed_as_a_number_keeps_showing_its_damage():
         sheet.append([430482196508022424, "李秀英", "2026-10-30"])
 
     result = ingest_files({"x.xlsx": workbook_bytes(build)})
-    assert result.quarantine and "e+17" in (result.raw[0]["src_id"] if result.raw else "e+17")
+    (raw,) = result.raw
+    assert raw["src_id"].endswith("e+17"), raw["src_id"]  # never digits that look like an ID but are not it
+    assert result.staged == [] and {q["row_number"] for q in result.quarantine} == {1}
 
 
 # --- 5. mixed encodings in one file ---------------------------------------------------------------------
@@ -453,8 +455,7 @@ def test_unknown_and_wrong_case_landing_folders_go_into_the_runs_notes(tmp_path,
     (tmp_path / "landing" / folder / "20261103").mkdir(parents=True)
     con = duckdb.connect()
     con.execute(DDL_SQL)
-    run = stages.begin_run(con, as_of=SAMPLES_AS_OF, landing=tmp_path / "landing",
-                           policy=__import__("hedui.policy", fromlist=["Policy"]).Policy(), run_id="r1")
+    run = stages.begin_run(con, as_of=SAMPLES_AS_OF, landing=tmp_path / "landing", policy=Policy(), run_id="r1")
     stages.finish_run(con, run, {})
     (message,) = con.execute("select message from ledger.runs").fetchone()
     assert note in message and "李秀英" not in message, message
