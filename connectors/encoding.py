@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,28 +189,41 @@ def scan(path: Path) -> FileScan:
     return FileScan(digest.hexdigest(), size, encoding, counter.stray or encoding == "utf-16", records)
 
 
-# A line whose every non-ASCII byte belongs to a three-byte UTF-8 character (Chinese, full-width forms and CJK
-# punctuation: lead bytes E2-EF): in a file that is not UTF-8 (so read as GB18030), such a line was most likely
-# written in UTF-8, and GB18030 would read it as other characters without any error (王磊 as 鐜嬬ｊ). Scanned
-# only in the GB18030 transcoding pass.
-_UTF8_LINE = re.compile(rb"(?m)^[\x00-\x7f]*(?:(?:[\xe2-\xef][\x80-\xbf][\x80-\xbf])+[\x00-\x7f]*)+$")
+# A GB18030 file can hold lines written in UTF-8 (two exports pasted together): GB18030 reads them without any
+# error, as other characters (王磊 as 鐜嬬ｊ). Such garbled text nearly always leaves GB2312, the character set
+# that nearly all department text stays in, so the decoded text is encoded to GB2312 once per chunk (in C); only
+# where that fails (a rare character, or garbled text) is the line looked at in Python, and it is a UTF-8 line if
+# its bytes are valid UTF-8 holding at least two non-ASCII characters (a genuine GB18030 line almost never is).
+_marks = threading.local()  # where the encoder found characters outside GB2312 (per thread: sources may run at once)
 
 
-def _utf8_written_line(data: bytes) -> int | None:
-    """Offset of the first line of `data` (complete lines of a GB18030 file) that was written in UTF-8, or None.
+def _note_outside_gb2312(error: UnicodeEncodeError) -> tuple[bytes, int]:
+    _marks.positions.append(error.start)
+    return b"?", error.end
 
-    A genuine GB18030 line can be valid UTF-8 by chance (a GB2312 name's bytes sometimes are); the chance falls
-    with every Chinese character, so a candidate needs two, and is confirmed only if its GB18030 reading leaves
-    GB2312, the character set nearly all department text stays in, as the garbled reading of UTF-8 nearly
-    always does (`鐜` is outside it). Python runs only per candidate line, never per row."""
-    for match in _UTF8_LINE.finditer(data):
-        line = match.group()
-        if len(line) - len(line.decode("utf-8").encode("ascii", "ignore")) < 6:
-            continue  # fewer than two Chinese characters
+
+codecs.register_error("hedui-outside-gb2312", _note_outside_gb2312)
+
+
+def _utf8_written_line(text: str) -> int | None:
+    """Offset in `text` (complete lines of a decoded GB18030 file) of the first line written in UTF-8, or None."""
+    _marks.positions = []
+    text.encode("gb2312", errors="hedui-outside-gb2312")
+    checked_up_to = -1
+    for position in _marks.positions:
+        if position <= checked_up_to:
+            continue
+        start = text.rfind("\n", 0, position) + 1
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        checked_up_to = end
+        raw = text[start:end].encode("gb18030")
         try:
-            line.decode("gb18030").encode("gb2312")
-        except (UnicodeDecodeError, UnicodeEncodeError):
-            return match.start()
+            as_utf8 = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if sum(1 for ch in as_utf8 if ord(ch) > 0x7F) >= 2:  # Python over one line, only where flagged
+            return start
     return None
 
 
@@ -226,7 +240,7 @@ def to_utf8(path: Path, encoding: str, target: Path, counter: RecordCounter | No
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     lines_before = 0  # physical lines of the file before `tail`
-    tail = b""
+    tail = ""
     check_mixed = encoding == "gb18030"
     try:
         with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
@@ -236,10 +250,10 @@ def to_utf8(path: Path, encoding: str, target: Path, counter: RecordCounter | No
                 if counter is not None:
                     counter.feed(text.encode("utf-8"))
                 if check_mixed:
-                    data = tail + chunk
-                    cut = data.rfind(b"\n") + 1
+                    data = tail + text
+                    cut = data.rfind("\n") + 1
                     _refuse_utf8_lines(data[:cut], lines_before)
-                    lines_before += data.count(b"\n", 0, cut)
+                    lines_before += data.count("\n", 0, cut)
                     tail = data[cut:]
                 offset += len(chunk)
             if check_mixed:
@@ -262,10 +276,10 @@ def to_utf8(path: Path, encoding: str, target: Path, counter: RecordCounter | No
     return target
 
 
-def _refuse_utf8_lines(data: bytes, lines_before: int) -> None:
+def _refuse_utf8_lines(data: str, lines_before: int) -> None:
     at = _utf8_written_line(data)
     if at is not None:
-        line = lines_before + data.count(b"\n", 0, at) + 1
+        line = lines_before + data.count("\n", 0, at) + 1
         raise UnreadableFile(
             f"mixed encodings: the file is GB18030, but line {line} was written in UTF-8 and would be read as "
             "other characters; refused (re-export the whole file in one encoding)"
