@@ -44,6 +44,7 @@ class RecordCount:
 
     lines: int
     unclosed: bool
+    quoted_breaks: bool = False  # some quoted field holds a line break (a record spans lines)
 
     @property
     def records(self) -> int:
@@ -93,6 +94,7 @@ class RecordCounter:
         self.lines = 0  # completed non-empty lines
         self.content = False  # the current (unfinished) line has content
         self.stray = False
+        self.quoted_breaks = False
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:
@@ -109,6 +111,9 @@ class RecordCounter:
             self.inside = not self.inside
         if self.inside:
             outside += b'"'
+        if not self.quoted_breaks:  # line breaks that are not outside quotes are inside them (C counts only)
+            self.quoted_breaks = (chunk.count(b"\n") + chunk.count(b"\r")
+                                  != outside.count(b"\n") + outside.count(b"\r"))
         if not self.stray and len(pieces) > 1:
             self.stray = bool(_FIELD_THEN_TEXT.search(outside) or _FIELD_THEN_TEXT.search(outside[::-1]))
         # (a CRLF cut between two chunks reads as CR, then an empty line: empty lines are not counted)
@@ -116,7 +121,7 @@ class RecordCounter:
         self.lines += completed
 
     def result(self) -> RecordCount:
-        return RecordCount(self.lines + int(self.content), self.inside)
+        return RecordCount(self.lines + int(self.content), self.inside, self.quoted_breaks)
 
 
 def count_records(path: Path) -> RecordCount:

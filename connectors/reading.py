@@ -95,9 +95,15 @@ def _csv_error_reason(exc: Exception) -> str:
     which holds names and IDs, so only the line number and the kind of error are kept."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     where = next((line.split("CSV Error on Line:")[1].strip() for line in lines if "CSV Error on Line:" in line), None)
+    # The quoted line may itself span several lines (a quoted field holding a line break), so the description is
+    # recognised by its shape (a sentence without commas), never taken as "the line after Original Line", and
+    # redacted on top: a record's text must never reach a reason.
+    from hedui.privacy import redact_error_text
+
     kind = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible Solution"))
-                 and "=" not in line), type(exc).__name__)
-    return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
+                 and "=" not in line and "," not in line and "，" not in line and line.endswith(".")),
+                type(exc).__name__)
+    return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {redact_error_text(kind)[:200]}"
 
 
 def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> str:
@@ -174,8 +180,9 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
     except (StructuralError, encoding.UnreadableFile) as exc:
         # the rows of a refused file are still counted (set aside), by the scan that does not depend on reading it
         counted = scanned.records or (counter.result() if counter and counter.lines else None)
-        if counted is not None and counted.unclosed:
-            exc.records = max(0, encoding.count_lines(path) - 1)  # quotes that do not pair up: count lines
+        reader_refused = "misquoted" in str(exc) or "CSV reader refused" in str(exc)
+        if counted is not None and (counted.unclosed or (counted.quoted_breaks and reader_refused)):
+            exc.records = max(0, encoding.count_lines(path) - 1)  # quotes that cannot be trusted: count lines
         else:
             exc.records = counted.records if counted is not None else None
         raise
@@ -185,6 +192,18 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         # a sender still appending: the file grew between the scan and the read; counted again as it is now, it
         # agrees with the reader (its checksum is the scan's, so the next night reads it again, whole)
         counted = now
+    if not counted.unclosed and rows == counted.records and counted.quoted_breaks \
+            and _ragged_record_spanning_lines(con, table, header.width):
+        # Two quotes that never close pair up with each other, in the byte count and in the reader alike: the
+        # lines between them become one record, too long or misquoted. A legitimate multi-line field sits in a
+        # record of the right shape; a malformed record that spans lines is this loss, so the file is refused.
+        con.execute(f"drop table if exists {table}")
+        error = StructuralError(
+            "a record with the wrong number of fields spans several lines: a quote that never closes was closed "
+            "by a later stray quote, joining the lines between them into one record; refused"
+        )
+        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
+        raise error
     if counted.unclosed or rows != counted.records:
         con.execute(f"drop table if exists {table}")
         error = StructuralError(
@@ -197,6 +216,12 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
         raise error
     return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+
+
+def _ragged_record_spanning_lines(con: duckdb.DuckDBPyConnection, table: str, width: int) -> bool:
+    """Whether a record the reader found malformed (`_ragged`) holds a line break in one of its cells."""
+    spans = " or ".join(f"contains(c{i}, chr(10)) or contains(c{i}, chr(13))" for i in range(width))
+    return con.execute(f"select exists (select 1 from {table} where _ragged is not null and ({spans}))").fetchone()[0]
 
 
 def _read_records(con: duckdb.DuckDBPyConnection, readable: Path, source: Source, table: str, *,
