@@ -195,12 +195,12 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
     if not counted.unclosed and rows == counted.records and counted.quoted_breaks \
             and _ragged_record_spanning_lines(con, table, header.width):
         # Two quotes that never close pair up with each other, in the byte count and in the reader alike: the
-        # lines between them become one record, too long or misquoted. A legitimate multi-line field sits in a
-        # record of the right shape; a malformed record that spans lines is this loss, so the file is refused.
+        # lines between them become one record, with text after the second quote. That is this loss, not a
+        # legitimate multi-line field, so the file is refused.
         con.execute(f"drop table if exists {table}")
         error = StructuralError(
-            "a record with the wrong number of fields spans several lines: a quote that never closes was closed "
-            "by a later stray quote, joining the lines between them into one record; refused"
+            "a misquoted record spans several lines: a quote that never closes was closed by a later stray "
+            "quote, joining the lines between them into one record; refused"
         )
         error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
         raise error
@@ -219,9 +219,14 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
 
 
 def _ragged_record_spanning_lines(con: duckdb.DuckDBPyConnection, table: str, width: int) -> bool:
-    """Whether a record the reader found malformed (`_ragged`) holds a line break in one of its cells."""
+    """Whether a misquoted record (text after a closing quote) holds a line break in one of its cells: what two
+    opening quotes that never close make of the lines between them (the second one "closes" the first and its
+    field's text follows). A well-quoted multi-line field is never followed by text, even in a record of the
+    wrong length, so that record stays one quarantined row."""
     spans = " or ".join(f"contains(c{i}, chr(10)) or contains(c{i}, chr(13))" for i in range(width))
-    return con.execute(f"select exists (select 1 from {table} where _ragged is not null and ({spans}))").fetchone()[0]
+    return con.execute(
+        f"select exists (select 1 from {table} where starts_with(_ragged, 'misquoted') and ({spans}))"
+    ).fetchone()[0]
 
 
 def _read_records(con: duckdb.DuckDBPyConnection, readable: Path, source: Source, table: str, *,
