@@ -45,6 +45,18 @@ class Policy:
         """A snapshot with fewer rows than this share of the previous one is held back as suspicious."""
         return float(self.deliveries.get("snapshot_min_ratio", 0.5))
 
+    @property
+    def quarantine_share_jump(self) -> float:
+        """A delivery whose share of quarantined rows exceeds the source's usual share by more than this (0.3:
+        30 percentage points) is held back as suspect: a whole export damaged the same way (every ID as
+        `="4304…"`, a stray comma on every row) must not replace good data with nothing."""
+        return float(self.deliveries.get("quarantine_share_jump", 0.3))
+
+    @property
+    def quarantine_share_min_rows(self) -> int:
+        """…when at least this many of its rows are quarantined (a tiny delivery's share says little)."""
+        return int(self.deliveries.get("quarantine_share_min_rows", 5))
+
     def section(self, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
         """`defaults` overridden by the policy's section `name`; unknown keys raise PolicyError."""
         return _merge(defaults, getattr(self, name), f"{name}")

@@ -93,7 +93,10 @@ def test_a_file_that_links_out_of_the_landing_zone_is_not_read_and_the_ledger_na
     ingest(con, landing, tmp_path)
     status, reason, rows_read = ledger(con)["death/20261103"]
     assert (status, rows_read) == ("loaded", 1)
-    assert "other.csv: symbolic link leading out of the landing zone" in reason and "passwd.csv" in reason
+    # named by their position in the folder (death.csv, other.csv, passwd.csv), never by name
+    assert "folder entry 2 (.csv): symbolic link leading out of the landing zone" in reason
+    assert "folder entry 3 (.csv): symbolic link leading out of the landing zone" in reason
+    assert "other.csv" not in reason and "passwd" not in reason
     assert [r[0] for r in con.execute("select id_norm from staged.death").fetchall()] == [ROW_A[0]]
 
 
@@ -109,7 +112,7 @@ def test_symbolic_link_loops_and_dangling_links_are_refused_not_crashed(con, tmp
     entries = ledger(con)
     assert entries["death/20261104"][:2] == ("rejected", "symbolic link loop: it leads nowhere")
     assert entries["death/20261102"][:2] == ("rejected", "dangling symbolic link: its target does not exist")
-    assert entries["death/20261103"][0] == "loaded" and "self.csv: symbolic link loop" in entries["death/20261103"][1]
+    assert entries["death/20261103"][0] == "loaded" and "folder entry 2 (.csv): symbolic link loop" in entries["death/20261103"][1]
 
 
 def test_names_that_try_dot_dot_never_read_outside_their_folder(con, tmp_path):

@@ -20,7 +20,6 @@ import duckdb
 import jinja2
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.deliver.masking import mask_ids_in_text
 
 # Defaults from shared/extract-spec/warning-rules.md; a city's policy overrides them (pass `thresholds=`).
 DEFAULT_THRESHOLDS: dict[str, Any] = {
@@ -216,12 +215,12 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
 
 
 class HouseholdNotFound(LookupError):
-    """No household with the number asked for; the message says so in plain words (the number is shown with any
-    ID-like run of digits masked, in case a citizen ID was typed instead)."""
+    """No household with the number asked for; the message says so in plain words without repeating what was
+    typed (a citizen ID or a name typed by mistake would be echoed into a terminal or a log)."""
 
     def __init__(self, household_id: str) -> None:
-        shown = mask_ids_in_text(unicodedata.normalize("NFKC", household_id or "").strip())[:40]
-        super().__init__(f"没有找到家庭编号为“{shown}”的家庭：最新一次核对的救助家庭名单中没有这个编号，请核对后重试。")
+        super().__init__("没有找到所给家庭编号对应的家庭：最新一次核对的救助家庭名单中没有这个编号，请核对后重试"
+                         "（所给编号不在此重复显示）。")
 
 
 def resolve_household_id(con: duckdb.DuckDBPyConnection, typed: str) -> str:

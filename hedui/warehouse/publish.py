@@ -13,6 +13,7 @@ supports reflinks); `shutil.copyfile` uses the kernel's copy_file_range where it
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ import duckdb
 
 from hedui.warehouse.lock import writer_lock
 from hedui.warehouse.schema import check_readable, migrate
+
+log = logging.getLogger("hedui.warehouse")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -84,7 +87,9 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
             con.close()
             with open(work, "rb+") as handle:
                 os.fsync(handle.fileno())
+            set_aside_stray_wal(warehouse, run_id)
             os.replace(work, warehouse)
+            set_aside_stray_wal(warehouse, run_id)  # written by a connection to the old file meanwhile
             _fsync_dir(warehouse.parent)
         except BaseException:
             try:
@@ -93,6 +98,22 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
                 work.unlink(missing_ok=True)
                 work.with_name(work.name + ".wal").unlink(missing_ok=True)
             raise
+
+
+def set_aside_stray_wal(warehouse: Path, run_id: str) -> Path | None:
+    """A `<warehouse>.wal` beside the published file belongs to no run: an analyst opened the warehouse
+    read-write and wrote. Left there, DuckDB would try to replay it onto the newly published file and refuse
+    every later open ("WAL checkpoint iteration does not match"). It is moved aside as
+    `<warehouse>.wal.stray-<run_id>`, not deleted; the writes it holds are not in the published warehouse
+    (the run started from the file without them): the analyst guide says so."""
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    if not wal.exists():
+        return None
+    aside = wal.with_name(f"{wal.name}.stray-{run_id}")
+    os.replace(wal, aside)
+    log.warning("a stray write-ahead log beside the warehouse (a read-write connection) was set aside as %s",
+                aside.name)
+    return aside
 
 
 def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
