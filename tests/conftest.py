@@ -26,6 +26,42 @@ def sample_landing(tmp_path: Path) -> Path:
     return landing
 
 
+@pytest.fixture(scope="session")
+def samples_night(tmp_path_factory) -> "SamplesNight":
+    """The spec samples' first night (as of 2026-11-03), run ONCE per session with its deliverables.
+
+    About 25 tests start from this night; running it for each cost minutes. Tests that only read the night
+    (its warehouse, lists, report inputs) use this directly and must open the warehouse read-only; tests that
+    run further nights on it take `first_night`, a private copy. The night's own behaviour is tested by the
+    tests that read it (test_night_samples and others), so sharing it weakens none of them."""
+    from hedui.night import run_night
+
+    base = tmp_path_factory.mktemp("samples-night")
+    landing = base / "landing"
+    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
+    result = run_night(landing, base / "hedui.duckdb", SAMPLES_AS_OF, outputs=base / "out")
+    assert result.outcome == "completed"
+    return SamplesNight(landing, result.warehouse, result)
+
+
+class SamplesNight:
+    """Where the shared first night lives: its landing zone, its published warehouse, its `NightResult`."""
+
+    def __init__(self, landing: Path, warehouse: Path, result) -> None:
+        self.landing, self.warehouse, self.result = landing, warehouse, result
+
+
+@pytest.fixture
+def first_night(samples_night, tmp_path: Path) -> Path:
+    """A private copy of the warehouse after the samples' first night, at `tmp_path/w.duckdb`: the state
+    `run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)` leaves, without paying
+    for the night again (a DuckDB file is copied in milliseconds). Its ledger names the session's landing
+    zone; the next night reads `sample_landing` (a copy of the same files) and hashes them afresh."""
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(samples_night.warehouse, warehouse)
+    return warehouse
+
+
 @pytest.fixture
 def ingest_con(tmp_path: Path):
     """A warehouse connection with the DDL applied, as a run's working copy has it."""

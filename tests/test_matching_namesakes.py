@@ -30,9 +30,8 @@ def test_name_only_record_goes_to_review_when_a_non_member_namesake_is_known(sam
     con.close()
 
 
-def test_name_only_record_links_when_nobody_else_carries_the_name(sample_landing, tmp_path):
-    run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)
-    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+def test_name_only_record_links_when_nobody_else_carries_the_name(samples_night):
+    con = duckdb.connect(str(samples_night.warehouse), read_only=True)
     assert con.execute(
         "select person_id, method, address_level from linked.links where record_key = ?",
         ["430482002003GB00007F00020003||王建国"],

@@ -10,8 +10,9 @@ import pytest
 
 from hedui.policy import Policy, PolicyError
 from hedui.rules import load_catalog, raise_warnings
-from hedui.rules.sample_fixtures import EXPECTED_SAMPLE_WARNINGS, SAMPLE_AS_OF, build_sample_tables
+from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
+from tests.sample_warnings import EXPECTED_SAMPLE_WARNINGS
 
 CONTRACT_COLUMNS = [
     "warning_id", "rule_code", "household_id", "person_id", "township", "severity", "status",
