@@ -9,9 +9,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# Hypothesis draws new examples on every run (no derandomize). A failure prints the falsifying example and a
+# `@reproduce_failure` blob; `.ci/run` also passes and prints `--hypothesis-seed`, so the same run can be replayed.
+hypothesis_settings.register_profile("hedui", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "hedui"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "spec_samples"
@@ -24,6 +30,11 @@ def sample_landing(tmp_path: Path) -> Path:
     landing = tmp_path / "landing"
     shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
     return landing
+
+
+def pytest_report_header(config) -> str:
+    seed = config.getoption("hypothesis_seed", None)
+    return f"hypothesis seed: {seed if seed is not None else 'random per test (pass --hypothesis-seed to fix it)'}"
 
 
 @pytest.fixture(scope="session")
