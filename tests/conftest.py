@@ -73,6 +73,22 @@ def first_night(samples_night, tmp_path: Path) -> Path:
     return warehouse
 
 
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory) -> tuple[Path, object]:
+    """`hedui demo --preset tiny` as of 2026-11-03, run once per session through the command line (in-process):
+    a generated city with its ground truth (city/truth), its night's warehouse and lists. About half a minute
+    (a year of weekly event deliveries, each validated), so it is shared: `test_cli` checks the command,
+    `test_synth_truth` compares the night with the city's truth."""
+    from typer.testing import CliRunner
+
+    from hedui.cli import app
+
+    home = tmp_path_factory.mktemp("tiny-demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--dir", str(home), "--preset", "tiny", "--as-of", "2026-11-03",
+                                      "--no-prefect"], env={"HEDUI_QUIET": "1", "COLUMNS": "200"})
+    return home, result
+
+
 @pytest.fixture
 def ingest_con(tmp_path: Path):
     """A warehouse connection with the DDL applied, as a run's working copy has it."""

@@ -184,15 +184,13 @@ def test_nightly_memory_limit_reaches_duckdb(sample_landing, tmp_path, caplog):
 
 # --- demo ----------------------------------------------------------------------------------------------
 
-def test_demo_generates_a_tiny_city_and_runs_its_night_end_to_end(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEDUI_QUIET", "1")
-    done = hedui("demo", "--dir", tmp_path / "demo", "--preset", "tiny", "--as-of", "2026-11-03", "--no-prefect")
+def test_demo_generates_a_tiny_city_and_runs_its_night_end_to_end(tiny_demo):
+    home, done = tiny_demo
     assert done.exit_code == 0, done.output
-    warehouse = tmp_path / "demo" / "hedui.duckdb"
+    warehouse = home / "hedui.duckdb"
     assert f"warehouse: {warehouse}" in done.output.replace("\n", "")
-    assert (tmp_path / "demo" / "city" / "landing").is_dir() and (tmp_path / "demo" / "city" / "truth").is_dir()
-    [(outcome,)] = query(warehouse, "select outcome from ledger.runs")
-    assert outcome in ("completed", "completed_with_problems")
+    assert (home / "city" / "landing").is_dir() and (home / "city" / "truth" / "warnings.csv").is_file()
+    [(outcome, as_of)] = query(warehouse, "select outcome, as_of from ledger.runs")
+    assert as_of == SAMPLES_AS_OF and outcome in ("completed", "completed_with_problems")
     assert query(warehouse, "select count(*) > 0 from main.warnings") == [(True,)]
-    lists = list((tmp_path / "demo" / "outputs" / "2026-11-03" / "lists").glob("*.xlsx"))
-    assert lists
+    assert list((home / "outputs" / "2026-11-03" / "lists").glob("*.xlsx"))
