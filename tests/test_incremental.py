@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from hedui.night import run_night
-from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
+from tests.conftest import read_sample_rows, write_csv
 from tests.warehouse_state import data_state
 
 NEXT_NIGHT = dt.date(2026, 11, 10)
