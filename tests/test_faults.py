@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 from hedui.night import run_night
 from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
 from tests.hostile_support import DEATH_HEADER, assert_accounting_file
-from tests.warehouse_state import data_state
+from tests.warehouse_state import data_state, without_ledgers
 
 NIGHT2 = dt.date(2026, 11, 4)
 ROOT = Path(__file__).parent.parent
@@ -66,8 +65,10 @@ def check_warnings(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_nights(tmp_path_factory):
-    """The landing zone of two nights, the warehouse after night 1, and the clean states after nights 1 and 2."""
+def two_nights(samples_night, tmp_path_factory):
+    """The landing zone of two nights, the warehouse after night 1 (the session's shared first night), and the
+    clean states after nights 1 and 2, and after night 2 run twice (a run that completed before its kill is
+    followed by a second run of the same night, which adds its own ledger rows)."""
     from tests.conftest import SAMPLES
 
     base = tmp_path_factory.mktemp("faults")
@@ -75,14 +76,18 @@ def two_nights(tmp_path_factory):
     shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
     add_night_two(landing)
     night1 = base / "night1.duckdb"
-    run_night(landing, night1, SAMPLES_AS_OF, deliver=False)
+    shutil.copyfile(samples_night.warehouse, night1)
     clean = base / "clean" / "w.duckdb"
     clean.parent.mkdir()
     shutil.copyfile(night1, clean)
     run_night(landing, clean, NIGHT2, deliver=False)
     state1, state2 = data_state(night1), data_state(clean)
     assert state1 != state2
-    return {"landing": landing, "night1": night1, "state1": state1, "state2": state2, "base": base}
+    run_night(landing, clean, NIGHT2, deliver=False)
+    state2_twice = data_state(clean)
+    assert state2_twice != state2 and without_ledgers(state2_twice) == without_ledgers(state2)
+    return {"landing": landing, "night1": night1, "state1": state1, "state2": state2, "state2_twice": state2_twice,
+            "base": base}
 
 
 # --- killed runs ----------------------------------------------------------------------------------------
@@ -146,9 +151,10 @@ def kill_trials(two_nights, tmp_path: Path, trials: int, seed: int) -> dict:
             assert after_kill in (two_nights["state1"], two_nights["state2"]), f"trial {trial}: a mixed state"
             if code == 0:
                 assert after_kill == two_nights["state2"]
-            # the next run completes and gives exactly the clean night 2
+            # the next run completes and gives exactly the clean night 2 (run twice if the first one finished)
             run_night(landing, warehouse, NIGHT2, deliver=False)
-            assert data_state(warehouse) == two_nights["state2"], f"trial {trial} (delay {delay:.2f}s)"
+            expected = two_nights["state2_twice" if code == 0 else "state2"]
+            assert data_state(warehouse) == expected, f"trial {trial} (delay {delay:.2f}s)"
             assert not list(warehouse.parent.glob("w.duckdb.tmp-*"))
             assert_accounting_file(warehouse)
             check_warnings(warehouse)
@@ -269,9 +275,11 @@ def test_a_department_file_truncated_mid_row_quarantines_the_cut_row_and_the_res
 
 # --- a late source --------------------------------------------------------------------------------------
 
-def test_a_source_late_for_a_week_reports_its_age_and_its_warnings_stay_open(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+def test_a_source_late_for_a_week_reports_its_age_and_its_warnings_stay_open(sample_landing, first_night):
+    """No source delivers for a week: each night takes the newest delivery there is (so the vehicle source is
+    `fresh` with no `problem`: nothing was rejected or held back), its picture's age grows to 7 days and is
+    reported, and no warning is resolved by the mere passing of time."""
+    warehouse = first_night
     con = duckdb.connect(str(warehouse), read_only=True)
     open_before = set(con.execute("select warning_id from main.warnings where status = 'open'").fetchall())
     vehicle_warnings = con.execute("select warning_id from main.warnings where rule_code = 'ASSET_VEHICLE'").fetchall()
@@ -285,7 +293,10 @@ def test_a_source_late_for_a_week_reports_its_age_and_its_warnings_stay_open(sam
         age, fresh, problem = con.execute(
             "select picture_age_days, fresh, problem from ledger.run_sources where source = 'vehicle' "
             "and run_id = (select run_id from ledger.runs where as_of = ?)", [week_later]).fetchone()
-        assert age == 7
+        assert (age, fresh, problem) == (7, True, None)
+        ages = con.execute("select r.as_of, s.picture_age_days from ledger.run_sources s join ledger.runs r "
+                           "using (run_id) where s.source = 'vehicle' order by r.as_of").fetchall()
+        assert [a for _, a in ages] == list(range(8))  # reported every night, growing by one
         assert con.execute("select count(*) from alerts.warning_events where event = 'resolved'").fetchone()[0] == 0
         still = con.execute("select count(*) from main.warnings where rule_code = 'ASSET_VEHICLE' "
                             "and warning_id in (select unnest(?))", [[w for (w,) in vehicle_warnings]]).fetchone()[0]
@@ -313,16 +324,38 @@ def start_runs(landing: Path, warehouse: Path, as_of: dt.date, wait: float, n: i
             for _ in range(n)]
 
 
-def test_two_runs_started_at_once_one_refuses_and_never_both_write(two_nights, tmp_path):
+def test_a_run_started_while_another_writes_refuses_and_changes_nothing(two_nights, tmp_path):
+    """The first run is represented by what it holds for its whole duration, the writer lock, held here by
+    the test (as `test_warehouse_atomic` does): the second run, a separate process, must refuse with
+    `WarehouseBusy` every time, not only when the timing happens to overlap. Once the lock is free, a run
+    completes."""
+    from hedui.warehouse.lock import writer_lock
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(two_nights["night1"], warehouse)
+    with writer_lock(warehouse.resolve()):
+        [process] = start_runs(two_nights["landing"], warehouse, NIGHT2, wait=0, n=1)
+        code, err = process.wait(timeout=300), process.stderr.read()
+        assert code != 0 and "WarehouseBusy" in err, (code, err)
+        assert data_state(warehouse) == two_nights["state1"]
+        assert not list(tmp_path.glob("w.duckdb.tmp-*"))
+    [process] = start_runs(two_nights["landing"], warehouse, NIGHT2, wait=0, n=1)
+    assert process.wait(timeout=300) == 0, process.stderr.read()
+    assert data_state(warehouse) == two_nights["state2"]
+
+
+def test_two_runs_started_at_once_never_both_write(two_nights, tmp_path):
+    """Two real runs at once: whichever way the timing falls, the warehouse is one night 2 (one refused) or
+    night 2 run twice in turn (the first finished before the second took the lock), ledgers included."""
     warehouse = tmp_path / "w.duckdb"
     shutil.copyfile(two_nights["night1"], warehouse)
     processes = start_runs(two_nights["landing"], warehouse, NIGHT2, wait=0)
     results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
     codes = sorted(code for code, _ in results)
     assert codes[0] == 0, results
-    if codes[1] != 0:  # the usual case: they overlapped, and the second refused
-        assert any("WarehouseBusy" in err for code, err in results if code != 0), results
-    assert data_state(warehouse) == two_nights["state2"]
+    refused = [err for code, err in results if code != 0]
+    assert all("WarehouseBusy" in err for err in refused), results
+    assert data_state(warehouse) == two_nights["state2" if refused else "state2_twice"]
     con = duckdb.connect(str(warehouse), read_only=True)
     runs = con.execute("select count(*) from ledger.runs where as_of = ?", [NIGHT2]).fetchone()[0]
     con.close()
@@ -341,7 +374,7 @@ def test_two_runs_started_at_once_with_wait_run_one_after_the_other(two_nights, 
     con.close()
     assert len(spans) == 2  # the second started from the first's published warehouse: both are in its ledger
     assert spans[0][1] <= spans[1][0], "the two runs overlapped"
-    assert data_state(warehouse) == two_nights["state2"]
+    assert data_state(warehouse) == two_nights["state2_twice"]
 
 
 # --- analysts -------------------------------------------------------------------------------------------

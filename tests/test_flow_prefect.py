@@ -36,33 +36,96 @@ def test_nightly_flow_runs_every_stage_and_publishes_a_summary_artifact(prefect_
     assert "430482" not in artifact.data  # counts only, no ID numbers
 
 
-def night_with_a_failing_source(tmp_path, monkeypatch, failing: str, error: Exception):
-    """The flow over the spec samples, with `failing`'s ingest raising `error` (after its retries)."""
-    from flows.nightly import nightly
+def night_with_a_failing_source(tmp_path, monkeypatch, failing: str, error: Exception, failures: int = 99,
+                                warehouse=None, as_of=None):
+    """The flow over the spec samples, with `failing`'s ingest raising `error` on its first `failures` attempts
+    (every attempt by default). Returns the result and the number of attempts of `failing`'s task.
+
+    The ingest task keeps its real retries (2); only the pause between them is dropped, so that a failing
+    source costs no 12 seconds of sleep. With `warehouse` (a warehouse after night 1) the flow runs night 2."""
+    from flows import nightly as nightly_module
     from hedui import stages
     from tests.conftest import SAMPLES, SAMPLES_AS_OF
 
     landing = tmp_path / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
+    if not landing.exists():
+        shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
     real_ingest = stages.ingest
+    attempts = []
 
     def flaky(con, landing_, source_name, run, **kwargs):
         if source_name == failing:
-            raise error
+            attempts.append(run.run_id)
+            if len(attempts) <= failures:
+                raise error
         return real_ingest(con, landing_, source_name, run, **kwargs)
 
+    assert nightly_module.ingest_task.retries == 2
     monkeypatch.setattr(stages, "ingest", flaky)
-    return nightly(landing=str(landing), warehouse=str(tmp_path / "w.duckdb"), as_of=SAMPLES_AS_OF.isoformat())
+    monkeypatch.setattr(nightly_module, "ingest_task", nightly_module.ingest_task.with_options(retry_delay_seconds=0))
+    result = nightly_module.nightly(landing=str(landing), warehouse=str(warehouse or tmp_path / "w.duckdb"),
+                                    as_of=(as_of or SAMPLES_AS_OF).isoformat())
+    return result, len(attempts)
 
 
-def test_a_source_failing_in_the_flow_does_not_stop_the_others(prefect_api, tmp_path, monkeypatch):
-    result = night_with_a_failing_source(tmp_path, monkeypatch, "vehicle", OSError("share unavailable"))
+def second_night_vehicle(landing) -> None:
+    """Night 2's vehicle snapshot: 王磊's car gone (taken, it would resolve his ASSET_VEHICLE warning)."""
+    from tests.conftest import read_sample_rows, write_csv
+
+    header, rows = read_sample_rows("vehicle")
+    write_csv(landing / "vehicle" / "20261104" / "vehicle.csv", header, rows[1:], encoding="gb18030")
+
+
+def test_a_source_failing_once_is_retried_by_prefect_and_the_night_completes(prefect_api, samples_night, tmp_path,
+                                                                           monkeypatch):
+    import datetime as dt
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(samples_night.warehouse, warehouse)
+    shutil.copytree(samples_night.landing, tmp_path / "landing")
+    second_night_vehicle(tmp_path / "landing")
+    result, attempts = night_with_a_failing_source(tmp_path, monkeypatch, "vehicle", OSError("share hiccup"),
+                                                   failures=1, warehouse=warehouse, as_of=dt.date(2026, 11, 4))
+    assert attempts == 2  # failed, retried by Prefect, succeeded
+    assert (result.outcome, result.failed_sources) == ("completed", [])
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select problem, in_force_delivery from ledger.run_sources where source = 'vehicle' "
+                       "and run_id = ?", [result.run_id]).fetchone() == (None, "vehicle/20261104")
+    assert con.execute("select count(*) from staged.vehicle").fetchone()[0] == 4
+    con.close()
+
+
+def test_a_source_failing_on_every_retry_keeps_its_last_good_picture_and_the_others_go_on(
+        prefect_api, samples_night, tmp_path, monkeypatch):
+    """A second night, so that there is a previous picture to keep: the vehicle task fails on its first try
+    and both retries; the night completes with problems, the other sources are read, and the vehicle rows
+    and warnings of night 1 stand."""
+    import datetime as dt
+
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(samples_night.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    night1_vehicles = con.execute("select * from staged.vehicle order by record_key").fetchall()
+    con.close()
+    shutil.copytree(samples_night.landing, tmp_path / "landing")
+    second_night_vehicle(tmp_path / "landing")
+    result, attempts = night_with_a_failing_source(tmp_path, monkeypatch, "vehicle", OSError("share unavailable"),
+                                                   warehouse=warehouse, as_of=dt.date(2026, 11, 4))
+    assert attempts == 3  # the first try and Prefect's two retries
     assert result.failed_sources == ["vehicle"]
     assert result.outcome == "completed_with_problems"
-    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    assert con.execute("select problem from ledger.run_sources where source = 'vehicle'").fetchone() == ("failed",)
-    assert con.execute("select count(*) from staged.medical").fetchone()[0] == 5
-    con.close()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select problem, in_force_delivery from ledger.run_sources where source = 'vehicle' "
+                           "and run_id = ?", [result.run_id]).fetchone() == ("failed", "vehicle/20261103")
+        assert con.execute("select * from staged.vehicle order by record_key").fetchall() == night1_vehicles
+        assert con.execute("select count(*) from warnings where rule_code = 'ASSET_VEHICLE' and status = 'open'"
+                           ).fetchone()[0] == 2
+        assert con.execute("select count(*) from staged.medical").fetchone()[0] == 5
+        assert con.execute("select count(*) from ledger.run_sources where run_id = ? and problem is null",
+                           [result.run_id]).fetchone()[0] == 6
+    finally:
+        con.close()
 
 
 def test_the_prefect_run_logs_and_artifacts_hold_no_id_or_name_even_when_a_task_fails_quoting_one(
@@ -75,7 +138,7 @@ def test_the_prefect_run_logs_and_artifacts_hold_no_id_or_name_even_when_a_task_
 
     from tests.test_privacy_leaks import SENSITIVE, leaks
 
-    result = night_with_a_failing_source(
+    result, _ = night_with_a_failing_source(
         tmp_path, monkeypatch, "housing",
         ValueError("Conversion Error: could not convert '430482196203151313' (王建国) to DATE"))
     assert result.failed_sources == ["housing"]

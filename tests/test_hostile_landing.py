@@ -140,17 +140,33 @@ def test_a_delivery_whose_only_file_is_a_refused_link_says_why(con, tmp_path):
     assert status == "rejected" and "symbolic link" in reason
 
 
-def test_an_unchanged_snapshot_delivery_keeps_the_row_count_identity(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+def test_an_unchanged_snapshot_delivery_keeps_the_row_count_identity(sample_landing, first_night):
+    """An unchanged delivery is not read again, so its row on the second night has no counts (NULL, as the
+    ledger documents); the identity holds for the run that did read it, and the picture in force still holds
+    exactly the rows that run loaded."""
+    warehouse = first_night
     run_night(sample_landing, warehouse, SAMPLES_AS_OF + dt.timedelta(days=1), deliver=False)
     con = duckdb.connect(str(warehouse), read_only=True)
-    rows = con.execute("select rows_read, rows_loaded, rows_quarantined, rows_set_aside from ledger.deliveries "
-                       "where status = 'unchanged'").fetchall()
-    con.close()
-    assert rows
-    for read, loaded, quarantined, set_aside in rows:
-        assert read is None or read == (loaded or 0) + (quarantined or 0) + (set_aside or 0)
+    try:
+        night2 = con.execute("select run_id from ledger.runs where as_of = ?",
+                             [SAMPLES_AS_OF + dt.timedelta(days=1)]).fetchone()[0]
+        unchanged = con.execute(
+            "select source, delivery_id, checksum, rows_read, rows_loaded, rows_quarantined, rows_set_aside "
+            "from ledger.deliveries where run_id = ? and status = 'unchanged' and kind = 'snapshot' order by 1",
+            [night2]).fetchall()
+        assert {row[0] for row in unchanged} == {"households", "members", "housing", "vehicle", "disability"}
+        for source, delivery_id, checksum, *counts in unchanged:
+            assert counts == [None, None, None, None], delivery_id  # this run read none of its rows
+            read, loaded, quarantined, set_aside = con.execute(
+                "select rows_read, rows_loaded, rows_quarantined, rows_set_aside from ledger.deliveries "
+                "where delivery_id = ? and checksum = ? and status = 'loaded'", [delivery_id, checksum]).fetchone()
+            assert read > 0 and read == loaded + quarantined + set_aside, delivery_id
+            in_force = con.execute("select rows_in_force from ledger.run_sources where run_id = ? and source = ?",
+                                   [night2, source]).fetchone()[0]
+            staged = con.execute(f"select count(*) from staged.{source}").fetchone()[0]
+            assert in_force == staged == loaded, delivery_id
+    finally:
+        con.close()
 
 
 # --- files changing while the run reads ---------------------------------------------------------------

@@ -45,10 +45,10 @@ def hostile_landing(root):
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
+def nights(tmp_path_factory, samples_night):
+    """The hostile night, and for comparison the clean samples' night (the session's shared one, read only)."""
     root = tmp_path_factory.mktemp("values")
-    clean, hostile = root / "clean.duckdb", root / "hostile.duckdb"
-    run_night(SAMPLES, clean, SAMPLES_AS_OF, deliver=False)
+    clean, hostile = samples_night.warehouse, root / "hostile.duckdb"
     run_night(hostile_landing(root), hostile, SAMPLES_AS_OF, deliver=False)
     con = duckdb.connect(str(hostile), read_only=True)
     yield {"clean": clean, "hostile": hostile, "con": con}

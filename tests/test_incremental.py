@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from hedui.night import run_night
-from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
+from tests.conftest import read_sample_rows, write_csv
 from tests.warehouse_state import data_state
 
 NEXT_NIGHT = dt.date(2026, 11, 10)
@@ -71,23 +71,25 @@ NIGHTS: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.mark.parametrize("night", NIGHTS)
-def test_incremental_night_equals_full_recomputation(night, sample_landing, tmp_path):
-    first = tmp_path / "after-first-night.duckdb"
-    run_night(sample_landing, first, SAMPLES_AS_OF, deliver=False)
+def test_incremental_night_equals_full_recomputation(night, sample_landing, first_night, tmp_path):
+    """Same data, and the same pictures in force per source. The rest of the ledgers differs by design: a full
+    recompute reads again the deliveries an incremental night finds unchanged."""
+    first = first_night
     NIGHTS[night](sample_landing)
     incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
     shutil.copyfile(first, incremental)
     shutil.copyfile(first, full)
     run_night(sample_landing, incremental, NEXT_NIGHT, deliver=False)
     run_night(sample_landing, full, NEXT_NIGHT, deliver=False, full_recompute=True)
-    assert data_state(incremental) == data_state(full)
+    assert data_state(incremental, ledgers=False) == data_state(full, ledgers=False)
+    in_force = ("ledger.source_state", "ledger.event_deliveries", "ledger.run_sources")
+    incremental_ledger, full_ledger = data_state(incremental), data_state(full)
+    assert [incremental_ledger[t] for t in in_force] == [full_ledger[t] for t in in_force]
 
 
-def nights(landing: Path, tmp_path: Path, change: Callable[[Path], None], later_nights: int = 1):
-    """The first night on the samples, then `change` to the landing zone and `later_nights` more nights; the
-    warehouse opened read-only (the caller closes it)."""
-    warehouse = tmp_path / "w.duckdb"
-    run_night(landing, warehouse, SAMPLES_AS_OF, deliver=False)
+def nights(landing: Path, warehouse: Path, change: Callable[[Path], None], later_nights: int = 1):
+    """After the first night on the samples (`warehouse`, a copy of it), `change` to the landing zone and
+    `later_nights` more nights; the warehouse opened read-only (the caller closes it)."""
     change(landing)
     for night in range(later_nights):
         run_night(landing, warehouse, NEXT_NIGHT + dt.timedelta(days=night), deliver=False)
@@ -98,8 +100,8 @@ def linked_incrementally(con) -> bool:
     return con.execute("select incremental from linked.link_state").fetchone()[0]
 
 
-def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_path):
-    con = nights(sample_landing, tmp_path, new_events)
+def test_a_night_of_new_events_links_only_the_new_events(sample_landing, first_night):
+    con = nights(sample_landing, first_night, new_events)
     assert linked_incrementally(con) is True
     assert con.execute("select count(*) from staged.medical").fetchone()[0] == 7
     assert con.execute(
@@ -108,14 +110,14 @@ def test_a_night_of_new_events_links_only_the_new_events(sample_landing, tmp_pat
     con.close()
 
 
-def test_a_changed_snapshot_relinks_everything(sample_landing, tmp_path):
-    con = nights(sample_landing, tmp_path, changed_snapshot)
+def test_a_changed_snapshot_relinks_everything(sample_landing, first_night):
+    con = nights(sample_landing, first_night, changed_snapshot)
     assert linked_incrementally(con) is False
     con.close()
 
 
-def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_landing, tmp_path):
-    con = nights(sample_landing, tmp_path, corrected_resend_changing_an_id)
+def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_landing, first_night):
+    con = nights(sample_landing, first_night, corrected_resend_changing_an_id)
     assert linked_incrementally(con) is False
     assert con.execute(
         "select person_id from linked.links where source = 'medical' and record_key = 'Y20261021000033'"
@@ -123,8 +125,8 @@ def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_
     con.close()
 
 
-def test_the_night_after_new_events_stays_incremental_and_counts_both_deliveries_linked(sample_landing, tmp_path):
-    con = nights(sample_landing, tmp_path, new_events, later_nights=2)
+def test_the_night_after_new_events_stays_incremental_and_counts_both_deliveries_linked(sample_landing, first_night):
+    con = nights(sample_landing, first_night, new_events, later_nights=2)
     assert linked_incrementally(con) is True
     assert con.execute(
         "select count(*) from linked.linked_deliveries where source = 'medical'"

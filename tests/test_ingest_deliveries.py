@@ -44,6 +44,7 @@ def test_newest_snapshot_on_or_before_as_of_replaces_the_older(ingest_con, sampl
     assert entries["vehicle/20261101"][0] == "superseded"
     assert entries["vehicle/20261110"][0] == "future"
     assert ingest_con.execute("select count(*) from staged.vehicle").fetchone()[0] == 5
+    assert ingest_con.execute("select distinct delivery_id from staged.vehicle").fetchall() == [("vehicle/20261103",)]
 
 
 def test_snapshot_under_half_the_previous_is_held_back_and_the_previous_stands(ingest_con, sample_landing, tmp_path):
@@ -57,6 +58,7 @@ def test_snapshot_under_half_the_previous_is_held_back_and_the_previous_stands(i
     assert (status, read, loaded, set_aside) == ("held_back", 2, 0, 2)
     assert "implausible drop" in reason
     assert ingest_con.execute("select count(*) from staged.vehicle").fetchone()[0] == 5
+    assert ingest_con.execute("select distinct delivery_id from staged.vehicle").fetchall() == [("vehicle/20261103",)]
 
 
 def test_truncated_newest_snapshot_is_held_back_even_on_a_first_run(ingest_con, sample_landing, tmp_path):
@@ -70,6 +72,8 @@ def test_truncated_newest_snapshot_is_held_back_even_on_a_first_run(ingest_con, 
 
 def test_structurally_broken_delivery_is_rejected_whole_and_last_good_picture_stands(ingest_con, sample_landing, tmp_path):
     ingest(ingest_con, sample_landing, "vehicle", SAMPLES_AS_OF, tmp_path, "run-1")
+    picture = "select * from staged.vehicle order by record_key"
+    good = ingest_con.execute(picture).fetchall()
     header, rows = read_sample_rows("vehicle")
     broken_header = [h for h in header if h != "所有人"]  # a required column missing
     broken_rows = [r[:3] + r[4:] for r in rows]
@@ -80,7 +84,11 @@ def test_structurally_broken_delivery_is_rejected_whole_and_last_good_picture_st
     assert "机动车所有人" in reason
     assert outcome.problem == "rejected"
     assert outcome.in_force_delivery == "vehicle/20261103"
-    assert ingest_con.execute("select count(*) from staged.vehicle").fetchone()[0] == 5
+    # the broken delivery holds the same five cars: only the staged delivery id and contents tell them apart
+    assert ingest_con.execute("select distinct delivery_id from staged.vehicle").fetchall() == [("vehicle/20261103",)]
+    assert len(good) == 5 and ingest_con.execute(picture).fetchall() == good
+    assert ingest_con.execute("select in_force_delivery from ledger.source_state where source = 'vehicle'"
+                              ).fetchone() == ("vehicle/20261103",)
 
 
 def test_unchanged_snapshot_is_not_read_again(ingest_con, sample_landing, tmp_path):

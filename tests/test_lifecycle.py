@@ -122,8 +122,12 @@ def test_fresh_snapshot_without_the_condition_resolves_the_warning(con):
     assert events(con, warning_id)[-1][1:] == ("r2", "resolved", "resolved")
 
 
-@pytest.mark.parametrize("problem", ["held_back", "rejected", "missing"])
-def test_source_with_a_problem_never_resolves_a_warning(con, problem):
+@pytest.mark.parametrize("problem", ["held_back", "rejected", "missing", "failed"])
+def test_source_with_a_problem_never_resolves_a_warning_even_if_its_staged_picture_changed(con, problem):
+    """Defence in depth, at the rule engine: the ledger says the vehicle source has a problem, yet its staged
+    picture changed (which real ingestion never lets happen); the engine still holds the warning. The same
+    promise through real ingestion, real ledger rows and real nights (rejected, held back, failed, failed
+    partway through writing) is `tests/test_last_good_picture.py`."""
     night(con, DAY1, "r1")
     transfer_leis_cars(con)  # defence in depth: the staged picture changed although the ledger says it is not good
     stats = night(con, DAY2, "r2", problems={"vehicle": problem})

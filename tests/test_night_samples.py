@@ -6,34 +6,17 @@ import duckdb
 import openpyxl
 import pytest
 
-from hedui.night import run_night
 from tests.conftest import SAMPLES_AS_OF
+from tests.sample_warnings import EXPECTED_SAMPLE_WARNINGS
 
-EXPECTED = {
-    ("ASSET_PROPERTY", "CN-S-0001", None),
-    ("ASSET_VEHICLE", "CN-S-0001", "43048219901123357X"),
-    ("ASSET_VEHICLE", "CN-S-0002", "430482197801304687"),
-    ("HARDSHIP_MEDICAL", "CN-S-0001", None),
-    ("HARDSHIP_MAJOR_ILLNESS", "CN-S-0001", "430482196203151313"),
-    ("HARDSHIP_DISABILITY", "CN-S-0002", "430482197801304687"),
-    ("HARDSHIP_DISABILITY", "CN-S-0002", "430482200805065227"),
-    ("CHANGE_DECEASED", "CN-S-0001", "430482196508022424"),
-    ("OUTREACH_SEVERE_DISABILITY", None, "430482197209099119"),
-}
+EXPECTED = EXPECTED_SAMPLE_WARNINGS
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    import shutil
-
-    from tests.conftest import SAMPLES
-
-    base = tmp_path_factory.mktemp("night")
-    landing = base / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
-    result = run_night(landing, base / "hedui.duckdb", SAMPLES_AS_OF, outputs=base / "out")
-    con = duckdb.connect(str(result.warehouse), read_only=True)
-    yield result, con
+def night(samples_night):
+    """The session's shared first night on the samples (delivered); read-only here."""
+    con = duckdb.connect(str(samples_night.warehouse), read_only=True)
+    yield samples_night.result, con
     con.close()
 
 

@@ -9,19 +9,12 @@ members, and the other township's families appear nowhere on it.
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import openpyxl
 
-from hedui.night import run_night
-from tests.conftest import SAMPLES, SAMPLES_AS_OF
 
-
-def test_each_township_list_holds_only_that_townships_families(tmp_path):
-    landing = tmp_path / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
-    result = run_night(landing, tmp_path / "hedui.duckdb", SAMPLES_AS_OF, outputs=tmp_path / "out")
+def test_each_township_list_holds_only_that_townships_families(samples_night):
+    result = samples_night.result
     con = duckdb.connect(str(result.warehouse), read_only=True)
     households = {h: (t, set()) for h, t in con.execute("select household_id, township from staged.households")
                   .fetchall()}

@@ -14,7 +14,6 @@ from hedui.privacy import (
     load_pseudonym_key, pseudonym, refresh_pseudonymous_views,
 )
 from hedui.privacy.pseudonyms import _pads
-from tests.conftest import SAMPLES, SAMPLES_AS_OF
 from tests.test_privacy_leaks import SAMPLE_IDS, SENSITIVE, leaks
 
 KEY_A = b"test-key-A-0123456789abcdef"
@@ -23,13 +22,9 @@ WANG_JIANGUO = "430482196203151313"  # head of CN-S-0001: member, household head
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    from hedui.night import run_night
-
-    base = tmp_path_factory.mktemp("pseudo")
-    landing = base / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
-    return run_night(landing, base / "hedui.duckdb", SAMPLES_AS_OF, deliver=False).warehouse
+def published(samples_night) -> Path:
+    """The session's shared first night on the samples; every test copies it before writing."""
+    return samples_night.warehouse
 
 
 def _built(published: Path, folder: Path, key: bytes) -> Path:

@@ -10,8 +10,9 @@ import pytest
 
 from hedui.policy import Policy, PolicyError
 from hedui.rules import load_catalog, raise_warnings
-from hedui.rules.sample_fixtures import EXPECTED_SAMPLE_WARNINGS, SAMPLE_AS_OF, build_sample_tables
+from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
+from tests.sample_warnings import EXPECTED_SAMPLE_WARNINGS
 
 CONTRACT_COLUMNS = [
     "warning_id", "rule_code", "household_id", "person_id", "township", "severity", "status",
@@ -106,6 +107,24 @@ def test_medical_total_counts_the_resent_settlement_once_and_nets_the_reversal(c
     )
     assert facts["net_out_of_pocket_total"] == pytest.approx(11900)
     assert facts["meets_total_threshold"] is True
+
+
+@pytest.mark.parametrize(("net_total", "raised"), [(10000, True), (9999.99, False)])
+def test_medical_total_threshold_is_ten_thousand_yuan_inclusive(con, net_total, raised):
+    """The policy's threshold, at its edge: CN-S-0001's net out-of-pocket total set to exactly 10,000 yuan
+    raises, one fen less does not. Its declared income is made high enough that the income test cannot apply,
+    so only the total threshold decides."""
+    con.execute("update staged.households set declared_monthly_income = 100000 where household_id = 'CN-S-0001'")
+    con.execute("update staged.medical set out_of_pocket = out_of_pocket - ? where settlement_id = 'Y20261020000187'",
+                [11900 - net_total])
+    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    rows = con.execute("select evidence ->> '$.facts' from main.warnings where rule_code = 'HARDSHIP_MEDICAL' "
+                       "and household_id = 'CN-S-0001'").fetchall()
+    assert len(rows) == (1 if raised else 0)
+    if raised:
+        facts = json.loads(rows[0][0])
+        assert facts["net_out_of_pocket_total"] == pytest.approx(10000)
+        assert (facts["meets_total_threshold"], facts["meets_income_test"]) == (True, False)
 
 
 def test_medical_income_test_raises_below_the_total_threshold(con):

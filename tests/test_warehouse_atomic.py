@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,12 +29,19 @@ def add_death(landing: Path) -> None:
               [["430482200805065227", "陈思", "2026-11-02", "2026-11-04"]], encoding="gb18030")
 
 
-def test_same_inputs_and_as_of_twice_give_the_same_warehouse(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
+def test_same_inputs_and_as_of_twice_give_the_same_warehouse(sample_landing, first_night):
+    """The second run changes no data; its ledgers record it as a second run that found everything unchanged."""
+    warehouse = first_night
+    first = data_state(warehouse, ledgers=False)
     run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    first = data_state(warehouse)
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
-    assert data_state(warehouse) == first
+    assert data_state(warehouse, ledgers=False) == first
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from ledger.runs where as_of = ?", [SAMPLES_AS_OF]).fetchone()[0] == 2
+        assert con.execute("select distinct status from ledger.deliveries where run_id = (select run_id from "
+                           "ledger.runs order by started_at desc limit 1)").fetchall() == [("unchanged",)]
+    finally:
+        con.close()
 
 
 def test_a_fresh_warehouse_from_the_same_inputs_is_identical(sample_landing, tmp_path):
@@ -42,9 +50,8 @@ def test_a_fresh_warehouse_from_the_same_inputs_is_identical(sample_landing, tmp
     assert data_state(tmp_path / "a.duckdb") == data_state(tmp_path / "b.duckdb")
 
 
-def test_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+def test_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it(sample_landing, first_night):
+    warehouse = first_night
     reader = duckdb.connect(str(warehouse), read_only=True)
     before = reader.execute("select count(*) from staged.death").fetchone()[0]
     add_death(sample_landing)
@@ -78,9 +85,11 @@ def start_run(landing: Path, warehouse: Path, as_of: dt.date) -> subprocess.Pope
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_run_killed_halfway_leaves_the_previous_state_and_the_next_run_completes(sample_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+def test_run_killed_halfway_leaves_the_previous_state_and_the_next_run_completes(sample_landing, first_night,
+                                                                                  tmp_path):
+    warehouse = first_night
+    clean = tmp_path / "clean.duckdb"
+    shutil.copyfile(first_night, clean)  # before the killed run: the clean history is night 1, then LATER
     before = data_state(warehouse)
     add_death(sample_landing)
     process = start_run(sample_landing, warehouse, LATER)
@@ -92,8 +101,6 @@ def test_run_killed_halfway_leaves_the_previous_state_and_the_next_run_completes
     process.wait()
     assert data_state(warehouse) == before
     run_night(sample_landing, warehouse, LATER, deliver=False)
-    clean = tmp_path / "clean.duckdb"
-    run_night(sample_landing, clean, SAMPLES_AS_OF, deliver=False)
     run_night(sample_landing, clean, LATER, deliver=False)
     assert data_state(warehouse) == data_state(clean)
     assert not list(tmp_path.glob("w.duckdb.tmp-*"))

@@ -58,7 +58,15 @@ def test_center_calendar_does_not_override_the_official_one():
 
 
 def test_count_spanning_a_known_and_an_unknown_year_reports_the_weaker_basis():
-    assert add_working_days(D(2026, 12, 30), 3)[1] == "weekdays_fallback"
+    # Wednesday 2026-12-30 + 3: Thursday 12-31 (official), then 2027, which the package does not know:
+    # Friday 2027-01-01 counts as a weekday, the weekend does not, so Monday 2027-01-04
+    assert add_working_days(D(2026, 12, 30), 3) == (D(2027, 1, 4), "weekdays_fallback")
+    assert add_working_days(D(2026, 12, 30), 1) == (D(2026, 12, 31), "official_calendar")
+
+
+def test_count_into_2027_follows_the_center_calendar_once_loaded():
+    # the center's list makes 2027-01-01 a holiday: the same count ends a day later, on the center's basis
+    assert add_working_days(D(2026, 12, 30), 3, {D(2027, 1, 1): False}) == (D(2027, 1, 5), "center_calendar")
 
 
 def test_loading_a_corrected_calendar_replaces_the_days_it_lists(tmp_path):
