@@ -29,7 +29,7 @@ from connectors import SOURCES
 from hedui import stages
 from hedui.policy import Policy
 from hedui.run_info import RunInfo
-from hedui.warehouse import DDL_SQL
+from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF, read_sample_rows
 from tests.hostile_support import assert_accounting, ingest_files
 
@@ -87,7 +87,7 @@ class Landing:
         self.base = Path(tempfile.mkdtemp(prefix="hedui-family-"))
         self.root = self.base / "landing"
         self.con = duckdb.connect()
-        self.con.execute(DDL_SQL)
+        migrate(self.con)
         self.nights = 0
 
     def put(self, source: str, folder: str, files: dict[str, bytes]) -> None:
@@ -493,7 +493,7 @@ def test_family_a_big5_file_is_named_as_big5(names):
 def test_unknown_and_wrong_case_landing_folders_go_into_the_runs_notes(tmp_path, folder, note):
     (tmp_path / "landing" / folder / "20261103").mkdir(parents=True)
     con = duckdb.connect()
-    con.execute(DDL_SQL)
+    migrate(con)
     run = stages.begin_run(con, as_of=SAMPLES_AS_OF, landing=tmp_path / "landing", policy=Policy(), run_id="r1")
     stages.finish_run(con, run, {})
     (message,) = con.execute("select message from ledger.runs").fetchone()
