@@ -52,6 +52,9 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), 2
     if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError)):
         return redact_error_text(exc), 2
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return ("DuckDB ran out of memory within its limit: raise --memory-limit (the default is a quarter of the "
+                f"machine's memory, at most 5 GB); nothing was published ({redact_error_text(exc)})"), 2
     if isinstance(exc, duckdb.Error):
         text = str(exc)
         if "Could not set lock" in text or "Conflicting lock" in text:

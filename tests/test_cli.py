@@ -84,7 +84,8 @@ def test_without_a_center_calendar_a_due_date_in_2027_counts_weekdays(sample_lan
     from hedui.night import run_night
 
     add_death_before_new_year(sample_landing)
-    run_night(sample_landing, first_night, dt.date(2026, 12, 30), deliver=False)
+    # dated after today's clock when this was written: a trial night, hence the flag
+    run_night(sample_landing, first_night, dt.date(2026, 12, 30), deliver=False, allow_future_as_of=True)
     # 12-31 (official), then Monday to Friday: 2027-01-01 counts, the 15th working day is 2027-01-20
     assert new_death_warning(first_night) == [(dt.date(2027, 1, 20), "weekdays_fallback", dt.date(2026, 12, 30))]
 
@@ -104,7 +105,8 @@ def test_hedui_calendar_load_then_a_night_dates_warnings_on_the_center_calendar(
         (dt.date(2027, 1, 1), False, "2027.csv"), (dt.date(2027, 1, 4), False, "2027.csv"),
         (dt.date(2027, 1, 9), True, "2027.csv")]
     add_death_before_new_year(sample_landing)
-    run_night(sample_landing, first_night, dt.date(2026, 12, 30), deliver=False)
+    # dated after today's clock when this was written: a trial night, hence the flag
+    run_night(sample_landing, first_night, dt.date(2026, 12, 30), deliver=False, allow_future_as_of=True)
     # 12-31 (1); 01-05..01-08 (2-5); Saturday 01-09 (6); 01-11..15 (7-11); 01-18..21 (12-15)
     assert new_death_warning(first_night) == [(dt.date(2027, 1, 21), "center_calendar", dt.date(2026, 12, 30))]
 
@@ -115,8 +117,7 @@ def test_a_bad_calendar_file_is_refused_and_loads_nothing(first_night, tmp_path)
     done = hedui("calendar", "load", calendar, "--warehouse", first_night)
     assert done.exit_code != 0
     assert "loaded" not in done.output
-    assert query(first_night, "select count(*) from duckdb_tables() where schema_name = 'ref' "
-                 "and table_name = 'calendar_days'") == [(0,)]
+    assert query(first_night, "select count(*) from ref.calendar_days") == [(0,)]
 
 
 def test_raise_warnings_dates_warnings_raised_before_national_day_after_it():
@@ -176,8 +177,8 @@ def test_nightly_memory_limit_reaches_duckdb(sample_landing, tmp_path, caplog):
     warehouse = tmp_path / "tiny-memory.duckdb"
     done = hedui("nightly", "--no-prefect", "--landing", sample_landing, "--warehouse", warehouse,
                  "--as-of", SAMPLES_AS_OF.isoformat(), "--memory-limit", "2MB")
-    assert done.exit_code != 0
-    assert type(done.exception).__name__ == "OutOfMemoryException"
+    assert done.exit_code == 2
+    assert "out of memory" in done.output and "--memory-limit" in done.output
     assert "source households failed: OutOfMemoryException" in caplog.text
     assert not warehouse.exists()
 
