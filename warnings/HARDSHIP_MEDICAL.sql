@@ -50,14 +50,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 settlements as not materialized (
     select * from staged.medical
 ),
@@ -80,17 +72,14 @@ active_households as (
         county,
         township,
         declared_monthly_income
-    from households
-    where status in (select unnest($active_statuses))
+    from active_households_of($active_statuses)
 ),
 
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id
+    from active_members_of($active_statuses)
 ),
 
 reversals_so_far as (

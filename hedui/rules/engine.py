@@ -20,6 +20,7 @@ from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.ddl import ensure_alerts_schema
 from hedui.rules.lifecycle import RuleCounts
+from hedui.rules.shared_definitions import install_rule_macros
 from hedui.run_info import RunInfo
 from hedui.workdays import add_working_days, calendar_overrides
 
@@ -179,7 +180,10 @@ def latest_processed_as_of(con) -> dt.date | None:
 
 
 def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
-    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`."""
+    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
+
+    The shared definitions the rules call (active households, severe disability) are created first."""
+    install_rule_macros(con)
     con.execute(_HITS_DDL)
     for rule in catalog:
         params = rule_parameters(rule, run)
