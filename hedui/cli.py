@@ -185,6 +185,7 @@ def report(
     The household number may be typed in lower case; an unknown one is said so, in words."""
     from hedui.deliver.report import HouseholdNotFound, render_household_report
     from hedui.deliver.report_font import ReportFontMissing
+    from hedui.policy import PolicyError
     from hedui.warehouse import open_readonly
 
     city_policy = _policy(policy)
@@ -192,7 +193,7 @@ def report(
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         paths = render_household_report(con, household_id, out, as_of, policy=city_policy, show_full_ids=full_ids)
-    except (HouseholdNotFound, ReportFontMissing) as exc:
+    except (HouseholdNotFound, ReportFontMissing, PolicyError) as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
     finally:
