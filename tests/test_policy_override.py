@@ -109,3 +109,42 @@ def test_report_refuses_a_policy_file_with_a_threshold_no_rule_declares(night, t
                                        "--out", str(tmp_path / "r"), "--policy", str(typo)])
     assert outcome.exit_code == 2 and "total_treshold" in outcome.output
     assert not (tmp_path / "r").exists()
+
+
+def test_every_summary_words_the_parameters_it_was_raised_under(night):
+    """The summaries name statuses and use types from the rule's parameters, not from the defaults."""
+    from hedui.policy import Policy
+    from hedui.rules.catalog import load_catalog
+    from hedui.rules.engine import evaluate_rules
+    from hedui.run_info import RunInfo
+
+    result, _, _ = night
+    policy = Policy(rules={"OUTREACH_SEVERE_DISABILITY": {"active_statuses": ["在保"]},
+                           "ASSET_PROPERTY": {"non_residential_use_types": ["商业", "办公", "工业", "仓储"]}})
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    try:
+        evaluate_rules(con, RunInfo("wording", SAMPLES_AS_OF, policy=policy), load_catalog())
+        summaries = dict(con.execute("select rule_code || '|' || coalesce(person_id, household_id), summary_zh"
+                                     " from _rule_hits").fetchall())
+    finally:
+        con.close()
+    assert "不在任何在保的救助家庭中" in summaries["OUTREACH_SEVERE_DISABILITY|430482197209099119"]
+    assert "商业/办公/工业/仓储用房1套" in summaries["ASSET_PROPERTY|CN-S-0001"]
+
+
+@pytest.mark.parametrize(("grades", "words"), [
+    ((2, 3, ["智力", "精神"]), "一、二级，或智力、精神三级"),
+    ((1, 3, ["智力", "精神"]), "一级，或智力、精神二、三级"),
+    ((2, 2, ["智力", "精神"]), "一、二级"),
+    ((3, 4, ["精神"]), "一、二、三级，或精神四级"),
+])
+def test_severe_disability_is_worded_from_its_grades(night, grades, words):
+    from hedui.rules.shared_definitions import install_rule_macros
+
+    result, _, _ = night
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    try:
+        install_rule_macros(con)
+        assert con.execute("select severe_disability_zh(?, ?, ?)", list(grades)).fetchone()[0] == words
+    finally:
+        con.close()

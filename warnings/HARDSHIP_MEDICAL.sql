@@ -276,7 +276,8 @@ raised as (
             || case
                 when households_over_threshold.meets_total_threshold
                     then '达到' || $total_threshold || '元的核查标准。'
-                else '达到' || $income_test_min_total || '元且不低于家庭申报年收入的'
+                else '达到' || $income_test_min_total || '元且不低于家庭申报'
+                    || case when $income_test_months = 12 then '年' else $income_test_months || '个月' end || '收入的'
                     || cast(round($income_test_share * 100) as integer) || '%（'
                     || printf('%.2f', households_over_threshold.income_test_threshold) || '元）。'
             end as summary_zh,

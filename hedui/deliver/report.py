@@ -174,10 +174,12 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
               "start": window_start, "as_of": as_of})[0]
 
     income = hh[0]["declared_monthly_income"]
-    annual_income = (Decimal(income) * int(medical_rule["income_test_months"])) if income is not None else None
+    months = int(medical_rule["income_test_months"])
+    income_period = "年" if months == 12 else f"{months}个月"
+    period_income = (Decimal(income) * months) if income is not None else None
     oop = Decimal(totals["medical_out_of_pocket"])
     share = Decimal(str(medical_rule["income_test_share"]))
-    income_bar = (annual_income * share) if annual_income is not None else None
+    income_bar = (period_income * share) if period_income is not None else None
     residential = "/".join(prop["residential_use_types"])
     checks = [
         {"item": f"现势{residential}套数", "value": totals["residential_units"],
@@ -191,7 +193,7 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
          "rule": "ASSET_VEHICLE"},
         {"item": f"近{medical_rule['window_days']}天医疗个人自付（冲销已抵扣，元）", "value": f"{oop:,.2f}",
          "threshold": f"≥ {medical_rule['total_threshold']:,} 元；或 ≥ {medical_rule['income_test_min_total']:,} 元且"
-                      f" ≥ 年申报收入×{medical_rule['income_test_share']}"
+                      f" ≥ {income_period}申报收入×{medical_rule['income_test_share']}"
                       + (f"（= {income_bar:,.2f} 元）" if income_bar is not None else "（申报收入未知）"),
          "met": bool(oop >= medical_rule["total_threshold"]
                      or (oop >= medical_rule["income_test_min_total"] and income_bar is not None
