@@ -114,20 +114,45 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
             found.passed.append(Passed(source, name, date, "rejected",
                                        f"the delivery folder cannot be listed ({exc.strerror or type(exc).__name__})"))
             continue
-        for item in items:
-            if item.name.startswith((".", "~$")):
-                continue
+        for position, item in enumerate(i for i in items if not i.name.startswith((".", "~$"))):
+            # named by position and suffix, never by name: a file named after its contents is personal data
+            label = f"folder entry {position + 1} ({item.suffix.lower() or 'no suffix'})"
             problem = _link_problem(item, root)
             if problem is not None:
-                skipped.append(f"{item.name}: {problem}")
+                skipped.append(f"{label}: {problem}")
             elif not item.is_file():
-                skipped.append(f"{item.name}: not a file")
+                skipped.append(f"{label}: not a file")
             elif item.suffix.lower() not in DATA_SUFFIXES:
-                skipped.append(f"{item.name}: not a .csv or .xlsx file")
+                skipped.append(f"{label}: not a .csv or .xlsx file")
             else:
                 files.append(item)
         found.deliveries.append(Delivery(source, name, date, entry, tuple(files), tuple(skipped)))
     return found
+
+
+def landing_notes(landing: Path, sources: list[str] | tuple[str, ...]) -> list[str]:
+    """What lies at the top of the landing zone that no source reads, for the run's notes: a folder spelt in
+    the wrong case (`Vehicle/` is not `vehicle/`, so the source reads as having delivered nothing) and unknown
+    folders. A name is shown only when it is plain ASCII (a name made of contents could carry personal data)."""
+    import re
+
+    try:
+        entries = sorted(p.name for p in Path(landing).iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    by_folded = {s.lower(): s for s in sources}
+    notes = []
+    for name in entries:
+        if name in sources:
+            continue
+        shown = name if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", name) else "(a folder with a non-ASCII name)"
+        if name.lower() in by_folded:
+            notes.append(f"landing folder {shown} is not read: source folders are lower case "
+                         f"({by_folded[name.lower()]}/)")
+        else:
+            notes.append(f"landing folder {shown} is not a source and is not read "
+                         f"(sources: {', '.join(sources)})")
+    return notes
 
 
 def delivery_checksum(file_checksums: dict[str, str]) -> str:

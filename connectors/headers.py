@@ -10,7 +10,10 @@ from connectors.spec import Source
 
 
 class StructuralError(Exception):
-    """The file's structure is broken (a required column missing, a duplicated column, no header)."""
+    """The file's structure is broken (a required column missing, a duplicated column, no header).
+    `records`: the file's records as counted without reading it (the byte scan), when known."""
+
+    records: int | None = None
 
 
 def clean_header(text: object) -> str:

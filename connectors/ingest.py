@@ -190,6 +190,10 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         [source.name],
     ).fetchone()
     in_force_id, in_force_date, in_force_checksum, in_force_rows = state if state else (None, None, None, None)
+    # the picture in force, in rows loaded: what a new delivery would replace
+    in_force_loaded = (con.execute(f"select count(*) from staged.{source.name}").fetchone()[0]
+                       if in_force_id is not None else None)
+    usual_share = _usual_quarantine_share(con, source)
     newest_first = list(reversed(deliveries))
     reads: dict[str, LoadedDelivery | DeliveryRejected] = {}
 
@@ -222,14 +226,15 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         if known is not None and known[0] == "rejected":
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected",
                     f"{known[2]} (unchanged since it was rejected: not read again)", delivery=delivery,
-                    checksum=known[3], counts=(known[1], 0, 0, known[1]))
+                    checksum=known[3], counts=_set_aside(known[1]))
             decided.add(delivery.delivery_id)
             first_problem = first_problem or "rejected"
             continue
-        if (known is not None and known[0] == "held_back" and in_force_rows
-                and known[1] < run.policy.snapshot_min_ratio * in_force_rows):
+        if (known is not None and known[0] == "held_back" and in_force_loaded
+                and known[1] < run.policy.snapshot_min_ratio * in_force_loaded):
+            # (its rows read already fall short of the picture in force, so its rows loaded would too)
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back",
-                    f"implausible drop: {known[1]} rows against {in_force_rows} in the picture in force "
+                    f"implausible drop: {known[1]} rows against {in_force_loaded} in the picture in force "
                     f"(threshold {run.policy.snapshot_min_ratio:.0%}); unchanged since it was held back: not read again",
                     delivery=delivery, checksum=known[3], counts=(known[1], 0, 0, known[1]))
             decided.add(delivery.delivery_id)
@@ -239,21 +244,21 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         decided.add(delivery.delivery_id)
         if isinstance(result, DeliveryRejected):
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", str(result),
-                    delivery=delivery, checksum=checksum_files(delivery, digests)[0])
+                    delivery=delivery, checksum=checksum_files(delivery, digests)[0],
+                    counts=_set_aside(result.rows))
             first_problem = first_problem or "rejected"
             continue
-        baseline = in_force_rows
+        baseline = in_force_loaded
         if baseline is None:
             # First picture of this source: compare against the next older readable delivery, if any.
             for older in range(index + 1, len(newest_first)):
                 candidate = attempt(older)
                 if not isinstance(candidate, DeliveryRejected):
-                    baseline = candidate.rows_read
+                    baseline = candidate.rows_loaded
                     break
-        if baseline and result.rows_read < run.policy.snapshot_min_ratio * baseline:
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back",
-                    f"implausible drop: {result.rows_read} rows against {baseline} in the previous picture "
-                    f"(threshold {run.policy.snapshot_min_ratio:.0%}); held back as suspicious",
+        suspect = _suspect(run, result, baseline, usual_share)
+        if suspect:
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back", suspect,
                     loaded=result, delivery=delivery)
             first_problem = first_problem or "held_back"
             continue
@@ -274,6 +279,45 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
     else:
         outcome.in_force_delivery, outcome.picture_date = in_force_id, in_force_date
     outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
+
+
+def _set_aside(rows: int | None) -> tuple:
+    """The counts of a delivery not taken: every record it holds (counted by the byte scan) set aside; NULL
+    when its records could not be counted without reading it (a workbook that does not open)."""
+    return (rows, 0, 0, rows) if rows is not None else (None, None, None, None)
+
+
+def _usual_quarantine_share(con, source: Source) -> float | None:
+    """The share of rows the source's deliveries loaded before had quarantined (each delivery's latest
+    reading); None when it has none yet."""
+    row = con.execute(
+        """
+        select sum(rows_quarantined)::double / nullif(sum(rows_read), 0)
+        from (select rows_read, rows_quarantined,
+                     row_number() over (partition by delivery_id order by run_id desc) as latest
+              from ledger.deliveries where source = ? and status = 'loaded' and rows_read is not null)
+        where latest = 1
+        """,
+        [source.name],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _suspect(run: RunInfo, result: LoadedDelivery, baseline: int | None, usual_share: float | None) -> str | None:
+    """Why a delivery that read well must still not replace what is in force, or None. Both checks count the
+    rows that would be LOADED: a delivery whose every row fails its contract reads in full and loads nothing."""
+    ratio = run.policy.snapshot_min_ratio
+    if baseline and result.rows_loaded < ratio * baseline:
+        return (f"implausible drop: {result.rows_loaded} rows would load ({result.rows_read} read, "
+                f"{result.rows_quarantined} quarantined) against {baseline} in the picture it would replace "
+                f"(threshold {ratio:.0%}); held back as suspicious")
+    if result.rows_read and usual_share is not None and result.rows_quarantined >= run.policy.quarantine_share_min_rows:
+        share = result.rows_quarantined / result.rows_read
+        if share > usual_share + run.policy.quarantine_share_jump:
+            return (f"quarantine share jumped: {share:.0%} of its rows fail their contract against "
+                    f"{usual_share:.0%} usually for this source (policy deliveries.quarantine_share_jump "
+                    f"{run.policy.quarantine_share_jump:.0%}); held back as suspect")
+    return None
 
 
 def _earlier_verdict(con, source: Source, delivery: Delivery,
@@ -316,9 +360,11 @@ def _commit_snapshot(con, run: RunInfo, source: Source, taken: LoadedDelivery) -
 def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
                    tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str],
                    digests: FileDigests) -> None:
-    known = dict(con.execute(
-        "select delivery_id, checksum from ledger.event_deliveries where source = ?", [source.name]
-    ).fetchall())
+    versions = con.execute(
+        "select delivery_id, checksum, rows_loaded from ledger.event_deliveries where source = ?", [source.name]
+    ).fetchall()
+    known = {delivery_id: checksum for delivery_id, checksum, _ in versions}
+    known_rows = {delivery_id: rows for delivery_id, _, rows in versions}
     to_read: list[tuple[Delivery, str]] = []
     for index, delivery in enumerate(deliveries):
         checksum, _ = checksum_files(delivery, digests) if delivery.files else (None, None)
@@ -331,15 +377,24 @@ def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery]
         to_read.append((delivery, tag))
     results = read_deliveries(con, to_read, source, as_of=run.as_of, run_id=run.run_id, tmp_dir=tmp_dir,
                               results_dir=results_dir)
+    usual_share = _usual_quarantine_share(con, source)
     for delivery, tag in to_read:
         loaded = results[delivery.delivery_id]
+        kept = "; its earlier version stays loaded" if delivery.delivery_id in known else ""
         if isinstance(loaded, DeliveryRejected):
-            kept = "; its earlier version stays loaded" if delivery.delivery_id in known else ""
             _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", f"{loaded}{kept}",
-                    delivery=delivery)
+                    delivery=delivery, counts=_set_aside(loaded.rows))
             outcome.problem = "rejected"
             continue
         resend = delivery.delivery_id in known and known[delivery.delivery_id] != loaded.checksum
+        # a corrected resend replaces its earlier version: one that drops most of its rows (a header-only
+        # resend) is held back like a shrunken snapshot, and a new delivery damaged throughout is held back too
+        suspect = _suspect(run, loaded, known_rows.get(delivery.delivery_id) if resend else None, usual_share)
+        if suspect:
+            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back", f"{suspect}{kept}",
+                    loaded=loaded, delivery=delivery)
+            outcome.problem = outcome.problem or "held_back"
+            continue
         _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded",
                 "corrected resend: replaces the version loaded earlier" if resend else None,
                 loaded=loaded, delivery=delivery)

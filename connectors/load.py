@@ -24,6 +24,7 @@ from connectors import reading
 from connectors.digests import FileDigests
 from connectors.discovery import Delivery, delivery_checksum
 from connectors.encoding import UnreadableFile
+from connectors.encoding import scan as encoding_scan
 from connectors.headers import StructuralError
 from connectors.spec import Source
 from connectors.typing_sql import staging_query
@@ -31,7 +32,36 @@ from hedui import contracts
 
 
 class DeliveryRejected(Exception):
-    """The delivery's structure is broken: it is rejected whole, and the source keeps its last good picture."""
+    """The delivery's structure is broken: it is rejected whole, and the source keeps its last good picture.
+    `rows`: its records as counted by the byte scan (set aside in the ledger), None when a file cannot be
+    counted without reading it (a workbook, UTF-16)."""
+
+    def __init__(self, reason: str, rows: int | None = None) -> None:
+        super().__init__(reason)
+        self.rows = rows
+
+
+def file_label(index: int, path: Path | str) -> str:
+    """How a file is named outside the warehouse: by its position in the delivery, never by its name, which
+    senders sometimes make out of the contents (`李秀英等死亡名单_4304….csv`)."""
+    suffix = Path(path).suffix.lower() or "no suffix"
+    return f"file {index + 1} ({suffix})"
+
+
+def _count_unread(path: Path) -> int | None:
+    """The records of a file of a rejected delivery, by the byte scan alone (None for what it cannot count)."""
+    if path.suffix.lower() == ".xlsx":
+        return None
+    try:
+        scanned = encoding_scan(path)
+    except OSError:
+        return None
+    return scanned.records.records if scanned.records is not None else None
+
+
+def _rejected_rows(reads: list, failed_records: int | None, rest: tuple[Path, ...]) -> int | None:
+    counts = [r.rows for r in reads] + [failed_records] + [_count_unread(p) for p in rest]
+    return None if None in counts else sum(counts)
 
 
 @dataclass
@@ -86,19 +116,21 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     """Read the delivery's files and type its rows into `candidates_table(tag)`; ragged rows go to quarantine."""
     if not delivery.files:
         # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
-        raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]))
+        raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]), 0)
     reads: list[reading.FileRead] = []
     for index, path in enumerate(delivery.files):
         try:
             reads.append(reading.read_file(con, path, source, f"{tag}_f{index}", tmp_dir))
         except (StructuralError, UnreadableFile) as exc:
-            raise DeliveryRejected(f"{path.name}: {exc}") from None
+            raise DeliveryRejected(f"{file_label(index, path)}: {exc}",
+                                   _rejected_rows(reads, exc.records, delivery.files[index + 1:])) from None
         except OSError as exc:
-            raise DeliveryRejected(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+            raise DeliveryRejected(
+                f"{file_label(index, path)}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     checksum = delivery_checksum({r.file: r.sha256 for r in reads})
     result = LoadedDelivery(delivery, tag, checksum)
     result.files = [{"file": r.file, "sha256": r.sha256, "encoding": r.encoding, "rows": r.rows} for r in reads]
-    result.notes = [f"{r.file}: {r.note}" for r in reads if r.note] + list(delivery.skipped)
+    result.notes = [f"{file_label(i, r.file)}: {r.note}" for i, r in enumerate(reads) if r.note] + list(delivery.skipped)
 
     # Views, not copies: the files' cell tables are the only materialisation of the text until typing, which
     # saves two full copies of every delivery (20 million rows for a year of settlements). The file tables
@@ -137,7 +169,8 @@ def read_deliveries(
 ) -> dict[str, LoadedDelivery | DeliveryRejected]:
     """Read several deliveries of one source (each with its table tag), validating all their rows against the
     source's contract in ONE Great Expectations run: a year of weekly deliveries costs one validation, not
-    fifty. During validation a row is identified by `<folder>/<file>` and its row number."""
+    fifty. During validation a row is identified by `<folder>/<position of its file>` and its row number: the
+    validation results are kept as files outside the warehouse, and a file's name can carry personal data."""
     outcome: dict[str, LoadedDelivery | DeliveryRejected] = {}
     prepared: list[LoadedDelivery] = []
     for delivery, tag in deliveries:
@@ -155,7 +188,7 @@ def read_deliveries(
     con.execute(
         f"create or replace view {batch} as "
         + "\nunion all\n".join(
-            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || file as file) "
+            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || {_file_position(p)} as file) "
             f"from {candidates_table(p.tag)}"
             for p in prepared
         )
@@ -173,7 +206,8 @@ def read_deliveries(
         con.execute(
             f"""
             insert into {loaded.tag}_quarantine
-            select substr(file, {len(prefix) + 1}), row_number, expectation, column_name, value, reason
+            select {_file_name(loaded, f"substr(file, {len(prefix) + 1})")}, row_number, expectation, column_name,
+                   value, reason
             from {checked.failed}
             where starts_with(file, {_sql_literal(prefix)})
             """
@@ -181,6 +215,18 @@ def read_deliveries(
         _finish(con, source, loaded)
     con.execute(f"drop table if exists {checked.failed}")
     return outcome
+
+
+def _file_position(loaded: LoadedDelivery) -> str:
+    """SQL: the position (1, 2, …) of the row's file in the delivery, as text."""
+    cases = " ".join(f"when {_sql_literal(f['file'])} then '{i + 1}'" for i, f in enumerate(loaded.files))
+    return f"(case file {cases} end)"
+
+
+def _file_name(loaded: LoadedDelivery, position: str) -> str:
+    """SQL: the file's name again from its position (`_file_position`'s inverse)."""
+    cases = " ".join(f"when '{i + 1}' then {_sql_literal(f['file'])}" for i, f in enumerate(loaded.files))
+    return f"(case {position} {cases} end)"
 
 
 def read_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,

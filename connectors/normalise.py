@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 
 import duckdb
 import opencc
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum.cn import ric
 
-MACROS_SQL = (Path(__file__).parent / "sql" / "macros.sql").read_text(encoding="utf-8")
+MACROS_SQL = (files("connectors") / "sql" / "macros.sql").read_text(encoding="utf-8")
 
 # Middle dots used in minority names: U+00B7, U+2022, U+30FB, U+2027, U+FF0E, U+FF65 and a full stop.
 _DOTS = re.compile("[·•・‧．｡.･]+")

@@ -95,9 +95,15 @@ def _csv_error_reason(exc: Exception) -> str:
     which holds names and IDs, so only the line number and the kind of error are kept."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     where = next((line.split("CSV Error on Line:")[1].strip() for line in lines if "CSV Error on Line:" in line), None)
+    # The quoted line may itself span several lines (a quoted field holding a line break), so the description is
+    # recognised by its shape (a sentence without commas), never taken as "the line after Original Line", and
+    # redacted on top: a record's text must never reach a reason.
+    from hedui.privacy import redact_error_text
+
     kind = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible Solution"))
-                 and "=" not in line), type(exc).__name__)
-    return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {kind[:200]}"
+                 and "=" not in line and "," not in line and "，" not in line and line.endswith(".")),
+                type(exc).__name__)
+    return f"the CSV reader refused the file{f' at line {where}' if where else ''}: {redact_error_text(kind)[:200]}"
 
 
 def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, table: str, columns: str) -> str:
@@ -125,16 +131,102 @@ def _find_misquoted_records(con: duckdb.DuckDBPyConnection, readable: Path, tabl
     return f"{table}_misquoted"
 
 
-def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
-    scanned = encoding.scan(path)
-    readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv")
+def _likely_cause(readable: Path, source: Source, header: HeaderMap) -> str:
+    """Why a CSV file's first record lacks required columns, when the file says: title rows above the header
+    (the header is a later line), or text in another encoding (Big5, from Taiwan or Hong Kong software, reads
+    as GB18030 without an error but as other characters). Only the first MiB is looked at, on this failure path."""
+    with open(readable, encoding="utf-8-sig", newline="", errors="replace") as handle:
+        text = handle.read(1 << 20)
     try:
-        header = _read_records(con, readable, source, table, misquote_possible=scanned.stray_quote)
-    finally:
-        if readable != path:
-            readable.unlink(missing_ok=True)
+        for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if number > 11:
+                break
+            if number > 1 and record and not map_header(record, source).missing(source):
+                return (f" — the header is on line {number}: title rows stand above it (a CSV file starts with "
+                        "its header row; remove the lines above it)")
+    except (csv.Error, StructuralError):
+        pass
+    if header.known:
+        return ""
+    try:
+        first_line = readable.read_bytes()[: 1 << 16].decode("utf-8-sig", errors="strict").split("\n")[0]
+        as_big5 = first_line.encode("gb18030").decode("big5")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return ""
+    from connectors.normalise import _t2s
+
+    as_big5 = _t2s().convert(as_big5)  # Big5 text is traditional: 身份證號 is the header 身份证号
+    cells = next(csv.reader(io.StringIO(as_big5, newline="")), [])
+    if cells and not map_header(cells, source).missing(source):
+        return (" — the file looks Big5-encoded (its header reads correctly as Big5): the interface allows "
+                "UTF-8 or GB18030; re-export it in one of them")
+    return ""
+
+
+def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
+    """Read one CSV file; its records are counted twice, by the byte scan (line breaks outside quotes) and by
+    DuckDB's lenient reader, and a file where the two disagree is refused: the lenient reader lets an opening
+    quote that never closes swallow the rest of the file into one field, and nothing else would notice."""
+    scanned = encoding.scan(path)
+    counter = encoding.RecordCounter() if scanned.records is None else None
+    try:
+        readable = encoding.to_utf8(path, scanned.encoding, tmp_dir / f"{table}.utf8.csv", counter)
+        counted = scanned.records or counter.result()
+        try:
+            header = _read_records(con, readable, source, table, misquote_possible=scanned.stray_quote)
+        finally:
+            if readable != path:
+                readable.unlink(missing_ok=True)
+    except (StructuralError, encoding.UnreadableFile) as exc:
+        # the rows of a refused file are still counted (set aside), by the scan that does not depend on reading it
+        counted = scanned.records or (counter.result() if counter and counter.lines else None)
+        reader_refused = "misquoted" in str(exc) or "CSV reader refused" in str(exc)
+        if counted is not None and (counted.unclosed or (counted.quoted_breaks and reader_refused)):
+            exc.records = max(0, encoding.count_lines(path) - 1)  # quotes that cannot be trusted: count lines
+        else:
+            exc.records = counted.records if counted is not None else None
+        raise
     rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+    if (rows != counted.records and scanned.records is not None and path.stat().st_size != scanned.size
+            and rows == (now := encoding.count_records(path)).records and not now.unclosed):
+        # a sender still appending: the file grew between the scan and the read; counted again as it is now, it
+        # agrees with the reader (its checksum is the scan's, so the next night reads it again, whole)
+        counted = now
+    if not counted.unclosed and rows == counted.records and counted.quoted_breaks \
+            and _ragged_record_spanning_lines(con, table, header.width):
+        # Two quotes that never close pair up with each other, in the byte count and in the reader alike: the
+        # lines between them become one record, with text after the second quote. That is this loss, not a
+        # legitimate multi-line field, so the file is refused.
+        con.execute(f"drop table if exists {table}")
+        error = StructuralError(
+            "a misquoted record spans several lines: a quote that never closes was closed by a later stray "
+            "quote, joining the lines between them into one record; refused"
+        )
+        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
+        raise error
+    if counted.unclosed or rows != counted.records:
+        con.execute(f"drop table if exists {table}")
+        error = StructuralError(
+            f"the records cannot be counted reliably: {counted.records} by the line breaks outside quotes, "
+            f"{rows} by the CSV reader"
+            + ("; the file ends inside a quoted field (an opening quote that never closes)" if counted.unclosed
+               else "; a quote that never closes, or a stray quote inside a field, joins lines into one record")
+        )
+        # set aside: the file's non-empty lines, since its quotes cannot be trusted to say where records end
+        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
+        raise error
     return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+
+
+def _ragged_record_spanning_lines(con: duckdb.DuckDBPyConnection, table: str, width: int) -> bool:
+    """Whether a misquoted record (text after a closing quote) holds a line break in one of its cells: what two
+    opening quotes that never close make of the lines between them (the second one "closes" the first and its
+    field's text follows). A well-quoted multi-line field is never followed by text, even in a record of the
+    wrong length, so that record stays one quarantined row."""
+    spans = " or ".join(f"contains(c{i}, chr(10)) or contains(c{i}, chr(13))" for i in range(width))
+    return con.execute(
+        f"select exists (select 1 from {table} where starts_with(_ragged, 'misquoted') and ({spans}))"
+    ).fetchone()[0]
 
 
 def _read_records(con: duckdb.DuckDBPyConnection, readable: Path, source: Source, table: str, *,
@@ -144,7 +236,10 @@ def _read_records(con: duckdb.DuckDBPyConnection, readable: Path, source: Source
     if not header_cells or not any(c.strip() for c in header_cells):
         raise StructuralError("empty file: no header row")
     header = map_header(header_cells, source)
-    require_complete(header, source)
+    try:
+        require_complete(header, source)
+    except StructuralError as exc:
+        raise StructuralError(f"{exc}{_likely_cause(readable, source, header)}") from None
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(header.width))
     try:
         _read_cells(con, readable, table, columns)
@@ -208,7 +303,7 @@ _COLUMN_LETTERS = {chr(ord("A") + i): i + 1 for i in range(26)}
 
 
 def _first_sheet_name(archive: zipfile.ZipFile) -> list[str]:
-    """The zip entry of the workbook's first sheet (the one calamine reads); every worksheet if unsure."""
+    """The zip entry of the workbook's first visible sheet (the one read); every worksheet if unsure."""
     import posixpath
     import xml.etree.ElementTree as ET
 
@@ -218,7 +313,8 @@ def _first_sheet_name(archive: zipfile.ZipFile) -> list[str]:
         if archive.getinfo("xl/workbook.xml").file_size > (16 << 20):
             return sheets
         book = ET.fromstring(archive.read("xl/workbook.xml"))
-        first = next(e for e in book.iter() if e.tag.endswith("}sheet") or e.tag == "sheet")
+        first = next(e for e in book.iter() if (e.tag.endswith("}sheet") or e.tag == "sheet")
+                     and e.get("state", "visible") == "visible")
         rid = next(v for k, v in first.attrib.items() if k.endswith("}id"))
         rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         target = next(e.get("Target") for e in rels.iter() if e.get("Id") == rid)
@@ -259,14 +355,50 @@ def _check_sheet_extent(archive: zipfile.ZipFile) -> None:
             )
 
 
+# Below this, an integer-valued number cell is exactly the integer it shows (a 15-digit ID is < 10^15); at or
+# above it, a float may already have lost digits (an 18-digit ID typed as a number), and it keeps showing its
+# damage (`4.30482197801305e+17`) so that the contract can quarantine it rather than load a wrong ID.
+_EXACT_INTEGER = 1e15
+
+
 def _cells_to_text(values: list[object]) -> pa.Array:
-    """Spreadsheet cells to text, column-wise: dates as ISO, numbers as Python prints them (so a number that
-    was once an ID shows its damage, `4.30482197801305e+17`), empty cells as ''."""
+    """Spreadsheet cells to text, column-wise: dates as ISO, integer-valued numbers as integers (a number cell
+    holding 家庭编号 1001 reads `1001`, as the CSV files say, not `1001.0`: every column is text until typed,
+    so keys, flow numbers and 15-digit IDs all need it), other numbers as Python prints them (so a number that
+    was once an 18-digit ID shows its damage), empty cells as ''."""
     series = pd.Series(values, dtype=object)
     missing = series.isna()
     text = series.astype(str)
+    floats = series.map(type).eq(float)  # bool is not float; dates and text are left alone
+    if floats.any():
+        numbers = series[floats].astype("float64")
+        whole = numbers[(numbers % 1 == 0) & (numbers.abs() < _EXACT_INTEGER)]
+        text[whole.index] = whole.astype("int64").astype(str)
     text[missing] = None
     return pa.array(text.to_numpy(dtype=object), type=pa.string())
+
+
+def _visible_sheet(workbook) -> int:
+    """The index of the first visible worksheet: a hidden first sheet is a template or a lookup list the
+    sender never sees, not the data (a hidden header-only template read as 'no records' emptied a picture)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    for index, meta in enumerate(workbook.sheets_metadata):
+        if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet:
+            return index
+    raise StructuralError("the workbook has no visible worksheet")
+
+
+def _other_sheets_hold_rows(workbook, read: int) -> bool:
+    """Whether any other worksheet holds more than a header row (its extent, not its cells: cheap)."""
+    for index in range(len(workbook.sheet_names)):
+        if index != read:
+            try:
+                if workbook.get_sheet_by_index(index).height > 1:
+                    return True
+            except Exception:  # a chart sheet or a sheet calamine cannot open holds no records to miss
+                continue
+    return False
 
 
 def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str, tmp_dir: Path) -> FileRead:
@@ -285,13 +417,21 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, t
     _check_zip(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = _visible_sheet(workbook)
+        rows = workbook.get_sheet_by_index(sheet).to_python(skip_empty_area=False)
+    except StructuralError:
+        raise
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise StructuralError(f"unreadable workbook: {type(exc).__name__}") from None
     header_index, header = find_header_row(rows, source)
     data = rows[header_index + 1 :]
     while data and all(v in ("", None) for v in data[-1]):
         data.pop()  # trailing blank rows are formatting, not records
+    if not data and _other_sheets_hold_rows(workbook, sheet):
+        raise StructuralError(
+            "the sheet read (the first visible one) holds a header and no records, but other sheets of the "
+            "workbook hold rows: the data is on another sheet? (the interface reads the first sheet)"
+        )
     width = header.width
     # calamine returns a rectangular sheet, so zip() transposes it to columns in C, with no per-row code.
     columns = list(zip(*data)) if data else []

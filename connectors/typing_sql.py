@@ -14,11 +14,11 @@ delivery holds a few hundred distinct dates in hundreds of thousands of rows.
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from connectors.spec import Column, Source
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = files("connectors") / "sql"
 
 
 def _id_prefix(column: Column) -> str:

@@ -82,6 +82,7 @@ def nightly(
     outputs: str | None = None,
     wait_seconds: float = 0.0,
     memory_limit: str | None = None,
+    allow_future_as_of: bool = False,
 ) -> NightResult:
     """Ingest every department extract, link, raise warnings, publish the warehouse, deliver the lists."""
     logger = get_run_logger()
@@ -95,6 +96,7 @@ def nightly(
         wait_seconds=wait_seconds,
         memory_limit=memory_limit,
         progress=lambda message: logger.info(message),
+        allow_future_as_of=allow_future_as_of,
     )
     summary = publish_summary(result)
     logger.info("run %s %s", result.run_id, result.outcome)

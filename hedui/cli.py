@@ -6,20 +6,112 @@ Every command prints counts and paths, never names or ID numbers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 
-app = typer.Typer(
+def _shown_path(path: object) -> str:
+    """A path in a message only when it is plain ASCII: a file named after its contents (Chinese names, ID
+    numbers) is personal data."""
+    text = str(path) if path else ""
+    return text if text and re.fullmatch(r"[A-Za-z0-9_./~:+-]{1,200}", text) and not re.search(r"\d{10}", text) \
+        else "(the path given)"
+
+
+def user_error(exc: BaseException) -> tuple[str, int] | None:
+    """The one line (and exit code) for an error that is the user's or the machine's, not a bug: the typed set
+    of errors the commands raise, a warehouse file that is not one, and wrong paths and file types. None for
+    anything else (a bug keeps its traceback). Messages never repeat data values (`redact_error_text`)."""
+    import csv
+    import zipfile
+
+    import duckdb
+
+    from hedui.deliver.report import HouseholdNotFound
+    from hedui.deliver.report_font import ReportFontMissing
+    from hedui.landing import LandingZoneUnusable
+    from hedui.night import AsOfRefused
+    from hedui.policy import PolicyError
+    from hedui.privacy import redact_error_text
+    from hedui.rules.outcomes import OutcomeError
+    from hedui.stages import AsOfBeforeLatestRun
+    from hedui.warehouse import SchemaError, WarehouseBusy
+    from hedui.workdays import CalendarFileError
+
+    if isinstance(exc, (WarehouseBusy, AsOfBeforeLatestRun, SchemaError)):
+        return str(exc), 3
+    if isinstance(exc, LandingZoneUnusable):
+        return f"night not run: {exc}", 4
+    if isinstance(exc, (HouseholdNotFound, ReportFontMissing)):
+        return str(exc), 2
+    if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError)):
+        return redact_error_text(exc), 2
+    if isinstance(exc, duckdb.Error):
+        text = str(exc)
+        if "Could not set lock" in text or "Conflicting lock" in text:
+            return ("the warehouse is in use: another process holds it open for writing (an analyst's read-write "
+                    "connection?); try again when it is closed"), 3
+        if "WAL" in text:
+            return ("a write-ahead log (.wal) beside the warehouse was left by a read-write connection: the next "
+                    "nightly run sets it aside (its writes are not kept); see docs/analyst-guide.md"), 3
+        if "database does not exist" in text:
+            return "no warehouse file there: run `hedui nightly` first, or check --warehouse", 2
+        if "not a valid DuckDB database" in text or isinstance(exc, duckdb.SerializationException):
+            return "the warehouse file is not a readable DuckDB database (empty, corrupt or another kind of file)", 2
+        if isinstance(exc, duckdb.CatalogException):
+            return "the file is a DuckDB database but not a hedui warehouse (it has no ledger)", 2
+        return f"the warehouse cannot be used: {redact_error_text(exc)}", 2
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        return f"{reason}: {_shown_path(exc.filename)}", 2
+    if isinstance(exc, zipfile.BadZipFile) or type(exc).__name__ == "InvalidFileException":
+        return "the file given is not a readable .xlsx workbook", 2
+    if isinstance(exc, (UnicodeDecodeError, csv.Error)):
+        return "the file given is not a readable CSV text file (UTF-8)", 2
+    return None
+
+
+def _one_line_errors(fn):
+    """Every command runs inside this: the errors `user_error` knows print one line and exit non-zero; the
+    state is safe in every one of them (a run publishes only whole). HEDUI_TRACEBACK=1 shows the traceback."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:
+            known = user_error(exc)
+            if known is None or os.environ.get("HEDUI_TRACEBACK"):
+                raise
+            console.print(f"[red]{known[0]}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(known[1]) from None
+
+    return run
+
+
+class _Typer(typer.Typer):
+    """A Typer whose every command is wrapped in `_one_line_errors`: one place, not a try/except per command."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+        return lambda fn: register(_one_line_errors(fn))
+
+
+app = _Typer(
     help="hedui (核对): links department extracts to social-assistance households and raises early warnings.",
     no_args_is_help=True,
     add_completion=False,
 )
-outcome_app = typer.Typer(help="Record caseworker outcomes for warnings (one, or a filled-in list).", no_args_is_help=True)
-calendar_app = typer.Typer(help="The official working-day calendar used for due dates.", no_args_is_help=True)
+outcome_app = _Typer(help="Record caseworker outcomes for warnings (one, or a filled-in list).", no_args_is_help=True)
+calendar_app = _Typer(help="The official working-day calendar used for due dates.", no_args_is_help=True)
 app.add_typer(outcome_app, name="outcome")
 app.add_typer(calendar_app, name="calendar")
 console = Console()
@@ -29,6 +121,10 @@ DEFAULT_DEMO_DIR = Path("demo")
 WarehouseOpt = Annotated[Path, typer.Option("--warehouse", "-w", help="The DuckDB warehouse file.")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: today in Asia/Shanghai).")]
 PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="Policy file (default: policy.yaml of the repository).")]
+
+
+AllowFutureOpt = Annotated[bool, typer.Option(
+    "--allow-future-as-of", help="Accept an as-of date more than a few days after today (a trial warehouse).")]
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -41,13 +137,9 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _policy(path: Path | None):
-    from hedui.policy import PolicyError, load_policy
+    from hedui.policy import load_policy
 
-    try:
-        return load_policy(path)
-    except PolicyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    return load_policy(path)  # a PolicyError is one line (`user_error`)
 
 
 @app.command()
@@ -90,30 +182,24 @@ def nightly(
     prefect: Annotated[bool, typer.Option("--prefect/--no-prefect", help="Run as a Prefect flow (default) or as plain calls.")] = True,
     wait: Annotated[float, typer.Option(help="Seconds to wait if another run holds the warehouse.")] = 0.0,
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory limit, e.g. 4GB.")] = None,
+    allow_future_as_of: AllowFutureOpt = False,
 ) -> None:
     """Run the nightly flow: ingest every source, link, raise warnings, publish, deliver lists."""
-    from hedui.landing import LandingZoneUnusable
-    from hedui.night import run_night
-    from hedui.stages import AsOfBeforeLatestRun
-    from hedui.warehouse import WarehouseBusy
+    from hedui.night import check_as_of, run_night
 
-    kwargs = dict(as_of=_date(as_of), policy=_policy(policy), outputs=outputs, wait_seconds=wait,
-                  memory_limit=memory_limit)
-    try:
-        if prefect:
-            from flows.nightly import nightly as nightly_flow
+    day = _date(as_of)
+    if day is not None:
+        check_as_of(day, allow_future=allow_future_as_of)  # before Prefect starts a flow run for it
+    kwargs = dict(as_of=day, policy=_policy(policy), outputs=outputs, wait_seconds=wait,
+                  memory_limit=memory_limit, allow_future_as_of=allow_future_as_of)
+    if prefect:
+        from flows.nightly import nightly as nightly_flow
 
-            result = nightly_flow(landing=str(landing), warehouse=str(warehouse), as_of=as_of,
-                                  policy=str(policy) if policy else None, outputs=str(outputs) if outputs else None,
-                                  wait_seconds=wait, memory_limit=memory_limit)
-        else:
-            result = run_night(landing, warehouse, progress=lambda m: console.print(f"[dim]{m}[/dim]"), **kwargs)
-    except (WarehouseBusy, AsOfBeforeLatestRun) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(3) from None
-    except LandingZoneUnusable as exc:
-        console.print(f"[red]night not run: {exc}[/red]", highlight=False, soft_wrap=True)
-        raise typer.Exit(4) from None
+        result = nightly_flow(landing=str(landing), warehouse=str(warehouse), as_of=as_of,
+                              policy=str(policy) if policy else None, outputs=str(outputs) if outputs else None,
+                              wait_seconds=wait, memory_limit=memory_limit, allow_future_as_of=allow_future_as_of)
+    else:
+        result = run_night(landing, warehouse, progress=lambda m: console.print(f"[dim]{m}[/dim]"), **kwargs)
     _print_result(result)
 
 
@@ -149,7 +235,7 @@ def demo(
     city = directory / "city"
     generate(city, preset=preset, members=None, seed=7, as_of=day.isoformat())
     nightly(landing=city / "landing", warehouse=directory / "hedui.duckdb", as_of=day.isoformat(), policy=None,
-            outputs=None, prefect=prefect, wait=0.0, memory_limit=None)
+            outputs=None, prefect=prefect, wait=0.0, memory_limit=None, allow_future_as_of=False)
 
 
 @app.command()
@@ -160,9 +246,8 @@ def lists(
 ) -> None:
     """Write the per-township caseworker lists (.xlsx) and the county's unrouted outreach list."""
     from hedui.deliver.lists import write_township_lists
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         day = _date(as_of) or con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         written = write_township_lists(con, out, day)
@@ -183,23 +268,28 @@ def report(
 
     The totals are checked against the rules' thresholds under the policy (the same file the nightly takes).
     The household number may be typed in lower case; an unknown one is said so, in words."""
-    from hedui.deliver.report import HouseholdNotFound, render_household_report
-    from hedui.deliver.report_font import ReportFontMissing
-    from hedui.policy import PolicyError
-    from hedui.warehouse import open_readonly
+    from hedui.deliver.report import render_household_report
 
     city_policy = _policy(policy)
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         paths = render_household_report(con, household_id, out, as_of, policy=city_policy, show_full_ids=full_ids)
-    except (HouseholdNotFound, ReportFontMissing, PolicyError) as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
     finally:
         con.close()
     for path in paths:
         console.print(str(path))
+
+
+def _open_readonly(warehouse: Path):
+    """The published warehouse, read-only; one line and exit code 2 when it needs a night to upgrade it first."""
+    from hedui.warehouse import SchemaError, open_readonly
+
+    try:
+        return open_readonly(warehouse)
+    except SchemaError as exc:
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _write(warehouse: Path, fn):
@@ -225,7 +315,9 @@ def outcome_record(
     try:
         _write(warehouse, lambda con: record_outcome(con, warning_id, outcome, reason, recorded_by=by))
     except OutcomeError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        # the warning id given is not repeated (an ID number typed by mistake would be echoed)
+        message = str(exc).replace(warning_id, "(the id given)") if warning_id.strip() else str(exc)
+        console.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"recorded {outcome} for {warning_id}")
 
@@ -288,9 +380,8 @@ def calendar_load(
 def status(warehouse: WarehouseOpt) -> None:
     """The last runs and, for the latest, each source's picture and why a delivery was refused (in Chinese)."""
     from hedui.deliver.status import render_status
-    from hedui.warehouse import open_readonly
 
-    con = open_readonly(warehouse)
+    con = _open_readonly(warehouse)
     try:
         render_status(con, console)
     finally:

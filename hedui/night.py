@@ -44,6 +44,29 @@ def today_in_city() -> dt.date:
     return dt.datetime.now(CITY_TZ).date()
 
 
+# An as-of date is the night's "today". A run records it and refuses any later run with an earlier one (history
+# must not be rewritten), so one typo (2099 for 2026) would block every real night: a date more than this many
+# days after today in the city needs `allow_future_as_of`.
+MAX_DAYS_AHEAD = 3
+LAST_AS_OF = dt.date(9000, 12, 31)  # due dates and windows are computed years beyond the as-of date
+
+
+class AsOfRefused(ValueError):
+    """The as-of date is implausible (far in the future) or outside the dates a run can compute with."""
+
+
+def check_as_of(as_of: dt.date, *, allow_future: bool = False, today: dt.date | None = None) -> None:
+    today = today or today_in_city()
+    if as_of > LAST_AS_OF or as_of.year < 1900:
+        raise AsOfRefused(f"as-of date {as_of.isoformat()} is out of range (1900-01-01 to {LAST_AS_OF.isoformat()})")
+    if not allow_future and (as_of - today).days > MAX_DAYS_AHEAD:
+        raise AsOfRefused(
+            f"as-of date {as_of.isoformat()} is {(as_of - today).days} days after today ({today.isoformat()}, "
+            f"Asia/Shanghai); a run records it, and no later night could then run with an earlier date. "
+            "Pass --allow-future-as-of if it is meant (use a separate warehouse for such trials)"
+        )
+
+
 @dataclass
 class NightResult:
     run_id: str
@@ -82,9 +105,11 @@ def run_night(
     memory_limit: str | None = None,
     progress: Callable[[str], None] | None = None,
     full_recompute: bool = False,
+    allow_future_as_of: bool = False,
 ) -> NightResult:
     steps = steps or DirectSteps()
     as_of = as_of or today_in_city()
+    check_as_of(as_of, allow_future=allow_future_as_of)
     policy = policy or load_policy()
     paths = WarehousePaths(Path(warehouse))
     clock = stages.StageClock()

@@ -1,21 +1,23 @@
 """The city's policy: every threshold and setting that a city may change without touching code.
 
 Defaults live beside the code that uses them (a rule file's `parameters`, the matching module's bands); the
-policy file (`policy.yaml` at the repository root, or the file passed with `--policy`) overrides them. A key
-the code does not know is an error, not a silent no-op: a mistyped threshold must not fall back to a default
-unnoticed.
+policy file (`policy.yaml` at the repository root, shipped with the package; or the file passed with `--policy`)
+overrides them. A key the code does not know is an error, not a silent no-op: a mistyped threshold must not fall
+back to a default unnoticed.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy.yaml"
+# the repository's policy.yaml, shipped in the package as hedui/policy.yaml (docs/internals.md, "Data files")
+DEFAULT_POLICY_FILE = files("hedui") / "policy.yaml"
 
 KNOWN_SECTIONS = {"verification", "deliveries", "matching", "rules"}
 
@@ -43,6 +45,18 @@ class Policy:
         """A snapshot with fewer rows than this share of the previous one is held back as suspicious."""
         return float(self.deliveries.get("snapshot_min_ratio", 0.5))
 
+    @property
+    def quarantine_share_jump(self) -> float:
+        """A delivery whose share of quarantined rows exceeds the source's usual share by more than this (0.3:
+        30 percentage points) is held back as suspect: a whole export damaged the same way (every ID as
+        `="4304…"`, a stray comma on every row) must not replace good data with nothing."""
+        return float(self.deliveries.get("quarantine_share_jump", 0.3))
+
+    @property
+    def quarantine_share_min_rows(self) -> int:
+        """…when at least this many of its rows are quarantined (a tiny delivery's share says little)."""
+        return int(self.deliveries.get("quarantine_share_min_rows", 5))
+
     def section(self, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
         """`defaults` overridden by the policy's section `name`; unknown keys raise PolicyError."""
         return _merge(defaults, getattr(self, name), f"{name}")
@@ -62,13 +76,15 @@ def _merge(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> d
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """Read the policy file; with no path, the repository's `policy.yaml` if present, else built-in defaults."""
+    """Read the policy file; with no path, the shipped `policy.yaml` if present, else built-in defaults."""
     if path is None:
         path = DEFAULT_POLICY_FILE
-        if not path.exists():
+        if not path.is_file():
             return Policy()
+    else:
+        path = Path(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise PolicyError(f"policy file {path}: {exc}") from exc
     if not isinstance(data, dict):

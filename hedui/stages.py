@@ -83,13 +83,21 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, 
         [run.run_id],
     ).fetchall()
     outcome = "completed_with_problems" if problems else "completed"
-    message = "; ".join(f"{source}: {problem}" for source, problem in problems) or None
+    message = "; ".join([*(f"{source}: {problem}" for source, problem in problems),
+                         *_landing_notes(con, run)]) or None
     con.execute(
         "update ledger.runs set finished_at = ?, outcome = ?, message = ?, stage_timings = ? where run_id = ?",
         [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), outcome, message,
          json.dumps({k: round(v, 3) for k, v in timings.items()}), run.run_id],
     )
     return outcome
+
+
+def _landing_notes(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[str]:
+    from connectors.discovery import landing_notes
+
+    (landing,) = con.execute("select landing from ledger.runs where run_id = ?", [run.run_id]).fetchone()
+    return landing_notes(Path(landing), tuple(SOURCES)) if landing else []
 
 
 class StageClock:

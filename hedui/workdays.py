@@ -32,20 +32,6 @@ _TYPE_WORDS = {
     "work": True,
 }
 
-CALENDAR_DDL = """
-create schema if not exists ref;
-create table if not exists ref.calendar_days (
-    day date primary key,
-    is_workday boolean not null,
-    source varchar
-);
-comment on table ref.calendar_days is 'Holidays and adjusted working days the center loaded for years the built-in official calendar does not know';
-comment on column ref.calendar_days.day is 'The calendar day';
-comment on column ref.calendar_days.is_workday is 'TRUE for an adjusted working day (班), FALSE for a public holiday (休)';
-comment on column ref.calendar_days.source is 'The file the day was loaded from';
-"""
-
-
 class CalendarFileError(ValueError):
     """A holiday list file cannot be read or holds a line that is not a date and a known day type."""
 
@@ -127,7 +113,6 @@ def load_calendar_file(con, path: Path | str) -> int:
                 f"calendar file {path.name}, line {line_no}: day type must be 休/班 or holiday/workday"
             )
         rows[day] = kind
-    con.execute(CALENDAR_DDL)
     if rows:
         con.executemany(
             "insert or replace into ref.calendar_days (day, is_workday, source) values (?, ?, ?)",
@@ -138,9 +123,4 @@ def load_calendar_file(con, path: Path | str) -> int:
 
 def calendar_overrides(con) -> dict[dt.date, bool]:
     """The center's loaded days (`ref.calendar_days`), or an empty mapping when none were loaded."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'ref' and table_name = 'calendar_days'"
-    ).fetchone()[0]
-    if not exists:
-        return {}
     return dict(con.execute("select day, is_workday from ref.calendar_days").fetchall())

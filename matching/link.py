@@ -603,7 +603,6 @@ from _match_id_hits
 
 
 def _write(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
-    con.execute("create schema if not exists linked")
     con.execute(f"create or replace temp table _match_all as {_ID_ROWS_SQL} union all {_FUZZY_ROWS_SQL}")
     cols = "source, record_key, person_id, household_id, method, score, id_level, name_level, birth_level, address_level, weights"
     if incremental:
@@ -680,7 +679,6 @@ def _remember(con: duckdb.DuckDBPyConnection, incremental: bool, key: str | None
             order by source, delivery_id
             """
         )
-    con.execute("drop table if exists linked.event_versions")  # the per-record bookkeeping linked_deliveries replaced
     con.execute("comment on table linked.linked_deliveries is 'The event deliveries (and their checksums) whose records are all linked: the next night links only the records of other deliveries'")
     con.execute("comment on table linked.link_state is 'What the links were computed from (snapshot checksums, matching policy, code version)'")
 
@@ -703,7 +701,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     key = _inputs_key(con, cfg)
     incremental = _can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
-    con.execute("create schema if not exists linked")
+    con.execute("create schema if not exists linked")  # also linked alone: tests and benchmarks on bare connections
     try:
         present_sources = _collect_records(con, delta_only=incremental)
         _prepare_members(con)

@@ -28,11 +28,11 @@ def sample_landing(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ingest_con(tmp_path: Path):
-    """A warehouse connection with the DDL applied, as a run's working copy has it."""
-    from hedui.warehouse import DDL_SQL
+    """A warehouse connection with the schema migrated, as a run's working copy has it."""
+    from hedui.warehouse import migrate
 
     con = duckdb.connect(str(tmp_path / "ingest.duckdb"))
-    con.execute(DDL_SQL)
+    migrate(con)
     yield con
     con.close()
 

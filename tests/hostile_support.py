@@ -13,7 +13,7 @@ import duckdb
 
 from hedui import stages
 from hedui.run_info import RunInfo
-from hedui.warehouse import DDL_SQL
+from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF
 
 DEATH_HEADER = ["公民身份号码", "姓名", "死亡日期", "注销日期"]
@@ -61,7 +61,7 @@ def ingest_files(files: dict[str, bytes], *, source: str = "death", folder: str 
             (folder_path / name).write_bytes(content)
         con = duckdb.connect()
         try:
-            con.execute(DDL_SQL)
+            migrate(con)
             stages.ingest(con, base / "landing", source, RunInfo("hostile", as_of), tmp_dir=base / "scratch",
                           results_dir=None)
             assert_accounting(con)

@@ -8,7 +8,7 @@ from hedui.deliver.evidence import install_deliver_macros
 from hedui.deliver.lists import write_township_lists
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.deliver.sample import SAMPLE_AS_OF, build_sample_warehouse
-from hedui.rules.ddl import LIST_TEXTS_TABLE
+from hedui.warehouse import migrate
 from tests.test_deliver_lists import _records
 
 
@@ -16,7 +16,6 @@ from tests.test_deliver_lists import _records
 def con():
     con = duckdb.connect()
     build_sample_warehouse(con)
-    con.execute(LIST_TEXTS_TABLE)
     return con
 
 
@@ -115,8 +114,11 @@ def test_changed_records_reword_the_detail(con, tmp_path):
 def test_a_kept_wording_table_from_before_detail_md5_is_brought_up_to_date(tmp_path):
     con = duckdb.connect()
     build_sample_warehouse(con)
+    # kept wordings written before migration 3 (detail_md5) ran
+    con.execute("delete from meta.schema_migrations where name = 'list_texts_detail_md5'")
+    con.execute("drop table alerts.list_texts")
     con.execute("create table alerts.list_texts (warning_id varchar not null, evidence_md5 varchar not null, "
                 "summary_masked varchar, detail_masked varchar)")
-    con.execute(LIST_TEXTS_TABLE)
+    assert [m.name for m in migrate(con)] == ["list_texts_detail_md5"]
     assert refresh_list_texts(con) == _open_count(con)
     assert con.execute("select count(*) from alerts.list_texts where detail_md5 is null").fetchall()[0][0] == 0

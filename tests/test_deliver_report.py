@@ -90,12 +90,12 @@ def test_household_without_records_or_warnings_still_renders(con, tmp_path):
 def test_unknown_household_is_said_in_plain_words_without_echoing_an_id(con, tmp_path):
     with pytest.raises(HouseholdNotFound) as caught:
         render_household_report(con, "NOPE", tmp_path, SAMPLE_AS_OF)
-    assert "没有找到家庭编号为“NOPE”的家庭" in str(caught.value)
-    assert "staged" not in str(caught.value)
-    # a citizen ID typed by mistake is not echoed in full
+    assert "没有找到所给家庭编号对应的家庭" in str(caught.value)
+    assert "staged" not in str(caught.value) and "NOPE" not in str(caught.value)
+    # a citizen ID typed by mistake is not echoed, not even masked
     with pytest.raises(HouseholdNotFound) as caught:
         render_household_report(con, ZHANG_WEI, tmp_path, SAMPLE_AS_OF)
-    assert ZHANG_WEI not in str(caught.value) and ZHANG_WEI[:6] + "********" in str(caught.value)
+    assert ZHANG_WEI[:6] not in str(caught.value) and ZHANG_WEI[-4:] not in str(caught.value)
     assert not list(tmp_path.iterdir())
 
 
@@ -159,7 +159,8 @@ def test_cli_report_takes_a_lower_case_number_and_says_plainly_when_there_is_non
     assert {p.name for p in (tmp_path / "r").iterdir()} == {"核对报告_H001_20261103.html", "核对报告_H001_20261103.pdf"}
     result = CliRunner().invoke(app, ["report", "H999", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
-    assert "没有找到家庭编号为“H999”的家庭" in result.output and "staged" not in result.output
+    assert "没有找到所给家庭编号对应的家庭" in result.output and "staged" not in result.output
+    assert "H999" not in result.output
 
 
 def test_a_cell_taller_than_a_page_splits_across_pages(con, tmp_path):

@@ -14,7 +14,7 @@ from connectors import load
 from hedui import stages
 from hedui.night import run_night
 from hedui.run_info import RunInfo
-from hedui.warehouse import DDL_SQL
+from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF, write_csv
 from tests.hostile_support import DEATH_HEADER, assert_accounting
 
@@ -25,7 +25,7 @@ ROW_B = ["430482195007077158", "张伟", "2026-10-15", ""]
 @pytest.fixture
 def con(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(DDL_SQL)
+    migrate(con)
     yield con
     con.close()
 
@@ -93,7 +93,10 @@ def test_a_file_that_links_out_of_the_landing_zone_is_not_read_and_the_ledger_na
     ingest(con, landing, tmp_path)
     status, reason, rows_read = ledger(con)["death/20261103"]
     assert (status, rows_read) == ("loaded", 1)
-    assert "other.csv: symbolic link leading out of the landing zone" in reason and "passwd.csv" in reason
+    # named by their position in the folder (death.csv, other.csv, passwd.csv), never by name
+    assert "folder entry 2 (.csv): symbolic link leading out of the landing zone" in reason
+    assert "folder entry 3 (.csv): symbolic link leading out of the landing zone" in reason
+    assert "other.csv" not in reason and "passwd" not in reason
     assert [r[0] for r in con.execute("select id_norm from staged.death").fetchall()] == [ROW_A[0]]
 
 
@@ -109,7 +112,7 @@ def test_symbolic_link_loops_and_dangling_links_are_refused_not_crashed(con, tmp
     entries = ledger(con)
     assert entries["death/20261104"][:2] == ("rejected", "symbolic link loop: it leads nowhere")
     assert entries["death/20261102"][:2] == ("rejected", "dangling symbolic link: its target does not exist")
-    assert entries["death/20261103"][0] == "loaded" and "self.csv: symbolic link loop" in entries["death/20261103"][1]
+    assert entries["death/20261103"][0] == "loaded" and "folder entry 2 (.csv): symbolic link loop" in entries["death/20261103"][1]
 
 
 def test_names_that_try_dot_dot_never_read_outside_their_folder(con, tmp_path):
@@ -180,7 +183,7 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
     after = con.execute("select id_norm, file from staged.death order by 1").fetchall()
 
     clean = duckdb.connect()
-    clean.execute(DDL_SQL)
+    migrate(clean)
     stages.ingest(clean, landing, "death", RunInfo("clean", SAMPLES_AS_OF), tmp_dir=tmp_path / "s2", results_dir=None)
     assert clean.execute("select id_norm, file from staged.death order by 1").fetchall() == after
     assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 2  # no row counted twice

@@ -15,7 +15,7 @@ from connectors import encoding
 from connectors.digests import FileDigests
 from hedui import stages
 from hedui.run_info import RunInfo
-from hedui.warehouse import DDL_SQL
+from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF
 
 
@@ -36,7 +36,7 @@ def hashed(monkeypatch) -> list[str]:
 @pytest.fixture
 def con():
     connection = duckdb.connect()
-    connection.execute(DDL_SQL)
+    migrate(connection)
     yield connection
     connection.close()
 
@@ -101,7 +101,7 @@ def test_a_file_that_changes_while_it_is_hashed_is_not_remembered(con, tmp_path,
 
 def test_a_second_night_over_an_unchanged_landing_zone_hashes_nothing(sample_landing, tmp_path, hashed):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute(DDL_SQL)
+    migrate(con)
     for source in ("households", "medical"):
         stages.ingest(con, sample_landing, source, RunInfo("run-1", SAMPLES_AS_OF), tmp_dir=tmp_path / "t1",
                       results_dir=None)

@@ -111,11 +111,11 @@ def listed(tmp_path):
     (warehouse path, {warning_id: list path})."""
     from hedui.deliver.lists import write_township_lists
 
-    from hedui.warehouse import DDL_SQL
+    from hedui.warehouse import migrate
 
     warehouse = tmp_path / "hedui.duckdb"
     con = duckdb.connect(str(warehouse))
-    con.execute(DDL_SQL)  # a warehouse as the nightly run leaves it, so that the CLI opens it as it opens any
+    migrate(con)  # a warehouse as the nightly run leaves it, so that the CLI opens it as it opens any
     build_sample_tables(con)
     raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
     paths = write_township_lists(con, tmp_path / "lists", SAMPLE_AS_OF)

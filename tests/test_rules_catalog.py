@@ -116,8 +116,9 @@ def test_catalog_folder_can_be_set_by_environment(tmp_path, monkeypatch):
 
 
 def test_default_catalog_is_the_repository_warnings_folder(monkeypatch):
+    """In a checkout (editable install) the package's catalog is the repository's warnings/ itself."""
     monkeypatch.delenv("HEDUI_RULES_DIR", raising=False)
-    assert DEFAULT_RULES_DIR.name == "warnings"
+    assert Path(DEFAULT_RULES_DIR).resolve() == Path(__file__).resolve().parents[1] / "warnings"
     assert {rule.path.parent for rule in load_catalog()} == {DEFAULT_RULES_DIR}
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from hedui.warehouse import migrate
 from hedui.workdays import CalendarFileError, add_working_days, calendar_overrides, load_calendar_file
 
 D = dt.date
@@ -43,6 +44,7 @@ def test_center_calendar_is_used_for_a_year_the_official_calendar_does_not_know(
     path = tmp_path / "2099.csv"
     path.write_text("date,type\n2099-01-01,休\n2099-01-02,holiday\n2099-01-03,班\n", encoding="utf-8")
     con = duckdb.connect(":memory:")
+    migrate(con)  # ref.calendar_days is a schema migration
     assert load_calendar_file(con, path) == 3
     overrides = calendar_overrides(con)
     # Thursday and Friday off, Saturday an adjusted working day
@@ -61,6 +63,7 @@ def test_count_spanning_a_known_and_an_unknown_year_reports_the_weaker_basis():
 
 def test_loading_a_corrected_calendar_replaces_the_days_it_lists(tmp_path):
     con = duckdb.connect(":memory:")
+    migrate(con)  # ref.calendar_days is a schema migration
     assert calendar_overrides(con) == {}
     path = tmp_path / "2099.csv"
     path.write_text("2099-01-03,班\n2099-01-01,休\n", encoding="utf-8")
@@ -74,6 +77,7 @@ def test_calendar_file_with_a_bad_line_is_refused_whole(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("2099-01-01,休\n2099-13-01,休\n", encoding="utf-8")
     con = duckdb.connect(":memory:")
+    migrate(con)  # ref.calendar_days is a schema migration
     with pytest.raises(CalendarFileError, match="bad.csv, line 2"):
         load_calendar_file(con, path)
     assert calendar_overrides(con) == {}

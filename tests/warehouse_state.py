@@ -8,7 +8,7 @@ import duckdb
 
 # Run bookkeeping differs between runs by design (run ids, timestamps); data must not.
 VOLATILE_COLUMNS = {"run_id", "raised_run_id", "updated_run_id", "loaded_run_id", "started_at", "finished_at",
-                    "recorded_at", "stage_timings",
+                    "recorded_at", "applied_at", "stage_timings",
                     "incremental"}  # whether linking ran incrementally: bookkeeping, not data
 SKIPPED_SCHEMAS = {"ledger"}
 SKIPPED_TABLES = {"alerts.rule_runs"}  # per-run statistics, a ledger of the rule engine

@@ -4,7 +4,7 @@
 The JSON files are what the pipeline loads (``hedui.contracts.suites``); this module is how they are
 (re)written, so that every rule is stated once.  Regenerate with::
 
-    python -m hedui.contracts.authoring          # writes data_contracts/*.json
+    python -m hedui.contracts.authoring          # from the repository root: writes data_contracts/*.json
 
 A test checks the committed JSON equals what this module produces.
 
@@ -25,9 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hedui.contracts._gxenv import gx_offline
-
-SUITES_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
-
 
 @dataclass(frozen=True)
 class Col:
@@ -393,7 +390,8 @@ def build_suite_json(source: str) -> dict:
     return out
 
 
-def write_all(directory: Path = SUITES_DIR) -> list[Path]:
+def write_all(directory: Path) -> list[Path]:
+    """Write every suite into `directory` (the repository's data_contracts/, never the installed package)."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in SOURCES:
@@ -405,5 +403,7 @@ def write_all(directory: Path = SUITES_DIR) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in write_all():
+    import sys
+
+    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "data_contracts")):
         print(p)

@@ -19,9 +19,11 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).parent / "data_docs_assets"
+# read as package data (installed with the package; a plain folder in a checkout or a wheel install)
+VENDOR_DIR = Path(str(files("hedui.contracts") / "data_docs_assets"))
 SITE_VENDOR = Path("static") / "vendor"
 
 

@@ -8,11 +8,14 @@ contract must stop the run loudly, never validate nothing.
 from __future__ import annotations
 
 import json
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from hedui.contracts._gxenv import gx_offline
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "data_contracts"
+# the repository's data_contracts/, shipped in the package as hedui/data_contracts (docs/internals.md, "Data files")
+SUITES_DIR = files("hedui") / "data_contracts"
 SOURCES = ("households", "members", "housing", "vehicle", "medical", "disability", "death")
 REQUIRED_META = ("rule", "column", "src", "kind", "pii")
 
@@ -21,8 +24,8 @@ class ContractSuiteError(RuntimeError):
     """A suite file is missing or malformed. The message names the file."""
 
 
-def suite_path(source: str, directory: Path | None = None) -> Path:
-    return Path(directory or SUITES_DIR) / f"{source}.json"
+def suite_path(source: str, directory: Path | None = None) -> Traversable:
+    return (Path(directory) if directory else SUITES_DIR) / f"{source}.json"
 
 
 def load_suite_json(source: str, directory: Path | None = None) -> dict:

@@ -95,19 +95,15 @@ select
 from alerts.warnings w
 {unit_join}
 left join staged.households h on h.household_id = w.household_id
-{kept_texts}
+-- the wording made when the evidence last changed (hedui.deliver.list_texts)
+left join alerts.list_texts kept
+    on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
 -- route order: a caseworker walks village by village, household by household (outreach, with no household,
 -- after the households of its village); then the most urgent first
 order by u.unit_no, "村社区" nulls last, w.household_id nulls last, severity_rank(w.severity),
     w.due_on nulls last, w.first_raised_on, w.warning_id
 """
-
-# the wording made when the evidence last changed (hedui.deliver.list_texts); a warehouse written before that
-# table existed words every warning on the spot
-_KEPT_TEXTS_JOIN = """left join alerts.list_texts kept
-    on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)"""
-_NO_KEPT_TEXTS = "left join (select null as warning_id, null as summary_masked, null as detail_masked) kept on false"
 
 _COUNTS_SQL = """
 select
@@ -163,8 +159,7 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     counts: dict[int, list[dict]] = {}
     for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
-    kept_texts = _KEPT_TEXTS_JOIN if _has_kept_texts(con) else _NO_KEPT_TEXTS
-    rows_by_unit = _rows_by_unit(con.execute(_ROWS_SQL.format(unit_join=_UNIT_JOIN, kept_texts=kept_texts)))
+    rows_by_unit = _rows_by_unit(con.execute(_ROWS_SQL.format(unit_join=_UNIT_JOIN)))
     next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
     with _WorkbookWriters(workers) as writers:
@@ -241,8 +236,3 @@ class _WorkbookWriters:
             self.pool.shutdown(wait=True, cancel_futures=True)
         return False
 
-
-def _has_kept_texts(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'alerts' and table_name = 'list_texts'"
-    ).fetchall()[0][0] > 0

@@ -24,12 +24,9 @@ import duckdb
 import jinja2
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.deliver.masking import mask_ids_in_text
 from hedui.policy import Policy, load_policy
 from hedui.rules.catalog import Rule, load_catalog
 from hedui.rules.shared_definitions import install_rule_macros
-
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 SOURCE_TITLES = {
     "housing": "不动产登记（自然资源和规划局）",
@@ -239,12 +236,12 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
 
 
 class HouseholdNotFound(LookupError):
-    """No household with the number asked for; the message says so in plain words (the number is shown with any
-    ID-like run of digits masked, in case a citizen ID was typed instead)."""
+    """No household with the number asked for; the message says so in plain words without repeating what was
+    typed (a citizen ID or a name typed by mistake would be echoed into a terminal or a log)."""
 
     def __init__(self, household_id: str) -> None:
-        shown = mask_ids_in_text(unicodedata.normalize("NFKC", household_id or "").strip())[:40]
-        super().__init__(f"没有找到家庭编号为“{shown}”的家庭：最新一次核对的救助家庭名单中没有这个编号，请核对后重试。")
+        super().__init__("没有找到所给家庭编号对应的家庭：最新一次核对的救助家庭名单中没有这个编号，请核对后重试"
+                         "（所给编号不在此重复显示）。")
 
 
 def resolve_household_id(con: duckdb.DuckDBPyConnection, typed: str) -> str:
@@ -303,7 +300,7 @@ def fmt(value: Any) -> str:
 
 
 def render_html(data: dict[str, Any]) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hedui.deliver", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["fmt"] = fmt

@@ -145,7 +145,11 @@ def _rec(source, delivery, file, row, key, method, score, fields) -> dict:
 
 
 def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the documented schemas on `con` and fill them with the sample city."""
+    """Migrate the warehouse schema on `con`, replace the stage tables with the documented ones and fill them with
+    the sample city."""
+    from hedui.warehouse import migrate
+
+    migrate(con)
     for stmt in DDL.split(";"):
         if stmt.strip():
             con.execute(stmt)

@@ -153,6 +153,8 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
     short, and no cell is ever cut: a cell that does not fit wraps (`overflow="fold"`)."""
     console.print(f"[bold]运行 {summary.run_id}[/bold]", highlight=False)
     console.print(f"核对日期 {summary.as_of}  结果 {summary.outcome or '-'}", highlight=False)
+    if summary.message:
+        console.print(f"说明：{summary.message}", highlight=False, markup=False)
     t = Table(title="预警（按规则）", show_footer=True, box=box.SQUARE)
     t.add_column("规则", footer="合计", overflow="fold")
     t.add_column("新增", justify="right", footer=str(summary.total_new), overflow="fold")

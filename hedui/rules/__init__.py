@@ -1,7 +1,6 @@
 """The rule engine: the catalog of `warnings/*.sql`, the engine that runs it, the warning lifecycle, outcomes."""
 
 from hedui.rules.catalog import Rule, RuleFileError, load_catalog
-from hedui.rules.ddl import ensure_alerts_schema
 from hedui.rules.engine import AsOfRegressionError, RuleExecutionError, RuleStats, raise_warnings
 from hedui.rules.lifecycle import RuleCounts
 from hedui.rules.outcomes import ImportReport, OutcomeError, correct_outcome, import_outcomes, record_outcome
@@ -16,7 +15,6 @@ __all__ = [
     "RuleFileError",
     "RuleStats",
     "correct_outcome",
-    "ensure_alerts_schema",
     "import_outcomes",
     "load_catalog",
     "raise_warnings",

@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,8 @@ import duckdb
 import yaml
 
 RULES_DIR_ENV = "HEDUI_RULES_DIR"
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "warnings"
+# the repository's warnings/, shipped in the package as hedui/rule_catalog (docs/internals.md, "Data files")
+DEFAULT_RULES_DIR = files("hedui") / "rule_catalog"
 
 CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach")
 SEVERITIES = ("high", "medium", "low")
@@ -79,7 +82,7 @@ class Rule:
     parameters: dict[str, dict[str, Any]]
     output: dict[str, str]
     sql: str
-    path: Path = field(compare=False)
+    path: Traversable = field(compare=False)
     uses_as_of: bool = False
 
     @property
@@ -88,8 +91,8 @@ class Rule:
         return {name: spec["default"] for name, spec in self.parameters.items()}
 
 
-def rules_dir(path: Path | str | None = None) -> Path:
-    """The catalog folder: `path`, else $HEDUI_RULES_DIR, else the repository's `warnings/`."""
+def rules_dir(path: Path | str | None = None) -> Traversable:
+    """The catalog folder: `path`, else $HEDUI_RULES_DIR, else the shipped catalog (the repository's `warnings/`)."""
     if path is not None:
         return Path(path)
     env = os.environ.get(RULES_DIR_ENV)
@@ -101,15 +104,15 @@ def load_catalog(path: Path | str | None = None) -> list[Rule]:
     folder = rules_dir(path)
     if not folder.is_dir():
         raise RuleFileError(f"rule catalog folder {folder} does not exist")
-    files = sorted(folder.glob("*.sql"))
-    if not files:
+    rule_files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    if not rule_files:
         raise RuleFileError(f"rule catalog folder {folder} holds no *.sql rule file")
     parser = duckdb.connect(":memory:")
     try:
-        rules = [parse_rule_file(file, parser) for file in files]
+        rules = [parse_rule_file(file, parser) for file in rule_files]
     finally:
         parser.close()
-    seen: dict[str, Path] = {}
+    seen: dict[str, Traversable] = {}
     for rule in rules:
         if rule.code in seen:
             raise RuleFileError(f"{rule.path.name}: rule code {rule.code} is also used by {seen[rule.code].name}")
@@ -135,7 +138,7 @@ def threshold_wordings(rules: list[Rule]) -> dict[str, str]:
     return {param: wording for param, (wording, _) in sorted(wordings.items())}
 
 
-def parse_rule_file(path: Path, parser: duckdb.DuckDBPyConnection | None = None) -> Rule:
+def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None = None) -> Rule:
     """Read one rule file, check its metadata against its SQL, and return the Rule."""
     name = path.name
     try:

@@ -18,7 +18,6 @@ import duckdb
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
-from hedui.rules.ddl import ensure_alerts_schema
 from hedui.rules.lifecycle import RuleCounts
 from hedui.rules.shared_definitions import install_rule_macros
 from hedui.run_info import RunInfo
@@ -175,7 +174,6 @@ def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
 
 
 def latest_processed_as_of(con) -> dt.date | None:
-    ensure_alerts_schema(con)
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
 
 
@@ -223,7 +221,6 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
     Refuses (AsOfRegressionError) an as-of date earlier than one already processed; re-running the latest
     as-of date with the same inputs changes nothing.
     """
-    ensure_alerts_schema(con)
     latest = latest_processed_as_of(con)
     if latest is not None and run.as_of < latest:
         raise AsOfRegressionError(

@@ -23,8 +23,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hedui.rules.catalog import Rule
-from hedui.rules.ddl import CLOSED_BY_OUTCOME
 from hedui.run_info import RunInfo
+
+# Statuses a caseworker's outcome sets (alerts.warnings.status); the others are open and resolved.
+CLOSED_BY_OUTCOME = ("confirmed", "dismissed", "benefit_adjusted")
 
 
 @dataclass

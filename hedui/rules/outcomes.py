@@ -38,7 +38,7 @@ from hedui.deliver.workbook import (
     cell_codes,
 )
 from hedui.deliver.masking import mask_ids_in_text
-from hedui.rules.ddl import CLOSED_BY_OUTCOME, ensure_alerts_schema
+from hedui.rules.lifecycle import CLOSED_BY_OUTCOME
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -132,7 +132,6 @@ def record_outcome(con, warning_id: str, outcome: str, reason: str | None, recor
     `outcome` is 属实/confirmed, 不属实/dismissed or 已调整待遇/benefit_adjusted; a dismissal needs a reason.
     Recording the same outcome again is a no-op; a different outcome on a closed warning is an OutcomeError.
     """
-    ensure_alerts_schema(con)
     canonical = normalise_outcome(outcome)
     _apply(con, warning_id, canonical, reason, recorded_by, as_of or _today_shanghai(), "manual")
     return canonical
@@ -146,7 +145,6 @@ def correct_outcome(con, warning_id: str, outcome: str, reason: str, corrected_b
     `alerts.outcome_corrections`, and `alerts.warning_events` gets an `outcome_corrected` event; the warning's
     status and reason become the new ones. Only a caseworker outcome can be corrected: an open or resolved
     warning takes an outcome with `record_outcome`."""
-    ensure_alerts_schema(con)
     warning_id = (warning_id or "").strip()
     canonical = normalise_outcome(outcome)
     reason = (reason or "").strip()
@@ -285,7 +283,6 @@ def import_outcomes(con, path: Path | str, as_of: dt.date | None = None) -> Impo
     while other input cells are filled, a value in a column without a header, an unknown word or warning, an
     outcome different from the one already recorded (that takes `correct_outcome`).
     """
-    ensure_alerts_schema(con)
     path = Path(path)
     report = ImportReport(file=path.name)
     try:

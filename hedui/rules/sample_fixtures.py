@@ -177,7 +177,10 @@ def links_rows() -> list[tuple]:
 
 
 def build_sample_tables(con) -> None:
-    """(Re)create staged.*, linked.links and an empty ledger.run_sources holding the spec samples."""
+    """Migrate the warehouse schema, then (re)create staged.* and linked.links holding the spec samples."""
+    from hedui.warehouse import migrate
+
+    migrate(con)
     con.execute(STAGED_DDL)
     con.executemany(
         "insert into staged.households values ('households/20261103', 'households.csv', ?, ?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

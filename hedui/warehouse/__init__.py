@@ -1,6 +1,7 @@
-"""The warehouse file: its DDL, the single-writer lock and atomic publication."""
+"""The warehouse file: its schema and migrations, the single-writer lock and atomic publication."""
 
 from hedui.warehouse.lock import WarehouseBusy
-from hedui.warehouse.publish import DDL_SQL, open_readonly, working_copy
+from hedui.warehouse.schema import SchemaError, migrate
+from hedui.warehouse.publish import open_readonly, working_copy
 
-__all__ = ["DDL_SQL", "WarehouseBusy", "open_readonly", "working_copy"]
+__all__ = ["SchemaError", "WarehouseBusy", "migrate", "open_readonly", "working_copy"]

@@ -1,4 +1,5 @@
--- The warehouse's stage schemas and the ledgers. Idempotent: run at the start of every run.
+-- The warehouse's stage schemas and the ledgers: schema migration 1, the baseline (hedui/warehouse/schema.py).
+-- Idempotent: it also runs on warehouses written before migrations were recorded.
 create schema if not exists raw;
 create schema if not exists staged;
 create schema if not exists quarantine;

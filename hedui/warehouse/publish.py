@@ -13,6 +13,7 @@ supports reflinks); `shutil.copyfile` uses the kernel's copy_file_range where it
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ from pathlib import Path
 import duckdb
 
 from hedui.warehouse.lock import writer_lock
+from hedui.warehouse.schema import check_readable, migrate
 
-DDL_SQL = (Path(__file__).parent / "ddl.sql").read_text(encoding="utf-8")
+log = logging.getLogger("hedui.warehouse")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -62,7 +64,8 @@ def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path
 @contextmanager
 def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, memory_limit: str | None = None,
                  temp_directory: Path | None = None):
-    """Yield a connection to a private copy of the warehouse; publish it only if the block succeeds."""
+    """Yield a connection to a private copy of the warehouse, its schema migrated; publish it only if the block
+    succeeds (a migration that fails publishes nothing either)."""
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(warehouse, wait_seconds=wait_seconds):
@@ -77,14 +80,16 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
                 raise
         con = connect(work, memory_limit=memory_limit, temp_directory=temp_directory)
         try:
-            con.execute(DDL_SQL)
+            migrate(con, run_id)
             yield con
             drop_scratch_objects(con)
             con.execute("checkpoint")
             con.close()
             with open(work, "rb+") as handle:
                 os.fsync(handle.fileno())
+            set_aside_stray_wal(warehouse, run_id)
             os.replace(work, warehouse)
+            set_aside_stray_wal(warehouse, run_id)  # written by a connection to the old file meanwhile
             _fsync_dir(warehouse.parent)
         except BaseException:
             try:
@@ -93,6 +98,22 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
                 work.unlink(missing_ok=True)
                 work.with_name(work.name + ".wal").unlink(missing_ok=True)
             raise
+
+
+def set_aside_stray_wal(warehouse: Path, run_id: str) -> Path | None:
+    """A `<warehouse>.wal` beside the published file belongs to no run: an analyst opened the warehouse
+    read-write and wrote. Left there, DuckDB would try to replay it onto the newly published file and refuse
+    every later open ("WAL checkpoint iteration does not match"). It is moved aside as
+    `<warehouse>.wal.stray-<run_id>`, not deleted; the writes it holds are not in the published warehouse
+    (the run started from the file without them): the analyst guide says so."""
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    if not wal.exists():
+        return None
+    aside = wal.with_name(f"{wal.name}.stray-{run_id}")
+    os.replace(wal, aside)
+    log.warning("a stray write-ahead log beside the warehouse (a read-write connection) was set aside as %s",
+                aside.name)
+    return aside
 
 
 def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
@@ -113,4 +134,11 @@ def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse), read_only=True)
+    """A read-only connection to the published warehouse; `SchemaError` if it needs a night to be upgraded first."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        check_readable(con, Path(warehouse).name)
+    except BaseException:
+        con.close()
+        raise
+    return con
