@@ -54,6 +54,7 @@ links as not materialized (
     where source = 'housing'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id,

@@ -46,6 +46,7 @@ links as not materialized (
     where source = 'vehicle'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
         household_id,

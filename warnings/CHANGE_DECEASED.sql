@@ -37,6 +37,7 @@ links as not materialized (
     where source = 'death'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
         household_id,

@@ -54,6 +54,7 @@ links as not materialized (
     where source = 'disability'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
         household_id,
@@ -66,6 +67,7 @@ active_members as (
     from active_members_of($active_statuses)
 ),
 
+-- severe disability: the shared definition (hedui/rules/shared_definitions.py)
 severe_certificates as (
     select
         certificates.delivery_id,

@@ -64,6 +64,7 @@ major_illness_list as (
     from (select unnest($major_illness_codes) as entry)
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
         household_id,

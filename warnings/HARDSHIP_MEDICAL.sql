@@ -65,6 +65,7 @@ window_bounds as (
         cast($as_of as date) as window_end
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id,

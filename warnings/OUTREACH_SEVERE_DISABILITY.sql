@@ -68,6 +68,7 @@ links as not materialized (
     where source = 'disability'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id
@@ -103,6 +104,7 @@ certificates_linked_to_active_members as (
         on links.household_id = active_households.household_id
 ),
 
+-- severe disability: the shared definition (hedui/rules/shared_definitions.py)
 severe_certificates as (
     select
         certificates.delivery_id,
