@@ -148,3 +148,26 @@ def test_severe_disability_is_worded_from_its_grades(night, grades, words):
         assert con.execute("select severe_disability_zh(?, ?, ?)", list(grades)).fetchone()[0] == words
     finally:
         con.close()
+
+
+def test_a_policy_narrowing_severe_disability_in_one_rule_only_is_refused(night, tmp_path):
+    from hedui.policy import Policy, PolicyError
+    from hedui.rules.catalog import load_catalog
+    from hedui.rules.engine import evaluate_rules
+    from hedui.run_info import RunInfo
+
+    result, _, _ = night
+    one_rule = Policy(rules={"HARDSHIP_DISABILITY": {"severe_max_grade": 1}}, source="one-rule.yaml")
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    try:
+        with pytest.raises(PolicyError, match="severe disability must be defined the same") as caught:
+            evaluate_rules(con, RunInfo("one-rule", SAMPLES_AS_OF, policy=one_rule), load_catalog())
+    finally:
+        con.close()
+    assert "rules.OUTREACH_SEVERE_DISABILITY: valid_cert_statuses=['有效'], severe_max_grade=2" in str(caught.value)
+    typo = tmp_path / "one-rule.yaml"
+    typo.write_text("rules:\n  HARDSHIP_DISABILITY:\n    severe_max_grade: 1\n", encoding="utf-8")
+    outcome = CliRunner().invoke(app, ["report", "CN-S-0002", "--warehouse", str(result.warehouse),
+                                       "--out", str(tmp_path / "r"), "--policy", str(typo)])
+    said = " ".join(outcome.output.split())  # the console may wrap a long line
+    assert outcome.exit_code == 2 and "severe disability must be defined the same" in said

@@ -26,7 +26,7 @@ import jinja2
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.policy import Policy, load_policy
 from hedui.rules.catalog import Rule, load_catalog
-from hedui.rules.shared_definitions import install_rule_macros
+from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
 
 SOURCE_TITLES = {
     "housing": "不动产登记（自然资源和规划局）",
@@ -79,7 +79,9 @@ def rule_thresholds(policy: Policy | None = None, catalog: list[Rule] | None = N
     rule file's defaults overridden by `rules.<CODE>`. A key the rule does not declare raises PolicyError."""
     policy = load_policy() if policy is None else policy
     catalog = load_catalog() if catalog is None else catalog
-    return {rule.code: policy.for_rule(rule.code, rule.defaults) for rule in catalog}
+    parameters = {rule.code: policy.for_rule(rule.code, rule.defaults) for rule in catalog}
+    check_shared_parameters(parameters, policy)
+    return parameters
 
 
 def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date,

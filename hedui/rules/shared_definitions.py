@@ -25,7 +25,16 @@ tables exist (the engine calls it before evaluating the catalog; the report befo
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
+
+from hedui.policy import Policy, PolicyError
+
+# The parameters of the severe-disability definition: every rule that declares them must apply the same values,
+# or "severe" would mean one thing to HARDSHIP_DISABILITY and another to OUTREACH_SEVERE_DISABILITY.
+SEVERE_DISABILITY_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "severe_max_grade_special",
+                                "severe_special_categories")
 
 _MACROS = (
     # A household is active when its 状态 is one of the rule's `active_statuses`.
@@ -102,3 +111,18 @@ def install_rule_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the shared macros on `con`; its `staged.households` and `staged.members` must exist."""
     for sql in _MACROS:
         con.execute(sql)
+
+
+def check_shared_parameters(parameters: dict[str, dict[str, Any]], policy: Policy) -> None:
+    """Refuse (PolicyError) a policy under which the rules disagree on what severe disability is.
+
+    `parameters` are each rule's parameters under `policy`, by rule code. A city that narrows severe disability
+    must do so in every rule that applies it; overriding one of them alone is a mistake, not a choice."""
+    applied = {code: tuple(str(params[name]) for name in SEVERE_DISABILITY_PARAMETERS)
+               for code, params in parameters.items() if all(name in params for name in SEVERE_DISABILITY_PARAMETERS)}
+    if len(set(applied.values())) > 1:
+        described = "; ".join(f"rules.{code}: " + ", ".join(f"{name}={value}" for name, value
+                                                          in zip(SEVERE_DISABILITY_PARAMETERS, values))
+                              for code, values in sorted(applied.items()))
+        raise PolicyError(f"policy {policy.source}: severe disability must be defined the same in every rule that"
+                          f" applies it ({', '.join(SEVERE_DISABILITY_PARAMETERS)}); got {described}")
