@@ -265,16 +265,19 @@ def report(
     warehouse: WarehouseOpt,
     out: Annotated[Path, typer.Option(help="Folder for the report.")] = Path("reports"),
     full_ids: Annotated[bool, typer.Option("--full-ids", help="Show ID numbers in full (default: masked).")] = False,
+    policy: PolicyOpt = None,
 ) -> None:
     """Render the verification report (核对报告) of one household: HTML and a printable PDF.
 
+    The totals are checked against the rules' thresholds under the policy (the same file the nightly takes).
     The household number may be typed in lower case; an unknown one is said so, in words."""
     from hedui.deliver.report import render_household_report
 
+    city_policy = _policy(policy)
     con = _open_readonly(warehouse)
     try:
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
-        paths = render_household_report(con, household_id, out, as_of, show_full_ids=full_ids)
+        paths = render_household_report(con, household_id, out, as_of, policy=city_policy, show_full_ids=full_ids)
     finally:
         con.close()
     for path in paths:

@@ -7,6 +7,7 @@ import pytest
 
 from hedui.deliver.report import HouseholdNotFound, household_report_data, render_household_report
 from hedui.deliver.sample import ALL_IDS, LI_FANG, SAMPLE_AS_OF, ZHANG_WEI, build_sample_warehouse
+from hedui.policy import Policy, PolicyError
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +30,17 @@ def test_medical_totals_net_reversals_within_the_365_day_window(con):
     assert checks["ASSET_VEHICLE状态正常"] is True
 
 
-def test_thresholds_are_parameters(con):
-    data = household_report_data(con, "H001", SAMPLE_AS_OF, thresholds={"property_min_residential_units": 3,
-                                                                         "medical_oop_absolute_yuan": 20000})
-    met = {c["item"]: c["met"] for c in data["checks"]}
-    assert met["现势住宅套数"] is False
+def test_totals_are_checked_against_the_rules_parameters_under_the_policy(con):
+    policy = Policy(rules={"ASSET_PROPERTY": {"min_residential_units": 3},
+                           "HARDSHIP_MEDICAL": {"total_threshold": 20000}})
+    data = household_report_data(con, "H001", SAMPLE_AS_OF, policy)
+    checks = {c["item"]: c for c in data["checks"]}
+    assert checks["现势住宅套数"]["met"] is False and checks["现势住宅套数"]["threshold"] == "≥ 3 套"
     # 11500 < 20000 but >= 2000 and >= half of 12 x 1200 = 7200
-    assert met["近365天医疗个人自付（冲销已抵扣，元）"] is True
-    with pytest.raises(ValueError):
-        household_report_data(con, "H001", SAMPLE_AS_OF, thresholds={"no_such_threshold": 1})
+    medical = checks["近365天医疗个人自付（冲销已抵扣，元）"]
+    assert medical["met"] is True and medical["threshold"].startswith("≥ 20,000 元；")
+    with pytest.raises(PolicyError, match="no_such_threshold"):
+        household_report_data(con, "H001", SAMPLE_AS_OF, Policy(rules={"ASSET_PROPERTY": {"no_such_threshold": 1}}))
 
 
 def test_report_renders_html_and_pdf_with_members_records_totals_and_warnings(con, tmp_path):

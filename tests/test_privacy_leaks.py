@@ -366,8 +366,8 @@ def _failing_catalog(tmp_path: Path, condition: str):
     folder = tmp_path / "rules"
     folder.mkdir()
     text = (REPO / "warnings" / "CHANGE_DECEASED.sql").read_text(encoding="utf-8")
-    assert "select * from staged.members\n" in text
-    text = text.replace("select * from staged.members\n", f"select * from staged.members where {condition}\n", 1)
+    assert "select * from staged.death\n" in text
+    text = text.replace("select * from staged.death\n", f"select * from staged.death where {condition}\n", 1)
     (folder / "CHANGE_DECEASED.sql").write_text(text, encoding="utf-8")
     return load_catalog(folder)
 

@@ -45,14 +45,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 housing as not materialized (
     select * from staged.housing
 ),
@@ -62,24 +54,22 @@ links as not materialized (
     where source = 'housing'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id,
         head_name,
         county,
         township
-    from households
-    where status in (select unnest($active_statuses))
+    from active_households_of($active_statuses)
 ),
 
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id,
-        members.person_name
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id,
+        person_name
+    from active_members_of($active_statuses)
 ),
 
 current_counted_titles as (
@@ -157,9 +147,10 @@ raised as (
         active_households.county,
         active_households.township,
         active_households.head_name as person_name,
-        '不动产登记显示，该户成员名下（含共有）有现势住宅' || per_household.residential_units
-            || '套、商业/办公/工业用房' || per_household.non_residential_units
-            || '套，达到“住宅至少' || $min_residential_units || '套或非住宅至少'
+        '不动产登记显示，该户成员名下（含共有）有现势' || array_to_string($residential_use_types, '/')
+            || per_household.residential_units || '套、' || array_to_string($non_residential_use_types, '/')
+            || '用房' || per_household.non_residential_units || '套，达到“'
+            || array_to_string($residential_use_types, '/') || '至少' || $min_residential_units || '套或非住宅至少'
             || $min_non_residential_units || '套”的核查标准。' as summary_zh,
         to_json(per_household.evidence_records) as evidence_records,
         to_json({

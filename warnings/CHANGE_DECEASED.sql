@@ -28,14 +28,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 deaths as not materialized (
     select * from staged.death
 ),
@@ -45,25 +37,15 @@ links as not materialized (
     where source = 'death'
 ),
 
-active_households as (
-    select
-        household_id,
-        county,
-        township
-    from households
-    where status in (select unnest($active_statuses))
-),
-
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id,
-        members.person_name,
-        active_households.county,
-        active_households.township
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id,
+        person_name,
+        county,
+        township
+    from active_members_of($active_statuses)
 ),
 
 deaths_on_or_before_as_of as (

@@ -45,14 +45,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 certificates as not materialized (
     select * from staged.disability
 ),
@@ -62,29 +54,20 @@ links as not materialized (
     where source = 'disability'
 ),
 
-active_households as (
-    select
-        household_id,
-        county,
-        township
-    from households
-    where status in (select unnest($active_statuses))
-),
-
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id,
-        members.person_name,
-        members.disability_grade as recorded_grade,
-        members.disability_grade_num as recorded_grade_num,
-        active_households.county,
-        active_households.township
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id,
+        person_name,
+        disability_grade as recorded_grade,
+        disability_grade_num as recorded_grade_num,
+        county,
+        township
+    from active_members_of($active_statuses)
 ),
 
+-- severe disability: the shared definition (hedui/rules/shared_definitions.py)
 severe_certificates as (
     select
         certificates.delivery_id,
@@ -99,13 +82,14 @@ severe_certificates as (
         certificates.issued_on,
         certificates.cert_status
     from certificates
-    where certificates.cert_status in (select unnest($valid_cert_statuses))
-        and (
-            certificates.grade_num <= $severe_max_grade
-            or (
-                certificates.grade_num <= $severe_max_grade_special
-                and certificates.category in (select unnest($severe_special_categories))
-            )
+    where severe_disability(
+            certificates.cert_status,
+            certificates.grade_num,
+            certificates.category,
+            $valid_cert_statuses,
+            $severe_max_grade,
+            $severe_max_grade_special,
+            $severe_special_categories
         )
 ),
 
@@ -173,7 +157,9 @@ raised as (
         township,
         person_name,
         '残联残疾人证信息显示，家庭成员' || person_name || '持有效残疾人证（' || most_severe_certificate
-            || '），属重度残疾（一、二级，或智力、精神三级），而救助系统'
+            || '），属重度残疾（'
+            || severe_disability_zh($severe_max_grade, $severe_max_grade_special, $severe_special_categories)
+            || '），而救助系统'
             || coalesce('登记的残疾等级为' || recorded_grade || '，较轻', '未登记残疾等级')
             || '，请核实是否应调整救助。' as summary_zh,
         to_json(evidence_records) as evidence_records,

@@ -41,14 +41,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 settlements as not materialized (
     select * from staged.medical
 ),
@@ -72,25 +64,15 @@ major_illness_list as (
     from (select unnest($major_illness_codes) as entry)
 ),
 
-active_households as (
-    select
-        household_id,
-        county,
-        township
-    from households
-    where status in (select unnest($active_statuses))
-),
-
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id,
-        members.person_name,
-        active_households.county,
-        active_households.township
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id,
+        person_name,
+        county,
+        township
+    from active_members_of($active_statuses)
 ),
 
 reversed_settlement_ids as (

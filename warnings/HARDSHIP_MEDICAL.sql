@@ -50,14 +50,6 @@ output:
 
 with
 
-households as not materialized (
-    select * from staged.households
-),
-
-members as not materialized (
-    select * from staged.members
-),
-
 settlements as not materialized (
     select * from staged.medical
 ),
@@ -73,6 +65,7 @@ window_bounds as (
         cast($as_of as date) as window_end
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id,
@@ -80,17 +73,14 @@ active_households as (
         county,
         township,
         declared_monthly_income
-    from households
-    where status in (select unnest($active_statuses))
+    from active_households_of($active_statuses)
 ),
 
 active_members as (
     select
-        members.household_id,
-        members.id_norm as person_id
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        household_id,
+        person_id
+    from active_members_of($active_statuses)
 ),
 
 reversals_so_far as (
@@ -287,7 +277,8 @@ raised as (
             || case
                 when households_over_threshold.meets_total_threshold
                     then '达到' || $total_threshold || '元的核查标准。'
-                else '达到' || $income_test_min_total || '元且不低于家庭申报年收入的'
+                else '达到' || $income_test_min_total || '元且不低于家庭申报'
+                    || case when $income_test_months = 12 then '年' else $income_test_months || '个月' end || '收入的'
                     || cast(round($income_test_share * 100) as integer) || '%（'
                     || printf('%.2f', households_over_threshold.income_test_threshold) || '元）。'
             end as summary_zh,

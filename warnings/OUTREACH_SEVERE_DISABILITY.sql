@@ -55,10 +55,6 @@ households as not materialized (
     select * from staged.households
 ),
 
-members as not materialized (
-    select * from staged.members
-),
-
 certificates as not materialized (
     select * from staged.disability
 ),
@@ -72,11 +68,11 @@ links as not materialized (
     where source = 'disability'
 ),
 
+-- active households and their members: the shared definitions of hedui/rules/shared_definitions.py
 active_households as (
     select
         household_id
-    from households
-    where status in (select unnest($active_statuses))
+    from active_households_of($active_statuses)
 ),
 
 known_townships as (
@@ -96,10 +92,8 @@ known_counties as (
 
 active_member_ids as (
     select
-        members.id_norm as person_id
-    from members
-    inner join active_households
-        on members.household_id = active_households.household_id
+        person_id
+    from active_members_of($active_statuses)
 ),
 
 certificates_linked_to_active_members as (
@@ -110,6 +104,7 @@ certificates_linked_to_active_members as (
         on links.household_id = active_households.household_id
 ),
 
+-- severe disability: the shared definition (hedui/rules/shared_definitions.py)
 severe_certificates as (
     select
         certificates.delivery_id,
@@ -128,13 +123,14 @@ severe_certificates as (
         strptime(substr(certificates.id_norm, 7, 8), '%Y%m%d')::date as birth_date
     from certificates
     where certificates.id_valid
-        and certificates.cert_status in (select unnest($valid_cert_statuses))
-        and (
-            certificates.grade_num <= $severe_max_grade
-            or (
-                certificates.grade_num <= $severe_max_grade_special
-                and certificates.category in (select unnest($severe_special_categories))
-            )
+        and severe_disability(
+            certificates.cert_status,
+            certificates.grade_num,
+            certificates.category,
+            $valid_cert_statuses,
+            $severe_max_grade,
+            $severe_max_grade_special,
+            $severe_special_categories
         )
 ),
 
@@ -236,7 +232,8 @@ raised as (
         township,
         person_name,
         '残联残疾人证信息显示，' || person_name || '持有效重度残疾人证（' || most_severe_certificate || '），已满'
-            || $min_age_years || '周岁，无死亡注销记录，且不在任何在保或审核中的救助家庭中，请主动上门了解是否需要救助'
+            || $min_age_years || '周岁，无死亡注销记录，且不在任何'
+            || array_to_string($active_statuses, '或') || '的救助家庭中，请主动上门了解是否需要救助'
             || case when township is null then '（户籍地址未匹配到本地乡镇街道，列入区县未分派清单）。' else '。' end
             as summary_zh,
         to_json(evidence_records) as evidence_records,

@@ -1,6 +1,11 @@
 """The verification report (核对报告) of one household: everything the departments say about its members, the
 totals against the policy thresholds, and the household's warnings with their evidence.
 
+The report applies the rules' own parameters under the policy it runs under (`hedui report --policy`, the same
+file the nightly takes): the totals are checked against `rules.<CODE>` of that policy over the rule files'
+defaults, and severe disability is the rules' shared definition (`hedui.rules.shared_definitions`). A warning
+shows the thresholds it was raised under, from its evidence.
+
 `render_household_report` writes an HTML document (jinja2 template `templates/household_report.html.j2`, print
 CSS with page breaks) and a PDF (reportlab, see `report_pdf`: it embeds its Chinese font, splits long tables
 across pages, numbers its pages). Without reportlab installed it writes an .xlsx instead of the PDF. IDs are
@@ -9,7 +14,6 @@ masked unless `show_full_ids=True` (for the caseworker handling the case, on req
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import unicodedata
 from decimal import Decimal
@@ -20,18 +24,9 @@ import duckdb
 import jinja2
 
 from hedui.deliver.evidence import install_deliver_macros
-
-# Defaults from shared/extract-spec/warning-rules.md; a city's policy overrides them (pass `thresholds=`).
-DEFAULT_THRESHOLDS: dict[str, Any] = {
-    "property_min_residential_units": 2,
-    "property_business_use_types": ["商业", "办公", "工业"],
-    "vehicle_exempt_types": ["普通二轮摩托车", "普通三轮摩托车", "轻便二轮摩托车", "残疾人机动轮椅车", "拖拉机",
-                             "低速货车", "三轮汽车"],
-    "medical_window_days": 365,
-    "medical_oop_absolute_yuan": 10000,
-    "medical_oop_min_yuan": 2000,
-    "medical_oop_income_share": 0.5,
-}
+from hedui.policy import Policy, load_policy
+from hedui.rules.catalog import Rule, load_catalog
+from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
 
 SOURCE_TITLES = {
     "housing": "不动产登记（自然资源和规划局）",
@@ -68,6 +63,10 @@ HOUSEHOLD_FIELDS = [("家庭编号", "household_id"), ("户主姓名", "head_nam
                     ("申报月收入(元)", "declared_monthly_income"), ("数据批次", "delivery_id")]
 
 
+# The HARDSHIP_DISABILITY parameters that define a severe disability (`severe_disability` of the shared macros).
+_SEVERE_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "severe_max_grade_special", "severe_special_categories")
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
     used = {k: v for k, v in params.items() if f"${k}" in sql}  # DuckDB rejects unused named parameters
     cur = con.execute(sql, used)
@@ -75,15 +74,28 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+def rule_thresholds(policy: Policy | None = None, catalog: list[Rule] | None = None) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters under `policy` (default: the policy file in force, as the nightly reads it): the
+    rule file's defaults overridden by `rules.<CODE>`. A key the rule does not declare raises PolicyError."""
+    policy = load_policy() if policy is None else policy
+    catalog = load_catalog() if catalog is None else catalog
+    parameters = {rule.code: policy.for_rule(rule.code, rule.defaults) for rule in catalog}
+    check_shared_parameters(parameters, policy)
+    return parameters
+
+
 def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date,
-                          thresholds: dict[str, Any] | None = None, show_full_ids: bool = False) -> dict[str, Any]:
-    """Everything the report shows, as plain data (the HTML, PDF and XLSX renderers all use this)."""
-    unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
-    if unknown:
-        raise ValueError(f"unknown threshold(s): {', '.join(sorted(unknown))}; known: {', '.join(DEFAULT_THRESHOLDS)}")
-    th = copy.deepcopy(DEFAULT_THRESHOLDS) | (thresholds or {})
+                          policy: Policy | None = None, show_full_ids: bool = False,
+                          catalog: list[Rule] | None = None) -> dict[str, Any]:
+    """Everything the report shows, as plain data (the HTML, PDF and XLSX renderers all use this).
+
+    The totals are checked against the rules' parameters under `policy` (default: the policy file in force)."""
+    th = rule_thresholds(policy, catalog)
+    prop, vehicle, medical_rule, disab = (th["ASSET_PROPERTY"], th["ASSET_VEHICLE"], th["HARDSHIP_MEDICAL"],
+                                          th["HARDSHIP_DISABILITY"])
     install_deliver_macros(con)
-    window_start = as_of - dt.timedelta(days=int(th["medical_window_days"]) - 1)
+    install_rule_macros(con)
+    window_start = as_of - dt.timedelta(days=int(medical_rule["window_days"]) - 1)
     p = {"hh": household_id, "full": show_full_ids, "as_of": as_of, "start": window_start}
 
     hh = _rows(con, """
@@ -116,7 +128,7 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
                s.registered_on, s.vehicle_status,
                list_contains($exempt, s.vehicle_type) as exempt
         {link.format(src='vehicle')} order by s.vehicle_status, s.plate""",
-        {"hh": household_id, "exempt": th["vehicle_exempt_types"]})
+        {"hh": household_id, "exempt": vehicle["exempt_vehicle_types"]})
     medical = _rows(con, f"""
         select {link_cols}, s.settlement_id, s.settlement_type, s.original_settlement_id, s.care_type,
                s.settled_on, s.institution, s.diagnosis_code, s.diagnosis_name, s.total_cost, s.fund_paid,
@@ -126,9 +138,12 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
     disability = _rows(con, f"""
         select {link_cols}, maybe_mask_id(s.cert_no, $full) as cert_no, s.category, s.grade, s.issued_on,
                s.cert_status, m.disability_grade as grade_known,
-               (s.cert_status = '有效' and (s.grade_num <= 2 or (s.grade_num = 3 and s.category in ('智力', '精神'))))
-                 as severe
-        {link.format(src='disability')} order by member""", {"hh": household_id, "full": show_full_ids})
+               severe_disability(s.cert_status, s.grade_num, s.category, $valid_cert_statuses, $severe_max_grade,
+                                 $severe_max_grade_special, $severe_special_categories) as severe
+        {link.format(src='disability')} order by member""",
+        {"hh": household_id, "full": show_full_ids, **{k: disab[k] for k in _SEVERE_PARAMETERS}})
+    severe_zh = con.execute("select severe_disability_zh($severe_max_grade, $severe_max_grade_special,"
+                            " $severe_special_categories)", {k: disab[k] for k in _SEVERE_PARAMETERS[1:]}).fetchone()[0]
     deaths = _rows(con, f"""
         select {link_cols}, s.died_on, s.deregistered_on
         {link.format(src='death')} order by s.died_on""", {"hh": household_id})
@@ -147,36 +162,44 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
             join staged.medical s on s.record_key = l.record_key
             where l.source = 'medical' and l.household_id = $hh and s.settled_on between $start and $as_of)
         select
-            (select count(*) from h where use_type = '住宅')                     as residential_units,
+            (select count(*) from h where list_contains($residential, use_type)) as residential_units,
             (select count(*) from h where list_contains($business, use_type))    as business_units,
             (select count(*) from v)                                             as vehicles_counted,
             (select count(*) from md)                                            as settlements,
             (select coalesce(sum(total_cost), 0) from md)                        as medical_total_cost,
             (select coalesce(sum(out_of_pocket), 0) from md)                     as medical_out_of_pocket
-        """, {"hh": household_id, "exempt": th["vehicle_exempt_types"], "business": th["property_business_use_types"],
+        """, {"hh": household_id, "exempt": vehicle["exempt_vehicle_types"],
+              "residential": prop["residential_use_types"], "business": prop["non_residential_use_types"],
               "start": window_start, "as_of": as_of})[0]
 
     income = hh[0]["declared_monthly_income"]
-    annual_income = (Decimal(income) * 12) if income is not None else None
+    months = int(medical_rule["income_test_months"])
+    income_period = "年" if months == 12 else f"{months}个月"
+    period_income = (Decimal(income) * months) if income is not None else None
     oop = Decimal(totals["medical_out_of_pocket"])
-    income_bar = (annual_income * Decimal(str(th["medical_oop_income_share"]))) if annual_income is not None else None
+    share = Decimal(str(medical_rule["income_test_share"]))
+    income_bar = (period_income * share) if period_income is not None else None
+    residential = "/".join(prop["residential_use_types"])
     checks = [
-        {"item": "现势住宅套数", "value": totals["residential_units"],
-         "threshold": f"≥ {th['property_min_residential_units']} 套",
-         "met": totals["residential_units"] >= th["property_min_residential_units"], "rule": "ASSET_PROPERTY"},
-        {"item": "现势" + "/".join(th["property_business_use_types"]) + "用房", "value": totals["business_units"],
-         "threshold": "≥ 1 套", "met": totals["business_units"] >= 1, "rule": "ASSET_PROPERTY"},
-        {"item": "状态正常的非豁免机动车", "value": totals["vehicles_counted"], "threshold": "≥ 1 辆",
-         "met": totals["vehicles_counted"] >= 1, "rule": "ASSET_VEHICLE"},
-        {"item": f"近{th['medical_window_days']}天医疗个人自付（冲销已抵扣，元）", "value": f"{oop:,.2f}",
-         "threshold": f"≥ {th['medical_oop_absolute_yuan']:,} 元；或 ≥ {th['medical_oop_min_yuan']:,} 元且"
-                      f" ≥ 年申报收入×{th['medical_oop_income_share']}"
+        {"item": f"现势{residential}套数", "value": totals["residential_units"],
+         "threshold": f"≥ {prop['min_residential_units']} 套",
+         "met": totals["residential_units"] >= prop["min_residential_units"], "rule": "ASSET_PROPERTY"},
+        {"item": "现势" + "/".join(prop["non_residential_use_types"]) + "用房", "value": totals["business_units"],
+         "threshold": f"≥ {prop['min_non_residential_units']} 套",
+         "met": totals["business_units"] >= prop["min_non_residential_units"], "rule": "ASSET_PROPERTY"},
+        {"item": "状态正常的非豁免机动车", "value": totals["vehicles_counted"],
+         "threshold": f"≥ {vehicle['min_vehicles']} 辆", "met": totals["vehicles_counted"] >= vehicle["min_vehicles"],
+         "rule": "ASSET_VEHICLE"},
+        {"item": f"近{medical_rule['window_days']}天医疗个人自付（冲销已抵扣，元）", "value": f"{oop:,.2f}",
+         "threshold": f"≥ {medical_rule['total_threshold']:,} 元；或 ≥ {medical_rule['income_test_min_total']:,} 元且"
+                      f" ≥ {income_period}申报收入×{medical_rule['income_test_share']}"
                       + (f"（= {income_bar:,.2f} 元）" if income_bar is not None else "（申报收入未知）"),
-         "met": bool(oop >= th["medical_oop_absolute_yuan"]
-                     or (oop >= th["medical_oop_min_yuan"] and income_bar is not None and oop >= income_bar)),
+         "met": bool(oop >= medical_rule["total_threshold"]
+                     or (oop >= medical_rule["income_test_min_total"] and income_bar is not None
+                         and oop >= income_bar)),
          "rule": "HARDSHIP_MEDICAL"},
         {"item": "持有效重度残疾人证的成员", "value": sum(1 for d in disability if d["severe"]),
-         "threshold": "≥ 1 人（一、二级，或智力/精神三级）", "met": any(d["severe"] for d in disability),
+         "threshold": f"≥ 1 人（{severe_zh}）", "met": any(d["severe"] for d in disability),
          "rule": "HARDSHIP_DISABILITY"},
         {"item": f"截至{as_of.isoformat()}已死亡的成员", "value": sum(1 for d in deaths if d["died_on"] <= as_of),
          "threshold": "≥ 1 人", "met": any(d["died_on"] <= as_of for d in deaths), "rule": "CHANGE_DECEASED"},
@@ -239,13 +262,13 @@ def resolve_household_id(con: duckdb.DuckDBPyConnection, typed: str) -> str:
 
 
 def render_household_report(con: duckdb.DuckDBPyConnection, household_id: str, out_dir: Path, as_of: dt.date,
-                            thresholds: dict[str, Any] | None = None, show_full_ids: bool = False) -> list[Path]:
+                            policy: Policy | None = None, show_full_ids: bool = False) -> list[Path]:
     """Write `核对报告_<家庭编号>_<YYYYMMDD>.html` and `.pdf` (or `.xlsx` without reportlab); return the paths.
 
     `household_id` may be typed in lower case or with full-width characters. Raises HouseholdNotFound for an
     unknown household, and ReportFontMissing (after writing the HTML) when no font can be embedded in the PDF."""
     household_id = resolve_household_id(con, household_id)
-    data = household_report_data(con, household_id, as_of, thresholds, show_full_ids)
+    data = household_report_data(con, household_id, as_of, policy, show_full_ids)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"核对报告_{household_id}_{as_of.strftime('%Y%m%d')}" + ("_完整证件号" if show_full_ids else "")

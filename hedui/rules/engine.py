@@ -19,6 +19,7 @@ from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
+from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
 from hedui.run_info import RunInfo
 from hedui.workdays import add_working_days, calendar_overrides
 
@@ -177,10 +178,15 @@ def latest_processed_as_of(con) -> dt.date | None:
 
 
 def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
-    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`."""
+    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
+
+    The shared definitions the rules call (active households, severe disability) are created first."""
+    parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
+    check_shared_parameters(parameters, run.policy)
+    install_rule_macros(con)
     con.execute(_HITS_DDL)
     for rule in catalog:
-        params = rule_parameters(rule, run)
+        params = parameters[rule.code]
         bound = dict(params)
         if rule.uses_as_of:
             bound["as_of"] = run.as_of

@@ -1,0 +1,128 @@
+"""Definitions that several rules and the report share, created as DuckDB macros before the rules run.
+
+What makes a household active, and what makes a disability certificate severe, are policy: every rule (and the
+household report) must mean the same thing by them. They are written once here, as macros taking the rule's
+parameters, and each rule file calls them in one of its CTEs:
+
+    active_members as (
+        select household_id, person_id, person_name, county, township
+        from active_members_of($active_statuses)
+    ),
+
+    severe_certificates as (
+        select ... from certificates
+        where severe_disability(certificates.cert_status, certificates.grade_num, certificates.category,
+                                $valid_cert_statuses, $severe_max_grade, $severe_max_grade_special,
+                                $severe_special_categories)
+    ),
+
+The values stay the rule's parameters (`rules.<CODE>` of the policy overrides them), so a rule file still
+declares every threshold it applies and the engine still records them in each warning's evidence.
+
+The table macros are bound when they are created, so `install_rule_macros` runs on a warehouse whose staged
+tables exist (the engine calls it before evaluating the catalog; the report before reading a household).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from hedui.policy import Policy, PolicyError
+
+# The parameters of the severe-disability definition: every rule that declares them must apply the same values,
+# or "severe" would mean one thing to HARDSHIP_DISABILITY and another to OUTREACH_SEVERE_DISABILITY.
+SEVERE_DISABILITY_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "severe_max_grade_special",
+                                "severe_special_categories")
+
+_MACROS = (
+    # A household is active when its 状态 is one of the rule's `active_statuses`.
+    """
+    create or replace temp macro active_households_of(active_statuses) as table
+        select *
+        from staged.households
+        where status in (select unnest(active_statuses))
+    """,
+    # The members of active households, with the household's county and township (the caseworker unit).
+    """
+    create or replace temp macro active_members_of(active_statuses) as table
+        select
+            members.household_id,
+            members.id_norm as person_id,
+            members.person_name,
+            members.disability_grade,
+            members.disability_grade_num,
+            active_households.head_name,
+            active_households.county,
+            active_households.township,
+            active_households.declared_monthly_income
+        from staged.members as members
+        inner join active_households_of(active_statuses) as active_households
+            on members.household_id = active_households.household_id
+    """,
+    # A certificate in force whose grade is severe: grades 1 to severe_max_grade for every category, and 1 to
+    # severe_max_grade_special for the severe_special_categories (智力, 精神 by default).
+    """
+    create or replace temp macro severe_disability(
+        cert_status, grade_num, category,
+        valid_cert_statuses, severe_max_grade, severe_max_grade_special, severe_special_categories
+    ) as (
+        cert_status in (select unnest(valid_cert_statuses))
+        and (
+            grade_num <= severe_max_grade
+            or (
+                grade_num <= severe_max_grade_special
+                and category in (select unnest(severe_special_categories))
+            )
+        )
+    )
+    """,
+    # Grades lowest..highest in words as 残联 writes them (一级 = 1, the most severe): (1, 2) -> 一、二级.
+    """
+    create or replace temp macro disability_grades_zh(lowest, highest) as (
+        array_to_string(
+            list_transform(
+                range(cast(lowest as bigint), cast(highest as bigint) + 1),
+                lambda grade: coalesce(['一', '二', '三', '四'][grade], cast(grade as varchar))
+            ),
+            '、'
+        ) || '级'
+    )
+    """,
+    # What severe means, in the words of a caseworker: 一、二级，或智力、精神三级 with the default grades.
+    """
+    create or replace temp macro severe_disability_zh(
+        severe_max_grade, severe_max_grade_special, severe_special_categories
+    ) as (
+        disability_grades_zh(1, severe_max_grade)
+        || case
+            when severe_max_grade_special > severe_max_grade and len(severe_special_categories) > 0
+                then '，或' || array_to_string(severe_special_categories, '、')
+                    || disability_grades_zh(severe_max_grade + 1, severe_max_grade_special)
+            else ''
+        end
+    )
+    """,
+)
+
+
+def install_rule_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the shared macros on `con`; its `staged.households` and `staged.members` must exist."""
+    for sql in _MACROS:
+        con.execute(sql)
+
+
+def check_shared_parameters(parameters: dict[str, dict[str, Any]], policy: Policy) -> None:
+    """Refuse (PolicyError) a policy under which the rules disagree on what severe disability is.
+
+    `parameters` are each rule's parameters under `policy`, by rule code. A city that narrows severe disability
+    must do so in every rule that applies it; overriding one of them alone is a mistake, not a choice."""
+    applied = {code: tuple(str(params[name]) for name in SEVERE_DISABILITY_PARAMETERS)
+               for code, params in parameters.items() if all(name in params for name in SEVERE_DISABILITY_PARAMETERS)}
+    if len(set(applied.values())) > 1:
+        described = "; ".join(f"rules.{code}: " + ", ".join(f"{name}={value}" for name, value
+                                                          in zip(SEVERE_DISABILITY_PARAMETERS, values))
+                              for code, values in sorted(applied.items()))
+        raise PolicyError(f"policy {policy.source}: severe disability must be defined the same in every rule that"
+                          f" applies it ({', '.join(SEVERE_DISABILITY_PARAMETERS)}); got {described}")
