@@ -377,7 +377,7 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
     # Splink's rule for a link here: the best-scoring member per record (ties broken arbitrarily, as Splink does
     # not decide); the records come as left or right depending on the input order
     record_sources = "(" + ", ".join(f"'{s}'" for s in SOURCES) + ")"  # a record's uid starts with its source
-    best = splink_con.sql(
+    best = splink_con.sql(  # noqa: F841 (read by name in SQL)
         f"""
         select split_part(rec, '|', 1) as source, substr(rec, strpos(rec, '|') + 1) as record_key,
                substr(mem, strpos(mem, '|') + 1) as person_id, 'splink' as method

@@ -11,7 +11,7 @@ Nothing here knows about Chinese names or IDs: `matching.comparisons` plugs in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

@@ -336,7 +336,7 @@ def _fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
     )
     addresses.locate_addresses(con)
     con.execute(
-        f"""
+        """
         create or replace temp table _match_fuzzy_located as
         select
             fuzzy.source,
@@ -464,7 +464,7 @@ def _mark_homophones(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) -> pd.
     if not differ.any():
         return pairs
     name_pairs = pairs.loc[differ, ["r_name", "m_name"]].drop_duplicates()
-    keys = homophone_keys(pd.concat([name_pairs["r_name"], name_pairs["m_name"]]).unique())
+    keys = homophone_keys(pd.concat([name_pairs["r_name"], name_pairs["m_name"]]).unique())  # noqa: F841 (read by name in SQL)
     # DataFrames are read by DuckDB's replacement scan (by variable name), not `con.register`, which refuses
     # to run while an earlier result on the connection is unfinished.
     alike = con.execute(

@@ -62,7 +62,7 @@ def test_a_clean_night_ends_plain_completed(prefect_api, sample_landing, tmp_pat
     assert run.state.is_completed() and run.state.name == "Completed"
 
 
-def test_the_prefect_flow_on_a_missing_landing_zone_ends_failed_and_the_cli_exits_4(prefect_api, published_night,
+def test_the_prefect_flow_on_a_missing_landing_zone_ends_failed_and_the_cli_exits_4(prefect_api, published_night,  # noqa: F811
                                                                                    tmp_path):
     before = _digest(published_night)
     landing = _unusable_landing(tmp_path, "missing")

@@ -10,8 +10,6 @@ HEDUI_HOSTILE_EXAMPLES to run more (for example 500 overnight).
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import os
 
 import pytest
@@ -148,7 +146,9 @@ ALIASES = {"公民身份号码": ["公民身份号码", "身份证号", " 身份
 @bounded(25)
 def test_any_header_order_alias_and_spelling_loads_the_same_values(rows, order, data, extras):
     header = [data.draw(st.sampled_from(ALIASES[h])) for h in order]
-    by_name = lambda r: {"公民身份号码": r[0], "姓名": r[1], "死亡日期": r[2], "注销日期": ""}
+    def by_name(r):
+        return {"公民身份号码": r[0], "姓名": r[1], "死亡日期": r[2], "注销日期": ""}
+
     header_out = header + [e for e in extras]
     body = [[by_name(r)[h] for h in order] + ["x"] * len(extras) for r in rows]
     result = ingest_files({"d.csv": to_csv([header_out, *body]).encode("gb18030")})

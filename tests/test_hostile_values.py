@@ -12,7 +12,7 @@ import pytest
 
 from hedui.night import run_night
 from tests.conftest import SAMPLES, SAMPLES_AS_OF, read_sample_rows, write_csv
-from tests.hostile_support import DEATH_HEADER, assert_accounting_file, valid_id
+from tests.hostile_support import assert_accounting_file, valid_id
 
 FEB_30 = valid_id("43048219990230123")  # right check character, no such day
 CHEN_SI = "430482200805065227"  # member of CN-S-0002, born 2008-05-06

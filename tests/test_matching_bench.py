@@ -43,7 +43,7 @@ def city(tmp_path):
         ("430421198102198338", None, False),
     ]
     pd.DataFrame(
-        [("20261103", "vehicle.csv", i, p, h, l) for i, (p, h, l) in enumerate(vehicle, start=1)],
+        [("20261103", "vehicle.csv", i, p, h, linkable) for i, (p, h, linkable) in enumerate(vehicle, start=1)],
         columns=["delivery", "file", "row_number", "true_person_id", "member_household_id", "linkable"],
     ).to_parquet(truth / "records_vehicle.parquet")
     housing = [  # rows 1..6 as staged (the quarantined row is not staged)
@@ -55,7 +55,7 @@ def city(tmp_path):
         ("430482195007077158", "CN-S-0004", True),
     ]
     pd.DataFrame(
-        [("20261103", "housing.csv", i, p, h, l) for i, (p, h, l) in enumerate(housing, start=1)],
+        [("20261103", "housing.csv", i, p, h, linkable) for i, (p, h, linkable) in enumerate(housing, start=1)],
         columns=["delivery", "file", "row_number", "true_person_id", "member_household_id", "linkable"],
     ).to_parquet(truth / "records_housing.parquet")
     return tmp_path / "city", warehouse

@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hedui.synth.people import YEAR
 from hedui.synth.sources import medical, vehicle
 from hedui.synth.sources.base import Ctx
 

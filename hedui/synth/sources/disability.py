@@ -6,7 +6,7 @@ import numpy as np
 
 from hedui.synth import formats, geo, mess
 from hedui.synth.people import CERT_STATUSES, DIS_CATEGORIES, GRADES
-from hedui.synth.sources.base import Ctx, linkable, r_ints
+from hedui.synth.sources.base import Ctx, r_ints
 from hedui.synth.writers import Column
 
 COLUMNS = [
