@@ -5,8 +5,9 @@ columns every staged table shares (where a row came from) and the ones a source'
 described here once. `tests/test_warehouse_comments.py` fails when a staged column has no comment, so a new
 derived column must be described in `DERIVED`.
 
-Comments are applied each night when the tables are ensured, and again after an event table is rebuilt
-with `create or replace table` (which drops them).
+Comments (the tables' and their columns') are applied each night when the tables are ensured, and again after
+an event table is rebuilt with `create or replace table` (which drops them): `comment_staged_table` is the one
+place that writes them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from connectors.spec import Column, Source
+from connectors.sql_text import sql_literal
 
 PROVENANCE = {
     "delivery_id": "The delivery the row came from: <source>/<YYYYMMDD>, its folder in the landing zone",
@@ -89,17 +91,27 @@ def staged_column_comments(source: Source) -> dict[str, str]:
     return comments
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def comment_statements(table: str, table_comment: str | None, column_comments: dict[str, str]) -> list[str]:
+    """`comment on` statements for a table and its columns (the same shape for every schema that comments)."""
+    statements = [f"comment on table {table} is {sql_literal(table_comment)};"] if table_comment else []
+    return statements + [f"comment on column {table}.{column} is {sql_literal(text)};"
+                         for column, text in column_comments.items()]
+
+
+def staged_table_comment(table: str, source: Source) -> str:
+    """What a staged table of `source` holds: the snapshot in force, each event once, or every event version."""
+    if table.endswith("_events"):
+        return (f"{source.title}: every accepted row of every delivery loaded (a key sent again appears once per "
+                f"delivery; staged.{source.name} keeps the newest)")
+    held = " (each event once, newest delivery wins)" if source.kind == "event" else " (the snapshot in force)"
+    return f"{source.title}: typed, normalised rows that passed the contract{held}"
 
 
 def comment_staged_table(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
-    """Comment each column of `table` (a staged table of `source`) that the declaration describes."""
+    """Comment `table` (a staged table of `source`) and each of its columns that the declaration describes."""
     schema, name = table.split(".")
     present = {c for (c,) in con.execute(
         "select column_name from duckdb_columns() where database_name = current_database() "
         "and schema_name = ? and table_name = ?", [schema, name]).fetchall()}
-    statements = [f"comment on column {table}.{column} is {_quote(text)};"
-                  for column, text in staged_column_comments(source).items() if column in present]
-    if statements:
-        con.execute("\n".join(statements))
+    columns = {column: text for column, text in staged_column_comments(source).items() if column in present}
+    con.execute("\n".join(comment_statements(table, staged_table_comment(table, source), columns)))

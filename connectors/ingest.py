@@ -81,17 +81,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         con.execute(f"create table if not exists staged.{source.name} as select * from {target} where false")
     con.execute("drop view _empty_raw")
     con.execute(f"comment on table raw.{source.name} is 'Rows as delivered ({source.title}), text; unknown columns in extra'")
-    con.execute(
-        f"comment on table staged.{source.name} is "
-        f"'{source.title}: typed, normalised rows that passed the contract"
-        f"{' (each event once, newest delivery wins)' if source.kind == 'event' else ' (the snapshot in force)'}'"
-    )
     comment_staged_table(con, f"staged.{source.name}", source)
     if source.kind == "event":
-        con.execute(
-            f"comment on table staged.{source.name}_events is '{source.title}: every accepted row of every "
-            f"delivery loaded (a key sent again appears once per delivery; staged.{source.name} keeps the newest)'"
-        )
         comment_staged_table(con, f"staged.{source.name}_events", source)
 
 
@@ -447,10 +438,6 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         )
         where version_rank = 1
         """
-    )
-    con.execute(
-        f"comment on table staged.{source.name} is "
-        f"'{source.title}: typed, normalised rows that passed the contract (each event once, newest delivery wins)'"
     )
     comment_staged_table(con, f"staged.{source.name}", source)  # `create or replace` dropped them
 

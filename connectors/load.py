@@ -27,6 +27,7 @@ from connectors.encoding import UnreadableFile
 from connectors.encoding import scan as encoding_scan
 from connectors.headers import StructuralError
 from connectors.spec import Source
+from connectors.sql_text import sql_literal
 from connectors.typing_sql import staging_query
 from hedui import contracts
 
@@ -76,10 +77,6 @@ class LoadedDelivery:
     notes: list[str] = field(default_factory=list)
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) -> str:
     """Map positional cells to named `src_` columns; unknown columns go into `extra` as JSON."""
     columns = [
@@ -87,12 +84,12 @@ def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) 
         for c in source.columns
     ]
     if read.header.extra:
-        pairs = ", ".join(f"{_sql_literal(name)}: c{pos}" for name, pos in read.header.extra.items())
+        pairs = ", ".join(f"{sql_literal(name)}: c{pos}" for name, pos in read.header.extra.items())
         extra = f"to_json({{{pairs}}})"
     else:
         extra = "null::json"
     return (
-        f"select {_sql_literal(read.file)} as file, row_number, {', '.join(columns)}, {extra} as extra, _ragged "
+        f"select {sql_literal(read.file)} as file, row_number, {', '.join(columns)}, {extra} as extra, _ragged "
         f"from {cells_table}"
     )
 
@@ -188,7 +185,7 @@ def read_deliveries(
     con.execute(
         f"create or replace view {batch} as "
         + "\nunion all\n".join(
-            f"select * replace ({_sql_literal(p.delivery.folder + '/')} || {_file_position(p)} as file) "
+            f"select * replace ({sql_literal(p.delivery.folder + '/')} || {_file_position(p)} as file) "
             f"from {candidates_table(p.tag)}"
             for p in prepared
         )
@@ -209,7 +206,7 @@ def read_deliveries(
             select {_file_name(loaded, f"substr(file, {len(prefix) + 1})")}, row_number, expectation, column_name,
                    value, reason
             from {checked.failed}
-            where starts_with(file, {_sql_literal(prefix)})
+            where starts_with(file, {sql_literal(prefix)})
             """
         )
         _finish(con, source, loaded)
@@ -219,13 +216,13 @@ def read_deliveries(
 
 def _file_position(loaded: LoadedDelivery) -> str:
     """SQL: the position (1, 2, …) of the row's file in the delivery, as text."""
-    cases = " ".join(f"when {_sql_literal(f['file'])} then '{i + 1}'" for i, f in enumerate(loaded.files))
+    cases = " ".join(f"when {sql_literal(f['file'])} then '{i + 1}'" for i, f in enumerate(loaded.files))
     return f"(case file {cases} end)"
 
 
 def _file_name(loaded: LoadedDelivery, position: str) -> str:
     """SQL: the file's name again from its position (`_file_position`'s inverse)."""
-    cases = " ".join(f"when '{i + 1}' then {_sql_literal(f['file'])}" for i, f in enumerate(loaded.files))
+    cases = " ".join(f"when '{i + 1}' then {sql_literal(f['file'])}" for i, f in enumerate(loaded.files))
     return f"(case {position} {cases} end)"
 
 
@@ -251,8 +248,8 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
         f"""
         create or replace temp table {tag}_loaded as
         select
-            {_sql_literal(delivery.delivery_id)} as delivery_id,
-            {_sql_literal(delivery.date.isoformat())}::date as delivery_date,
+            {sql_literal(delivery.delivery_id)} as delivery_id,
+            {sql_literal(delivery.date.isoformat())}::date as delivery_date,
             c.* exclude ({", ".join(working_columns)})
         from {candidates_table(tag)} as c
         anti join (select distinct file, row_number from {tag}_quarantine) as q

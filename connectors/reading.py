@@ -182,7 +182,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
         counted = scanned.records or (counter.result() if counter and counter.lines else None)
         reader_refused = "misquoted" in str(exc) or "CSV reader refused" in str(exc)
         if counted is not None and (counted.unclosed or (counted.quoted_breaks and reader_refused)):
-            exc.records = max(0, encoding.count_lines(path) - 1)  # quotes that cannot be trusted: count lines
+            exc.records = _records_by_lines(path, scanned)  # quotes that cannot be trusted: count lines
         else:
             exc.records = counted.records if counted is not None else None
         raise
@@ -202,7 +202,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
             "a misquoted record spans several lines: a quote that never closes was closed by a later stray "
             "quote, joining the lines between them into one record; refused"
         )
-        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
+        error.records = _records_by_lines(path, scanned)
         raise error
     if counted.unclosed or rows != counted.records:
         con.execute(f"drop table if exists {table}")
@@ -213,9 +213,15 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, ta
                else "; a quote that never closes, or a stray quote inside a field, joins lines into one record")
         )
         # set aside: the file's non-empty lines, since its quotes cannot be trusted to say where records end
-        error.records = max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
+        error.records = _records_by_lines(path, scanned)
         raise error
     return FileRead(path.name, header, rows, scanned.encoding, scanned.sha256)
+
+
+def _records_by_lines(path: Path, scanned: encoding.FileScan) -> int | None:
+    """The records of a refused file whose quotes cannot be trusted, set aside by its non-empty lines (the
+    header is the first); unknown for UTF-16, whose line-break bytes occur inside characters."""
+    return max(0, encoding.count_lines(path) - 1) if scanned.encoding != "utf-16" else None
 
 
 def _ragged_record_spanning_lines(con: duckdb.DuckDBPyConnection, table: str, width: int) -> bool:

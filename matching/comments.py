@@ -8,6 +8,8 @@ fails when a column of `linked` has no comment here.
 
 from __future__ import annotations
 
+from connectors.comments import comment_statements
+
 _LINK = {
     "source": "Department source of the record: housing, vehicle, medical, disability, death or households (the head's record)",
     "record_key": "Key of the record in staged.<source> (join on source and record_key)",
@@ -65,20 +67,13 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def comment_linked_tables(con) -> None:
     """Comment every `linked` table that exists, and each of its columns."""
     existing = {f"linked.{name}" for (name,) in con.execute(
         "select table_name from duckdb_tables() where schema_name = 'linked' and database_name = current_database()"
     ).fetchall()}
-    statements = []
-    for table, (table_comment, columns) in COMMENTS.items():
-        if table not in existing:
-            continue
-        statements.append(f"comment on table {table} is {_quote(table_comment)};")
-        statements += [f"comment on column {table}.{column} is {_quote(text)};" for column, text in columns.items()]
+    statements = [statement
+                  for table, (table_comment, columns) in COMMENTS.items() if table in existing
+                  for statement in comment_statements(table, table_comment, columns)]
     if statements:
         con.execute("\n".join(statements))
