@@ -50,7 +50,7 @@ class Discovery:
     passed: list[Passed] = field(default_factory=list)
 
 
-def _folder_date(name: str) -> dt.date | None:
+def folder_date(name: str) -> dt.date | None:
     if len(name) != 8 or not name.isdigit():
         return None
     try:
@@ -92,7 +92,7 @@ def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
         name = entry.name
         if name.startswith("."):
             continue  # senders write elsewhere and rename in; dot-folders are work in progress
-        date = _folder_date(name)
+        date = folder_date(name)
         problem = _link_problem(entry, root)
         if problem is not None:
             found.passed.append(Passed(source, name, date, "rejected", problem))

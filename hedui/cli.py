@@ -33,6 +33,7 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
 
     import duckdb
 
+    from flows.deployment import NoPrefectApi
     from hedui.deliver.report import HouseholdNotFound
     from hedui.deliver.report_font import ReportFontMissing
     from hedui.landing import LandingZoneUnusable
@@ -48,7 +49,7 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), 3
     if isinstance(exc, LandingZoneUnusable):
         return f"night not run: {exc}", 4
-    if isinstance(exc, (HouseholdNotFound, ReportFontMissing)):
+    if isinstance(exc, (HouseholdNotFound, ReportFontMissing, NoPrefectApi)):
         return str(exc), 2
     if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError)):
         return redact_error_text(exc), 2
@@ -334,13 +335,9 @@ def outcome_correct(
     by: Annotated[Optional[str], typer.Option(help="Who corrects it (a caseworker code).")] = None,
 ) -> None:
     """Correct an outcome recorded by mistake; the one before is kept in alerts.outcome_corrections."""
-    from hedui.rules.outcomes import OutcomeError, correct_outcome
+    from hedui.rules.outcomes import correct_outcome
 
-    try:
-        canonical = _write(warehouse, lambda con: correct_outcome(con, warning_id, outcome, reason, corrected_by=by))
-    except OutcomeError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    canonical = _write(warehouse, lambda con: correct_outcome(con, warning_id, outcome, reason, corrected_by=by))
     console.print(f"corrected {warning_id} to {canonical}")
 
 
@@ -353,13 +350,9 @@ def outcome_import(
 
     Exit code 0 when every filled-in row was applied (or had been already), 1 when any row was not applied
     (the others are), 2 when the file cannot be read as a caseworker list."""
-    from hedui.rules.outcomes import OutcomeError, import_outcomes
+    from hedui.rules.outcomes import import_outcomes
 
-    try:
-        report_ = _write(warehouse, lambda con: import_outcomes(con, file))
-    except OutcomeError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    report_ = _write(warehouse, lambda con: import_outcomes(con, file))  # an OutcomeError is one line, exit 2
     console.print(str(report_), highlight=False)
     if not report_.complete:
         console.print(f"[red]{len(report_.problems)} row(s) not applied: correct them in the list and import it"
@@ -399,13 +392,9 @@ def serve(
 ) -> None:
     """Serve the nightly deployment with its cron schedule (Asia/Shanghai) on a Prefect server
     (PREFECT_API_URL must point at it, e.g. http://127.0.0.1:4200/api for `prefect server start`)."""
-    from flows.deployment import NoPrefectApi, serve_nightly
+    from flows.deployment import serve_nightly
 
-    try:
-        serve_nightly(landing=landing, warehouse=warehouse, cron=cron)
-    except NoPrefectApi as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    serve_nightly(landing=landing, warehouse=warehouse, cron=cron)  # without a Prefect API: one line, exit 2
 
 
 if __name__ == "__main__":  # pragma: no cover

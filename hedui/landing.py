@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from connectors.discovery import _folder_date
+from connectors.discovery import folder_date
 
 
 class LandingZoneUnusable(RuntimeError):
@@ -37,7 +37,7 @@ def check_landing_zone(landing: Path, sources: Iterable[str]) -> None:
     try:
         present = [source for source in sources if (landing / source).is_dir()]
         dated = [source for source in present
-                 if any(_folder_date(entry.name) for entry in (landing / source).iterdir())]
+                 if any(folder_date(entry.name) for entry in (landing / source).iterdir())]
     except OSError as exc:
         raise LandingZoneUnusable(
             f"the landing zone {landing} cannot be read ({exc.strerror or type(exc).__name__}): "
