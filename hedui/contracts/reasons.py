@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from connectors.sql_text import sql_literal
+
 KIND_WORD = {
     "date": "a date",
     "amount": "an amount in yuan",
@@ -17,8 +19,7 @@ KIND_WORD = {
 }
 
 
-def lit(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
+lit = sql_literal  # the short name the expressions below use
 
 
 def ident(s: str) -> str:

@@ -13,6 +13,7 @@ import json
 
 import duckdb
 
+from connectors.sql_text import sql_literal
 from hedui.deliver.masking import install_masking_macros
 
 SOURCE_LABELS = {
@@ -95,10 +96,6 @@ def _records_sql(ev: str) -> str:
     return f"coalesce(json_transform(json_extract(cast({ev} as json), '$.records'), '{RECORD_STRUCTURE}'), [])"
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @functools.lru_cache(maxsize=8)
 def _wordings(folder: str) -> tuple[tuple[str, str], ...]:
     from hedui.rules.catalog import load_catalog, threshold_wordings  # the rule engine imports this module
@@ -124,7 +121,7 @@ def _threshold_macro_sql(wordings: dict[str, str]) -> str:
     """`threshold_text(k, v)`: the parameter `k` with its JSON value `v` in the catalog's words (`wording_zh`,
     `{}` replaced by the value); a parameter the catalog does not know keeps its name."""
     if wordings:
-        pairs = ", ".join(f"{_literal(k)}: {_literal(w)}" for k, w in wordings.items())
+        pairs = ", ".join(f"{sql_literal(k)}: {sql_literal(w)}" for k, w in wordings.items())
         lookup = f"map {{{pairs}}}[k]"
     else:
         lookup = "cast(null as varchar)"
