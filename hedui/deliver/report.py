@@ -26,7 +26,11 @@ import jinja2
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.policy import Policy, load_policy
 from hedui.rules.catalog import Rule, load_catalog
-from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
+from hedui.rules.shared_definitions import (
+    SEVERE_DISABILITY_PARAMETERS,
+    check_shared_parameters,
+    install_rule_macros,
+)
 
 SOURCE_TITLES = {
     "housing": "不动产登记（自然资源和规划局）",
@@ -64,7 +68,7 @@ HOUSEHOLD_FIELDS = [("家庭编号", "household_id"), ("户主姓名", "head_nam
 
 
 # The HARDSHIP_DISABILITY parameters that define a severe disability (`severe_disability` of the shared macros).
-_SEVERE_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "severe_max_grade_special", "severe_special_categories")
+_SEVERE_PARAMETERS = SEVERE_DISABILITY_PARAMETERS
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
