@@ -1,7 +1,7 @@
 """Value normalisation for staging: SQL macros plus two vectorised functions backed by libraries.
 
-The citizen-ID check character comes from python-stdnum (`stdnum.cn.ric.calc_check_digit`), and names are
-converted from traditional to simplified characters by the official OpenCC binding. Both are registered as
+The citizen-ID check character comes from python-stdnum (`stdnum.cn.ric.calc_check_digit`), so does the
+check of a unified social credit code (`stdnum.cn.uscc`, GB 32100-2015), and names are converted from traditional to simplified characters by the official OpenCC binding. Both are registered as
 DuckDB Arrow functions: DuckDB hands over a column batch, the function works on the batch's *distinct*
 values only (pyarrow.compute.unique / index_in), and the results go back as a column. No Python code ever
 walks the rows of an extract.
@@ -18,7 +18,7 @@ import duckdb
 import opencc
 import pyarrow as pa
 import pyarrow.compute as pc
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 MACROS_SQL = (files("connectors") / "sql" / "macros.sql").read_text(encoding="utf-8")
 
@@ -66,15 +66,35 @@ def name_norm(names: pa.Array) -> pa.Array:
     return _map_distinct(names, _normalise_names)
 
 
+def _uscc_checks(codes: list[str]) -> list[bool]:
+    # stdnum validates the format, the registration authority and the check character; upper-casing first,
+    # since departments type the letters in either case.
+    return [uscc.is_valid(c.strip().upper()) for c in codes]
+
+
+def uscc_valid(codes: pa.Array) -> pa.Array:
+    """Whether each unified social credit code passes GB 32100-2015 (NULL stays NULL)."""
+    distinct = pc.unique(codes.drop_null()) if codes.null_count else pc.unique(codes)
+    checked = pa.array(_uscc_checks(distinct.to_pylist()), type=pa.bool_())
+    return pc.take(checked, pc.index_in(codes, value_set=distinct))
+
+
+_FUNCTIONS = (
+    ("hd_ric_check_char", ric_check_char, "VARCHAR"),
+    ("hd_name_norm", name_norm, "VARCHAR"),
+    ("hd_uscc_valid", uscc_valid, "BOOLEAN"),
+)
+
+
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make the `hd_*` functions and macros available on `con` (idempotent per connection)."""
-    for name, fn in (("hd_ric_check_char", ric_check_char), ("hd_name_norm", name_norm)):
+    for name, fn, returns in _FUNCTIONS:
         try:
             con.remove_function(name)
         except Exception:  # not registered yet on this connection
             pass
         con.create_function(
-            name, fn, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
+            name, fn, [duckdb.sqltype("VARCHAR")], duckdb.sqltype(returns),
             type="arrow", null_handling="special", side_effects=False,
         )
     con.execute(MACROS_SQL)

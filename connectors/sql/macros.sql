@@ -59,6 +59,21 @@ create or replace macro hd_date(s) as
 create or replace macro hd_date_plausible(s) as
     case when year(hd_date(s)) between 1890 and 2200 then hd_date(s) end;
 
+-- A month (the first day of it): `202610`, `2026-10`, `2026/10`, `2026年10月`, or any date hd_date reads,
+-- such as a spreadsheet date cell, whose month counts. Outside the plausible years it is unparseable.
+create or replace macro hd_month(s) as
+    case when hd_clean(s) is null then null
+    else (
+        select case when year(m) between 1890 and 2200 then m end
+        from (select coalesce(
+            try_cast(try_strptime(
+                translate(hd_clean(s), '０１２３４５６７８９', '0123456789'),
+                ['%Y%m', '%Y-%m', '%Y/%m', '%Y年%m月', '%Y.%m']
+            ) as date),
+            cast(date_trunc('month', hd_date(s)) as date)
+        ) as m)
+    ) end;
+
 -- Yuan amounts: `1234.5`, `1,234.50`, `1234.50元`, `￥1234`; empty is unknown (NULL), never zero.
 create or replace macro hd_amount(s) as
     coalesce(
