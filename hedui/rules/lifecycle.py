@@ -9,7 +9,7 @@ Per subject (rule code, household, person) the latest episode in `alerts.warning
 | holds | closed by a caseworker, same fingerprint | suppressed: nothing changes |
 | holds | none | new: event raised |
 | holds | resolved, or closed by a caseworker with another fingerprint | new episode: event reopened, linked to the old |
-| no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved |
+| no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved (naming the fresh data when the subject left scope) |
 | no longer holds | open, a source has a problem, and fresh data of a healthy source shows the subject left the rule's scope | resolved: event resolved, naming the fresh data |
 | no longer holds | open, a source has a problem, the subject still in scope | held: the warning stands as it was |
 
@@ -42,12 +42,23 @@ another source can make it leave: its warnings resolve, and the event says which
 (`resolved_by`) and which sources kept their last good picture (`problem_sources`). A subject still in scope is
 held, since only the problem source could tell whether its condition really lapsed.
 
-What this leaves held: a lapse that fresh data of a healthy source did cause inside the scope (a car sold, in a
-fresh vehicle snapshot, on a night the members delivery was refused). Telling those apart from lapses made by the
-problem would mean evaluating each rule a second time, at the as-of date and on the picture the warning was last
-seen with, and comparing the records per source, which the rule files do not expose. Such a warning resolves on
-the first night its sources are all good again (usually the next), which errs on the side the contract demands:
-a missing, rejected or held-back delivery never resolves a warning.
+Readings considered and not taken:
+- Trusting tonight's evaluation whenever a rule does not read the as-of date (the vehicle and property rules):
+  on the picture that stands, only fresh data could have made the lapse. But that rests on the staged table being
+  exactly the last good picture, which the lifecycle cannot check (the ledger says a source has a problem, not
+  what its table holds), and it helps none of the window rules, which are most of the catalog and all the income
+  rules.
+- Evaluating each rule a second time, on the picture and at the as-of date the warning was last seen with, to
+  tell a lapse made by fresh data from one made by the problem: a second run of every rule on every problem
+  night, and a per-source comparison of records the rule files do not expose.
+What the chosen reading leaves held is a lapse that fresh data did make inside the scope (a car sold, in a fresh
+vehicle snapshot, on a night the members delivery was refused). It resolves on the first night the rule's
+sources are all good again (usually the next): this errs on the side the contract demands, that a missing,
+rejected or held-back delivery never resolves a warning.
+
+The scope is judged after the plan, on the plan's lapsed rows only (`_SCOPE`), so a night reads the households
+and members rows of the subjects that lapsed and not every open warning's. When a lapsed warning resolves on a
+night without problems and its subject left scope, its event carries the same, more precise reason.
 
 When a source whose *absence* of records raises the rule (`raises_on_absence_of`) has a problem, tonight's new
 hits of that rule are deferred rather than raised. Every statement only writes rows that actually change, so
@@ -92,8 +103,6 @@ create or replace temp table _rule_guard (
 );
 """
 
-# Scope is judged on the staged households and members, with the rule's own active statuses: the same test as
-# `active_households_of` / `active_members_of` in hedui/rules/shared_definitions.py (状态 among the statuses).
 _PLAN = """
 create or replace temp table _lifecycle_plan as
 with
@@ -128,81 +137,6 @@ paired as (
     from _rule_hits
     full outer join latest_episodes
         on _rule_hits.subject_key = latest_episodes.subject_key
-),
-
--- open warnings whose condition no longer holds: the only ones whose scope matters
-lapsed as (
-    select
-        paired.subject_key,
-        paired.latest_household_id as household_id,
-        paired.latest_person_id as person_id,
-        _rule_guard.level,
-        _rule_guard.active_statuses,
-        _rule_guard.households_fresh,
-        _rule_guard.members_fresh
-    from paired
-    inner join _rule_guard
-        on paired.rule_code = _rule_guard.rule_code
-    where not paired.holds
-        and paired.latest_status = 'open'
-        and _rule_guard.active_statuses is not null
-),
-
--- which fresh snapshot shows the subject out of the rule's scope (the table in the module docstring)
-lapsed_scope as (
-    select
-        lapsed.subject_key,
-        lapsed.level,
-        lapsed.households_fresh
-            and lapsed.level in ('household', 'member')
-            and not exists (
-                select 1
-                from staged.households
-                where households.household_id = lapsed.household_id
-                    and list_contains(lapsed.active_statuses, households.status)
-            ) as household_left,
-        lapsed.members_fresh
-            and lapsed.level = 'member'
-            and not exists (
-                select 1
-                from staged.members
-                where members.household_id = lapsed.household_id
-                    and members.id_norm = lapsed.person_id
-            ) as member_left,
-        lapsed.households_fresh
-            and lapsed.members_fresh
-            and lapsed.level = 'person'
-            and exists (
-                select 1
-                from staged.members
-                inner join staged.households
-                    on members.household_id = households.household_id
-                where members.id_norm = lapsed.person_id
-                    and list_contains(lapsed.active_statuses, households.status)
-            ) as person_joined
-    from lapsed
-),
-
-left_scope as (
-    select
-        subject_key,
-        case
-            when household_left then ['households']
-            when member_left then ['members']
-            when person_joined then ['households', 'members']
-        end as resolved_by,
-        case
-            when household_left and level = 'household'
-                then 'fresh households data: the household is no longer active'
-            when household_left
-                then 'fresh households data: the member''s household is no longer active'
-            when member_left
-                then 'fresh members data: the person is no longer a member of the household'
-            when person_joined
-                then 'fresh households and members data: the person is now a member of an active household'
-        end as resolved_reason
-    from lapsed_scope
-    where household_left or member_left or person_joined
 )
 
 select
@@ -210,6 +144,8 @@ select
     paired.subject_key,
     paired.latest_warning_id,
     paired.latest_status,
+    paired.latest_household_id,
+    paired.latest_person_id,
     coalesce(paired.latest_episode_seq, 0) + 1 as next_episode_seq,
     case
         when paired.holds and paired.latest_status = 'open' then 'still_open'
@@ -220,18 +156,120 @@ select
         when paired.holds and paired.latest_warning_id is null then 'new'
         when paired.holds then 'reopen'
         when paired.latest_status = 'open' and _rule_guard.can_resolve then 'resolve'
-        when paired.latest_status = 'open' and left_scope.subject_key is not null then 'resolve'
         when paired.latest_status = 'open' then 'held'
         else 'none'
     end as action,
-    left_scope.resolved_by,
-    left_scope.resolved_reason,
+    cast(null as varchar[]) as resolved_by,
+    cast(null as varchar) as resolved_reason,
     _rule_guard.problem_sources
 from paired
 inner join _rule_guard
     on paired.rule_code = _rule_guard.rule_code
-left join left_scope
-    on paired.subject_key = left_scope.subject_key
+"""
+
+# The open warnings whose condition lapsed (planned `resolve` or `held`): which fresh snapshot shows the subject
+# out of the rule's scope (the table in the module docstring). A held one then resolves; a resolved one gets the
+# more precise reason. Scope is judged on the staged households and members with the rule's own active statuses:
+# the test of `active_households_of` / `active_members_of` (hedui/rules/shared_definitions.py). A statement of
+# its own, on the plan's few lapsed rows, so that the snapshots are read only for those subjects.
+_SCOPE = """
+update _lifecycle_plan
+set
+    action = 'resolve',
+    resolved_by = left_scope.resolved_by,
+    resolved_reason = left_scope.resolved_reason
+from (
+    with
+
+    lapsed as (
+        select
+            _lifecycle_plan.subject_key,
+            _lifecycle_plan.latest_household_id as household_id,
+            _lifecycle_plan.latest_person_id as person_id,
+            _rule_guard.level,
+            _rule_guard.active_statuses,
+            _rule_guard.households_fresh,
+            _rule_guard.members_fresh
+        from _lifecycle_plan
+        inner join _rule_guard
+            on _lifecycle_plan.rule_code = _rule_guard.rule_code
+        where _lifecycle_plan.action in ('resolve', 'held')
+            and _rule_guard.active_statuses is not null
+    ),
+
+    active_households as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.households
+            on lapsed.household_id = households.household_id
+        where list_contains(lapsed.active_statuses, households.status)
+    ),
+
+    memberships as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.members
+            on lapsed.household_id = members.household_id
+            and lapsed.person_id = members.id_norm
+    ),
+
+    in_active_households as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.members
+            on lapsed.person_id = members.id_norm
+        inner join staged.households
+            on members.household_id = households.household_id
+        where lapsed.level = 'person'
+            and list_contains(lapsed.active_statuses, households.status)
+    ),
+
+    scope as (
+        select
+            lapsed.subject_key,
+            lapsed.level,
+            lapsed.households_fresh
+                and lapsed.level in ('household', 'member')
+                and active_households.subject_key is null as household_left,
+            lapsed.members_fresh
+                and lapsed.level = 'member'
+                and memberships.subject_key is null as member_left,
+            lapsed.households_fresh
+                and lapsed.members_fresh
+                and lapsed.level = 'person'
+                and in_active_households.subject_key is not null as person_joined
+        from lapsed
+        left join active_households
+            on lapsed.subject_key = active_households.subject_key
+        left join memberships
+            on lapsed.subject_key = memberships.subject_key
+        left join in_active_households
+            on lapsed.subject_key = in_active_households.subject_key
+    )
+
+    select
+        subject_key,
+        case
+            when household_left then ['households']
+            when member_left then ['members']
+            else ['households', 'members']
+        end as resolved_by,
+        case
+            when household_left and level = 'household'
+                then 'fresh households data: the household is no longer active'
+            when household_left
+                then 'fresh households data: the member''s household is no longer active'
+            when member_left
+                then 'fresh members data: the person is no longer a member of the household'
+            else 'fresh households and members data: the person is now a member of an active household'
+        end as resolved_reason
+    from scope
+    where household_left or member_left or person_joined
+) as left_scope
+where _lifecycle_plan.subject_key = left_scope.subject_key
 """
 
 _EVENTS_EVIDENCE_CHANGED = """
@@ -467,6 +505,7 @@ def apply_lifecycle(
     """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code."""
     _load_guards(con, run, catalog, problems)
     con.execute(_PLAN, {"closed_by_outcome": list(CLOSED_BY_OUTCOME)})
+    con.execute(_SCOPE)
     base = {"run_id": run.run_id, "as_of": run.as_of}
     # events first where they compare the old state with the new one
     con.execute(_EVENTS_EVIDENCE_CHANGED, base)
