@@ -56,8 +56,8 @@ vehicle snapshot, on a night the members delivery was refused). It resolves on t
 sources are all good again (usually the next): this errs on the side the contract demands, that a missing,
 rejected or held-back delivery never resolves a warning.
 
-The scope is judged after the plan, on the plan's lapsed rows only (`_SCOPE`), so a night reads the households
-and members rows of the subjects that lapsed and not every open warning's. When a lapsed warning resolves on a
+The scope is judged after the plan, on the plan's lapsed rows only (`_SCOPE`): the snapshots are joined with
+the few subjects that lapsed tonight, not with every open warning. When a lapsed warning resolves on a
 night without problems and its subject left scope, its event carries the same, more precise reason.
 
 When a source whose *absence* of records raises the rule (`raises_on_absence_of`) has a problem, tonight's new
