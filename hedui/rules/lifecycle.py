@@ -9,8 +9,56 @@ Per subject (rule code, household, person) the latest episode in `alerts.warning
 | holds | closed by a caseworker, same fingerprint | suppressed: nothing changes |
 | holds | none | new: event raised |
 | holds | resolved, or closed by a caseworker with another fingerprint | new episode: event reopened, linked to the old |
-| no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved |
-| no longer holds | open, a source has a problem | held: the warning stands as it was |
+| no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved (naming the fresh data when the subject left scope) |
+| no longer holds | open, a source has a problem, and fresh data of a healthy source shows the subject left the rule's scope | resolved: event resolved, naming the fresh data |
+| no longer holds | open, a source has a problem, the subject still in scope | held: the warning stands as it was |
+
+A source has a problem tonight when its delivery was rejected, held back or failed, when it never delivered
+(missing), or when its picture in force is not its newest delivery (not fresh). Its staged tables keep its last
+good picture, so tonight's `_rule_hits` already is the condition evaluated on that picture plus tonight's fresh
+data. Why a lapse on a problem night is still not taken at face value:
+
+- Time moves while the picture stands still. Window rules (medical costs over 365 days, major illness, income
+  over the three months before the as-of month) move their window with the as-of date; an event source that did
+  not arrive, or a snapshot whose new delivery was refused, lacks exactly the records that would have kept the
+  subject in the window. The lapse is then made by the problem ("no records" read from a missing delivery).
+- The ledger, not the staged table, says whether a picture is good: a picture that is not fresh, or one that
+  changed although its source reports a problem, is no evidence (defence in depth).
+
+So on a problem night a lapse resolves only where it can be pinned on fresh data that the problem cannot have
+made. Scope is such data: every rule raises for the members of active households, for active households, or
+(outreach, level `person`) for people in no active household, and whether a subject is in that scope is decided
+by the households and members snapshots alone, with the rule's own `active_statuses`:
+
+| level | the subject left scope when | judged only if fresh tonight |
+| --- | --- | --- |
+| household | its household is no longer active (状态 changed, or gone from the snapshot) | households |
+| member | its household is no longer active | households |
+| member | the person is no longer a member of that household | members |
+| person | the person is now a member of an active household | households and members |
+
+A household that left assistance leaves every rule's scope whatever its department records say, and no problem of
+another source can make it leave: its warnings resolve, and the event says which fresh data resolved it
+(`resolved_by`) and which sources kept their last good picture (`problem_sources`). A subject still in scope is
+held, since only the problem source could tell whether its condition really lapsed.
+
+Readings considered and not taken:
+- Trusting tonight's evaluation whenever a rule does not read the as-of date (the vehicle and property rules):
+  on the picture that stands, only fresh data could have made the lapse. But that rests on the staged table being
+  exactly the last good picture, which the lifecycle cannot check (the ledger says a source has a problem, not
+  what its table holds), and it helps none of the window rules, which are most of the catalog and all the income
+  rules.
+- Evaluating each rule a second time, on the picture and at the as-of date the warning was last seen with, to
+  tell a lapse made by fresh data from one made by the problem: a second run of every rule on every problem
+  night, and a per-source comparison of records the rule files do not expose.
+What the chosen reading leaves held is a lapse that fresh data did make inside the scope (a car sold, in a fresh
+vehicle snapshot, on a night the members delivery was refused). It resolves on the first night the rule's
+sources are all good again (usually the next): this errs on the side the contract demands, that a missing,
+rejected or held-back delivery never resolves a warning.
+
+The scope is judged after the plan, on the plan's lapsed rows only (`_SCOPE`): the snapshots are joined with
+the few subjects that lapsed tonight, not with every open warning. When a lapsed warning resolves on a
+night without problems and its subject left scope, its event carries the same, more precise reason.
 
 When a source whose *absence* of records raises the rule (`raises_on_absence_of`) has a problem, tonight's new
 hits of that rule are deferred rather than raised. Every statement only writes rows that actually change, so
@@ -48,7 +96,10 @@ create or replace temp table _rule_guard (
     severity varchar,
     can_resolve boolean,
     can_raise boolean,
-    problem_sources varchar[]
+    problem_sources varchar[],
+    active_statuses varchar[],
+    households_fresh boolean,
+    members_fresh boolean
 );
 """
 
@@ -63,7 +114,9 @@ latest_episodes as (
         subject_key,
         episode_seq,
         status,
-        evidence_fingerprint
+        evidence_fingerprint,
+        household_id,
+        person_id
     from alerts.warnings
     where rule_code in (select rule_code from _rule_guard)
     qualify row_number() over (partition by subject_key order by episode_seq desc) = 1
@@ -78,6 +131,8 @@ paired as (
         latest_episodes.status as latest_status,
         latest_episodes.episode_seq as latest_episode_seq,
         latest_episodes.evidence_fingerprint as latest_fingerprint,
+        latest_episodes.household_id as latest_household_id,
+        latest_episodes.person_id as latest_person_id,
         _rule_hits.evidence_fingerprint as fingerprint
     from _rule_hits
     full outer join latest_episodes
@@ -89,6 +144,8 @@ select
     paired.subject_key,
     paired.latest_warning_id,
     paired.latest_status,
+    paired.latest_household_id,
+    paired.latest_person_id,
     coalesce(paired.latest_episode_seq, 0) + 1 as next_episode_seq,
     case
         when paired.holds and paired.latest_status = 'open' then 'still_open'
@@ -101,10 +158,118 @@ select
         when paired.latest_status = 'open' and _rule_guard.can_resolve then 'resolve'
         when paired.latest_status = 'open' then 'held'
         else 'none'
-    end as action
+    end as action,
+    cast(null as varchar[]) as resolved_by,
+    cast(null as varchar) as resolved_reason,
+    _rule_guard.problem_sources
 from paired
 inner join _rule_guard
     on paired.rule_code = _rule_guard.rule_code
+"""
+
+# The open warnings whose condition lapsed (planned `resolve` or `held`): which fresh snapshot shows the subject
+# out of the rule's scope (the table in the module docstring). A held one then resolves; a resolved one gets the
+# more precise reason. Scope is judged on the staged households and members with the rule's own active statuses:
+# the test of `active_households_of` / `active_members_of` (hedui/rules/shared_definitions.py). A statement of
+# its own, on the plan's few lapsed rows, so that the snapshots are read only for those subjects.
+_SCOPE = """
+update _lifecycle_plan
+set
+    action = 'resolve',
+    resolved_by = left_scope.resolved_by,
+    resolved_reason = left_scope.resolved_reason
+from (
+    with
+
+    lapsed as (
+        select
+            _lifecycle_plan.subject_key,
+            _lifecycle_plan.latest_household_id as household_id,
+            _lifecycle_plan.latest_person_id as person_id,
+            _rule_guard.level,
+            _rule_guard.active_statuses,
+            _rule_guard.households_fresh,
+            _rule_guard.members_fresh
+        from _lifecycle_plan
+        inner join _rule_guard
+            on _lifecycle_plan.rule_code = _rule_guard.rule_code
+        where _lifecycle_plan.action in ('resolve', 'held')
+            and _rule_guard.active_statuses is not null
+    ),
+
+    active_households as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.households
+            on lapsed.household_id = households.household_id
+        where list_contains(lapsed.active_statuses, households.status)
+    ),
+
+    memberships as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.members
+            on lapsed.household_id = members.household_id
+            and lapsed.person_id = members.id_norm
+    ),
+
+    in_active_households as (
+        select distinct
+            lapsed.subject_key
+        from lapsed
+        inner join staged.members
+            on lapsed.person_id = members.id_norm
+        inner join staged.households
+            on members.household_id = households.household_id
+        where lapsed.level = 'person'
+            and list_contains(lapsed.active_statuses, households.status)
+    ),
+
+    scope as (
+        select
+            lapsed.subject_key,
+            lapsed.level,
+            lapsed.households_fresh
+                and lapsed.level in ('household', 'member')
+                and active_households.subject_key is null as household_left,
+            lapsed.members_fresh
+                and lapsed.level = 'member'
+                and memberships.subject_key is null as member_left,
+            lapsed.households_fresh
+                and lapsed.members_fresh
+                and lapsed.level = 'person'
+                and in_active_households.subject_key is not null as person_joined
+        from lapsed
+        left join active_households
+            on lapsed.subject_key = active_households.subject_key
+        left join memberships
+            on lapsed.subject_key = memberships.subject_key
+        left join in_active_households
+            on lapsed.subject_key = in_active_households.subject_key
+    )
+
+    select
+        subject_key,
+        case
+            when household_left then ['households']
+            when member_left then ['members']
+            else ['households', 'members']
+        end as resolved_by,
+        case
+            when household_left and level = 'household'
+                then 'fresh households data: the household is no longer active'
+            when household_left
+                then 'fresh households data: the member''s household is no longer active'
+            when member_left
+                then 'fresh members data: the person is no longer a member of the household'
+            else 'fresh households and members data: the person is now a member of an active household'
+        end as resolved_reason
+    from scope
+    where household_left or member_left or person_joined
+) as left_scope
+where _lifecycle_plan.subject_key = left_scope.subject_key
 """
 
 _EVENTS_EVIDENCE_CHANGED = """
@@ -257,7 +422,11 @@ select
     $as_of,
     'resolved',
     'resolved',
-    json_object('reason', 'the condition no longer holds in fresh data')
+    json_object(
+        'reason', coalesce(_lifecycle_plan.resolved_reason, 'the condition no longer holds in fresh data'),
+        'resolved_by', _lifecycle_plan.resolved_by,
+        'problem_sources', _lifecycle_plan.problem_sources
+    )
 from _lifecycle_plan
 where _lifecycle_plan.action = 'resolve'
 """
@@ -296,12 +465,17 @@ _ACTION_COUNTER = {
 }
 
 
-def _load_guards(con, catalog: list[Rule], problems: dict[str, str]) -> None:
+def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str]) -> None:
+    """One row per rule: what tonight's problems allow it (resolve, raise), and what its scope is judged on.
+
+    The scope sources count as fresh only when the rule reads them and they have no problem tonight; a rule
+    without `active_statuses` has no scope the lifecycle can judge, so on a problem night its lapses are held."""
     con.execute(_GUARD_DDL)
     rows = []
     for rule in catalog:
         problem_sources = sorted(source for source in rule.sources if source in problems)
         absence_problems = [source for source in rule.raises_on_absence_of if source in problems]
+        active_statuses = run.policy.for_rule(rule.code, rule.defaults).get("active_statuses")
         rows.append(
             (
                 rule.code,
@@ -312,9 +486,12 @@ def _load_guards(con, catalog: list[Rule], problems: dict[str, str]) -> None:
                 not problem_sources,
                 not absence_problems,
                 problem_sources,
+                list(active_statuses) if active_statuses is not None else None,
+                "households" in rule.sources and "households" not in problems,
+                "members" in rule.sources and "members" not in problems,
             )
         )
-    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def apply_lifecycle(
@@ -326,8 +503,9 @@ def apply_lifecycle(
     due_basis: str,
 ) -> dict[str, RuleCounts]:
     """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code."""
-    _load_guards(con, catalog, problems)
+    _load_guards(con, run, catalog, problems)
     con.execute(_PLAN, {"closed_by_outcome": list(CLOSED_BY_OUTCOME)})
+    con.execute(_SCOPE)
     base = {"run_id": run.run_id, "as_of": run.as_of}
     # events first where they compare the old state with the new one
     con.execute(_EVENTS_EVIDENCE_CHANGED, base)
