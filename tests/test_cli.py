@@ -124,7 +124,7 @@ def test_raise_warnings_dates_warnings_raised_before_national_day_after_it():
     """Through the rule engine: warnings first raised on 2026-09-30 are due 15 official working days later,
     skipping National Day (10-01..10-07) and counting the adjusted Saturday 10-10: 2026-10-27."""
     from hedui.rules import raise_warnings
-    from hedui.rules.sample_fixtures import build_sample_tables
+    from tests.spec_samples import build_sample_tables
     from hedui.run_info import RunInfo
 
     con = duckdb.connect(":memory:")

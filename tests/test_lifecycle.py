@@ -9,12 +9,13 @@ import pytest
 
 from hedui.rules import AsOfRegressionError, raise_warnings, record_outcome
 from hedui.rules.catalog import SOURCES
-from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
+from tests.conftest import SAMPLES_AS_OF
+from tests.spec_samples import build_sample_tables
 
-DAY1 = SAMPLE_AS_OF
-DAY2 = SAMPLE_AS_OF + dt.timedelta(days=1)
-DAY3 = SAMPLE_AS_OF + dt.timedelta(days=2)
+DAY1 = SAMPLES_AS_OF
+DAY2 = SAMPLES_AS_OF + dt.timedelta(days=1)
+DAY3 = SAMPLES_AS_OF + dt.timedelta(days=2)
 LEI_CAR = ("ASSET_VEHICLE", "CN-S-0001", "43048219901123357X")
 
 
