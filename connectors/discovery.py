@@ -78,10 +78,6 @@ def _link_problem(path: Path, root: Path) -> str | None:
         return f"cannot be opened ({exc.strerror or type(exc).__name__})"
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return _link_problem(path, root) is None
-
-
 def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:
     root = landing.resolve()
     found = Discovery()
