@@ -18,11 +18,7 @@ import duckdb
 from connectors import SOURCES
 from connectors.ingest import SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
-from hedui.run_info import RunInfo
-
-
-class AsOfBeforeLatestRun(ValueError):
-    """Runs go forward in time: a warning's history cannot be rewritten by an older as-of date."""
+from hedui.run_info import RunInfo, refuse_as_of_before
 
 
 def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
@@ -36,12 +32,7 @@ def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
 
 def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,
               run_id: str | None = None, full_recompute: bool = False) -> RunInfo:
-    latest = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
-    if latest is not None and as_of < latest:
-        raise AsOfBeforeLatestRun(
-            f"the warehouse already holds a run as of {latest.isoformat()}; a run as of {as_of.isoformat()} "
-            "would rewrite warning history. Use a new warehouse to replay the past."
-        )
+    refuse_as_of_before(con.execute("select max(as_of) from ledger.runs").fetchone()[0], as_of)
     run = RunInfo(run_id or new_run_id(as_of), as_of, policy, full_recompute)
     con.execute(
         "insert into ledger.runs (run_id, as_of, started_at, landing, policy_source) values (?, ?, ?, ?, ?)",

@@ -139,6 +139,17 @@ def test_raise_warnings_dates_warnings_raised_before_national_day_after_it():
 
 # --- nightly --wait and --memory-limit -------------------------------------------------------------------
 
+def test_nightly_refuses_an_as_of_date_before_the_latest_run_in_one_line_with_exit_code_3(sample_landing, first_night):
+    before = query(first_night, "select run_id from ledger.runs order by 1")
+    earlier = SAMPLES_AS_OF - dt.timedelta(days=1)
+    done = hedui("nightly", "--no-prefect", "--landing", sample_landing, "--warehouse", first_night,
+                 "--as-of", earlier.isoformat())
+    assert done.exit_code == 3, done.output
+    assert done.output.strip().count("\n") == 0, done.output
+    assert f"{earlier.isoformat()} is earlier than {SAMPLES_AS_OF.isoformat()}" in done.output
+    assert query(first_night, "select run_id from ledger.runs order by 1") == before
+
+
 def test_nightly_without_wait_refuses_a_busy_warehouse(sample_landing, first_night):
     before = query(first_night, "select count(*) from ledger.runs")
     with writer_lock(first_night.resolve()):
