@@ -26,7 +26,7 @@ from connectors import normalise
 from connectors.comments import comment_staged_table
 from connectors.digests import FileDigests
 from connectors.discovery import Delivery, discover
-from connectors.load import (
+from connectors.delivery_reader import (
     DeliveryRejected,
     LoadedDelivery,
     checksum_files,

@@ -1,4 +1,6 @@
-"""Reading one delivery file into a DuckDB table of text cells, one row per record, nothing dropped.
+"""Reading one file of a delivery into a DuckDB table of text cells, one row per record, nothing dropped.
+
+`connectors.delivery_reader` calls it for each file of a delivery, then types and checks the rows.
 
 CSV goes through DuckDB's reader configured so that no record is ever skipped: every column is text,
 a sentinel `_overflow` column catches rows with too many fields, `null_padding` with an impossible NULL
