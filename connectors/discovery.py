@@ -62,9 +62,9 @@ def folder_date(name: str) -> dt.date | None:
 def _link_problem(path: Path, root: Path) -> str | None:
     """Why an entry cannot be followed, or None when it lies inside the landing zone.
 
-    A symbolic-link loop makes `Path.resolve(strict=True)` raise RuntimeError on Python < 3.13 (not OSError),
-    which used to escape discovery and fail the whole source; a dangling link was reported as leading out of
-    the landing zone. Each now gets its own reason."""
+    Each kind of link gets its own reason, and none escapes discovery to fail the whole source: a loop makes
+    `Path.resolve(strict=True)` raise RuntimeError on Python < 3.13 (OSError with ELOOP later), a dangling
+    link raises OSError, which is not the ValueError of a link leading out of the landing zone."""
     try:
         path.resolve(strict=True).relative_to(root)
         return None

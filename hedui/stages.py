@@ -23,9 +23,9 @@ from hedui.run_info import RunInfo, refuse_as_of_before
 
 def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
     """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
-    then a random suffix. Both are said in words: the old form `20261103T180012-…` glued the as-of date to the
-    wall-clock time, and read as a timestamp that never happened. Sorting run ids sorts by as-of date, then
-    start time, as before."""
+    then a random suffix. Both are said in words, so that the id never reads as one timestamp that never
+    happened (the as-of date glued to the wall-clock time). Sorting run ids sorts by as-of date, then start
+    time."""
     started = (started or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     return f"asof{as_of:%Y%m%d}_started{started:%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
 
