@@ -31,14 +31,26 @@ from matching.comments import comment_linked_tables
 from matching.decision import auto_accept_weight, decide
 from matching.frequencies import term_frequencies
 from matching.id_path import id_path
+from matching.incremental import MATCHING_VERSION
 from matching.namesakes import known_people
 from matching.profiles import fuzzy_profiles
 from matching.records import collect_records, prepare_members
 from matching.scoring import score_in_chunks
 from matching.settings import settings_from_run
-from matching.writing import write_links
+from matching.sources import EVENT_SOURCES, SOURCES, SourceColumns
+from matching.writing import LINK_COLUMNS, write_links
 
-__all__ = ["LinkStats", "auto_accept_weight", "link_records"]
+# The stage and the names other code reads from `matching.link`, wherever they are defined.
+__all__ = [
+    "EVENT_SOURCES",
+    "LINK_COLUMNS",
+    "MATCHING_VERSION",
+    "SOURCES",
+    "LinkStats",
+    "SourceColumns",
+    "auto_accept_weight",
+    "link_records",
+]
 
 log = logging.getLogger(__name__)
 
