@@ -72,7 +72,7 @@ class Quality:
 
 def decide_best(scored: pd.DataFrame, left: str, right: str, threshold: float, margin: float) -> pd.DataFrame:
     """Per `left` record, the best `right` candidate when its score reaches `threshold` and no other
-    candidate comes within `margin` (the production rule of matching.link, on a DataFrame)."""
+    candidate comes within `margin` (the production rule of matching.decision, on a DataFrame)."""
     if scored.empty:
         return scored.assign(decision=pd.Series(dtype=object))
     s = scored.sort_values([left, "score"], ascending=[True, False])
@@ -317,7 +317,7 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from matching.link import SOURCES
+    from matching.sources import SOURCES
 
     logging.disable(logging.WARNING)
     started = time.perf_counter()

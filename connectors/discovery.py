@@ -62,9 +62,9 @@ def folder_date(name: str) -> dt.date | None:
 def _link_problem(path: Path, root: Path) -> str | None:
     """Why an entry cannot be followed, or None when it lies inside the landing zone.
 
-    A symbolic-link loop makes `Path.resolve(strict=True)` raise RuntimeError on Python < 3.13 (not OSError),
-    which used to escape discovery and fail the whole source; a dangling link was reported as leading out of
-    the landing zone. Each now gets its own reason."""
+    Each kind of link gets its own reason, and none escapes discovery to fail the whole source: a loop makes
+    `Path.resolve(strict=True)` raise RuntimeError on Python < 3.13 (OSError with ELOOP later), a dangling
+    link raises OSError, which is not the ValueError of a link leading out of the landing zone."""
     try:
         path.resolve(strict=True).relative_to(root)
         return None
@@ -76,10 +76,6 @@ def _link_problem(path: Path, root: Path) -> str | None:
         if path.is_symlink():
             return "symbolic link loop: it leads nowhere" if exc.errno == 40 else "dangling symbolic link: its target does not exist"
         return f"cannot be opened ({exc.strerror or type(exc).__name__})"
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return _link_problem(path, root) is None
 
 
 def discover(landing: Path, source: str, as_of: dt.date) -> Discovery:

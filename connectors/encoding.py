@@ -178,8 +178,8 @@ def scan(path: Path) -> FileScan:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 # Valid UTF-8 up to an incomplete character at the very end: a UTF-8 file cut off in transfer.
-                # Before, such a file went on to GB18030, whose two-byte pairs accept most UTF-8 bytes, and was
-                # rejected as "required column(s) missing" from mojibake headers, which misleads the sender.
+                # Said so: read as GB18030, whose two-byte pairs accept most UTF-8 bytes, it would be rejected
+                # as "required column(s) missing" from mojibake headers, which misleads the sender.
                 utf8_ok, truncated = False, size > 0
     if truncated:
         encoding = "utf-8-truncated"

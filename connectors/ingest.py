@@ -17,6 +17,7 @@ another (the flow runs each source on its own and marks a failed one `failed`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,8 @@ import duckdb
 from connectors import normalise
 from connectors.comments import comment_staged_table
 from connectors.digests import FileDigests
-from connectors.discovery import Delivery, discover
-from connectors.load import (
+from connectors.discovery import Delivery, Discovery, discover
+from connectors.delivery_reader import (
     DeliveryRejected,
     LoadedDelivery,
     checksum_files,
@@ -52,6 +53,48 @@ class SourceOutcome:
     ledger_rows: list[list] = field(default_factory=list)  # written when the source commits
     new_event_deliveries: list[str] = field(default_factory=list)
     replaced_event_deliveries: list[str] = field(default_factory=list)  # corrected resends
+
+
+@dataclass
+class DeliveryReading:
+    """What reading one source's deliveries needs, and the temporary tables the readings leave behind: named
+    by `tags`, dropped by `drop_tables` once the source has committed or failed."""
+
+    con: duckdb.DuckDBPyConnection
+    source: Source
+    run: RunInfo
+    tmp_dir: Path
+    results_dir: Path | None
+    digests: FileDigests
+    tags: list[str] = field(default_factory=list)
+
+    def read(self, delivery: Delivery, tag: str) -> LoadedDelivery:
+        """One delivery; raises DeliveryRejected when its structure is broken."""
+        self.tags.append(tag)
+        return read_delivery(self.con, delivery, self.source, tag=tag, as_of=self.run.as_of,
+                             run_id=self.run.run_id, tmp_dir=self.tmp_dir, results_dir=self.results_dir)
+
+    def read_many(self, to_read: list[tuple[Delivery, str]]) -> dict[str, LoadedDelivery | DeliveryRejected]:
+        """Several deliveries at once, by delivery id: each loaded or rejected."""
+        self.tags.extend(tag for _, tag in to_read)
+        return read_deliveries(self.con, to_read, self.source, as_of=self.run.as_of, run_id=self.run.run_id,
+                               tmp_dir=self.tmp_dir, results_dir=self.results_dir)
+
+    def checksum(self, delivery: Delivery) -> str:
+        return checksum_files(delivery, self.digests)[0]
+
+    def drop_tables(self) -> None:
+        for tag in self.tags:
+            drop_delivery_tables(self.con, tag)
+
+
+@dataclass
+class SourcePlan:
+    """What reading a source's deliveries decided: its outcome (with the ledger rows to write) and the steps
+    that write the deliveries taken, run in the source's one transaction."""
+
+    outcome: SourceOutcome
+    commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -86,7 +129,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         comment_staged_table(con, f"staged.{source.name}_events", source)
 
 
-def _ledger(con, run: RunInfo, outcome: SourceOutcome, source: Source, delivery_id: str, date, status: str,
+def _ledger(outcome: SourceOutcome, run: RunInfo, source: Source, delivery_id: str, date, status: str,
             reason: str | None = None, loaded: LoadedDelivery | None = None, delivery: Delivery | None = None,
             checksum: str | None = None, counts: tuple[int, int, int, int] | None = None) -> None:
     if counts is None:
@@ -129,24 +172,14 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
     ensure_tables(con, source)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     found = discover(landing, source.name, run.as_of)
-    outcome = SourceOutcome(source.name)
-    for passed in found.passed:
-        _ledger(con, run, outcome, source, passed.delivery_id, passed.date, passed.status, passed.reason)
-    if found.deliveries:
-        outcome.newest_delivery = found.deliveries[-1].delivery_id
-    commit: list = []
-    tags: list[str] = []
     digests = FileDigests() if run.full_recompute else FileDigests.load(con)  # a full recompute trusts no cache
+    reading = DeliveryReading(con, source, run, tmp_dir, results_dir, digests)
     try:
-        if source.kind == "snapshot":
-            _ingest_snapshot(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags,
-                             digests)
-        else:
-            _ingest_events(con, source, run, found.deliveries, outcome, tmp_dir, results_dir, commit, tags,
-                           digests)
+        plan = _plan_snapshot(reading, found) if source.kind == "snapshot" else _plan_events(reading, found)
+        outcome = plan.outcome
         con.execute("begin transaction")
         try:
-            for step in commit:
+            for step in plan.commit:
                 step()
             if source.kind == "event" and (outcome.replaced_event_deliveries or run.full_recompute):
                 rebuild_event_table(con, source)
@@ -163,38 +196,43 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
             raise
         con.execute("commit")
     finally:
-        for tag in tags:
-            drop_delivery_tables(con, tag)
+        reading.drop_tables()
     return outcome
 
 
-def _read(con, source, run, delivery, tag, tmp_dir, results_dir) -> LoadedDelivery:
-    return read_delivery(con, delivery, source, tag=tag, as_of=run.as_of, run_id=run.run_id,
-                         tmp_dir=tmp_dir, results_dir=results_dir)
+def _discovered(run: RunInfo, source: Source, found: Discovery) -> SourceOutcome:
+    """The outcome as discovery leaves it: the folders passed over in the ledger, the newest delivery named."""
+    outcome = SourceOutcome(source.name)
+    for passed in found.passed:
+        _ledger(outcome, run, source, passed.delivery_id, passed.date, passed.status, passed.reason)
+    if found.deliveries:
+        outcome.newest_delivery = found.deliveries[-1].delivery_id
+    return outcome
 
 
-def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
-                     tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str],
-                     digests: FileDigests) -> None:
+def _plan_snapshot(reading: DeliveryReading, found: Discovery) -> SourcePlan:
+    """The picture a snapshot source takes tonight (see the module's docstring), and what is said of every
+    delivery considered."""
+    con, source, run = reading.con, reading.source, reading.run
+    outcome = _discovered(run, source, found)
+    plan = SourcePlan(outcome)
     state = con.execute(
-        "select in_force_delivery, delivery_date, checksum, rows_read from ledger.source_state where source = ?",
+        "select in_force_delivery, delivery_date, checksum from ledger.source_state where source = ?",
         [source.name],
     ).fetchone()
-    in_force_id, in_force_date, in_force_checksum, in_force_rows = state if state else (None, None, None, None)
+    in_force_id, in_force_date, in_force_checksum = state if state else (None, None, None)
     # the picture in force, in rows loaded: what a new delivery would replace
     in_force_loaded = (con.execute(f"select count(*) from staged.{source.name}").fetchone()[0]
                        if in_force_id is not None else None)
     usual_share = _usual_quarantine_share(con, source)
-    newest_first = list(reversed(deliveries))
+    newest_first = list(reversed(found.deliveries))
     reads: dict[str, LoadedDelivery | DeliveryRejected] = {}
 
     def attempt(index: int) -> LoadedDelivery | DeliveryRejected:
         delivery = newest_first[index]
         if delivery.delivery_id not in reads:
-            tags.append(f"d_{source.name}_{index}")
             try:
-                reads[delivery.delivery_id] = _read(con, source, run, delivery, f"d_{source.name}_{index}",
-                                                    tmp_dir, results_dir)
+                reads[delivery.delivery_id] = reading.read(delivery, f"d_{source.name}_{index}")
             except DeliveryRejected as exc:
                 reads[delivery.delivery_id] = exc
         return reads[delivery.delivery_id]
@@ -206,16 +244,16 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         if in_force_date is not None and delivery.date < in_force_date:
             break
         if delivery.delivery_id == in_force_id and not run.full_recompute:
-            checksum, _ = checksum_files(delivery, digests)
+            checksum = reading.checksum(delivery)
             if checksum == in_force_checksum:
-                _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
+                _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "unchanged",
                         "same checksum as the picture in force: not read again", delivery=delivery,
                         checksum=checksum)  # counts NULL: this run read none of its rows
                 decided.add(delivery.delivery_id)
                 break
-        known = None if run.full_recompute else _earlier_verdict(con, source, delivery, digests)
+        known = None if run.full_recompute else _earlier_verdict(con, source, delivery, reading.digests)
         if known is not None and known[0] == "rejected":
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "rejected",
                     f"{known[2]} (unchanged since it was rejected: not read again)", delivery=delivery,
                     checksum=known[3], counts=_set_aside(known[1]))
             decided.add(delivery.delivery_id)
@@ -224,7 +262,7 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         if (known is not None and known[0] == "held_back" and in_force_loaded
                 and known[1] < run.policy.snapshot_min_ratio * in_force_loaded):
             # (its rows read already fall short of the picture in force, so its rows loaded would too)
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "held_back",
                     f"implausible drop: {known[1]} rows against {in_force_loaded} in the picture in force "
                     f"(threshold {run.policy.snapshot_min_ratio:.0%}); unchanged since it was held back: not read again",
                     delivery=delivery, checksum=known[3], counts=(known[1], 0, 0, known[1]))
@@ -234,9 +272,8 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
         result = attempt(index)
         decided.add(delivery.delivery_id)
         if isinstance(result, DeliveryRejected):
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", str(result),
-                    delivery=delivery, checksum=checksum_files(delivery, digests)[0],
-                    counts=_set_aside(result.rows))
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "rejected", str(result),
+                    delivery=delivery, checksum=reading.checksum(delivery), counts=_set_aside(result.rows))
             first_problem = first_problem or "rejected"
             continue
         baseline = in_force_loaded
@@ -249,27 +286,28 @@ def _ingest_snapshot(con, source: Source, run: RunInfo, deliveries: list[Deliver
                     break
         suspect = _suspect(run, result, baseline, usual_share)
         if suspect:
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back", suspect,
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "held_back", suspect,
                     loaded=result, delivery=delivery)
             first_problem = first_problem or "held_back"
             continue
         taken = result
-        _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded", loaded=result,
+        _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "loaded", loaded=result,
                 delivery=delivery)
         break
 
     for delivery in newest_first:
         if delivery.delivery_id not in decided:
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "superseded",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "superseded",
                     "an older delivery: a newer picture is in force", delivery=delivery)
 
     if taken is not None:
-        commit.append(lambda: _commit_snapshot(con, run, source, taken))
+        plan.commit.append(lambda: _commit_snapshot(con, run, source, taken))
         outcome.in_force_delivery, outcome.picture_date = taken.delivery.delivery_id, taken.delivery.date
         outcome.changed = True
     else:
         outcome.in_force_delivery, outcome.picture_date = in_force_id, in_force_date
     outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
+    return plan
 
 
 def _set_aside(rows: int | None) -> tuple:
@@ -348,32 +386,32 @@ def _commit_snapshot(con, run: RunInfo, source: Source, taken: LoadedDelivery) -
     )
 
 
-def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery], outcome: SourceOutcome,
-                   tmp_dir: Path, results_dir: Path | None, commit: list, tags: list[str],
-                   digests: FileDigests) -> None:
+def _plan_events(reading: DeliveryReading, found: Discovery) -> SourcePlan:
+    """The event deliveries read tonight: every delivery not loaded yet with the same content, each loaded,
+    rejected or held back on its own."""
+    con, source, run = reading.con, reading.source, reading.run
+    outcome = _discovered(run, source, found)
+    plan = SourcePlan(outcome)
     versions = con.execute(
         "select delivery_id, checksum, rows_loaded from ledger.event_deliveries where source = ?", [source.name]
     ).fetchall()
     known = {delivery_id: checksum for delivery_id, checksum, _ in versions}
     known_rows = {delivery_id: rows for delivery_id, _, rows in versions}
     to_read: list[tuple[Delivery, str]] = []
-    for index, delivery in enumerate(deliveries):
-        checksum, _ = checksum_files(delivery, digests) if delivery.files else (None, None)
+    for index, delivery in enumerate(found.deliveries):
+        checksum = reading.checksum(delivery) if delivery.files else None
         if delivery.delivery_id in known and known[delivery.delivery_id] == checksum and not run.full_recompute:
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "unchanged",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "unchanged",
                     "already loaded (same checksum)", delivery=delivery, checksum=checksum)
             continue
-        tag = f"e_{source.name}_{index}"
-        tags.append(tag)
-        to_read.append((delivery, tag))
-    results = read_deliveries(con, to_read, source, as_of=run.as_of, run_id=run.run_id, tmp_dir=tmp_dir,
-                              results_dir=results_dir)
+        to_read.append((delivery, f"e_{source.name}_{index}"))
+    results = reading.read_many(to_read)
     usual_share = _usual_quarantine_share(con, source)
     for delivery, tag in to_read:
         loaded = results[delivery.delivery_id]
         kept = "; its earlier version stays loaded" if delivery.delivery_id in known else ""
         if isinstance(loaded, DeliveryRejected):
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "rejected", f"{loaded}{kept}",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "rejected", f"{loaded}{kept}",
                     delivery=delivery, counts=_set_aside(loaded.rows))
             outcome.problem = "rejected"
             continue
@@ -382,16 +420,17 @@ def _ingest_events(con, source: Source, run: RunInfo, deliveries: list[Delivery]
         # resend) is held back like a shrunken snapshot, and a new delivery damaged throughout is held back too
         suspect = _suspect(run, loaded, known_rows.get(delivery.delivery_id) if resend else None, usual_share)
         if suspect:
-            _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "held_back", f"{suspect}{kept}",
+            _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "held_back", f"{suspect}{kept}",
                     loaded=loaded, delivery=delivery)
             outcome.problem = outcome.problem or "held_back"
             continue
-        _ledger(con, run, outcome, source, delivery.delivery_id, delivery.date, "loaded",
+        _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "loaded",
                 "corrected resend: replaces the version loaded earlier" if resend else None,
                 loaded=loaded, delivery=delivery)
-        commit.append(lambda loaded=loaded: _commit_event_delivery(con, run, source, loaded))
+        plan.commit.append(lambda loaded=loaded: _commit_event_delivery(con, run, source, loaded))
         (outcome.replaced_event_deliveries if resend else outcome.new_event_deliveries).append(delivery.delivery_id)
         outcome.changed = True
+    return plan
 
 
 def _commit_event_delivery(con, run: RunInfo, source: Source, loaded: LoadedDelivery) -> None:

@@ -41,7 +41,7 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
     from hedui.policy import PolicyError
     from hedui.privacy import redact_error_text
     from hedui.rules.outcomes import OutcomeError
-    from hedui.stages import AsOfBeforeLatestRun
+    from hedui.run_info import AsOfBeforeLatestRun
     from hedui.warehouse import SchemaError, WarehouseBusy
     from hedui.workdays import CalendarFileError
 

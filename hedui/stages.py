@@ -18,30 +18,21 @@ import duckdb
 from connectors import SOURCES
 from connectors.ingest import SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
-from hedui.run_info import RunInfo
-
-
-class AsOfBeforeLatestRun(ValueError):
-    """Runs go forward in time: a warning's history cannot be rewritten by an older as-of date."""
+from hedui.run_info import RunInfo, refuse_as_of_before
 
 
 def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
     """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
-    then a random suffix. Both are said in words: the old form `20261103T180012-…` glued the as-of date to the
-    wall-clock time, and read as a timestamp that never happened. Sorting run ids sorts by as-of date, then
-    start time, as before."""
+    then a random suffix. Both are said in words, so that the id never reads as one timestamp that never
+    happened (the as-of date glued to the wall-clock time). Sorting run ids sorts by as-of date, then start
+    time."""
     started = (started or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     return f"asof{as_of:%Y%m%d}_started{started:%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,
               run_id: str | None = None, full_recompute: bool = False) -> RunInfo:
-    latest = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
-    if latest is not None and as_of < latest:
-        raise AsOfBeforeLatestRun(
-            f"the warehouse already holds a run as of {latest.isoformat()}; a run as of {as_of.isoformat()} "
-            "would rewrite warning history. Use a new warehouse to replay the past."
-        )
+    refuse_as_of_before(con.execute("select max(as_of) from ledger.runs").fetchone()[0], as_of)
     run = RunInfo(run_id or new_run_id(as_of), as_of, policy, full_recompute)
     con.execute(
         "insert into ledger.runs (run_id, as_of, started_at, landing, policy_source) values (?, ?, ?, ?, ?)",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import duckdb
 
-LOCATE_SQL = """
-create or replace temp table _match_address_places as
+from matching.temp_tables import ADDRESS_PLACES, FUZZY_RECORDS
+
+LOCATE_SQL = f"""
+create or replace temp table {ADDRESS_PLACES} as
 with addresses as (
     select distinct address
-    from _match_fuzzy_records
+    from {FUZZY_RECORDS}
     where address is not null and address <> ''
 ),
 
@@ -73,5 +75,5 @@ left join best_village
 
 
 def locate_addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create temp table _match_address_places(address, township, village) for _match_fuzzy_records."""
+    """(Re)create `ADDRESS_PLACES` (address, township, village) for the addresses of `FUZZY_RECORDS`."""
     con.execute(LOCATE_SQL)

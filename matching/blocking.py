@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import duckdb
 
+from matching.temp_tables import CANDIDATES, MEMBER_KEYS, MEMBERS, PROFILE_KEYS, PROFILES
+
 ID_WINDOWS = ((1, 4), (4, 7), (7, 10), (10, 13), (13, 16), (16, 18))
 KEY_FAMILIES = ("id_windows", "name_township", "surname_village", "given_village", "name_birth")
 
@@ -58,42 +60,42 @@ def _name_keys(families: set[str], source: str, rid_col: str, birth_col: str) ->
 
 
 def build_candidates(con: duckdb.DuckDBPyConnection, families: list[str], max_block_size: int) -> int:
-    """(Re)create temp table _match_candidates(profile_id, member_rid); returns the number of pairs.
+    """(Re)create `CANDIDATES` (profile_id, member_rid); returns the number of pairs.
 
-    Expects temp tables _match_members (member_rid, id_norm, name_cmp, birth, township, village) and
-    _match_profiles (profile_id, id_cmp, name_cmp, birth, township, village).
+    Reads `MEMBERS` (member_rid, id_norm, name_cmp, birth, township, village) and `PROFILES` (profile_id,
+    id_cmp, name_cmp, birth, township, village); keys go through `MEMBER_KEYS` and `PROFILE_KEYS`.
     """
     unknown = set(families) - set(KEY_FAMILIES)
     if unknown:
         raise ValueError(f"matching.blocking_keys: unknown key families {sorted(unknown)}; known: {KEY_FAMILIES}")
     fam = set(families)
-    member_parts = (_id_window_keys("id_norm", "member_rid", "_match_members") if "id_windows" in fam else [])
-    member_parts += _name_keys(fam, "_match_members", "member_rid", "birth")
-    profile_parts = (_id_window_keys("id_cmp", "profile_id", "_match_profiles") if "id_windows" in fam else [])
-    profile_parts += _name_keys(fam, "_match_profiles", "profile_id", "birth")
+    member_parts = (_id_window_keys("id_norm", "member_rid", str(MEMBERS)) if "id_windows" in fam else [])
+    member_parts += _name_keys(fam, str(MEMBERS), "member_rid", "birth")
+    profile_parts = (_id_window_keys("id_cmp", "profile_id", str(PROFILES)) if "id_windows" in fam else [])
+    profile_parts += _name_keys(fam, str(PROFILES), "profile_id", "birth")
     if not member_parts:
-        con.execute("create or replace temp table _match_candidates (profile_id bigint, member_rid bigint)")
+        con.execute(f"create or replace temp table {CANDIDATES} (profile_id bigint, member_rid bigint)")
         return 0
     con.execute(
-        "create or replace temp table _match_member_keys as "
+        f"create or replace temp table {MEMBER_KEYS} as "
         "select rid as member_rid, kind, key from (" + " union all ".join(member_parts) + ") "
         "qualify count(*) over (partition by kind, key) <= $max_block",
         {"max_block": int(max_block_size)},
     )
     con.execute(
-        "create or replace temp table _match_profile_keys as "
+        f"create or replace temp table {PROFILE_KEYS} as "
         "select distinct rid as profile_id, kind, key from (" + " union all ".join(profile_parts) + ")"
     )
     con.execute(
-        """
-        create or replace temp table _match_candidates as
+        f"""
+        create or replace temp table {CANDIDATES} as
         select distinct
             profile_keys.profile_id,
             member_keys.member_rid
-        from _match_profile_keys as profile_keys
-        join _match_member_keys as member_keys
+        from {PROFILE_KEYS} as profile_keys
+        join {MEMBER_KEYS} as member_keys
             on member_keys.kind = profile_keys.kind
             and member_keys.key = profile_keys.key
         """
     )
-    return con.execute("select count(*) from _match_candidates").fetchone()[0]
+    return con.execute(f"select count(*) from {CANDIDATES}").fetchone()[0]

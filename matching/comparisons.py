@@ -3,7 +3,7 @@
 Each is a `fellegi_sunter.Comparison`; m probabilities are documented priors (the share of true matches at
 each level, judged from how department data goes wrong), u probabilities are either priors (the chance that
 two different people agree that well by coincidence) or come per pair from term frequencies measured on the
-data (`u_name`, `u_village`, `u_township`, see `matching.link`).
+data (`u_name`, `u_village`, `u_township`, see `matching.frequencies`).
 
 Pair columns expected (r_ = the department record, m_ = the member):
 r_name, m_name (normalised, dots removed); r_id, m_id (18 characters; r_id may be any cleaned string or

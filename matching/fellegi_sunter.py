@@ -55,9 +55,6 @@ class Comparison:
     levels: tuple[Level, ...]
     classify: Callable[[pd.DataFrame], Classified]
 
-    def level_index(self, name: str) -> int:
-        return [lv.name for lv in self.levels].index(name)
-
 
 @dataclass(frozen=True)
 class Model:

@@ -13,7 +13,7 @@ Each ```sql block of docs/analyst-guide.md is run as the guide says to run it fo
 `current_date` replaced by a date literal, its example ID by one of the city's), and its answer compared with
 what the city's contents say it must be. A new block without an expected answer here fails
 `test_every_guide_query_has_its_answer_checked`. The queries also run, unchecked, on a generated city (the
-mess of real extracts). (Not on `hedui.deliver.sample`'s hand-built warehouse: its schema is not the
+mess of real extracts). (Not on `tests/sample_warehouse.py`'s hand-built warehouse: its schema is not the
 warehouse's — no `closed_on`, no `ledger.source_state` — which is how the guide once named columns that do
 not exist.)
 """

@@ -124,7 +124,7 @@ def test_raise_warnings_dates_warnings_raised_before_national_day_after_it():
     """Through the rule engine: warnings first raised on 2026-09-30 are due 15 official working days later,
     skipping National Day (10-01..10-07) and counting the adjusted Saturday 10-10: 2026-10-27."""
     from hedui.rules import raise_warnings
-    from hedui.rules.sample_fixtures import build_sample_tables
+    from tests.spec_samples import build_sample_tables
     from hedui.run_info import RunInfo
 
     con = duckdb.connect(":memory:")
@@ -138,6 +138,17 @@ def test_raise_warnings_dates_warnings_raised_before_national_day_after_it():
 
 
 # --- nightly --wait and --memory-limit -------------------------------------------------------------------
+
+def test_nightly_refuses_an_as_of_date_before_the_latest_run_in_one_line_with_exit_code_3(sample_landing, first_night):
+    before = query(first_night, "select run_id from ledger.runs order by 1")
+    earlier = SAMPLES_AS_OF - dt.timedelta(days=1)
+    done = hedui("nightly", "--no-prefect", "--landing", sample_landing, "--warehouse", first_night,
+                 "--as-of", earlier.isoformat())
+    assert done.exit_code == 3, done.output
+    assert done.output.strip().count("\n") == 0, done.output
+    assert f"{earlier.isoformat()} is earlier than {SAMPLES_AS_OF.isoformat()}" in done.output
+    assert query(first_night, "select run_id from ledger.runs order by 1") == before
+
 
 def test_nightly_without_wait_refuses_a_busy_warehouse(sample_landing, first_night):
     before = query(first_night, "select count(*) from ledger.runs")

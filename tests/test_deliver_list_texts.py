@@ -5,10 +5,11 @@ import duckdb
 import pytest
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.deliver.lists import write_township_lists
 from hedui.deliver.list_texts import refresh_list_texts
-from hedui.deliver.sample import SAMPLE_AS_OF, build_sample_warehouse
+from hedui.deliver.lists import write_township_lists
 from hedui.warehouse import migrate
+from tests.conftest import SAMPLES_AS_OF
+from tests.sample_warehouse import build_sample_warehouse
 from tests.test_deliver_lists import _records
 
 
@@ -25,7 +26,7 @@ def _open_count(con) -> int:
 
 def _all_rows(con, out) -> dict[str, dict]:
     rows = {}
-    for path in write_township_lists(con, out, SAMPLE_AS_OF):
+    for path in write_township_lists(con, out, SAMPLES_AS_OF):
         for record in _records(path):
             rows[record["预警编号"]] = record
     return rows

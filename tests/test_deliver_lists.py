@@ -7,7 +7,8 @@ import pytest
 
 from hedui.deliver.lists import DETAIL_SHEET, HEADERS, INPUT_HEADERS, OUTCOME_CHOICES, write_township_lists
 from hedui.deliver.workbook import CHECK_HEADER
-from hedui.deliver.sample import ALL_IDS, SAMPLE_AS_OF, build_sample_warehouse
+from tests.conftest import SAMPLES_AS_OF
+from tests.sample_warehouse import ALL_IDS, build_sample_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,7 @@ def lists(tmp_path_factory):
     con = duckdb.connect()
     build_sample_warehouse(con)
     out = tmp_path_factory.mktemp("lists")
-    paths = write_township_lists(con, out, SAMPLE_AS_OF)
+    paths = write_township_lists(con, out, SAMPLES_AS_OF)
     return con, {p.name: p for p in paths}
 
 
@@ -112,7 +113,7 @@ def test_ids_are_masked_keeping_first_six_and_last_four(lists):
     _, paths = lists
     recs = _records(paths["常宁市宜阳街道_预警核查清单_20261103.xlsx"])
     vehicle = next(r for r in recs if r["预警编号"] == "W-ASSET_VEHICLE-0001")
-    from hedui.deliver.sample import ZHANG_WEI
+    from tests.sample_warehouse import ZHANG_WEI
     assert vehicle["身份证号(脱敏)"] == ZHANG_WEI[:6] + "*" * 8 + ZHANG_WEI[-4:]
     assert ZHANG_WEI[:6] + "*" * 8 + ZHANG_WEI[-4:] in vehicle["证据明细"]
 
@@ -171,7 +172,7 @@ def test_township_without_open_warnings_gets_an_empty_list_with_validation(tmp_p
     con = duckdb.connect()
     build_sample_warehouse(con)
     con.execute("update alerts.warnings set status = 'confirmed' where township = '培元街道'")
-    paths = write_township_lists(con, tmp_path, SAMPLE_AS_OF)
+    paths = write_township_lists(con, tmp_path, SAMPLES_AS_OF)
     p = next(p for p in paths if "培元街道" in p.name)
     assert _records(p) == []
     assert openpyxl.load_workbook(p).worksheets[0].data_validations.dataValidation
@@ -184,7 +185,7 @@ def _cell_values(path: Path) -> list[list[tuple]]:
 
 def test_lists_written_by_worker_processes_equal_those_written_in_process(lists, tmp_path):
     con, in_process = lists
-    paths = write_township_lists(con, tmp_path, SAMPLE_AS_OF, workers=2, parallel_from_rows=0)
+    paths = write_township_lists(con, tmp_path, SAMPLES_AS_OF, workers=2, parallel_from_rows=0)
     assert [p.name for p in paths] == list(in_process)
     for path in paths:
         assert _cell_values(path) == _cell_values(in_process[path.name]), path.name
@@ -197,7 +198,7 @@ def test_a_failing_worker_fails_the_lists_instead_of_leaving_one_out(lists, tmp_
     # a directory where a workbook should go: the worker cannot write it, and the error must reach the caller
     (blocked / "常宁市西岭镇_预警核查清单_20261103.xlsx").mkdir()
     with pytest.raises(Exception):
-        write_township_lists(con, blocked, SAMPLE_AS_OF, workers=2, parallel_from_rows=0)
+        write_township_lists(con, blocked, SAMPLES_AS_OF, workers=2, parallel_from_rows=0)
 
 
 def test_lists_print_landscape_one_page_wide_with_the_header_on_every_page(lists):

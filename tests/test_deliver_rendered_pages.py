@@ -20,7 +20,8 @@ from PIL import Image
 
 from hedui.deliver.lists import HEADERS, write_township_lists
 from hedui.deliver.report import render_household_report
-from hedui.deliver.sample import SAMPLE_AS_OF, build_sample_warehouse
+from tests.conftest import SAMPLES_AS_OF
+from tests.sample_warehouse import build_sample_warehouse
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_poppler = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
@@ -73,7 +74,7 @@ def test_a_printed_list_page_is_landscape_one_page_wide_with_its_header_repeated
         from alerts.warnings, range(1, 40) as copies(n)
         where status = 'open' and township = '宜阳街道'
     """)
-    paths = write_township_lists(con, tmp_path / "lists", SAMPLE_AS_OF)
+    paths = write_township_lists(con, tmp_path / "lists", SAMPLES_AS_OF)
     xlsx = next(p for p in paths if "宜阳街道" in p.name)
     subprocess.run([SOFFICE, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
                     "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(xlsx)],
@@ -97,7 +98,7 @@ def test_a_printed_list_page_is_landscape_one_page_wide_with_its_header_repeated
 def test_a_report_page_is_landscape_with_its_chinese_drawn(rendered, tmp_path):
     con = duckdb.connect()
     build_sample_warehouse(con)
-    pdf = render_household_report(con, "H001", tmp_path, SAMPLE_AS_OF)[1]
+    pdf = render_household_report(con, "H001", tmp_path, SAMPLES_AS_OF)[1]
     pages = _pdf_pages(pdf)
     png = _page_png(pdf, pages, rendered / "report-page.png")  # the warnings and their evidence
     _assert_a_real_landscape_page(png)

@@ -66,7 +66,7 @@ def _pdf_fonts(data: bytes) -> tuple[list[bytes], int]:
 def test_every_household_with_an_open_warning_gets_its_pdf(city_reports):
     households, pdfs, long_ones, failures = city_reports
     assert len(households) >= 100
-    # the households that once failed are there: warnings citing 10 or more records
+    # the households whose warnings cite 10 or more records (the longest pages) are there
     assert len(long_ones) >= 20
     assert failures == {}
     assert set(pdfs) == set(households)

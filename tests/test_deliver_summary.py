@@ -4,8 +4,8 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from hedui.deliver.sample import ALL_IDS, SAMPLE_RUN_ID, build_sample_warehouse
 from hedui.deliver.summary import build_run_summary, render_summary_console, summary_markdown
+from tests.sample_warehouse import ALL_IDS, SAMPLE_RUN_ID, build_sample_warehouse
 
 
 @pytest.fixture(scope="module")

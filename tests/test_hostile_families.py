@@ -1,4 +1,4 @@
-"""Families of hostile input that once lost or altered data in silence (issue 12), each tried with the fault at
+"""Families of hostile input that could lose or alter data in silence (issue 12), each tried with the fault at
 random positions and in random sources. Whatever happens to a delivery, every record the test wrote is loaded,
 quarantined or set aside: the test counts the records itself, it never trusts the reader's count.
 
@@ -128,8 +128,8 @@ NIGHT_1, NIGHT_2 = SAMPLES_AS_OF - dt.timedelta(days=7), SAMPLES_AS_OF
 @family(12)
 def test_family_unclosed_quote_refuses_the_file_and_sets_every_record_aside(source, count, data, encoding):
     """`,"王磊,` in any record and any field: DuckDB's lenient reader makes the rest of the file one field, so
-    a short count once loaded as a whole night. Now the line breaks outside quotes disagree (or the file ends
-    inside a quote): the delivery is refused, and all `count` records are set aside, none lost."""
+    a short count could load as a whole night. The line breaks outside quotes disagree with that count (or
+    the file ends inside a quote): the delivery is refused, and all `count` records are set aside, none lost."""
     header, rows = sample(source, count)
     plain = [[v.replace('"', "").replace(",", "，").replace("\n", " ").replace("\r", " ") for v in r] for r in rows]
     record = data.draw(st.integers(0, count - 1), label="record")

@@ -312,8 +312,8 @@ def test_medical_rows_with_any_amounts_are_loaded_or_quarantined_with_a_reason(r
 
 def test_a_character_right_after_a_closing_quote_rejects_the_delivery_without_quoting_the_line():
     """DuckDB's lenient reader splits a multi-byte character that follows a closing quote into invalid UTF-8
-    and raises; that error used to fail the whole source. It now rejects the delivery, and the reason keeps
-    the line number but not the line (it holds names and IDs)."""
+    and raises; that error rejects the delivery, not the whole source, and the reason keeps the line number
+    but not the line (it holds names and IDs)."""
     content = (",".join(DEATH_HEADER) + '\n430482196508022424,"李"秀英,2026-10-30,\n').encode("utf-8")
     result = ingest_files({"d.csv": content})
     assert_rejected(result, "CSV reader refused the file at line")

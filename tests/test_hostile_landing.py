@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors import load
+from connectors import delivery_reader
 from hedui import stages
 from hedui.night import run_night
 from hedui.run_info import RunInfo
@@ -177,7 +177,7 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
     the whole delivery again, replacing the first version: the result equals one clean read of both files."""
     landing = tmp_path / "landing"
     death(landing, "20261103", [ROW_A], name="a.csv")
-    real_read = load.reading.read_file
+    real_read = delivery_reader.file_reader.read_file
     added = []
 
     def read_then_a_file_appears(con_, path, *args, **kwargs):
@@ -186,9 +186,9 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
             added.append(path.name)
         return real_read(con_, path, *args, **kwargs)
 
-    monkeypatch.setattr(load.reading, "read_file", read_then_a_file_appears)
+    monkeypatch.setattr(delivery_reader.file_reader, "read_file", read_then_a_file_appears)
     ingest(con, landing, tmp_path, "run-1")
-    monkeypatch.setattr(load.reading, "read_file", real_read)
+    monkeypatch.setattr(delivery_reader.file_reader, "read_file", real_read)
     assert added == ["a.csv"]
     status, _, rows_read = ledger(con, "run-1")["death/20261103"]
     assert (status, rows_read) == ("loaded", 1)
@@ -213,7 +213,7 @@ def test_a_file_growing_while_it_is_read_ends_read_whole_and_once(con, tmp_path,
     read whole, once."""
     landing = tmp_path / "landing"
     path = death(landing, "20261103", [ROW_A])
-    encoding = load.reading.encoding
+    encoding = delivery_reader.file_reader.encoding
     real = {"scan": encoding.scan, "sha256_of": encoding.sha256_of}
     passes = []
 

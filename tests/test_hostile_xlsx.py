@@ -192,8 +192,8 @@ print("STATUS", result.delivery["status"]); print("REASON", result.delivery["rea
     ("XFD1", "columns, more than"),        # a header 16,384 cells wide
 ])
 def test_a_few_kilobyte_workbook_with_a_far_away_cell_is_refused_not_allowed_to_abort_the_process(far_cell, reason):
-    """Run in a child process: before the fix the Rust allocation failure aborted the interpreter (SIGABRT),
-    which would take the test run with it."""
+    """Run in a child process: a Rust allocation failure aborts the interpreter (SIGABRT), which would take the
+    test run with it."""
     process = subprocess.run([sys.executable, "-c", DIMENSION_BOMB, far_cell], capture_output=True, text=True,
                              timeout=120, cwd=str(__import__("pathlib").Path(__file__).parent.parent))
     assert process.returncode == 0, process.stderr[-2000:]

@@ -1,8 +1,9 @@
 """A missing or empty landing zone fails the night loudly instead of completing it from stale data.
 
-A mistyped `--landing` or an unmounted share used to give `completed`: every source kept its picture in
-force, looked fresh, and the lists went out. Now the night stops before it touches the warehouse: a non-zero
-exit with one line saying why, nothing published (yesterday's warehouse byte for byte), nothing delivered.
+A mistyped `--landing` or an unmounted share must not give `completed`, with every source keeping its
+picture in force, looking fresh, and the lists going out. The night stops before it touches the warehouse: a
+non-zero exit with one line saying why, nothing published (yesterday's warehouse byte for byte), nothing
+delivered.
 """
 
 from __future__ import annotations

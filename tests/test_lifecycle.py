@@ -7,14 +7,15 @@ import datetime as dt
 import duckdb
 import pytest
 
-from hedui.rules import AsOfRegressionError, raise_warnings, record_outcome
+from hedui.rules import raise_warnings, record_outcome
 from hedui.rules.catalog import SOURCES
-from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
-from hedui.run_info import RunInfo
+from hedui.run_info import AsOfBeforeLatestRun, RunInfo
+from tests.conftest import SAMPLES_AS_OF
+from tests.spec_samples import build_sample_tables
 
-DAY1 = SAMPLE_AS_OF
-DAY2 = SAMPLE_AS_OF + dt.timedelta(days=1)
-DAY3 = SAMPLE_AS_OF + dt.timedelta(days=2)
+DAY1 = SAMPLES_AS_OF
+DAY2 = SAMPLES_AS_OF + dt.timedelta(days=1)
+DAY3 = SAMPLES_AS_OF + dt.timedelta(days=2)
 LEI_CAR = ("ASSET_VEHICLE", "CN-S-0001", "43048219901123357X")
 
 
@@ -248,6 +249,6 @@ def test_rerunning_the_same_as_of_date_changes_nothing(con):
 def test_an_as_of_date_earlier_than_the_latest_processed_is_refused(con):
     night(con, DAY2, "r1")
     before = snapshot(con)
-    with pytest.raises(AsOfRegressionError, match="2026-11-03 is earlier than 2026-11-04"):
+    with pytest.raises(AsOfBeforeLatestRun, match="2026-11-03 is earlier than 2026-11-04"):
         night(con, DAY1, "r0")
     assert snapshot(con) == before

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from matching import addresses, blocking
+from matching.temp_tables import ADDRESS_PLACES, CANDIDATES, FUZZY_RECORDS, MEMBERS, PROFILES
 from matching.fellegi_sunter import Classified, Comparison, Level, Model, edit_distance_comparison, estimate_u
 from matching.pinyin_names import homophone_keys, name_keys
 from test_matching_fixtures import valid_id
@@ -48,8 +49,8 @@ def _places_con(addresses_list):
         "('烟洲镇', '大坪村'), ('烟洲镇', '新塘村'), ('宜阳街道', '向阳社区'), ('阳街', null), ('塔山乡', '大坪村')"
         ") t(township, village)"
     )
-    con.execute("create temp table _match_fuzzy_records (address varchar)")
-    con.executemany("insert into _match_fuzzy_records values (?)", [[a] for a in addresses_list])
+    con.execute(f"create temp table {FUZZY_RECORDS} (address varchar)")
+    con.executemany(f"insert into {FUZZY_RECORDS} values (?)", [[a] for a in addresses_list])
     return con
 
 
@@ -58,7 +59,7 @@ def test_address_finds_longest_township_and_its_village():
         ["湖南省衡阳市常宁市烟洲镇大坪村5组2号", "湖南省衡阳市常宁市宜阳街道向阳社区6栋", "常宁市荫田镇清水村", "烟洲镇某某路1号"]
     )
     addresses.locate_addresses(con)
-    got = {a: (t, v) for a, t, v in con.execute("select * from _match_address_places").fetchall()}
+    got = {a: (t, v) for a, t, v in con.execute(f"select * from {ADDRESS_PLACES}").fetchall()}
     assert got["湖南省衡阳市常宁市烟洲镇大坪村5组2号"] == ("烟洲镇", "大坪村")
     assert got["湖南省衡阳市常宁市宜阳街道向阳社区6栋"] == ("宜阳街道", "向阳社区")  # not the shorter 阳街
     assert got["烟洲镇某某路1号"] == ("烟洲镇", None)
@@ -68,7 +69,7 @@ def test_address_finds_longest_township_and_its_village():
 def test_village_of_another_township_is_not_taken():
     con = _places_con(["宜阳街道大坪村3号"])  # 大坪村 exists, but in 烟洲镇 and 塔山乡
     addresses.locate_addresses(con)
-    assert con.execute("select township, village from _match_address_places").fetchall() == [("宜阳街道", None)]
+    assert con.execute(f"select township, village from {ADDRESS_PLACES}").fetchall() == [("宜阳街道", None)]
 
 
 # --- blocking -------------------------------------------------------------------------------------------
@@ -77,18 +78,18 @@ def test_village_of_another_township_is_not_taken():
 def _blocking_con(member_ids, profile_ids):
     con = duckdb.connect(":memory:")
     con.execute(
-        "create temp table _match_members (member_rid bigint, id_norm varchar, name_cmp varchar, birth varchar, "
+        f"create temp table {MEMBERS} (member_rid bigint, id_norm varchar, name_cmp varchar, birth varchar, "
         "township varchar, village varchar)"
     )
     con.executemany(
-        "insert into _match_members values (?, ?, '某', null, null, null)", [[i, x] for i, x in enumerate(member_ids)]
+        f"insert into {MEMBERS} values (?, ?, '某', null, null, null)", [[i, x] for i, x in enumerate(member_ids)]
     )
     con.execute(
-        "create temp table _match_profiles (profile_id bigint, id_cmp varchar, name_cmp varchar, birth varchar, "
+        f"create temp table {PROFILES} (profile_id bigint, id_cmp varchar, name_cmp varchar, birth varchar, "
         "township varchar, village varchar)"
     )
     con.executemany(
-        "insert into _match_profiles values (?, ?, '另', null, null, null)", [[i, x] for i, x in enumerate(profile_ids)]
+        f"insert into {PROFILES} values (?, ?, '另', null, null, null)", [[i, x] for i, x in enumerate(profile_ids)]
     )
     return con
 
@@ -103,7 +104,7 @@ def test_every_single_edit_and_adjacent_transposition_shares_an_id_block():
     variants = [v for v in variants if v != member_id]
     con = _blocking_con([member_id], variants)
     n = blocking.build_candidates(con, ["id_windows"], 500)
-    found = {r[0] for r in con.execute("select profile_id from _match_candidates").fetchall()}
+    found = {r[0] for r in con.execute(f"select profile_id from {CANDIDATES}").fetchall()}
     assert found == set(range(len(variants)))
     assert n == len(variants)
 
@@ -116,11 +117,11 @@ def test_unrelated_ids_share_no_id_block():
 def test_oversized_blocks_are_skipped():
     con = duckdb.connect(":memory:")
     con.execute(
-        "create temp table _match_members as select range as member_rid, '0000' || range as id_norm, '王芳' as name_cmp, "
+        f"create temp table {MEMBERS} as select range as member_rid, '0000' || range as id_norm, '王芳' as name_cmp, "
         "null::varchar as birth, '烟洲镇' as township, '大坪村' as village from range(20)"
     )
     con.execute(
-        "create temp table _match_profiles as select 1 as profile_id, null::varchar as id_cmp, '王芳' as name_cmp, "
+        f"create temp table {PROFILES} as select 1 as profile_id, null::varchar as id_cmp, '王芳' as name_cmp, "
         "null::varchar as birth, '烟洲镇' as township, '大坪村' as village"
     )
     assert blocking.build_candidates(con, ["name_township"], 50) == 20

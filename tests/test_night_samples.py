@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import SAMPLES_AS_OF
-from tests.sample_warnings import EXPECTED_SAMPLE_WARNINGS
+from tests.spec_samples import EXPECTED_SAMPLE_WARNINGS
 
 EXPECTED = EXPECTED_SAMPLE_WARNINGS
 

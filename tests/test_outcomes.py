@@ -10,15 +10,16 @@ import pytest
 
 from hedui.deliver.workbook import LIST_SHEET
 from hedui.rules import OutcomeError, correct_outcome, import_outcomes, raise_warnings, record_outcome
-from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
+from tests.conftest import SAMPLES_AS_OF
+from tests.spec_samples import build_sample_tables
 
 
 @pytest.fixture
 def con():
     connection = duckdb.connect(":memory:")
     build_sample_tables(connection)
-    raise_warnings(connection, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(connection, RunInfo("r1", SAMPLES_AS_OF))
     yield connection
     connection.close()
 
@@ -79,7 +80,7 @@ def test_same_outcome_twice_is_a_no_op_and_a_different_one_is_refused(con):
 
 def test_outcome_on_a_resolved_warning_is_kept(con):
     warning_id = warning_ids(con)[0]
-    con.execute("update alerts.warnings set status = 'resolved', resolved_on = ? where warning_id = ?", [SAMPLE_AS_OF, warning_id])
+    con.execute("update alerts.warnings set status = 'resolved', resolved_on = ? where warning_id = ?", [SAMPLES_AS_OF, warning_id])
     record_outcome(con, warning_id, "已调整待遇", "已停保")
     assert status_of(con, warning_id)[0] == "benefit_adjusted"
 
@@ -110,15 +111,14 @@ def listed(tmp_path):
     """A warehouse file with the samples' warnings, and the caseworker lists the real writer made of it:
     (warehouse path, {warning_id: list path})."""
     from hedui.deliver.lists import write_township_lists
-
     from hedui.warehouse import migrate
 
     warehouse = tmp_path / "hedui.duckdb"
     con = duckdb.connect(str(warehouse))
     migrate(con)  # a warehouse as the nightly run leaves it, so that the CLI opens it as it opens any
     build_sample_tables(con)
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
-    paths = write_township_lists(con, tmp_path / "lists", SAMPLE_AS_OF)
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
+    paths = write_township_lists(con, tmp_path / "lists", SAMPLES_AS_OF)
     con.close()
     where = {}
     for path in paths:

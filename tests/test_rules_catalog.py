@@ -10,8 +10,9 @@ import pytest
 
 from hedui.rules import RuleExecutionError, RuleFileError, load_catalog, raise_warnings
 from hedui.rules.catalog import DEFAULT_RULES_DIR, OUTPUT_COLUMNS
-from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
+from tests.conftest import SAMPLES_AS_OF
+from tests.spec_samples import build_sample_tables
 
 GOOD = """/*---
 code: TEST_RULE
@@ -147,7 +148,7 @@ def test_a_rule_failing_at_run_time_names_its_file_without_personal_data(tmp_pat
     con = duckdb.connect(":memory:")
     build_sample_tables(con)
     with pytest.raises(RuleExecutionError) as caught:
-        raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF), catalog=load_catalog(tmp_path))
+        raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF), catalog=load_catalog(tmp_path))
     message = str(caught.value)
     assert "TEST_RULE.sql" in message
     assert "王建国" not in message and "陈丽华" not in message
@@ -159,7 +160,7 @@ def test_a_rule_returning_a_subject_twice_is_an_error(tmp_path):
     con = duckdb.connect(":memory:")
     build_sample_tables(con)
     with pytest.raises(RuleExecutionError, match="TEST_RULE.sql: query returns 4 subject"):
-        raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF), catalog=load_catalog(tmp_path))
+        raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF), catalog=load_catalog(tmp_path))
 
 
 def test_a_parameter_name_worded_differently_by_two_rules_is_an_error(tmp_path):

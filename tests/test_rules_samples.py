@@ -10,9 +10,9 @@ import pytest
 
 from hedui.policy import Policy, PolicyError
 from hedui.rules import load_catalog, raise_warnings
-from hedui.rules.sample_fixtures import SAMPLE_AS_OF, build_sample_tables
 from hedui.run_info import RunInfo
-from tests.sample_warnings import EXPECTED_SAMPLE_WARNINGS
+from tests.conftest import SAMPLES_AS_OF
+from tests.spec_samples import EXPECTED_SAMPLE_WARNINGS, build_sample_tables
 
 CONTRACT_COLUMNS = [
     "warning_id", "rule_code", "household_id", "person_id", "township", "severity", "status",
@@ -37,7 +37,7 @@ def _subjects(con, status="open"):
 
 
 def test_samples_raise_exactly_the_nine_expected_warnings(con):
-    stats = raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    stats = raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     rows = con.execute("select rule_code, household_id, person_id from main.warnings").fetchall()
     assert len(rows) == 9
     assert set(rows) == EXPECTED_SAMPLE_WARNINGS
@@ -45,21 +45,21 @@ def test_samples_raise_exactly_the_nine_expected_warnings(con):
 
 
 def test_sample_warnings_are_due_fifteen_official_working_days_later(con):
-    stats = raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    stats = raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     assert stats.due_on == dt.date(2026, 11, 24)
     assert con.execute("select distinct due_on, due_basis, first_raised_on, last_seen_on from main.warnings").fetchall() == [
-        (dt.date(2026, 11, 24), "official_calendar", SAMPLE_AS_OF, SAMPLE_AS_OF)
+        (dt.date(2026, 11, 24), "official_calendar", SAMPLES_AS_OF, SAMPLES_AS_OF)
     ]
 
 
 def test_warnings_view_exposes_the_contract_columns_first(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     columns = [row[0] for row in con.execute("select * from main.warnings limit 0").description]
     assert columns[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
 
 
 def test_outreach_is_unrouted_and_member_warnings_go_to_the_household_township(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     townships = dict(
         ((code, hh, pid), township)
         for code, hh, pid, township in con.execute(
@@ -75,14 +75,14 @@ def test_outreach_is_routed_when_the_address_names_a_known_township(con):
     con.execute(
         "update staged.disability set registered_address = '湖南省衡阳市常宁市塔山乡石塘村1组' where person_name = '刘强'"
     )
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     assert con.execute(
         "select township, county from main.warnings where rule_code = 'OUTREACH_SEVERE_DISABILITY'"
     ).fetchall() == [("塔山乡", "常宁市")]
 
 
 def test_evidence_names_records_link_and_applied_thresholds(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     evidence = json.loads(
         con.execute(
             "select evidence from main.warnings where rule_code = 'ASSET_VEHICLE' and household_id = 'CN-S-0002'"
@@ -101,7 +101,7 @@ def test_evidence_names_records_link_and_applied_thresholds(con):
 
 
 def test_medical_total_counts_the_resent_settlement_once_and_nets_the_reversal(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     facts = json.loads(
         con.execute("select evidence ->> '$.facts' from main.warnings where rule_code = 'HARDSHIP_MEDICAL'").fetchone()[0]
     )
@@ -117,7 +117,7 @@ def test_medical_total_threshold_is_ten_thousand_yuan_inclusive(con, net_total, 
     con.execute("update staged.households set declared_monthly_income = 100000 where household_id = 'CN-S-0001'")
     con.execute("update staged.medical set out_of_pocket = out_of_pocket - ? where settlement_id = 'Y20261020000187'",
                 [11900 - net_total])
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     rows = con.execute("select evidence ->> '$.facts' from main.warnings where rule_code = 'HARDSHIP_MEDICAL' "
                        "and household_id = 'CN-S-0001'").fetchall()
     assert len(rows) == (1 if raised else 0)
@@ -130,7 +130,7 @@ def test_medical_total_threshold_is_ten_thousand_yuan_inclusive(con, net_total, 
 def test_medical_income_test_raises_below_the_total_threshold(con):
     # CN-S-0002 declares 0 income: 2,000 yuan out of pocket meets the income test
     con.execute("update staged.medical set out_of_pocket = 2500 where settlement_id = 'Y20261021000033'")
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     facts = json.loads(
         con.execute(
             "select evidence ->> '$.facts' from main.warnings where rule_code = 'HARDSHIP_MEDICAL' and household_id = 'CN-S-0002'"
@@ -147,9 +147,9 @@ def test_medical_income_test_raises_below_the_total_threshold(con):
 def test_medical_window_is_365_days_with_both_ends_included(con, days_before_as_of, counted):
     con.execute(
         "update staged.medical set settled_on = ? where settlement_id = 'Y20261020000187'",
-        [SAMPLE_AS_OF - dt.timedelta(days=days_before_as_of)],
+        [SAMPLES_AS_OF - dt.timedelta(days=days_before_as_of)],
     )
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     subjects = _subjects(con)
     assert (("HARDSHIP_MEDICAL", "CN-S-0001", None) in subjects) is counted
     assert (("HARDSHIP_MAJOR_ILLNESS", "CN-S-0001", "430482196203151313") in subjects) is counted
@@ -165,7 +165,7 @@ def test_medical_window_is_365_days_with_both_ends_included(con, days_before_as_
 )
 def test_major_illness_code_matches_listed_code_followed_by_dot_or_digit(con, code, listed):
     con.execute("update staged.medical set diagnosis_code = ? where settlement_id = 'Y20261020000187'", [code])
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     assert (("HARDSHIP_MAJOR_ILLNESS", "CN-S-0001", "430482196203151313") in _subjects(con)) is listed
 
 
@@ -179,7 +179,7 @@ def test_major_illness_ignores_a_reversed_settlement(con):
             '430482196203151313', true, 'R1', '冲销', 'Y20261020000187', date '2026-11-01', 'C34.9', -11900)
         """
     )
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     subjects = _subjects(con)
     assert ("HARDSHIP_MAJOR_ILLNESS", "CN-S-0001", "430482196203151313") not in subjects
     assert ("HARDSHIP_MEDICAL", "CN-S-0001", None) not in subjects
@@ -201,7 +201,7 @@ def test_outreach_needs_the_person_to_be_sixteen_on_the_as_of_date(con, birth, r
         """,
         [person_id + "11", person_id, person_id + "11"],
     )
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     assert (("OUTREACH_SEVERE_DISABILITY", None, person_id) in _subjects(con)) is raised
 
 
@@ -209,7 +209,7 @@ def test_policy_override_changes_a_threshold_without_code(con):
     [vehicle_rule] = [rule for rule in load_catalog() if rule.code == "ASSET_VEHICLE"]
     exempt = vehicle_rule.defaults["exempt_vehicle_types"] + ["小型普通客车"]
     policy = Policy(rules={"ASSET_VEHICLE": {"exempt_vehicle_types": exempt}})
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF, policy=policy))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF, policy=policy))
     vehicles = {row for row in _subjects(con) if row[0] == "ASSET_VEHICLE"}
     # the new-energy 小型普通客车 of CN-S-0002 is now exempt; the 小型轿车 still counts
     assert vehicles == {("ASSET_VEHICLE", "CN-S-0001", "43048219901123357X")}
@@ -222,24 +222,24 @@ def test_policy_override_changes_a_threshold_without_code(con):
 def test_policy_override_of_a_list_replaces_the_default_list(con):
     # the policy gives the whole list: leaving the motorcycle out makes 王建国's motorcycle count
     policy = Policy(rules={"ASSET_VEHICLE": {"exempt_vehicle_types": ["拖拉机"]}})
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF, policy=policy))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF, policy=policy))
     assert ("ASSET_VEHICLE", "CN-S-0001", "430482196203151313") in _subjects(con)
 
 
 def test_policy_override_of_the_verification_period_changes_due_on(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF, policy=Policy(verification={"working_days": 5})))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF, policy=Policy(verification={"working_days": 5})))
     assert con.execute("select distinct due_on from main.warnings").fetchall() == [(dt.date(2026, 11, 10),)]
 
 
 def test_policy_naming_an_unknown_rule_parameter_is_refused(con):
     policy = Policy(rules={"ASSET_PROPERTY": {"min_residental_units": 3}})
     with pytest.raises(PolicyError, match="min_residental_units"):
-        raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF, policy=policy))
+        raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF, policy=policy))
     assert con.execute("select count(*) from alerts.warnings").fetchone()[0] == 0
 
 
 def test_every_alerts_table_and_column_has_a_comment(con):
-    raise_warnings(con, RunInfo("r1", SAMPLE_AS_OF))
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
     assert con.execute(
         "select count(*) from duckdb_tables() where schema_name = 'alerts' and comment is null"
     ).fetchone()[0] == 0

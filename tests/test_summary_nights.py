@@ -1,8 +1,8 @@
 """The run summary over real nights: the numbers add up after caseworker outcomes, and it fits 80 columns.
 
-Before: after seven outcomes, 仍待核查 dropped by 10 with only 3 已消除, because outcomes are recorded between
-runs (no run id) and the summary counted only the run's own events. Now what was waiting after the previous
-run is still waiting, resolved, or closed by a caseworker (核查办结) since.
+Outcomes are recorded between runs (no run id), so a summary counting only the run's own events would show
+仍待核查 dropping by 10 after seven outcomes with only 3 已消除. What was waiting after the previous run is
+still waiting, resolved, or closed by a caseworker (核查办结) since.
 """
 
 from __future__ import annotations

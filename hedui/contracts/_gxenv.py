@@ -1,7 +1,7 @@
 """Make Great Expectations quiet and offline before it is imported.
 
-GX 1.24 has no usage-statistics client of its own any more, but it still honours ``GX_ANALYTICS_ENABLED``
-(older 1.x releases send PostHog events unless it is false) and shows tqdm progress bars; both are switched
+GX 1.24 has no usage-statistics client of its own, but it honours ``GX_ANALYTICS_ENABLED`` (other 1.x
+releases send PostHog events unless it is false) and shows tqdm progress bars; both are switched
 off here, and every context hedui creates also sets ``analytics_enabled=False`` and disables progress bars.
 """
 

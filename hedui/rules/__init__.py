@@ -1,12 +1,11 @@
 """The rule engine: the catalog of `warnings/*.sql`, the engine that runs it, the warning lifecycle, outcomes."""
 
 from hedui.rules.catalog import Rule, RuleFileError, load_catalog
-from hedui.rules.engine import AsOfRegressionError, RuleExecutionError, RuleStats, raise_warnings
+from hedui.rules.engine import RuleExecutionError, RuleStats, raise_warnings
 from hedui.rules.lifecycle import RuleCounts
 from hedui.rules.outcomes import ImportReport, OutcomeError, correct_outcome, import_outcomes, record_outcome
 
 __all__ = [
-    "AsOfRegressionError",
     "ImportReport",
     "OutcomeError",
     "Rule",

@@ -19,16 +19,12 @@ from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
 from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
-from hedui.run_info import RunInfo
+from hedui.run_info import RunInfo, refuse_as_of_before
 from hedui.workdays import add_working_days, calendar_overrides
 
 
 class RuleExecutionError(RuntimeError):
     """A rule's query failed or returned the wrong shape; the message names the rule file."""
-
-
-class AsOfRegressionError(ValueError):
-    """The run's as-of date is earlier than one already processed: warnings only move forward in time."""
 
 
 @dataclass
@@ -219,15 +215,10 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
     """Evaluate the rule catalog for the run's as-of date and bring `alerts.warnings` up to date.
 
-    Refuses (AsOfRegressionError) an as-of date earlier than one already processed; re-running the latest
+    Refuses (AsOfBeforeLatestRun) an as-of date earlier than one already processed; re-running the latest
     as-of date with the same inputs changes nothing.
     """
-    latest = latest_processed_as_of(con)
-    if latest is not None and run.as_of < latest:
-        raise AsOfRegressionError(
-            f"as-of date {run.as_of.isoformat()} is earlier than {latest.isoformat()}, the latest already "
-            "processed; warnings only move forward in time"
-        )
+    refuse_as_of_before(latest_processed_as_of(con), run.as_of)
     if catalog is None:
         catalog = load_catalog()
     problems, ledger_checked = source_problems(con, run.run_id)

@@ -7,7 +7,7 @@ import json
 import math
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +39,6 @@ class CityManifest:
     rows_per_source: dict[str, int] = field(default_factory=dict)
     rows_per_delivery: dict[str, int] = field(default_factory=dict)  # "<source>/<YYYYMMDD>" -> data rows
     warnings: int = 0
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        for k in ("out_dir", "landing", "truth"):
-            d[k] = str(d[k])
-        d["as_of"] = self.as_of.isoformat()
-        return d
 
 
 def _chunk_sizes(total: int, per_chunk: int) -> list[int]:

@@ -44,7 +44,3 @@ def schedule(as_of: dt.date) -> dict[str, list[Delivery]]:
     }
     return out
 
-
-def week_of(days_before: int) -> int:
-    """Index k of the weekly delivery (as_of - 7k) that carries an event dated as_of - days_before."""
-    return days_before // 7

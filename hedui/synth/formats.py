@@ -56,10 +56,6 @@ class DateRenderer:
         return tbl[fmt.astype(np.int64), idx]
 
 
-def yyyymmdd(d: dt.date) -> str:
-    return d.strftime("%Y%m%d")
-
-
 # amount format codes
 AMT_PLAIN, AMT_2DP, AMT_THOUSANDS, AMT_YUAN = range(4)
 AMOUNT_FORMAT_P = np.array([0.55, 0.3, 0.08, 0.07])

@@ -16,7 +16,6 @@ from hedui.synth import geo, ids, names
 RELATIONS = ["本人", "配偶", "子", "女", "父亲", "母亲", "孙子女", "兄弟姐妹", "其他"]
 CATEGORIES = ["城市低保", "农村低保", "特困供养", "低保边缘", "支出型困难"]
 STATUSES = ["在保", "审核中", "已退出"]
-ACTIVE_STATUSES = (0, 1)
 GRADES = ["", "一级", "二级", "三级", "四级"]
 DIS_CATEGORIES = ["", "视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
 CERT_STATUSES = ["", "有效", "注销", "过期"]

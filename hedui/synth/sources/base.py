@@ -23,7 +23,7 @@ class Ctx:
     dates: DateRenderer
     # sorted comparison names (see `name_cmp`) of every person of the city who is not a member and has a record
     # with a valid ID in the data in force: a record with only a name and an address that carries one of these
-    # names could be that person's, so an honest linker sends it to review (matching's `_match_namesakes`)
+    # names could be that person's, so an honest linker sends it to review (see `matching.namesakes`)
     namesakes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     @property

@@ -1,4 +1,6 @@
-"""Reading one delivery file into a DuckDB table of text cells, one row per record, nothing dropped.
+"""Reading one file of a delivery into a DuckDB table of text cells, one row per record, nothing dropped.
+
+`connectors.delivery_reader` calls it for each file of a delivery, then types and checks the rows.
 
 CSV goes through DuckDB's reader configured so that no record is ever skipped: every column is text,
 a sentinel `_overflow` column catches rows with too many fields, `null_padding` with an impossible NULL
@@ -49,9 +51,9 @@ def _quote(name: str) -> str:
 
 def _first_record(path: Path) -> list[str] | None:
     """The header record. `newline=""` on the StringIO too: with the default, a file whose lines end in a bare
-    CR (old Mac / some mainframe exports) reached the csv module as one line holding CRs, and `csv.Error`
-    escaped the connector instead of rejecting the delivery. Any csv.Error (for example NUL-riddled UTF-16
-    without a BOM, which is valid UTF-8) is a broken structure, so it rejects the delivery with a reason."""
+    CR (old Mac / some mainframe exports) would reach the csv module as one line holding CRs and raise
+    `csv.Error`. Any csv.Error (for example NUL-riddled UTF-16 without a BOM, which is valid UTF-8) is a
+    broken structure, so it rejects the delivery with a reason; it never escapes the connector."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         text = handle.read(1 << 20)
     try:
@@ -90,9 +92,9 @@ def _read_cells(con: duckdb.DuckDBPyConnection, readable: Path, table: str, colu
 
 def _csv_error_reason(exc: Exception) -> str:
     """DuckDB's reader can still refuse a file (for example a multi-byte character right after a closing quote,
-    `"x"李`, which its lenient mode splits into invalid UTF-8). Its error escaped the connector and failed the
-    whole source; now it rejects the delivery. The message quotes the offending line ("Original Line: …"),
-    which holds names and IDs, so only the line number and the kind of error are kept."""
+    `"x"李`, which its lenient mode splits into invalid UTF-8). Such an error rejects the delivery, not the
+    whole source. The message quotes the offending line ("Original Line: …"), which holds names and IDs, so
+    only the line number and the kind of error are kept."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     where = next((line.split("CSV Error on Line:")[1].strip() for line in lines if "CSV Error on Line:" in line), None)
     # The quoted line may itself span several lines (a quoted field holding a line break), so the description is

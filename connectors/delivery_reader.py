@@ -1,6 +1,7 @@
-"""Reading one delivery: every file read, typed, checked against its contract, and split into rows to load
-and rows to quarantine. Nothing is written to the published tables here; `connectors.ingest` decides whether
-the delivery is taken (a snapshot may still be held back) and then commits its rows.
+"""Reading one delivery: every file read (`connectors.file_reader`), typed, checked against its contract, and
+split into rows to load and rows to quarantine. Nothing is written to the published tables here;
+`connectors.ingest` decides whether the delivery is taken (a snapshot may still be held back) and then commits
+its rows.
 
 Tables left behind for the caller (temporary, named after the delivery's `tag`):
 - `<tag>_raw`: a view of the text cells by column name, one row per record (`file`, `row_number`, `src_*`,
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors import reading
+from connectors import file_reader
 from connectors.digests import FileDigests
 from connectors.discovery import Delivery, delivery_checksum
 from connectors.encoding import UnreadableFile
@@ -77,7 +78,7 @@ class LoadedDelivery:
     notes: list[str] = field(default_factory=list)
 
 
-def _cells_projection(read: reading.FileRead, source: Source, cells_table: str) -> str:
+def _cells_projection(read: file_reader.FileRead, source: Source, cells_table: str) -> str:
     """Map positional cells to named `src_` columns; unknown columns go into `extra` as JSON."""
     columns = [
         f"c{read.header.known[c.name]} as src_{c.name}" if c.name in read.header.known else f"null::varchar as src_{c.name}"
@@ -114,10 +115,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     if not delivery.files:
         # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
         raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]), 0)
-    reads: list[reading.FileRead] = []
+    reads: list[file_reader.FileRead] = []
     for index, path in enumerate(delivery.files):
         try:
-            reads.append(reading.read_file(con, path, source, f"{tag}_f{index}", tmp_dir))
+            reads.append(file_reader.read_file(con, path, source, f"{tag}_f{index}", tmp_dir))
         except (StructuralError, UnreadableFile) as exc:
             raise DeliveryRejected(f"{file_label(index, path)}: {exc}",
                                    _rejected_rows(reads, exc.records, delivery.files[index + 1:])) from None

@@ -1,16 +1,34 @@
-"""The spec samples (`samples/README.md`, dated 2026-11-03) as staged and linked tables, for tests and demos.
+"""The spec samples (`samples/README.md`, dated 2026-11-03) as staged and linked tables, and the warnings they
+must raise.
 
 The rows are the sample deliveries after the connectors and the linking stage have done their work, as the
 samples README says they should: IDs normalised, the resent settlement counted once, the damaged housing ID
 quarantined, the traditional-character vehicle owner linked by the fuzzy path. Building them directly lets the
 rule engine be tested on its own, without the connectors or the matcher.
+
+The expected warnings (`EXPECTED_SAMPLE_WARNINGS`) are written here once, in the tests and not in the package
+under test: a rule change that moved both the warnings and a package-side copy of this set would otherwise
+pass unnoticed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-SAMPLE_AS_OF = dt.date(2026, 11, 3)
+# The warnings the spec samples must raise as of their date (`tests.conftest.SAMPLES_AS_OF`), as their README
+# lists them. Subjects are (rule_code, household_id, person_id); household-level warnings have no person,
+# outreach has no household.
+EXPECTED_SAMPLE_WARNINGS = frozenset({
+    ("ASSET_PROPERTY", "CN-S-0001", None),
+    ("ASSET_VEHICLE", "CN-S-0001", "43048219901123357X"),
+    ("ASSET_VEHICLE", "CN-S-0002", "430482197801304687"),
+    ("HARDSHIP_MEDICAL", "CN-S-0001", None),
+    ("HARDSHIP_MAJOR_ILLNESS", "CN-S-0001", "430482196203151313"),
+    ("HARDSHIP_DISABILITY", "CN-S-0002", "430482197801304687"),
+    ("HARDSHIP_DISABILITY", "CN-S-0002", "430482200805065227"),
+    ("CHANGE_DECEASED", "CN-S-0001", "430482196508022424"),
+    ("OUTREACH_SEVERE_DISABILITY", None, "430482197209099119"),
+})
 
 _PERSON_COLUMNS = """
     person_name varchar,

@@ -1,6 +1,6 @@
 """A small, realistic sample warehouse with the documented schemas (docs/internals.md).
 
-Used by the deliverables' tests and the analyst guide's test, and handy for trying the deliverables by hand:
+Used by the deliverables' tests, and handy for trying the deliverables by hand:
 
     con = duckdb.connect(); build_sample_warehouse(con)
 
@@ -16,7 +16,8 @@ import json
 
 import duckdb
 
-SAMPLE_AS_OF = dt.date(2026, 11, 3)
+from tests.conftest import SAMPLES_AS_OF
+
 SAMPLE_RUN_ID = "20261103T020000-1a2b3c"
 PREVIOUS_RUN_ID = "20261102T020000-9f8e7d"
 
@@ -352,13 +353,13 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     ts = dt.datetime(2026, 11, 3, 2, 30)
     ev = [
         ("W-ASSET_VEHICLE-0001", PREVIOUS_RUN_ID, d(2026, 11, 2), "raised"),
-        ("W-ASSET_PROPERTY-0002", SAMPLE_RUN_ID, SAMPLE_AS_OF, "raised"),
-        ("W-HARDSHIP_MEDICAL-0003", SAMPLE_RUN_ID, SAMPLE_AS_OF, "evidence_changed"),
-        ("W-HARDSHIP_DISABILITY-0004", SAMPLE_RUN_ID, SAMPLE_AS_OF, "raised"),
-        ("W-ASSET_VEHICLE-0007", SAMPLE_RUN_ID, SAMPLE_AS_OF, "raised"),
-        ("W-ASSET_VEHICLE-0008", SAMPLE_RUN_ID, SAMPLE_AS_OF, "resolved"),
-        ("W-OUTREACH_SEVERE_DISABILITY-0010", SAMPLE_RUN_ID, SAMPLE_AS_OF, "raised"),
-        ("W-OUTREACH_SEVERE_DISABILITY-0011", SAMPLE_RUN_ID, SAMPLE_AS_OF, "raised"),
+        ("W-ASSET_PROPERTY-0002", SAMPLE_RUN_ID, SAMPLES_AS_OF, "raised"),
+        ("W-HARDSHIP_MEDICAL-0003", SAMPLE_RUN_ID, SAMPLES_AS_OF, "evidence_changed"),
+        ("W-HARDSHIP_DISABILITY-0004", SAMPLE_RUN_ID, SAMPLES_AS_OF, "raised"),
+        ("W-ASSET_VEHICLE-0007", SAMPLE_RUN_ID, SAMPLES_AS_OF, "raised"),
+        ("W-ASSET_VEHICLE-0008", SAMPLE_RUN_ID, SAMPLES_AS_OF, "resolved"),
+        ("W-OUTREACH_SEVERE_DISABILITY-0010", SAMPLE_RUN_ID, SAMPLES_AS_OF, "raised"),
+        ("W-OUTREACH_SEVERE_DISABILITY-0011", SAMPLE_RUN_ID, SAMPLES_AS_OF, "raised"),
     ]
     _ins(con, "alerts.warning_events", [(a, b, c, e, "resolved" if e == "resolved" else "open", None, ts)
                                         for a, b, c, e in ev])
@@ -369,7 +370,7 @@ def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     _ins(con, "ledger.runs", [
         (PREVIOUS_RUN_ID, d(2026, 11, 2), dt.datetime(2026, 11, 2, 2, 0), dt.datetime(2026, 11, 2, 2, 41),
          "succeeded", None),
-        (SAMPLE_RUN_ID, SAMPLE_AS_OF, dt.datetime(2026, 11, 3, 2, 0), dt.datetime(2026, 11, 3, 2, 38),
+        (SAMPLE_RUN_ID, SAMPLES_AS_OF, dt.datetime(2026, 11, 3, 2, 0), dt.datetime(2026, 11, 3, 2, 38),
          "succeeded", "vehicle/20261103 rejected; housing/20261103 held back"),
     ])
     R = SAMPLE_RUN_ID
