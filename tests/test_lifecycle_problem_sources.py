@@ -24,7 +24,7 @@ import pytest
 from hedui.night import run_night
 from hedui.rules import raise_warnings
 from hedui.rules.catalog import SOURCES
-from hedui.rules.sample_fixtures import build_sample_tables
+from tests.spec_samples import build_sample_tables
 from hedui.run_info import RunInfo
 from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
 
