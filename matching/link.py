@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from connectors.link_sources import EVENT_SOURCES, LINK_SOURCES, SourceColumns
 from matching import addresses, blocking
 from matching.comments import comment_linked_tables
 from matching.comparisons import MEMBER_MODEL, add_id_distances
@@ -38,34 +39,8 @@ log = logging.getLogger(__name__)
 MATCHING_VERSION = 4
 
 
-@dataclass(frozen=True)
-class SourceColumns:
-    table: str
-    name: str
-    id_raw: str
-    id_norm: str
-    id_valid: str
-    address: str | None  # a SQL expression over the staged table's columns, or None
-
-
-# Identifiers only; never built from data.
-SOURCES: dict[str, SourceColumns] = {
-    "housing": SourceColumns("staged.housing", "person_name_norm", "id_raw", "id_norm", "id_valid", "address"),
-    "vehicle": SourceColumns("staged.vehicle", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
-    "medical": SourceColumns("staged.medical", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
-    "disability": SourceColumns(
-        "staged.disability", "person_name_norm", "id_raw", "id_norm", "id_valid", "registered_address"
-    ),
-    "death": SourceColumns("staged.death", "person_name_norm", "id_raw", "id_norm", "id_valid", None),
-    "households": SourceColumns(
-        "staged.households",
-        "head_name_norm",
-        "head_id_raw",
-        "head_id_norm",
-        "head_id_valid",
-        "coalesce(township, '') || coalesce(village, '')",
-    ),
-}
+# The linked sources and their columns, and the event sources: derived from the declarations.
+SOURCES: dict[str, SourceColumns] = LINK_SOURCES
 
 LINK_COLUMNS = """
     source varchar,
@@ -122,9 +97,6 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
             [schema, name],
         ).fetchone()[0]
     )
-
-
-EVENT_SOURCES = ("medical", "death")
 
 
 def _record_select(source: str, cols: SourceColumns, where: str = "") -> str:
