@@ -1,4 +1,4 @@
-"""Build candidate tables of the shape validate_delivery expects (for tests and demos).
+"""Build candidate tables of the shape validate_delivery expects (for the contract tests).
 
 ``candidate_columns(source)`` is the exact column list (name, DuckDB type) the contracts expect of the
 connector's candidate table; ``make_candidates(con, table, source, rows)`` creates one from dicts, filling
