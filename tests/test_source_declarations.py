@@ -191,3 +191,15 @@ def test_a_toy_declaration_flows_into_every_derived_list_and_its_suite_validates
     assert {"record_key", "returned", "id_norm", "person_name_norm", "paid_on"} <= set(out["comments"])
     [(row, expectation, reason)] = out["failed"]
     assert (row, expectation) == (2, "expect_column_values_to_be_in_set") and "发放状态" in reason
+
+
+def test_each_staging_sql_builds_the_record_key_from_the_declared_key_columns():
+    """`record_key` is computed by the staging SQL; its comment and the docs say what the declaration's `key`
+    says, so the two must name the same columns."""
+    for source in SOURCES.values():
+        sql = (REPO / "connectors" / "sql" / f"{source.name}.sql").read_text(encoding="utf-8")
+        code = "\n".join(line.split("--")[0] for line in sql.splitlines())
+        expression = re.search(r",\s*([^,]*(?:\([^()]*\)[^,]*)*)\s+as\s+record_key", code, re.S)
+        assert expression, source.name
+        named = set(re.findall(r"\b([a-z_]+)\b(?!\s*\()", re.sub(r"'[^']*'", "", expression.group(1))))
+        assert named == set(source.key), (source.name, named)
