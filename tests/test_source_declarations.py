@@ -79,7 +79,7 @@ def test_the_link_sources_are_the_declared_sources_with_a_name_and_an_id_except_
         assert {cols.name, cols.id_raw, cols.id_norm, cols.id_valid} <= present, name
     assert LINK_SOURCES["households"].id_norm == "head_id_norm"
     assert LINK_SOURCES["housing"].address == "address"
-    assert set(EVENT_SOURCES) == {"medical", "death"} == {n for n, s in SOURCES.items() if s.kind == "event"}
+    assert set(EVENT_SOURCES) == {n for n, s in SOURCES.items() if s.kind == "event"} >= {"medical", "death"}
 
 
 def test_the_report_titles_its_department_tables_with_the_declared_labels():
@@ -93,13 +93,16 @@ def test_a_linked_declaration_without_an_id_column_is_refused_by_name():
         link_columns(toy)
 
 
-def test_the_synthetic_city_models_every_declared_source_with_its_headers_and_kind():
+def test_the_synthetic_city_delivers_declared_sources_with_their_headers_and_kind():
     """The city stands for the departments, so it writes its own headers rather than reading the declarations
-    (a declaration that lost an alias then fails on the city's deliveries); here they are held to them."""
-    assert set(synth_city.MODULES) == set(SOURCES)
+    (a declaration that lost an alias then fails on the city's deliveries); here they are held to them. A new
+    source need not be in the city; the seven of the spec are."""
+    assert {"households", "members", "housing", "vehicle", "medical", "disability", "death"} <= set(
+        synth_city.MODULES) <= set(SOURCES)
     schedule = synth_deliveries.schedule(synth_deliveries.dt.date(2026, 11, 3))
-    assert set(schedule) == set(SOURCES)
-    for name, source in SOURCES.items():
+    assert set(schedule) == set(synth_city.MODULES)
+    for name in synth_city.MODULES:
+        source = SOURCES[name]
         synth = {c.name: c for c in synth_city.MODULES[name].COLUMNS}
         assert list(synth) == [c.header for c in source.columns], name
         for column in source.columns:
