@@ -35,7 +35,7 @@ _KINDS = {"text": "text", "name": "text", "id": "id", "date": "date", "amount": 
 
 
 @dataclass(frozen=True)
-class Col:
+class ContractColumn:
     """A declared column as the contract sees it (`connectors.spec.Column`)."""
 
     name: str  # English name in the candidate table (docs/internals.md)
@@ -47,7 +47,7 @@ class Col:
     not_after_as_of: bool = False  # a date that cannot lie in the future of the as-of date
 
     @classmethod
-    def of(cls, column: spec.Column) -> "Col":
+    def of(cls, column: spec.Column) -> "ContractColumn":
         kind = "code" if column.values else _KINDS[column.type]
         return cls(column.name, column.header, kind, column.required, column.values, column.is_personal,
                    column.not_after_as_of)
@@ -63,28 +63,28 @@ class Col:
 
 
 @dataclass(frozen=True)
-class Source:
+class ContractSource:
     """A source's declaration as the contract sees it."""
 
     name: str
     title: str
-    columns: tuple[Col, ...]
+    columns: tuple[ContractColumn, ...]
     checks: tuple[spec.Check, ...] = ()
     contract_columns: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, source: spec.Source) -> "Source":
-        return cls(source.name, source.title, tuple(Col.of(c) for c in source.columns), source.checks,
+    def of(cls, source: spec.Source) -> "ContractSource":
+        return cls(source.name, source.title, tuple(ContractColumn.of(c) for c in source.columns), source.checks,
                    source.contract_columns)
 
-    def col(self, name: str) -> Col:
+    def col(self, name: str) -> ContractColumn:
         return next(c for c in self.columns if c.name == name)
 
 
-SOURCES: dict[str, Source] = {name: Source.of(s) for name, s in DECLARATIONS.items()}
+SOURCES: dict[str, ContractSource] = {name: ContractSource.of(s) for name, s in DECLARATIONS.items()}
 
 
-def _meta(c: Col, rule: str, **more) -> dict:
+def _meta(c: ContractColumn, rule: str, **more) -> dict:
     m = {"rule": rule, "column": c.label, "src": c.src, "kind": c.kind, "pii": c.pii}
     m.update(more)
     return m
@@ -102,7 +102,7 @@ def _eq(column: str, value) -> dict:
     return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": value}
 
 
-def expectation_dicts(source: Source) -> list[dict]:
+def expectation_dicts(source: ContractSource) -> list[dict]:
     out: list[dict] = []
     src_cols = sorted(
         {"file", "row_number"}
@@ -163,7 +163,7 @@ def expectation_dicts(source: Source) -> list[dict]:
     return out
 
 
-def _check(s: Source, check: spec.Check) -> dict:
+def _check(s: ContractSource, check: spec.Check) -> dict:
     """The expectation of one source-specific check of the declaration (`connectors.spec`)."""
     c = s.col(check.column)
     if isinstance(check, spec.Between):
