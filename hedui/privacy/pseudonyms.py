@@ -127,7 +127,7 @@ def staged_pseudo_table(source: Source) -> PseudoTable:
     pseudonym (`person_pseudo`; `head_pseudo` for the head's ID) beside its validity; a column with a pseudonym
     kind becomes a keyed hash of that kind (`unit_no` -> `unit_pseudo`); a date declared `year_only` keeps its
     year; the record key becomes `record_pseudo`; everything else, the columns the staging SQL adds, and the
-    delivery are kept. `tests/test_privacy_pseudonyms.py` checks that this accounts for every staged column."""
+    delivery are kept. `tests/test_source_declarations.py` checks that this accounts for every staged column."""
     columns: list[tuple[str, str]] = [("record_pseudo", "H(record, s.record_key)")]
     dropped: list[str] = []
     for c in source.columns:
