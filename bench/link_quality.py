@@ -28,6 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from connectors.link_sources import LINK_SOURCES  # noqa: E402
 from matching.fellegi_sunter import (  # noqa: E402
     Model,
     edit_distance_comparison,
@@ -231,7 +232,7 @@ def febrl_main(args: argparse.Namespace) -> list[Quality]:
 
 # --- synthetic city ------------------------------------------------------------------------------------
 
-PERSON_SOURCES = ("households", "housing", "vehicle", "medical", "disability", "death")
+PERSON_SOURCES = tuple(LINK_SOURCES)  # the sources whose records are linked to members (their declarations)
 
 
 def load_truth(con: duckdb.DuckDBPyConnection, city: Path) -> list[str]:

@@ -2,8 +2,9 @@
 
 A declared column's comment names the header it comes from in the extract spec and how it was typed; the
 columns every staged table shares (where a row came from) and the ones a source's staging SQL derives are
-described here once. `tests/test_warehouse_comments.py` fails when a staged column has no comment, so a new
-derived column must be described in `DERIVED`.
+described here once; the record key and the columns a source's staging SQL adds are described by its
+declaration (`Source.key`, `Source.derived`). `tests/test_warehouse_comments.py` fails when a staged column has
+no comment.
 
 Comments (the tables' and their columns') are applied each night when the tables are ensured, and again after
 an event table is rebuilt with `create or replace table` (which drops them): `comment_staged_table` is the one
@@ -24,32 +25,6 @@ PROVENANCE = {
     "row_number": "Data row in that file (1 = first row after the header row)",
 }
 
-DERIVED: dict[str, dict[str, str]] = {
-    "households": {"record_key": "Key of the record: household_id"},
-    "members": {
-        "record_key": "Key of the record: household_id|id_norm",
-        "disability_grade_num": "disability_grade as a number (一级 = 1 … 四级 = 4; NULL when none or unreadable)",
-    },
-    "housing": {"record_key": "Key of the record: unit_no|id_norm|person_name_norm (one row per co-owner)"},
-    "vehicle": {"record_key": "Key of the record: plate|id_norm|person_name_norm"},
-    "medical": {
-        "record_key": "Key of the record: settlement_id",
-        "out_of_pocket_mismatch": "True when out_of_pocket differs by more than 1 yuan from total_cost minus the "
-                                  "three payments (out_of_pocket is trusted as stated; see quarantine.flags)",
-    },
-    "disability": {
-        "record_key": "Key of the record: cert_no",
-        "grade_num": "grade as a number (一级 = 1 … 四级 = 4; NULL when unreadable)",
-    },
-    "death": {"record_key": "Key of the record: id_norm"},
-}
-
-# Columns whose staging SQL does more than the declared type says.
-ADJUSTED = {
-    ("medical", "settlement_type"): "; when empty: 冲销 if original_settlement_id is set, else 正常",
-    ("disability", "id"): "; when empty, the first 18 characters of 残疾人证号",
-}
-
 _TYPES = {
     "text": "text, trimmed (NULL when empty)",
     "amount": "yuan, decimal(14,2); 1,234.50元 and ￥1234 read; NULL when empty (unknown, never zero)",
@@ -62,7 +37,7 @@ _TYPES = {
 
 def _declared(source: Source, column: Column) -> dict[str, str]:
     header = f"{column.header} ({source.title})"
-    extra = ADJUSTED.get((source.name, column.name), "")
+    extra = column.note
     if column.type == "id":
         prefix = "id" if column.name == "id" else column.name
         return {
@@ -87,7 +62,9 @@ def staged_column_comments(source: Source) -> dict[str, str]:
     comments = dict(PROVENANCE)
     for column in source.columns:
         comments.update(_declared(source, column))
-    comments.update(DERIVED.get(source.name, {}))
+    note = f" ({source.key_note})" if source.key_note else ""
+    comments["record_key"] = f"Key of the record: {'|'.join(source.key)}{note}"
+    comments.update({d.name: d.comment for d in source.derived})
     return comments
 
 

@@ -57,13 +57,14 @@ def remember(con: duckdb.DuckDBPyConnection, incremental: bool, key: str | None)
     con.execute("create or replace table linked.linked_deliveries (source varchar, delivery_id varchar, checksum varchar)")
     if table_exists(con, "ledger.event_deliveries"):
         con.execute(
-            f"""
+            """
             insert into linked.linked_deliveries
             select source, delivery_id, checksum
             from ledger.event_deliveries
-            where source in {EVENT_SOURCES}
+            where list_contains(?, source)
             order by source, delivery_id
-            """
+            """,
+            [list(EVENT_SOURCES)],
         )
     con.execute("comment on table linked.linked_deliveries is 'The event deliveries (and their checksums) whose records are all linked: the next night links only the records of other deliveries'")
     con.execute("comment on table linked.link_state is 'What the links were computed from (snapshot checksums, matching policy, code version)'")

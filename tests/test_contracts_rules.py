@@ -12,7 +12,7 @@ import pytest
 from hedui.contracts import validate_delivery
 from hedui.contracts.authoring import SOURCES, build_suite_json
 from hedui.contracts.suites import SUITES_DIR
-from hedui.contracts.testing import make_candidates
+from tests.contract_candidates import make_candidates
 
 AS_OF = date(2026, 11, 3)
 

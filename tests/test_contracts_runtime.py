@@ -17,7 +17,7 @@ from hedui.contracts import (
     validate_delivery,
 )
 from hedui.contracts.suites import SUITES_DIR
-from hedui.contracts.testing import make_candidates
+from tests.contract_candidates import make_candidates
 
 
 def _validate(con, source, as_of, results_dir=None, suites_dir=None, table="cand"):

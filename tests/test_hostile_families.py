@@ -30,7 +30,7 @@ from hedui import stages
 from hedui.policy import Policy
 from hedui.run_info import RunInfo
 from hedui.warehouse import migrate
-from tests.conftest import SAMPLES_AS_OF, read_sample_rows
+from tests.conftest import SAMPLES, SAMPLES_AS_OF, read_sample_rows
 from tests.hostile_support import assert_accounting, ingest_files
 
 EXAMPLES = int(os.environ.get("HEDUI_HOSTILE_EXAMPLES", "0")) or None
@@ -43,9 +43,10 @@ def family(n: int):
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-CSV_SOURCES = ["households", "members", "housing", "vehicle", "medical", "death"]
-SNAPSHOT_CSV = ["households", "members", "housing", "vehicle"]
-EVENT_CSV = ["medical", "death"]
+# the declared sources whose spec sample is a CSV file (disability's is a workbook), by kind
+CSV_SOURCES = [name for name in SOURCES if any((SAMPLES / name).rglob("*.csv"))]
+SNAPSHOT_CSV = [name for name in CSV_SOURCES if SOURCES[name].kind == "snapshot"]
+EVENT_CSV = [name for name in CSV_SOURCES if SOURCES[name].kind == "event"]
 
 
 def to_csv(rows: list[list[str]]) -> str:

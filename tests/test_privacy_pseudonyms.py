@@ -96,8 +96,9 @@ def test_different_keys_give_different_pseudonyms(published, with_key_a, tmp_pat
     pb = {p for (p,) in b.execute("select person_pseudo from pseudo.members").fetchall()}
     assert len(pa) == len(pb) == 7 and not pa & pb
     # everything else is unchanged by the key
-    drop = ("person_pseudo", "household_pseudo")
+    drop = ("record_pseudo", "person_pseudo", "household_pseudo")
     rest = "select * exclude (" + ", ".join(drop) + ") from pseudo.members order by all"
+    assert a.execute(rest).description and not [d for d in a.execute(rest).description if d[0].endswith("_pseudo")]
     assert a.execute(rest).fetchall() == b.execute(rest).fetchall()
 
 

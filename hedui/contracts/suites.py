@@ -12,11 +12,13 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from connectors import SOURCES as DECLARATIONS
 from hedui.contracts._gxenv import gx_offline
 
 # the repository's data_contracts/, shipped in the package as hedui/data_contracts (docs/internals.md, "Data files")
 SUITES_DIR = files("hedui") / "data_contracts"
-SOURCES = ("households", "members", "housing", "vehicle", "medical", "disability", "death")
+# one suite per declared source (connectors/<source>.py); the Data Docs show each
+SOURCES = tuple(DECLARATIONS)
 REQUIRED_META = ("rule", "column", "src", "kind", "pii")
 
 

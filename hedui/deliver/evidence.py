@@ -13,18 +13,12 @@ import json
 
 import duckdb
 
+from connectors import SOURCES
 from connectors.sql_text import sql_literal
 from hedui.deliver.masking import install_masking_macros
 
-SOURCE_LABELS = {
-    "households": "救助对象家庭（民政救助系统）",
-    "members": "家庭成员（民政救助系统）",
-    "housing": "不动产登记（自然资源和规划局）",
-    "vehicle": "机动车登记（公安交警车管所）",
-    "medical": "医保结算（医疗保障局）",
-    "disability": "残疾人证（残疾人联合会）",
-    "death": "户籍注销·死亡（公安户籍）",
-}
+# Each source's department label, from its declaration (connectors/<source>.py).
+SOURCE_LABELS = {name: source.label for name, source in SOURCES.items()}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 # The spec's headings (warning-rules.md: hidden assets, new hardship and changes of circumstance, 主动发现);
 # `asset` and `change` are older spellings of the first and third.

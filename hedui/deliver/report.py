@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import jinja2
 
-from hedui.deliver.evidence import install_deliver_macros
+from hedui.deliver.evidence import SOURCE_LABELS, install_deliver_macros
 from hedui.policy import Policy, load_policy
 from hedui.rules.catalog import Rule, load_catalog
 from hedui.rules.shared_definitions import (
@@ -31,14 +31,6 @@ from hedui.rules.shared_definitions import (
     check_shared_parameters,
     install_rule_macros,
 )
-
-SOURCE_TITLES = {
-    "housing": "不动产登记（自然资源和规划局）",
-    "vehicle": "机动车登记（公安交警车管所）",
-    "medical": "医保结算（医疗保障局）",
-    "disability": "残疾人证（残疾人联合会）",
-    "death": "户籍注销·死亡（公安户籍）",
-}
 
 # (header, key) per department table, shared by the HTML, PDF and XLSX renderers.
 SECTION_COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -58,6 +50,8 @@ SECTION_COLUMNS: dict[str, list[tuple[str, str]]] = {
                    ("重度残疾", "severe"), ("关联方式", "link")],
     "death": [("成员", "member"), ("死亡日期", "died_on"), ("注销日期", "deregistered_on"), ("关联方式", "link")],
 }
+# The department tables' headings: the declared labels (connectors/<source>.py), in the order of the sections.
+SOURCE_TITLES = {source: SOURCE_LABELS[source] for source in SECTION_COLUMNS}
 MEMBER_COLUMNS = [("姓名", "person_name"), ("身份证号", "person_id"), ("性别", "sex"), ("出生日期", "birth_date"),
                   ("年龄", "age"), ("与户主关系", "relation"), ("救助系统记录残疾等级", "disability_grade")]
 HOUSEHOLD_FIELDS = [("家庭编号", "household_id"), ("户主姓名", "head_name"), ("户主身份证号", "head_id"),

@@ -15,7 +15,8 @@ derived from the key is persisted. Since pseudonyms cannot be computed without t
 materialised by each night (`refresh_pseudonymous_views`), not views.
 
 Which columns are kept, hashed or dropped: `docs/personal-data.md` (generated from `PSEUDO_TABLES` below and
-checked by `tests/test_privacy_pseudonyms.py`).
+checked by `tests/test_privacy_pseudonyms.py`). The tables of the staged sources are derived from the sources'
+declarations (`staged_pseudo_table`), so a new source gets its pseudonymous table without an edit here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from connectors import SOURCES
+from connectors.spec import Source
 
 log = logging.getLogger("hedui.privacy")
 
@@ -112,59 +116,47 @@ def _expand(expr: str) -> str:
     return expr
 
 
-_PROVENANCE = ("file", "row_number")
-_PERSON = ("person_name", "person_name_norm", "id_raw")
+def _stem(name: str, suffixes: tuple[str, ...]) -> str:
+    return next((name[: -len(x)] for x in suffixes if name.endswith(x)), name)
 
 
-def _record(source: str) -> tuple[tuple[str, str], ...]:
-    return (("record_pseudo", "H(record, s.record_key)"), ("person_pseudo", "H(person, s.id_norm)"),
-            ("id_valid", "s.id_valid"))
+def staged_pseudo_table(source: Source) -> PseudoTable:
+    """The pseudonymous table of a staged source, from its declaration (`connectors/<source>.py`).
+
+    Names, and personal values without a pseudonym kind (addresses), are dropped; an ID becomes a `person`
+    pseudonym (`person_pseudo`; `head_pseudo` for the head's ID) beside its validity; a column with a pseudonym
+    kind becomes a keyed hash of that kind (`unit_no` -> `unit_pseudo`); a date declared `year_only` keeps its
+    year; the record key becomes `record_pseudo`; everything else, the columns the staging SQL adds, and the
+    delivery are kept. `tests/test_source_declarations.py` checks that this accounts for every staged column."""
+    columns: list[tuple[str, str]] = [("record_pseudo", "H(record, s.record_key)")]
+    dropped: list[str] = []
+    for c in source.columns:
+        if c.type == "name":
+            dropped += [c.name, f"{c.name}_norm"]
+        elif c.type == "id":
+            p = c.id_prefix
+            person = "person_pseudo" if p == "id" else f"{_stem(p, ('_id',))}_pseudo"
+            columns += [(person, f"H(person, s.{p}_norm)"), (f"{p}_valid", f"s.{p}_valid")]
+            dropped += [f"{p}_raw", f"{p}_norm"]
+        elif c.pseudonym:
+            columns.append((f"{_stem(c.name, ('_no', '_id'))}_pseudo", f"H({c.pseudonym}, s.{c.name})"))
+            dropped.append(c.name)
+        elif c.year_only:
+            year = f"{_stem(c.name, ('_date', '_on'))}_year"
+            columns.append((year, f"year(s.{c.name})"))
+            dropped.append(f"{c.name} (as {year})")
+        elif c.is_personal:
+            dropped.append(c.name)
+        else:
+            columns.append((c.name, f"s.{c.name}"))
+    columns += [(d.name, f"s.{d.name}") for d in source.derived]
+    columns += [("delivery_id", "s.delivery_id"), ("delivery_date", "s.delivery_date")]
+    return PseudoTable(source.name, source.staged_table, tuple(columns),
+                       tuple(dropped) + ("record_key", "file", "row_number"))
 
 
 PSEUDO_TABLES: tuple[PseudoTable, ...] = (
-    PseudoTable("households", "staged.households", (
-        ("household_pseudo", "H(household, s.household_id)"), ("head_pseudo", "H(person, s.head_id_norm)"),
-        ("head_id_valid", "s.head_id_valid"), ("category", "s.category"), ("status", "s.status"),
-        ("county", "s.county"), ("township", "s.township"), ("village", "s.village"),
-        ("household_size", "s.household_size"), ("applied_on", "s.applied_on"), ("enrolled_on", "s.enrolled_on"),
-        ("monthly_benefit", "s.monthly_benefit"), ("declared_monthly_income", "s.declared_monthly_income"),
-        ("delivery_id", "s.delivery_id")),
-        ("household_id", "head_name", "head_name_norm", "head_id_raw", "head_id_norm", "record_key") + _PROVENANCE),
-    PseudoTable("members", "staged.members", (
-        ("household_pseudo", "H(household, s.household_id)"), ("person_pseudo", "H(person, s.id_norm)"),
-        ("sex", "s.sex"), ("birth_year", "year(s.birth_date)"), ("relation", "s.relation"),
-        ("disability_grade", "s.disability_grade"), ("disability_grade_num", "s.disability_grade_num"),
-        ("delivery_id", "s.delivery_id")),
-        ("household_id", "id_norm", "id_valid", "birth_date (as birth_year)", "record_key") + _PERSON + _PROVENANCE),
-    PseudoTable("housing", "staged.housing", _record("housing") + (
-        ("unit_pseudo", "H(unit, s.unit_no)"), ("co_ownership", "s.co_ownership"), ("use_type", "s.use_type"),
-        ("floor_area", "s.floor_area"), ("registered_on", "s.registered_on"), ("title_status", "s.title_status"),
-        ("delivery_id", "s.delivery_id")),
-        ("unit_no", "id_norm", "address", "record_key") + _PERSON + _PROVENANCE),
-    PseudoTable("vehicle", "staged.vehicle", _record("vehicle") + (
-        ("plate_pseudo", "H(plate, s.plate)"), ("plate_type", "s.plate_type"), ("vehicle_type", "s.vehicle_type"),
-        ("use_nature", "s.use_nature"), ("registered_on", "s.registered_on"), ("vehicle_status", "s.vehicle_status"),
-        ("delivery_id", "s.delivery_id")),
-        ("plate", "id_norm", "record_key") + _PERSON + _PROVENANCE),
-    PseudoTable("medical", "staged.medical", _record("medical") + (
-        ("settlement_pseudo", "H(settlement, s.settlement_id)"),
-        ("original_settlement_pseudo", "H(settlement, s.original_settlement_id)"),
-        ("settlement_type", "s.settlement_type"), ("care_type", "s.care_type"), ("admitted_on", "s.admitted_on"),
-        ("discharged_on", "s.discharged_on"), ("settled_on", "s.settled_on"), ("institution", "s.institution"),
-        ("diagnosis_code", "s.diagnosis_code"), ("diagnosis_name", "s.diagnosis_name"),
-        ("total_cost", "s.total_cost"), ("fund_paid", "s.fund_paid"),
-        ("critical_illness_paid", "s.critical_illness_paid"), ("assistance_paid", "s.assistance_paid"),
-        ("out_of_pocket", "s.out_of_pocket"), ("out_of_pocket_mismatch", "s.out_of_pocket_mismatch"),
-        ("delivery_id", "s.delivery_id")),
-        ("settlement_id", "original_settlement_id", "id_norm", "record_key") + _PERSON + _PROVENANCE),
-    PseudoTable("disability", "staged.disability", _record("disability") + (
-        ("cert_pseudo", "H(cert, s.cert_no)"), ("sex", "s.sex"), ("category", "s.category"), ("grade", "s.grade"),
-        ("grade_num", "s.grade_num"), ("issued_on", "s.issued_on"), ("cert_status", "s.cert_status"),
-        ("delivery_id", "s.delivery_id")),
-        ("cert_no", "id_norm", "registered_address", "record_key") + _PERSON + _PROVENANCE),
-    PseudoTable("death", "staged.death", _record("death") + (
-        ("died_on", "s.died_on"), ("deregistered_on", "s.deregistered_on"), ("delivery_id", "s.delivery_id")),
-        ("id_norm", "record_key") + _PERSON + _PROVENANCE),
+    *(staged_pseudo_table(source) for source in SOURCES.values()),
     PseudoTable("links", "linked.links", (
         ("source", "s.source"), ("record_pseudo", "H(record, s.record_key)"),
         ("person_pseudo", "H(person, s.person_id)"), ("household_pseudo", "H(household, s.household_id)"),

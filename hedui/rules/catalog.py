@@ -35,6 +35,8 @@ from typing import Any
 import duckdb
 import yaml
 
+from connectors import SOURCES as DECLARATIONS
+
 RULES_DIR_ENV = "HEDUI_RULES_DIR"
 # the repository's warnings/, shipped in the package as hedui/rule_catalog (docs/internals.md, "Data files")
 DEFAULT_RULES_DIR = files("hedui") / "rule_catalog"
@@ -42,7 +44,8 @@ DEFAULT_RULES_DIR = files("hedui") / "rule_catalog"
 CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach")
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("member", "household", "person")
-SOURCES = ("households", "members", "housing", "vehicle", "medical", "disability", "death")
+# the sources a rule may read: every declared source (connectors/<source>.py)
+SOURCES = tuple(DECLARATIONS)
 REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
 OPTIONAL_KEYS = ("raises_on_absence_of",)
 # every rule query returns exactly these columns, in this order

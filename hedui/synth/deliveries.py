@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-SNAPSHOT_SOURCES = ("households", "members", "housing", "vehicle", "disability")
-EVENT_SOURCES = ("medical", "death")
-SOURCES = SNAPSHOT_SOURCES + EVENT_SOURCES
 WEEKS = 53  # weekly event deliveries: as_of, as_of - 7, ..., as_of - 364
 
 IN_FORCE, SUPERSEDED, HELD_BACK, REJECTED, FUTURE, EVENT = (

@@ -1,4 +1,4 @@
-"""Measure validate_delivery on synthetic medical candidates: python -m hedui.contracts.benchmark [rows] [db]"""
+"""Measure validate_delivery on synthetic medical candidates: python bench/contracts.py [rows] [db]"""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def make(con, n=400_000, table="cand_medical"):
       0::DECIMAL(14,2) AS assistance_paid, '0' AS src_assistance_paid,
       (CASE WHEN i % 50 = 0 THEN -1 ELSE 1 END * (i % 5000 + 1 - i % 2000))::DECIMAL(14,2) AS out_of_pocket, '1' AS src_out_of_pocket
     FROM range({n}) t(i)""")
+
 
 def main(argv: list[str]) -> None:
     import duckdb

@@ -1,4 +1,4 @@
-"""Build candidate tables of the shape validate_delivery expects (for tests and demos).
+"""Build candidate tables of the shape validate_delivery expects (for the contract tests).
 
 ``candidate_columns(source)`` is the exact column list (name, DuckDB type) the contracts expect of the
 connector's candidate table; ``make_candidates(con, table, source, rows)`` creates one from dicts, filling
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from connectors import SOURCES as DECLARATIONS
 from hedui.contracts.authoring import SOURCES
 
 TYPES = {"date": "DATE", "amount": "DECIMAL(14,2)", "number": "DOUBLE", "integer": "INTEGER",
@@ -40,6 +41,19 @@ CLEAN = {
 }
 
 
+# A clean value per declared type, for a source without a row in CLEAN (a source just declared).
+_PLAIN = {"name": "王建国", "id": "430482196203151313", "date": date(2026, 10, 1), "amount": Decimal("100.00"),
+          "int": 1, "number": 1.0}
+
+
+def clean_row(source: str) -> dict:
+    """The clean row of `source`: CLEAN's, or one made from its declaration (first value of a value set)."""
+    if source in CLEAN:
+        return dict(CLEAN[source])
+    return {c.name: c.values[0] if c.values else _PLAIN.get(c.type, f"{c.name}-1")
+            for c in DECLARATIONS[source].columns}
+
+
 def candidate_columns(source: str) -> list[tuple[str, str]]:
     cols: list[tuple[str, str]] = [("file", "VARCHAR"), ("row_number", "BIGINT")]
     for c in SOURCES[source].columns:
@@ -60,7 +74,7 @@ def _raw(v) -> str | None:
 
 def candidate_row(source: str, overrides: dict | None = None) -> dict:
     """A full candidate row: clean values, then ``overrides`` (typed or ``src_*``/``id_*`` keys)."""
-    base = dict(CLEAN[source])
+    base = clean_row(source)
     overrides = dict(overrides or {})
     for k in list(overrides):
         if k in base:
