@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -37,6 +39,28 @@ def pytest_report_header(config) -> str:
     return f"hypothesis seed: {seed if seed is not None else 'random per test (pass --hypothesis-seed to fix it)'}"
 
 
+def built_once(tmp_path_factory, name: str, build):
+    """`build(folder)` run once per test session, even when pytest-xdist splits the session over worker processes
+    (`.ci/run` does): the first worker to ask builds into a folder all the workers share, under a file lock, and
+    leaves the pickled return value beside it; the others wait on the lock and read it. Returns the folder and
+    the value. Callers only read what was built (or copy it), as they did when each session built its own."""
+    import fcntl
+    import pickle
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base temporary folder, shared by the workers
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.pickle"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed here left
+            folder.mkdir()
+            value = build(folder)
+            done.write_bytes(pickle.dumps(value))
+    return folder, pickle.loads(done.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def samples_night(tmp_path_factory) -> "SamplesNight":
     """The spec samples' first night (as of 2026-11-03), run ONCE per session with its deliverables.
@@ -45,14 +69,17 @@ def samples_night(tmp_path_factory) -> "SamplesNight":
     (its warehouse, lists, report inputs) use this directly and must open the warehouse read-only; tests that
     run further nights on it take `first_night`, a private copy. The night's own behaviour is tested by the
     tests that read it (test_night_samples and others), so sharing it weakens none of them."""
-    from hedui.night import run_night
 
-    base = tmp_path_factory.mktemp("samples-night")
-    landing = base / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
-    result = run_night(landing, base / "hedui.duckdb", SAMPLES_AS_OF, outputs=base / "out")
-    assert result.outcome == "completed"
-    return SamplesNight(landing, result.warehouse, result)
+    def build(base: Path) -> SamplesNight:
+        from hedui.night import run_night
+
+        landing = base / "landing"
+        shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
+        result = run_night(landing, base / "hedui.duckdb", SAMPLES_AS_OF, outputs=base / "out")
+        assert result.outcome == "completed"
+        return SamplesNight(landing, result.warehouse, result)
+
+    return built_once(tmp_path_factory, "samples-night", build)[1]
 
 
 class SamplesNight:
@@ -74,19 +101,22 @@ def first_night(samples_night, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_demo(tmp_path_factory) -> tuple[Path, object]:
-    """`hedui demo --preset tiny` as of 2026-11-03, run once per session through the command line (in-process):
-    a generated city with its ground truth (city/truth), its night's warehouse and lists. About half a minute
-    (a year of weekly event deliveries, each validated), so it is shared: `test_cli` checks the command,
-    `test_synth_truth` compares the night with the city's truth."""
-    from typer.testing import CliRunner
+def tiny_demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`hedui demo --preset tiny --no-prefect` as of 2026-11-03, run once per session as cron or a user runs it:
+    a process of its own, stdout a pipe, COLUMNS=80. It leaves a generated city with its ground truth
+    (city/truth), its night's warehouse, lists and Data Docs. About half a minute (a year of weekly event
+    deliveries, each validated), so it is shared: `test_cli` checks the command and what it leaves,
+    `test_summary_nights` what it prints, `test_synth_truth` compares the night with the city's truth, and
+    `test_analyst_guide` runs the guide's queries on its warehouse."""
 
-    from hedui.cli import app
+    def build(base: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hedui.cli", "demo", "--dir", str(base / "demo"), "--preset", "tiny",
+             "--as-of", SAMPLES_AS_OF.isoformat(), "--no-prefect"],
+            capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "80", "HEDUI_QUIET": "1"})
 
-    home = tmp_path_factory.mktemp("tiny-demo") / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(home), "--preset", "tiny", "--as-of", "2026-11-03",
-                                      "--no-prefect"], env={"HEDUI_QUIET": "1", "COLUMNS": "200"})
-    return home, result
+    folder, done = built_once(tmp_path_factory, "tiny-demo", build)
+    return folder / "demo", done
 
 
 @pytest.fixture

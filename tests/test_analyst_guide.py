@@ -51,8 +51,9 @@ def sql_blocks() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    """The four nights above; yields (read-only connection, ids of the warnings the story names, warehouse)."""
+def city(samples_night, tmp_path_factory):
+    """The four nights above; yields (read-only connection, ids of the warnings the story names, warehouse).
+    Night 1 is a copy of the session's shared first night on the samples (`samples_night`)."""
     from hedui.night import run_night
     from hedui.rules.outcomes import record_outcome
     from hedui.warehouse import working_copy
@@ -61,7 +62,7 @@ def city(tmp_path_factory):
     landing = base / "landing"
     shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
     warehouse = base / "hedui.duckdb"
-    run_night(landing, warehouse, NIGHT1, deliver=False)
+    shutil.copyfile(samples_night.warehouse, warehouse)
     with working_copy(warehouse, "outcome-guide") as con:
         dismissed = con.execute("select warning_id from warnings where rule_code = 'ASSET_VEHICLE' "
                                 "and household_id = 'CN-S-0002'").fetchone()[0]
@@ -295,14 +296,11 @@ def test_every_column_the_guide_names_exists(city):
 # --- The queries run on messier warehouses too -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def generated_city_warehouse(tmp_path_factory) -> Path:
-    from hedui.night import run_night
-    from hedui.synth import PRESETS, generate_city
-
-    base = tmp_path_factory.mktemp("guide-city")
-    as_of = dt.date(2026, 11, 20)
-    city = generate_city(base / "city", members=PRESETS["tiny"].members, as_of=as_of)
-    return run_night(city.landing, base / "hedui.duckdb", as_of, deliver=False).warehouse
+def generated_city_warehouse(tiny_demo) -> Path:
+    """The session's tiny generated city after its night (`hedui demo --preset tiny`), read-only here."""
+    home, done = tiny_demo
+    assert done.returncode == 0, done.stderr
+    return home / "hedui.duckdb"
 
 
 @pytest.mark.parametrize("heading, sql", sql_blocks(), ids=[h for h, _ in sql_blocks()])

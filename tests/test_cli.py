@@ -2,8 +2,9 @@
 calendar, waiting for a busy warehouse, the DuckDB memory limit, and the demo.
 
 Commands run in-process through typer's runner (the same code path as the `hedui` script, without paying the
-imports again); `test_privacy_leaks` runs the installed script as a subprocess. `outcome import` is tested in
-`test_outcomes`.
+imports again), except the demo: the session's `tiny_demo` runs it once, as a process of its own, for this file,
+`test_summary_nights` and `test_synth_truth`. `test_privacy_leaks` runs the installed script as a subprocess.
+`outcome import` is tested in `test_outcomes`.
 """
 
 from __future__ import annotations
@@ -198,9 +199,9 @@ def test_nightly_memory_limit_reaches_duckdb(sample_landing, tmp_path, caplog):
 
 def test_demo_generates_a_tiny_city_and_runs_its_night_end_to_end(tiny_demo):
     home, done = tiny_demo
-    assert done.exit_code == 0, done.output
+    assert done.returncode == 0, done.stderr
     warehouse = home / "hedui.duckdb"
-    assert f"warehouse: {warehouse}" in done.output.replace("\n", "")
+    assert f"warehouse: {warehouse}" in done.stdout.replace("\n", "")
     assert (home / "city" / "landing").is_dir() and (home / "city" / "truth" / "warnings.csv").is_file()
     [(outcome, as_of)] = query(warehouse, "select outcome, as_of from ledger.runs")
     assert as_of == SAMPLES_AS_OF and outcome in ("completed", "completed_with_problems")

@@ -25,15 +25,16 @@ NIGHT2, NIGHT3 = SAMPLES_AS_OF + dt.timedelta(days=1), SAMPLES_AS_OF + dt.timede
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """Night 1: the samples (9 warnings). Then two outcomes (one dismissal, one confirmation); night 2 also
+def nights(samples_night, tmp_path_factory):
+    """Night 1: the samples (9 warnings; a copy of the session's shared first night). Then two outcomes (one dismissal, one confirmation); night 2 also
     drops 王磊's car from the vehicle registry (one resolution) and receives a broken housing delivery
     (rejected); night 3 is quiet. Returns the summaries of the three nights and the warehouse."""
     base = tmp_path_factory.mktemp("summary-nights")
     landing = base / "landing"
     shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
     warehouse = base / "hedui.duckdb"
-    first = run_night(landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    shutil.copyfile(samples_night.warehouse, warehouse)
+    first = samples_night.result
     with working_copy(warehouse, "outcomes") as con:
         for rule, outcome in (("ASSET_PROPERTY", "confirmed"), ("CHANGE_DECEASED", "dismissed")):
             warning = con.execute("select warning_id from warnings where rule_code = ?", [rule]).fetchone()[0]
@@ -141,10 +142,8 @@ def test_hedui_status_is_in_chinese_and_says_why_deliveries_were_refused(nights,
         assert english not in out
 
 
-@pytest.mark.slow
-def test_hedui_demo_prints_where_the_data_docs_are(tmp_path):
-    result = _run_cli("demo", "--dir", str(tmp_path / "demo"), "--preset", "tiny", "--no-prefect",
-                      "--as-of", "2026-11-20")
+def test_hedui_demo_prints_where_the_data_docs_are(tiny_demo):
+    home, result = tiny_demo
     assert result.returncode == 0, result.stderr
-    index = tmp_path / "demo" / "data_docs" / "index.html"
+    index = home / "data_docs" / "index.html"
     assert f"data docs: {index}" in result.stdout and index.exists()

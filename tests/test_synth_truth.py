@@ -16,7 +16,7 @@ import pytest
 @pytest.fixture(scope="module")
 def night(tiny_demo):
     home, done = tiny_demo
-    assert done.exit_code == 0, done.output
+    assert done.returncode == 0, done.stderr
     con = duckdb.connect()
     con.execute("attach ? as warehouse (read_only)", [str(home / "hedui.duckdb")])
     yield home / "city" / "truth", con
