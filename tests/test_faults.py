@@ -386,7 +386,7 @@ con.execute("set enable_progress_bar = false")
 con.create_function("slowly", lambda x: (time.sleep(0.02), x)[1], ["BIGINT"], "BIGINT")
 print("ready", flush=True)
 started = time.time()
-count = con.execute("select count(*) from staged.death, range(400) r(i) where slowly(i) >= 0").fetchone()[0]
+count = con.execute("select count(*) from staged.death, range(1000) r(i) where slowly(i) >= 0").fetchone()[0]
 deaths = con.execute("select count(*) from staged.death").fetchone()[0]
 runs = con.execute("select count(*) from ledger.runs").fetchone()[0]
 print(count, deaths, runs, started, time.time(), flush=True)
@@ -411,7 +411,7 @@ def test_a_long_analyst_query_spanning_the_publication_completes_on_its_snapshot
     assert int(holder.stdout.readline()) == before  # held through the run: still the old snapshot
     assert holder.wait(timeout=60) == 0
     assert float(finished) > published, "the analyst's query did not span the publication: make it longer"
-    assert (int(count), int(deaths), int(runs)) == (before * 400, before, 1)
+    assert (int(count), int(deaths), int(runs)) == (before * 1000, before, 1)
     assert data_state(warehouse) == two_nights["state2"]
     fresh = duckdb.connect(str(warehouse), read_only=True)
     assert fresh.execute("select count(*) from staged.death").fetchone()[0] > before
