@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from hedui import statements
+from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
@@ -23,8 +25,15 @@ from hedui.run_info import RunInfo
 from hedui.workdays import add_working_days, calendar_overrides
 
 
-class RuleExecutionError(RuntimeError):
-    """A rule's query failed or returned the wrong shape; the message names the rule file."""
+STAGE = "warnings"
+
+
+class RuleExecutionError(statements.StatementFailed):
+    """A rule's query failed or returned the wrong shape; the message names the stage and the rule file."""
+
+    @classmethod
+    def of_rule(cls, rule: Rule, problem: str) -> "RuleExecutionError":
+        return cls.naming(STAGE, f"rule {rule.path.name}", problem)
 
 
 class AsOfRegressionError(ValueError):
@@ -136,6 +145,25 @@ set evidence_fingerprint = sha256(coalesce(
 """
 
 
+class _NamedStatements:
+    """The connection the lifecycle and the lists' wording write through: every statement they run is named by
+    the module constant that holds its text (`lifecycle _UPDATE_STILL_OPEN_CHANGED`), so that a failure says
+    which it was (`hedui.statements`). They keep their own statements; new ones are named as they are added."""
+
+    def __init__(self, con, module) -> None:
+        self._con = con
+        self._prefix = module.__name__.rsplit(".", 1)[-1]
+        self._names = {text: name for name, text in vars(module).items()
+                       if name.startswith("_") and name.isupper() and isinstance(text, str)}
+
+    def execute(self, sql: str, parameters=None):
+        name = self._names.get(sql, "unnamed statement")
+        return statements.run(self._con, STAGE, f"{self._prefix} {name}", sql, parameters)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._con, attribute)
+
+
 def _redact(message: str) -> str:
     from hedui.privacy import redact_error_text
 
@@ -192,28 +220,27 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
         try:
             con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
         except duckdb.Error as exc:
-            raise RuleExecutionError(f"{rule.path.name}: query failed: {_redact(str(exc))}") from None
+            raise RuleExecutionError.of_rule(rule, f"query failed: {type(exc).__name__}: {_redact(str(exc))}") from None
         columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
         if columns != OUTPUT_COLUMNS:
-            raise RuleExecutionError(
-                f"{rule.path.name}: query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
+            raise RuleExecutionError.of_rule(
+                rule, f"query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
             )
-        duplicates = con.execute(
-            """
+        duplicates = statements.run(con, STAGE, f"rule {rule.code}: duplicate subjects", """
             select count(*) from (
                 select household_id, person_id
                 from _rule_output
                 group by household_id, person_id
                 having count(*) > 1
             )
-            """
-        ).fetchone()[0]
+            """).fetchone()[0]
         if duplicates:
-            raise RuleExecutionError(f"{rule.path.name}: query returns {duplicates} subject(s) more than once")
+            raise RuleExecutionError.of_rule(rule, f"query returns {duplicates} subject(s) more than once")
         thresholds = json.dumps(params, ensure_ascii=False, default=str)
-        con.execute(_INSERT_HITS, {"rule_code": rule.code, "thresholds": thresholds})
+        statements.run(con, STAGE, f"rule {rule.code}: _INSERT_HITS", _INSERT_HITS,
+                       {"rule_code": rule.code, "thresholds": thresholds})
     con.execute("drop table if exists _rule_output")
-    con.execute(_FINGERPRINT)
+    statements.run(con, STAGE, "_FINGERPRINT", _FINGERPRINT)
 
 
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
@@ -236,7 +263,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
     con.execute("begin transaction")
     try:
         evaluate_rules(con, run, catalog)
-        counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
+        counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog, problems, due_on,
+                                           due_basis)
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
@@ -251,7 +279,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             [run.run_id, run.as_of, due_basis, json.dumps(stats.as_dict(), ensure_ascii=False)],
         )
         con.execute("drop table if exists _rule_hits")
-        refresh_list_texts(con)  # the lists' wording of new or changed evidence, inside the same transaction
+        # the lists' wording of new or changed evidence, inside the same transaction
+        refresh_list_texts(_NamedStatements(con, list_texts))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
