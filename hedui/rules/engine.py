@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
-from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
+from hedui.rules.shared_definitions import SET_HOUSEHOLD_BATCH, check_shared_parameters, install_rule_macros
 from hedui.run_info import RunInfo
 from hedui.workdays import add_working_days, calendar_overrides
 
@@ -32,8 +33,8 @@ class RuleExecutionError(statements.StatementFailed):
     """A rule's query failed or returned the wrong shape; the message names the stage and the rule file."""
 
     @classmethod
-    def of_rule(cls, rule: Rule, problem: str) -> "RuleExecutionError":
-        return cls.naming(STAGE, f"rule {rule.path.name}", problem)
+    def of_rule(cls, rule: Rule, problem: str, batch_label: str = "") -> "RuleExecutionError":
+        return cls.naming(STAGE, f"rule {rule.path.name}{batch_label}", problem)
 
 
 class AsOfRegressionError(ValueError):
@@ -204,43 +205,106 @@ def latest_processed_as_of(con) -> dt.date | None:
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
+# Rules of these levels are about members of active households, each household by its own records: they reach
+# households only through the shared `active_households_of`/`active_members_of`, so they can be evaluated one
+# batch of households at a time (`household_batches`) and the batches' rows add up to the whole. A rule gathers
+# each household's evidence in a list aggregate, which DuckDB cannot spill: the batches keep it within the
+# memory limit at any number of warnings and evidence records. Outreach (level person) looks for people in *no*
+# active household, which a batch cannot tell; its evidence is a person's certificates, small.
+BATCHED_LEVELS = ("household", "member")
+# Memory one linked record takes while a rule turns it into evidence (the struct in the list aggregate, its JSON,
+# the hash table around them), and the share of DuckDB's memory limit a batch's evidence may take. Measured on
+# the heavy bench city (most households citing hundreds of settlements): see bench/prefecture.py.
+EVIDENCE_BYTES_PER_RECORD = 2_000
+EVIDENCE_SHARE_OF_MEMORY_LIMIT = 0.2
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_limit_bytes(con) -> int | None:
+    """DuckDB's memory limit on `con` in bytes (it reports it as `953.6 MiB`), None when it cannot be read."""
+    (text,) = con.execute("select current_setting('memory_limit')").fetchone()
+    number, _, unit = str(text).strip().partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit.strip().lower() or "b"])
+    except (ValueError, KeyError):
+        return None
+
+
+def household_batches(con) -> int:
+    """How many batches of households the rules of household and member level run in: enough that a batch's
+    evidence (the linked records of its members) fits a share of the memory limit. Chosen from the data and the
+    settings; 1 for an ordinary city, more for one whose households cite hundreds of records each."""
+    limit = memory_limit_bytes(con)
+    records = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'linked' and table_name = 'links'"
+    ).fetchone()[0] and con.execute("select count(*) from linked.links").fetchone()[0]
+    if not limit or not records:
+        return 1
+    return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * EVIDENCE_SHARE_OF_MEMORY_LIMIT)))
+
+
+def _batchable(rule: Rule) -> bool:
+    return rule.level in BATCHED_LEVELS and any(
+        f"{macro}(" in rule.sql for macro in ("active_households_of", "active_members_of"))
+
+
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None) -> None:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
-    The shared definitions the rules call (active households, severe disability) are created first."""
+    The shared definitions the rules call (active households, severe disability) are created first. The rules
+    of household and member level run in `batches` batches of households (default: `household_batches`)."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     install_rule_macros(con)
     con.execute(_HITS_DDL)
+    batches = batches or household_batches(con)
     for rule in catalog:
-        params = parameters[rule.code]
-        bound = dict(params)
-        if rule.uses_as_of:
-            bound["as_of"] = run.as_of
-        try:
-            con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
-        except duckdb.Error as exc:
-            raise RuleExecutionError.of_rule(rule, f"query failed: {type(exc).__name__}: {_redact(str(exc))}") from None
-        columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
-        if columns != OUTPUT_COLUMNS:
-            raise RuleExecutionError.of_rule(
-                rule, f"query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
-            )
-        duplicates = statements.run(con, STAGE, f"rule {rule.code}: duplicate subjects", """
-            select count(*) from (
-                select household_id, person_id
-                from _rule_output
-                group by household_id, person_id
-                having count(*) > 1
-            )
-            """).fetchone()[0]
-        if duplicates:
-            raise RuleExecutionError.of_rule(rule, f"query returns {duplicates} subject(s) more than once")
-        thresholds = json.dumps(params, ensure_ascii=False, default=str)
-        statements.run(con, STAGE, f"rule {rule.code}: _INSERT_HITS", _INSERT_HITS,
-                       {"rule_code": rule.code, "thresholds": thresholds})
+        rule_batches = batches if _batchable(rule) else 1
+        for batch in range(rule_batches):
+            con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
+            _evaluate_rule(con, run, rule, parameters[rule.code],
+                           f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "")
+        if rule_batches > 1:
+            repeated = con.execute(
+                "select count(*) - count(distinct subject_key) from _rule_hits where rule_code = ?", [rule.code]
+            ).fetchone()[0]
+            if repeated:  # it reads households other than through the shared definitions
+                raise RuleExecutionError.of_rule(
+                    rule, f"query returns {repeated} subject(s) in more than one household batch")
+    con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
     statements.run(con, STAGE, "_FINGERPRINT", _FINGERPRINT)
+
+
+def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], batch_label: str) -> None:
+    """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`."""
+    bound = dict(params)
+    if rule.uses_as_of:
+        bound["as_of"] = run.as_of
+    try:
+        con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
+    except duckdb.Error as exc:
+        raise RuleExecutionError.of_rule(rule, f"query failed: {type(exc).__name__}: {_redact(str(exc))}",
+                                         batch_label) from None
+    columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
+    if columns != OUTPUT_COLUMNS:
+        raise RuleExecutionError.of_rule(
+            rule, f"query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
+        )
+    duplicates = statements.run(con, STAGE, f"rule {rule.code}: duplicate subjects{batch_label}", """
+        select count(*) from (
+            select household_id, person_id
+            from _rule_output
+            group by household_id, person_id
+            having count(*) > 1
+        )
+        """).fetchone()[0]
+    if duplicates:
+        raise RuleExecutionError.of_rule(rule, f"query returns {duplicates} subject(s) more than once")
+    thresholds = json.dumps(params, ensure_ascii=False, default=str)
+    statements.run(con, STAGE, f"rule {rule.code}: _INSERT_HITS{batch_label}", _INSERT_HITS,
+                   {"rule_code": rule.code, "thresholds": thresholds})
 
 
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
