@@ -17,6 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.evidence_batches import evidence_batches
 
 # What the detail wording reads: the records and the thresholds, not the summary or the facts. A rule whose
 # summary states a moving window (HARDSHIP_MEDICAL) changes every warning's evidence every night while its
@@ -56,6 +57,7 @@ from (
         select warning_id, evidence, wording_md5(evidence) as evidence_md5
         from alerts.warnings
         where status = 'open'
+            and hash(warning_id) % $batches = $batch
     ) as w
 ) as changed
 inner join alerts.list_texts as before
@@ -83,16 +85,26 @@ select
     {detail_md5}
 from alerts.warnings as w
 where w.status = 'open'
+    and hash(w.warning_id) % $batches = $batch
     and not exists (select 1 from alerts.list_texts as kept where kept.warning_id = w.warning_id)
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 
-def refresh_list_texts(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded."""
+def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None) -> int:
+    """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
+
+    The warnings are worded in `batches` batches (by a hash of the warning id; default from the evidence and the
+    memory limit, `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and
+    DuckDB holds a vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
-    con.execute(_REWORDED)
-    con.execute(_DELETE_REWORDED)
-    changed = con.execute(_INSERT_REWORDED).fetchall()[0][0]
-    con.execute("drop table if exists _reworded")
-    return changed + con.execute(_ADD_MISSING).fetchall()[0][0]
+    batches = batches or evidence_batches(con)
+    worded = 0
+    for batch in range(batches):
+        bound = {"batches": batches, "batch": batch}
+        con.execute(_REWORDED, bound)
+        con.execute(_DELETE_REWORDED)
+        worded += con.execute(_INSERT_REWORDED).fetchall()[0][0]
+        con.execute("drop table if exists _reworded")
+        worded += con.execute(_ADD_MISSING, bound).fetchall()[0][0]
+    return worded

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
 
 from hedui import statements
+from hedui.evidence_batches import evidence_batches
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
@@ -96,46 +96,25 @@ create or replace temp table _rule_hits (
 );
 """
 
-_INSERT_HITS = """
-insert into _rule_hits
-select
-    $rule_code as rule_code,
-    $rule_code || '|' || coalesce(household_id, '') || '|' || coalesce(person_id, '') as subject_key,
-    household_id,
-    person_id,
-    county,
-    township,
-    person_name,
-    summary_zh,
-    json_object(
-        'rule_code', $rule_code,
-        'summary_zh', summary_zh,
-        'records', cast(evidence_records as json),
-        'facts', cast(facts as json),
-        'thresholds', cast($thresholds as json)
-    ) as evidence,
-    null as evidence_fingerprint
-from _rule_output
-"""
-
 # The fingerprint covers what the records say (source, key, field values), not where or when they arrived. Each
 # hit's records are read once into a list, sorted (source, key, fields) and joined, all inside the row: the same
 # digest as unnesting every record and aggregating it back per hit, in a fifth of the time at prefecture scale.
-_FINGERPRINT = """
-update _rule_hits
-set evidence_fingerprint = sha256(coalesce(
+# It is computed as the hits are inserted: an update of every hit afterwards held all the new values in memory
+# (DuckDB keeps a transaction's updates there) and failed on a city whose evidence is large.
+_FINGERPRINT_OF_RECORDS = """
+sha256(coalesce(
     array_to_string(
         list_transform(
             list_sort(list_transform(
                 json_transform(
-                    evidence -> '$.records',
-                    '[{"source": "VARCHAR", "record_key": "VARCHAR", "fields": "JSON"}]'
+                    {records},
+                    '[{{"source": "VARCHAR", "record_key": "VARCHAR", "fields": "JSON"}}]'
                 ),
-                lambda record: {
+                lambda record: {{
                     'source': record.source,
                     'record_key': record.record_key,
                     'fields': cast(record.fields as varchar)
-                }
+                }}
             )),
             lambda record: record.source || '|' || record.record_key || '|' || record.fields
         ),
@@ -145,10 +124,47 @@ set evidence_fingerprint = sha256(coalesce(
 ))
 """
 
+# The fingerprint of a hit's `evidence` column, as an expression.
+FINGERPRINT_OF_EVIDENCE = _FINGERPRINT_OF_RECORDS.format(records="evidence -> '$.records'")
+
+_INSERT_HITS = """
+insert into _rule_hits
+select
+    rule_code,
+    subject_key,
+    household_id,
+    person_id,
+    county,
+    township,
+    person_name,
+    summary_zh,
+    evidence,
+    {fingerprint} as evidence_fingerprint
+from (
+    select
+        $rule_code as rule_code,
+        $rule_code || '|' || coalesce(household_id, '') || '|' || coalesce(person_id, '') as subject_key,
+        household_id,
+        person_id,
+        county,
+        township,
+        person_name,
+        summary_zh,
+        json_object(
+            'rule_code', $rule_code,
+            'summary_zh', summary_zh,
+            'records', cast(evidence_records as json),
+            'facts', cast(facts as json),
+            'thresholds', cast($thresholds as json)
+        ) as evidence
+    from _rule_output
+)
+""".format(fingerprint=FINGERPRINT_OF_EVIDENCE)
+
 
 class _NamedStatements:
     """The connection the lifecycle and the lists' wording write through: every statement they run is named by
-    the module constant that holds its text (`lifecycle _UPDATE_STILL_OPEN_CHANGED`), so that a failure says
+    the module constant that holds its text (`lifecycle _DELETE_STILL_OPEN_CHANGED`), so that a failure says
     which it was (`hedui.statements`). They keep their own statements; new ones are named as they are added."""
 
     def __init__(self, con, module) -> None:
@@ -207,43 +223,11 @@ def latest_processed_as_of(con) -> dt.date | None:
 
 # Rules of these levels are about members of active households, each household by its own records: they reach
 # households only through the shared `active_households_of`/`active_members_of`, so they can be evaluated one
-# batch of households at a time (`household_batches`) and the batches' rows add up to the whole. A rule gathers
+# batch of households at a time (`hedui.evidence_batches`) and the batches' rows add up to the whole. A rule gathers
 # each household's evidence in a list aggregate, which DuckDB cannot spill: the batches keep it within the
 # memory limit at any number of warnings and evidence records. Outreach (level person) looks for people in *no*
 # active household, which a batch cannot tell; its evidence is a person's certificates, small.
 BATCHED_LEVELS = ("household", "member")
-# Memory one linked record takes while a rule turns it into evidence (the struct in the list aggregate, its JSON,
-# the hash table around them), and the share of DuckDB's memory limit a batch's evidence may take. Measured on
-# the heavy bench city (most households citing hundreds of settlements): see bench/prefecture.py.
-EVIDENCE_BYTES_PER_RECORD = 2_000
-EVIDENCE_SHARE_OF_MEMORY_LIMIT = 0.2
-_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def memory_limit_bytes(con) -> int | None:
-    """DuckDB's memory limit on `con` in bytes (it reports it as `953.6 MiB`), None when it cannot be read."""
-    (text,) = con.execute("select current_setting('memory_limit')").fetchone()
-    number, _, unit = str(text).strip().partition(" ")
-    try:
-        return int(float(number) * _UNITS[unit.strip().lower() or "b"])
-    except (ValueError, KeyError):
-        return None
-
-
-def household_batches(con) -> int:
-    """How many batches of households the rules of household and member level run in: enough that a batch's
-    evidence (the linked records of its members) fits a share of the memory limit. Chosen from the data and the
-    settings; 1 for an ordinary city, more for one whose households cite hundreds of records each."""
-    limit = memory_limit_bytes(con)
-    records = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'linked' and table_name = 'links'"
-    ).fetchone()[0] and con.execute("select count(*) from linked.links").fetchone()[0]
-    if not limit or not records:
-        return 1
-    return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * EVIDENCE_SHARE_OF_MEMORY_LIMIT)))
-
-
 def _batchable(rule: Rule) -> bool:
     return rule.level in BATCHED_LEVELS and any(
         f"{macro}(" in rule.sql for macro in ("active_households_of", "active_members_of"))
@@ -253,12 +237,12 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
     The shared definitions the rules call (active households, severe disability) are created first. The rules
-    of household and member level run in `batches` batches of households (default: `household_batches`)."""
+    of household and member level run in `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`)."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     install_rule_macros(con)
     con.execute(_HITS_DDL)
-    batches = batches or household_batches(con)
+    batches = batches or evidence_batches(con)
     for rule in catalog:
         rule_batches = batches if _batchable(rule) else 1
         for batch in range(rule_batches):
@@ -274,7 +258,6 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
                     rule, f"query returns {repeated} subject(s) in more than one household batch")
     con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
-    statements.run(con, STAGE, "_FINGERPRINT", _FINGERPRINT)
 
 
 def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], batch_label: str) -> None:
