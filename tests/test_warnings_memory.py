@@ -19,11 +19,12 @@ from hedui.policy import load_policy
 from hedui.evidence_batches import evidence_batches
 from hedui.rules.engine import raise_warnings
 from hedui.run_info import RunInfo
+from hedui.statements import StatementFailed
 from hedui.synth import generate_city
 from hedui.warehouse.publish import connect
 
 AS_OF = dt.date(2026, 11, 20)
-SMALL_LIMIT = "96MB"
+SMALL_LIMIT = "160MB"
 ALERTS = ("alerts.warning_events", "alerts.list_texts", "alerts.rule_runs", "alerts.warnings")
 
 
@@ -81,9 +82,21 @@ def test_the_warnings_stage_of_a_city_with_heavy_evidence_runs_at_a_small_memory
     batches, first, second = _two_nights_of_warnings(heavy_night, tmp_path, SMALL_LIMIT)
     _, first_roomy, second_roomy = _two_nights_of_warnings(heavy_night, tmp_path, None)
 
-    assert batches > 1  # the small limit cut the household rules into batches
+    assert batches > 1  # the small limit cut the evidence into batches
     assert len(first[0]) == warnings
     assert first == first_roomy
     assert second == second_roomy
     changed = sum(a[3] != b[3] or a[4] != b[4] for a, b in zip(first[0], second[0]))
     assert changed > 0  # the next night replaced warnings whose evidence moved with the window
+
+
+def test_without_batches_the_same_stage_runs_out_of_memory_at_that_limit(heavy_night, tmp_path, monkeypatch):
+    """What the batches are for: cut into one batch, the same work does not fit the same limit (DuckDB cannot
+    spill the list aggregates and the vectors of wide rows)."""
+    from hedui.deliver import list_texts
+    from hedui.rules import engine
+
+    monkeypatch.setattr(engine, "evidence_batches", lambda con: 1)
+    monkeypatch.setattr(list_texts, "evidence_batches", lambda con: 1)
+    with pytest.raises(StatementFailed, match="OutOfMemoryException"):
+        _two_nights_of_warnings(heavy_night, tmp_path, SMALL_LIMIT)
