@@ -1,11 +1,15 @@
 """Prefecture-scale benchmark: one command, four measurements side by side.
 
-    .venv/bin/python bench/prefecture.py [--members 300000] [--residents-per-member 16.7] [--memory-limit 8GB]
+    .venv/bin/python bench/prefecture.py [--profile default|heavy] [--members 300000] [--residents-per-member 16.7]
+                                         [--memory-limit 5GB]
 
 1. Generates, once and cached under bench/.cache/, a prefecture city: 300,000 household members among
    5,000,000 residents whose department extracts come with the spec's mess (about 3,000,000 housing rows per
    snapshot, 1,500,000 vehicles, 20,000,000 medical settlements over the year in weekly deliveries, 250,000
-   disability certificates, 40,000 deaths).
+   disability certificates, 40,000 deaths). `--profile heavy` is a city of the same size whose people are
+   sicker (`hedui.synth.presets.PROFILES`): most households carry a medical warning citing hundreds of
+   settlements, a third of members have a major-illness diagnosis, and outreach finds 100,000+ people. It is
+   cached apart (bench/.cache/prefecture-heavy/).
 2. Measures, each in a fresh process, wall time, CPU time and peak memory (RSS, from wait4) of:
    (a) the floor: DuckDB merely counting the rows of every landing file (read_csv; the XLSX through calamine);
    (b) a full nightly run from an empty warehouse;
@@ -30,14 +34,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from hedui.synth.presets import PROFILES  # noqa: E402
 CACHE = ROOT / "bench" / ".cache"
+LOG_DIR = CACHE  # each measurement's output; main() points it at the profile's cache
 AS_OF = dt.date(2026, 11, 20)
 NEXT = AS_OF + dt.timedelta(days=1)
 
 
 def measure(label: str, code: str, *args: str) -> dict:
     """Run `code` in a fresh Python process; wall, CPU (user + system) and peak RSS of that process."""
-    log_path = CACHE / f"{label.split(')')[0].strip('(')}.log"
+    log_path = LOG_DIR / f"{label.split(')')[0].strip('(')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the child while we wait
@@ -50,6 +57,9 @@ def measure(label: str, code: str, *args: str) -> dict:
         raise SystemExit(f"{label} failed:\n{output[-4000:]}")
     result = {"label": label, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
               "peak_mb": usage.ru_maxrss / 1024}
+    reported = [line for line in output.splitlines() if line.startswith("BENCH ")]
+    if reported:  # a night's stage timings and open warnings
+        result.update(json.loads(reported[-1][len("BENCH "):]))
     print(f"  {label}: {wall:.1f} s wall, {result['cpu']:.1f} s CPU, {result['peak_mb']:.0f} MB peak", flush=True)
     return result
 
@@ -59,7 +69,7 @@ import datetime as dt, sys
 from pathlib import Path
 from hedui.synth import generate_city
 m = generate_city(Path(sys.argv[1]), members=int(sys.argv[2]), residents_per_member=float(sys.argv[3]),
-                  as_of=dt.date.fromisoformat(sys.argv[4]), seed=11)
+                  as_of=dt.date.fromisoformat(sys.argv[4]), seed=11, profile=sys.argv[5])
 print({k: v for k, v in m.rows_per_source.items()})
 """
 
@@ -83,23 +93,29 @@ print(total)
 """
 
 NIGHT = """
-import datetime as dt, sys
+import datetime as dt, json, sys
 from pathlib import Path
 from hedui.night import run_night
 r = run_night(Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), memory_limit=sys.argv[4])
 print(r.outcome, {k: round(v, 1) for k, v in r.timings.items()})
+from hedui.warehouse import open_readonly
+con = open_readonly(Path(sys.argv[2]))
+open_warnings = con.execute("select count(*) from alerts.warnings where status = 'open'").fetchone()[0]
+con.close()
+print("BENCH " + json.dumps({"warnings_s": r.timings.get("warnings", 0.0), "open_warnings": open_warnings,
+                             "timings": {k: round(v, 1) for k, v in r.timings.items()}}))
 """
 
 
-def generate(city: Path, members: int, residents_per_member: float) -> None:
+def generate(city: Path, members: int, residents_per_member: float, profile: str) -> None:
     stamp = city / "bench-params.json"
     params = {"members": members, "residents_per_member": residents_per_member, "as_of": AS_OF.isoformat(),
-              "seed": 11}
+              "seed": 11, "profile": profile}
     if stamp.exists() and json.loads(stamp.read_text()) == params:
         print(f"city: cached in {city}")
         return
     print(f"city: generating {members:,} members, {int(members * residents_per_member):,} residents …", flush=True)
-    measure("generate", GENERATE, str(city), str(members), str(residents_per_member), AS_OF.isoformat())
+    measure("generate", GENERATE, str(city), str(members), str(residents_per_member), AS_OF.isoformat(), profile)
     stamp.write_text(json.dumps(params))
 
 
@@ -203,13 +219,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=300_000)
     parser.add_argument("--residents-per-member", type=float, default=5_000_000 / 300_000)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="default",
+                        help="how sick the city is: default, or heavy (many warnings with much evidence)")
     parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory limit for the runs")
-    parser.add_argument("--cache", type=Path, default=CACHE / "prefecture")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="where the generated city and the runs live (default bench/.cache/prefecture[-heavy]); "
+                             "a city generated with the same parameters there is reused")
     parser.add_argument("--only-generate", action="store_true")
     args = parser.parse_args()
+    if args.cache is None:
+        args.cache = CACHE / ("prefecture" if args.profile == "default" else f"prefecture-{args.profile}")
+    global LOG_DIR
+    LOG_DIR = args.cache
 
     city = args.cache / "city"
-    generate(city, args.members, args.residents_per_member)
+    generate(city, args.members, args.residents_per_member, args.profile)
     if args.only_generate:
         return
     manifest = json.loads((city / "truth" / "manifest.json").read_text())
@@ -245,10 +269,14 @@ def main() -> None:
 
     rows = [floor, full, typical, redelivery]
     print()
-    print(f"machine: {os.cpu_count()} cores, DuckDB memory limit {args.memory_limit}")
-    print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}")
+    print(f"profile {args.profile}; machine: {os.cpu_count()} cores, DuckDB memory limit {args.memory_limit}")
+    print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'open warn.':>12}{'warn. s':>9}"
+          f"{'s/100k':>8}")
     for r in rows:
-        print(f"{r['label']:<24}{r['wall']:>10.1f}{r['cpu']:>10.1f}{r['peak_mb']:>10.0f}")
+        per_100k = (f"{100_000 * r['warnings_s'] / r['open_warnings']:>8.1f}" if r.get("open_warnings")
+                    else f"{'':>8}")
+        extra = (f"{r['open_warnings']:>12,}{r['warnings_s']:>9.1f}{per_100k}" if "open_warnings" in r else "")
+        print(f"{r['label']:<24}{r['wall']:>10.1f}{r['cpu']:>10.1f}{r['peak_mb']:>10.0f}{extra}")
     print(f"(b)/(a) = {full['wall'] / floor['wall']:.2f}   target <= 4")
     print(f"(c)/(b) = {typical['wall'] / full['wall']:.3f}  target <= 0.1")
     print(f"(d)/(b) = {redelivery['wall'] / full['wall']:.3f}  target <= 0.5")

@@ -22,6 +22,7 @@ from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
 from hedui.privacy import refresh_pseudonymous_views
+from hedui.statements import Failure, failure_of
 from hedui.warehouse import working_copy
 
 log = logging.getLogger("hedui.night")
@@ -119,40 +120,85 @@ def run_night(
     # Before the warehouse is touched: a missing or empty landing zone must not become a "completed" night.
     check_landing_zone(Path(landing), SOURCES)
     run_id = stages.new_run_id(as_of)
-    with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
-                      memory_limit=memory_limit or default_memory_limit(),
-                      temp_directory=paths.duckdb_temp) as con:
-        run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id,
-                               full_recompute=full_recompute)
-        scratch = paths.scratch(run.run_id)
-        try:
-            for source in SOURCES:
-                say(f"ingest {source}")
-                with clock.time(f"ingest.{source}"):
-                    ok, result = steps.ingest(stages.ingest, source, con, landing, source, run, tmp_dir=scratch,
-                                              results_dir=paths.validations(run.run_id))
-                if not ok:
-                    failed.append(source)
-                    log.error("source %s failed: %s", source, type(result).__name__)
-                    stages.mark_source_failed(con, source, run, result)
-            say("link records")
-            with clock.time("link"):
-                steps.stage("link", stages.link, con, run)
-            say("raise warnings")
-            with clock.time("warnings"):
-                steps.stage("warnings", stages.raise_warnings, con, run)
-            steps.stage("pseudonyms", refresh_pseudonymous_views, con)
-            outcome = stages.finish_run(con, run, clock.timings)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    # The stage the night is in, for the ledger and the log when it fails; the statement comes from the error.
+    # None until the run has begun: a refused run (busy, earlier as-of date, newer schema) is not a failed night.
+    stage: str | None = None
+    published = False
+    try:
+        with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
+                          memory_limit=memory_limit or default_memory_limit(),
+                          temp_directory=paths.duckdb_temp) as con:
+            run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id,
+                                   full_recompute=full_recompute)
+            stage = "begin"
+            scratch = paths.scratch(run.run_id)
+            try:
+                for source in SOURCES:
+                    say(f"ingest {source}")
+                    stage = f"ingest.{source}"
+                    with clock.time(f"ingest.{source}"):
+                        ok, result = steps.ingest(stages.ingest, source, con, landing, source, run,
+                                                  tmp_dir=scratch, results_dir=paths.validations(run.run_id))
+                    if not ok:
+                        failed.append(source)
+                        log.error("source %s failed: %s", source, type(result).__name__)
+                        stages.mark_source_failed(con, source, run, result)
+                say("link records")
+                stage = "link"
+                with clock.time("link"):
+                    steps.stage("link", stages.link, con, run)
+                say("raise warnings")
+                stage = "warnings"
+                with clock.time("warnings"):
+                    steps.stage("warnings", stages.raise_warnings, con, run)
+                stage = "pseudonyms"
+                steps.stage("pseudonyms", refresh_pseudonymous_views, con)
+                stage = "finish"
+                outcome = stages.finish_run(con, run, clock.timings)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            stage = "publish"
+        published = True
 
-    result = NightResult(run.run_id, as_of, outcome, paths.warehouse, None, failed, clock.timings)
-    if deliver:
-        say("deliver lists")
-        with clock.time("deliver"):
-            result.outputs = outputs or paths.outputs(as_of)
-            result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of, result.outputs)
+        result = NightResult(run.run_id, as_of, outcome, paths.warehouse, None, failed, clock.timings)
+        if deliver:
+            say("deliver lists")
+            stage = "deliver"
+            with clock.time("deliver"):
+                result.outputs = outputs or paths.outputs(as_of)
+                result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of,
+                                                  result.outputs)
+    except Exception as exc:
+        if stage is not None:
+            record_failure(paths, run_id, as_of, started_at, failure_of(exc, stage), published=published,
+                           wait_seconds=wait_seconds, memory_limit=memory_limit)
+        raise
     return result
+
+
+def record_failure(paths: WarehousePaths, run_id: str, as_of: dt.date, started_at: dt.datetime, failure: Failure,
+                   *, published: bool, wait_seconds: float = 0.0, memory_limit: str | None = None) -> bool:
+    """Say in the log, and in `ledger.failed_runs`, which stage and statement a night failed in (no values).
+
+    The failed run's working copy is gone (it published nothing), so the row is written through a working copy
+    of its own and published like a night; when there is no warehouse yet it is not created for this (an empty
+    warehouse must not pass for a night without warnings): the log says it. Recording never hides the night's
+    own error: it returns False when it could not write the row."""
+    log.error("run %s failed in stage %s, statement %s: %s", run_id, failure.stage, failure.statement or "(none)",
+              failure.error)
+    if not paths.warehouse.exists():
+        log.error("run %s: no warehouse yet, the failure is recorded in the log only", run_id)
+        return False
+    try:
+        with working_copy(paths.warehouse, f"{run_id}-failure", wait_seconds=wait_seconds,
+                          memory_limit=memory_limit or default_memory_limit(),
+                          temp_directory=paths.duckdb_temp) as con:
+            stages.record_failed_run(con, run_id, as_of, started_at, failure, published=published)
+    except Exception as exc:  # the disk that failed the night may fail this too
+        log.error("run %s: the failure could not be recorded in the ledger: %s", run_id, type(exc).__name__)
+        return False
+    return True
 
 
 def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path) -> list[Path]:

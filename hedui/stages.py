@@ -91,6 +91,21 @@ def _landing_notes(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[str]:
     return landing_notes(Path(landing), tuple(SOURCES)) if landing else []
 
 
+def record_failed_run(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, started_at: dt.datetime,
+                      failure, *, published: bool) -> None:
+    """One row of `ledger.failed_runs`: the stage and statement a run failed in (a `hedui.statements.Failure`,
+    already without values)."""
+    con.execute(
+        """
+        insert or replace into ledger.failed_runs
+            (run_id, as_of, started_at, failed_at, stage, statement, error, published)
+        values (?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [run_id, as_of, started_at, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), failure.stage,
+         failure.statement, failure.error, published],
+    )
+
+
 class StageClock:
     """Wall-clock seconds per stage, for the run ledger and the terminal."""
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -279,3 +280,22 @@ def test_check_codes_survive_the_round_trip_of_awkward_characters(tmp_path):
         max_row=len(values), values_only=True)]
     back += [None] * (len(values) - len(back))
     assert cell_codes(back) == cell_codes(values)
+
+
+def _resident_mb(status_text: str) -> float:
+    line = next(line for line in status_text.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
+def test_list_writer_workers_do_not_carry_the_parents_memory():
+    """The night's process holds DuckDB's buffers when it writes the lists: a worker forked from it would carry
+    them (and copy them as the parent writes). The workers start small whatever the parent holds."""
+    from hedui.deliver.lists import _WorkbookWriters
+
+    ballast = bytearray(os.urandom(1024)) * (400 * 1024)  # 400 MB resident in this process
+    assert _resident_mb(Path("/proc/self/status").read_text()) > 400
+    with _WorkbookWriters(2) as writers:
+        worker_status = writers.pool.submit(Path("/proc/self/status").read_text).result(timeout=120)
+    assert _resident_mb(worker_status) < 150
+    del ballast

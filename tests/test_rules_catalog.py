@@ -159,7 +159,7 @@ def test_a_rule_returning_a_subject_twice_is_an_error(tmp_path):
     write_rule(tmp_path, GOOD.replace("from staged.households\n", "from staged.households, range(2)\n"))
     con = duckdb.connect(":memory:")
     build_sample_tables(con)
-    with pytest.raises(RuleExecutionError, match="TEST_RULE.sql: query returns 4 subject"):
+    with pytest.raises(RuleExecutionError, match=r"statement \[rule TEST_RULE.sql\]: query returns 4 subject"):
         raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF), catalog=load_catalog(tmp_path))
 
 

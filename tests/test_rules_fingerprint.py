@@ -13,7 +13,7 @@ import json
 import duckdb
 import pytest
 
-from hedui.rules.engine import _FINGERPRINT, _HITS_DDL
+from hedui.rules.engine import _HITS_DDL, FINGERPRINT_OF_EVIDENCE
 
 # the earlier formulation, kept here as the definition the stored fingerprints were made with
 REFERENCE = """
@@ -66,8 +66,7 @@ def con():
 
 
 def fingerprints(con) -> dict[str, str]:
-    con.execute(_FINGERPRINT)
-    return dict(con.execute("select subject_key, evidence_fingerprint from _rule_hits").fetchall())
+    return dict(con.execute(f"select subject_key, {FINGERPRINT_OF_EVIDENCE} from _rule_hits").fetchall())
 
 
 def test_the_fingerprint_equals_the_earlier_formulation_in_awkward_cases(con):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.evidence_batches import evidence_batches
 
 # What the detail wording reads: the records and the thresholds, not the summary or the facts. A rule whose
 # summary states a moving window (HARDSHIP_MEDICAL) changes every warning's evidence every night while its
@@ -36,30 +37,43 @@ where not exists (
 """
 
 # The md5s are computed once per warning in the inner query; CASE, not coalesce, so that the detail is worded only
-# for the rows whose records or thresholds changed
-_REWORD_CHANGED = """
-update alerts.list_texts as kept
-set
-    evidence_md5 = changed.evidence_md5,
-    summary_masked = evidence_summary(changed.evidence, false),
-    detail_masked = case
-        when kept.detail_md5 is not distinct from changed.detail_md5 then kept.detail_masked
+# for the rows whose records or thresholds changed. The changed wordings are replaced (collected, deleted,
+# inserted again), not updated: DuckDB keeps a transaction's updated values in memory, and on a night where every
+# medical warning's summary moves with its window, an update of all their wordings did not fit the memory limit.
+_REWORDED = """
+create or replace temp table _reworded as
+select
+    before.warning_id,
+    changed.evidence_md5,
+    evidence_summary(changed.evidence, false) as summary_masked,
+    case
+        when before.detail_md5 is not distinct from changed.detail_md5 then before.detail_masked
         else evidence_detail(changed.evidence, false)
-    end,
-    detail_md5 = changed.detail_md5
+    end as detail_masked,
+    changed.detail_md5
 from (
     select w.warning_id, w.evidence, w.evidence_md5, {detail_md5} as detail_md5
     from (
         select warning_id, evidence, wording_md5(evidence) as evidence_md5
         from alerts.warnings
         where status = 'open'
+            and hash(warning_id) % $batches = $batch
     ) as w
-    inner join alerts.list_texts as before
-        on before.warning_id = w.warning_id
-    where before.evidence_md5 <> w.evidence_md5
 ) as changed
-where kept.warning_id = changed.warning_id
+inner join alerts.list_texts as before
+    on before.warning_id = changed.warning_id
+where before.evidence_md5 <> changed.evidence_md5
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
+
+_DELETE_REWORDED = """
+delete from alerts.list_texts
+where warning_id in (select warning_id from _reworded)
+"""
+
+_INSERT_REWORDED = """
+insert into alerts.list_texts by name
+select * from _reworded
+"""
 
 _ADD_MISSING = """
 insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked, detail_md5)
@@ -71,13 +85,26 @@ select
     {detail_md5}
 from alerts.warnings as w
 where w.status = 'open'
+    and hash(w.warning_id) % $batches = $batch
     and not exists (select 1 from alerts.list_texts as kept where kept.warning_id = w.warning_id)
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 
-def refresh_list_texts(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded."""
+def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None) -> int:
+    """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
+
+    The warnings are worded in `batches` batches (by a hash of the warning id; default from the evidence and the
+    memory limit, `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and
+    DuckDB holds a vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
-    changed = con.execute(_REWORD_CHANGED).fetchall()[0][0]
-    return changed + con.execute(_ADD_MISSING).fetchall()[0][0]
+    batches = batches or evidence_batches(con)
+    worded = 0
+    for batch in range(batches):
+        bound = {"batches": batches, "batch": batch}
+        con.execute(_REWORDED, bound)
+        con.execute(_DELETE_REWORDED)
+        worded += con.execute(_INSERT_REWORDED).fetchall()[0][0]
+        con.execute("drop table if exists _reworded")
+        worded += con.execute(_ADD_MISSING, bound).fetchall()[0][0]
+    return worded

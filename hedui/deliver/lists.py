@@ -200,11 +200,13 @@ def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
 class _WorkbookWriters:
     """Writes workbooks in this process (one worker) or in a pool of worker processes.
 
-    Forked where the platform can: a spawned worker re-imports the caller's main module, which breaks any script
-    that calls this without an `if __name__ == "__main__"` guard. A forked worker only runs xlsxwriter on the
-    rows it is handed; it never touches the DuckDB connection it inherits, and it leaves through `os._exit`, so no
-    DuckDB destructor runs in it. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by a
-    few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
+    The workers come from a fork server where the platform has one (Linux): a small process started afresh, which
+    has imported only the workbook writer. Forked from the night's own process instead, each worker kept a
+    copy-on-write view of everything the parent held, DuckDB's buffers included; as the parent went on writing
+    them, each worker's view became its own copy, multiplying the parent's resident memory by the workers. A
+    spawned worker (where there is no fork server) re-imports the caller's main module; the fork server imports
+    only what it is told to preload. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by
+    a few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
@@ -213,8 +215,12 @@ class _WorkbookWriters:
 
     def __enter__(self) -> "_WorkbookWriters":
         if self.workers > 1:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["hedui.deliver.workbook"])
+            else:
+                context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self
 
     def write(self, *args) -> None:

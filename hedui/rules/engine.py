@@ -14,17 +14,27 @@ from typing import Any
 
 import duckdb
 
+from hedui import statements
+from hedui.evidence_batches import evidence_batches
+from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
-from hedui.rules.shared_definitions import check_shared_parameters, install_rule_macros
+from hedui.rules.shared_definitions import SET_HOUSEHOLD_BATCH, check_shared_parameters, install_rule_macros
 from hedui.run_info import RunInfo, refuse_as_of_before
 from hedui.workdays import add_working_days, calendar_overrides
 
 
-class RuleExecutionError(RuntimeError):
-    """A rule's query failed or returned the wrong shape; the message names the rule file."""
+STAGE = "warnings"
+
+
+class RuleExecutionError(statements.StatementFailed):
+    """A rule's query failed or returned the wrong shape; the message names the stage and the rule file."""
+
+    @classmethod
+    def of_rule(cls, rule: Rule, problem: str, batch_label: str = "") -> "RuleExecutionError":
+        return cls.naming(STAGE, f"rule {rule.path.name}{batch_label}", problem)
 
 
 @dataclass
@@ -82,46 +92,25 @@ create or replace temp table _rule_hits (
 );
 """
 
-_INSERT_HITS = """
-insert into _rule_hits
-select
-    $rule_code as rule_code,
-    $rule_code || '|' || coalesce(household_id, '') || '|' || coalesce(person_id, '') as subject_key,
-    household_id,
-    person_id,
-    county,
-    township,
-    person_name,
-    summary_zh,
-    json_object(
-        'rule_code', $rule_code,
-        'summary_zh', summary_zh,
-        'records', cast(evidence_records as json),
-        'facts', cast(facts as json),
-        'thresholds', cast($thresholds as json)
-    ) as evidence,
-    null as evidence_fingerprint
-from _rule_output
-"""
-
 # The fingerprint covers what the records say (source, key, field values), not where or when they arrived. Each
 # hit's records are read once into a list, sorted (source, key, fields) and joined, all inside the row: the same
 # digest as unnesting every record and aggregating it back per hit, in a fifth of the time at prefecture scale.
-_FINGERPRINT = """
-update _rule_hits
-set evidence_fingerprint = sha256(coalesce(
+# It is computed as the hits are inserted: an update of every hit afterwards held all the new values in memory
+# (DuckDB keeps a transaction's updates there) and failed on a city whose evidence is large.
+_FINGERPRINT_OF_RECORDS = """
+sha256(coalesce(
     array_to_string(
         list_transform(
             list_sort(list_transform(
                 json_transform(
-                    evidence -> '$.records',
-                    '[{"source": "VARCHAR", "record_key": "VARCHAR", "fields": "JSON"}]'
+                    {records},
+                    '[{{"source": "VARCHAR", "record_key": "VARCHAR", "fields": "JSON"}}]'
                 ),
-                lambda record: {
+                lambda record: {{
                     'source': record.source,
                     'record_key': record.record_key,
                     'fields': cast(record.fields as varchar)
-                }
+                }}
             )),
             lambda record: record.source || '|' || record.record_key || '|' || record.fields
         ),
@@ -130,6 +119,62 @@ set evidence_fingerprint = sha256(coalesce(
     ''
 ))
 """
+
+# The fingerprint of a hit's `evidence` column, as an expression.
+FINGERPRINT_OF_EVIDENCE = _FINGERPRINT_OF_RECORDS.format(records="evidence -> '$.records'")
+
+_INSERT_HITS = """
+insert into _rule_hits
+select
+    rule_code,
+    subject_key,
+    household_id,
+    person_id,
+    county,
+    township,
+    person_name,
+    summary_zh,
+    evidence,
+    {fingerprint} as evidence_fingerprint
+from (
+    select
+        $rule_code as rule_code,
+        $rule_code || '|' || coalesce(household_id, '') || '|' || coalesce(person_id, '') as subject_key,
+        household_id,
+        person_id,
+        county,
+        township,
+        person_name,
+        summary_zh,
+        json_object(
+            'rule_code', $rule_code,
+            'summary_zh', summary_zh,
+            'records', cast(evidence_records as json),
+            'facts', cast(facts as json),
+            'thresholds', cast($thresholds as json)
+        ) as evidence
+    from _rule_output
+)
+""".format(fingerprint=FINGERPRINT_OF_EVIDENCE)
+
+
+class _NamedStatements:
+    """The connection the lifecycle and the lists' wording write through: every statement they run is named by
+    the module constant that holds its text (`lifecycle _DELETE_STILL_OPEN_CHANGED`), so that a failure says
+    which it was (`hedui.statements`). They keep their own statements; new ones are named as they are added."""
+
+    def __init__(self, con, module) -> None:
+        self._con = con
+        self._prefix = module.__name__.rsplit(".", 1)[-1]
+        self._names = {text: name for name, text in vars(module).items()
+                       if name.startswith("_") and name.isupper() and isinstance(text, str)}
+
+    def execute(self, sql: str, parameters=None):
+        name = self._names.get(sql, "unnamed statement")
+        return statements.run(self._con, STAGE, f"{self._prefix} {name}", sql, parameters)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._con, attribute)
 
 
 def _redact(message: str) -> str:
@@ -172,44 +217,73 @@ def latest_processed_as_of(con) -> dt.date | None:
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
+# Rules of these levels are about members of active households, each household by its own records: they reach
+# households only through the shared `active_households_of`/`active_members_of`, so they can be evaluated one
+# batch of households at a time (`hedui.evidence_batches`) and the batches' rows add up to the whole. A rule gathers
+# each household's evidence in a list aggregate, which DuckDB cannot spill: the batches keep it within the
+# memory limit at any number of warnings and evidence records. Outreach (level person) looks for people in *no*
+# active household, which a batch cannot tell; its evidence is a person's certificates, small.
+BATCHED_LEVELS = ("household", "member")
+def _batchable(rule: Rule) -> bool:
+    return rule.level in BATCHED_LEVELS and any(
+        f"{macro}(" in rule.sql for macro in ("active_households_of", "active_members_of"))
+
+
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None) -> None:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
-    The shared definitions the rules call (active households, severe disability) are created first."""
+    The shared definitions the rules call (active households, severe disability) are created first. The rules
+    of household and member level run in `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`)."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     install_rule_macros(con)
     con.execute(_HITS_DDL)
+    batches = batches or evidence_batches(con)
     for rule in catalog:
-        params = parameters[rule.code]
-        bound = dict(params)
-        if rule.uses_as_of:
-            bound["as_of"] = run.as_of
-        try:
-            con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
-        except duckdb.Error as exc:
-            raise RuleExecutionError(f"{rule.path.name}: query failed: {_redact(str(exc))}") from None
-        columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
-        if columns != OUTPUT_COLUMNS:
-            raise RuleExecutionError(
-                f"{rule.path.name}: query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
-            )
-        duplicates = con.execute(
-            """
-            select count(*) from (
-                select household_id, person_id
-                from _rule_output
-                group by household_id, person_id
-                having count(*) > 1
-            )
-            """
-        ).fetchone()[0]
-        if duplicates:
-            raise RuleExecutionError(f"{rule.path.name}: query returns {duplicates} subject(s) more than once")
-        thresholds = json.dumps(params, ensure_ascii=False, default=str)
-        con.execute(_INSERT_HITS, {"rule_code": rule.code, "thresholds": thresholds})
+        rule_batches = batches if _batchable(rule) else 1
+        for batch in range(rule_batches):
+            con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
+            _evaluate_rule(con, run, rule, parameters[rule.code],
+                           f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "")
+        if rule_batches > 1:
+            repeated = con.execute(
+                "select count(*) - count(distinct subject_key) from _rule_hits where rule_code = ?", [rule.code]
+            ).fetchone()[0]
+            if repeated:  # it reads households other than through the shared definitions
+                raise RuleExecutionError.of_rule(
+                    rule, f"query returns {repeated} subject(s) in more than one household batch")
+    con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
-    con.execute(_FINGERPRINT)
+
+
+def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], batch_label: str) -> None:
+    """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`."""
+    bound = dict(params)
+    if rule.uses_as_of:
+        bound["as_of"] = run.as_of
+    try:
+        con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
+    except duckdb.Error as exc:
+        raise RuleExecutionError.of_rule(rule, f"query failed: {type(exc).__name__}: {_redact(str(exc))}",
+                                         batch_label) from None
+    columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
+    if columns != OUTPUT_COLUMNS:
+        raise RuleExecutionError.of_rule(
+            rule, f"query returns columns {', '.join(columns)}; expected {', '.join(OUTPUT_COLUMNS)}"
+        )
+    duplicates = statements.run(con, STAGE, f"rule {rule.code}: duplicate subjects{batch_label}", """
+        select count(*) from (
+            select household_id, person_id
+            from _rule_output
+            group by household_id, person_id
+            having count(*) > 1
+        )
+        """).fetchone()[0]
+    if duplicates:
+        raise RuleExecutionError.of_rule(rule, f"query returns {duplicates} subject(s) more than once")
+    thresholds = json.dumps(params, ensure_ascii=False, default=str)
+    statements.run(con, STAGE, f"rule {rule.code}: _INSERT_HITS{batch_label}", _INSERT_HITS,
+                   {"rule_code": rule.code, "thresholds": thresholds})
 
 
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
@@ -227,7 +301,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
     con.execute("begin transaction")
     try:
         evaluate_rules(con, run, catalog)
-        counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
+        counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog, problems, due_on,
+                                           due_basis)
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
@@ -242,7 +317,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             [run.run_id, run.as_of, due_basis, json.dumps(stats.as_dict(), ensure_ascii=False)],
         )
         con.execute("drop table if exists _rule_hits")
-        refresh_list_texts(con)  # the lists' wording of new or changed evidence, inside the same transaction
+        # the lists' wording of new or changed evidence, inside the same transaction
+        refresh_list_texts(_NamedStatements(con, list_texts))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

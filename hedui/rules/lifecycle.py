@@ -293,29 +293,45 @@ where _lifecycle_plan.action = 'still_open'
     and warnings.evidence_fingerprint <> _rule_hits.evidence_fingerprint
 """
 
-# Still-open warnings in two statements: those whose content changed get every column, the rest only the date
-# they were last seen. One statement setting every column rewrote the evidence of every open warning each night.
-_UPDATE_STILL_OPEN_CHANGED = """
-update alerts.warnings
-set
-    last_seen_on = greatest(warnings.last_seen_on, cast($as_of as date)),
-    person_name = _rule_hits.person_name,
-    county = _rule_hits.county,
-    township = _rule_hits.township,
-    summary_zh = _rule_hits.summary_zh,
-    evidence = _rule_hits.evidence,
-    evidence_fingerprint = _rule_hits.evidence_fingerprint,
-    updated_run_id = $run_id
-from _lifecycle_plan, _rule_hits
-where _lifecycle_plan.latest_warning_id = warnings.warning_id
-    and _lifecycle_plan.subject_key = _rule_hits.subject_key
-    and _lifecycle_plan.action = 'still_open'
+# Still-open warnings in two steps: those whose content changed get every column, the rest only the date they
+# were last seen. One statement setting every column rewrote the evidence of every open warning each night.
+# The changed ones are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a transaction's
+# updated values in memory, and a medical warning's evidence quotes hundreds of settlements, so an update of
+# every such warning (the window moves every night) did not fit any memory limit. Deleted and inserted rows spill.
+_STILL_OPEN_CHANGED = """
+create or replace temp table _still_open_changed as
+select warnings.* replace (
+    greatest(warnings.last_seen_on, cast($as_of as date)) as last_seen_on,
+    _rule_hits.person_name as person_name,
+    _rule_hits.county as county,
+    _rule_hits.township as township,
+    _rule_hits.summary_zh as summary_zh,
+    _rule_hits.evidence as evidence,
+    _rule_hits.evidence_fingerprint as evidence_fingerprint,
+    $run_id as updated_run_id
+)
+from _lifecycle_plan
+inner join alerts.warnings
+    on _lifecycle_plan.latest_warning_id = warnings.warning_id
+inner join _rule_hits
+    on _lifecycle_plan.subject_key = _rule_hits.subject_key
+where _lifecycle_plan.action = 'still_open'
     and (
         cast(warnings.evidence as varchar) is distinct from cast(_rule_hits.evidence as varchar)
         or warnings.person_name is distinct from _rule_hits.person_name
         or warnings.county is distinct from _rule_hits.county
         or warnings.township is distinct from _rule_hits.township
     )
+"""
+
+_DELETE_STILL_OPEN_CHANGED = """
+delete from alerts.warnings
+where warning_id in (select warning_id from _still_open_changed)
+"""
+
+_INSERT_STILL_OPEN_CHANGED = """
+insert into alerts.warnings by name
+select * from _still_open_changed
 """
 
 _UPDATE_STILL_OPEN_SEEN = """
@@ -509,7 +525,10 @@ def apply_lifecycle(
     base = {"run_id": run.run_id, "as_of": run.as_of}
     # events first where they compare the old state with the new one
     con.execute(_EVENTS_EVIDENCE_CHANGED, base)
-    con.execute(_UPDATE_STILL_OPEN_CHANGED, base)
+    con.execute(_STILL_OPEN_CHANGED, base)
+    con.execute(_DELETE_STILL_OPEN_CHANGED)
+    con.execute(_INSERT_STILL_OPEN_CHANGED)
+    con.execute("drop table if exists _still_open_changed")
     con.execute(_UPDATE_STILL_OPEN_SEEN, base)
     con.execute(_INSERT_NEW, {**base, "due_on": due_on, "due_basis": due_basis})
     con.execute(_EVENTS_NEW, base)

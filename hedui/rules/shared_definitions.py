@@ -36,13 +36,29 @@ from hedui.policy import Policy, PolicyError
 SEVERE_DISABILITY_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "severe_max_grade_special",
                                 "severe_special_categories")
 
+# The household batch the rules see (`hedui.rules.engine` evaluates the rules of household and member level batch
+# by batch): households whose hash of 家庭编号 modulo `batches` is `batch`. One batch (the default, and what the
+# report sees) is every household.
+_BATCH_TABLE = """
+create or replace temp table _household_batch as
+select cast(1 as bigint) as batches, cast(0 as bigint) as batch
+"""
+
+SET_HOUSEHOLD_BATCH = "update _household_batch set batches = $batches, batch = $batch"
+
 _MACROS = (
-    # A household is active when its 状态 is one of the rule's `active_statuses`.
+    # A household is active when its 状态 is one of the rule's `active_statuses`; of them, those of the current
+    # household batch.
     """
     create or replace temp macro active_households_of(active_statuses) as table
         select *
         from staged.households
         where status in (select unnest(active_statuses))
+            and (
+                (select batches from _household_batch) = 1
+                or hash(household_id) % (select batches from _household_batch)
+                    = (select batch from _household_batch)
+            )
     """,
     # The members of active households, with the household's county and township (the caseworker unit).
     """
@@ -108,7 +124,9 @@ _MACROS = (
 
 
 def install_rule_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or replace) the shared macros on `con`; its `staged.households` and `staged.members` must exist."""
+    """Create (or replace) the shared macros on `con`; its `staged.households` and `staged.members` must exist.
+    The household batch is reset to one batch (every household)."""
+    con.execute(_BATCH_TABLE)
     for sql in _MACROS:
         con.execute(sql)
 

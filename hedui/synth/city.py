@@ -48,9 +48,12 @@ def _chunk_sizes(total: int, per_chunk: int) -> list[int]:
 
 def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
                   progress: Callable[[str, int, int], None] | None = None, residents_per_member: float = 4.0,
-                  chunk_members: int = 25_000, rows_per_file: int | None = None) -> CityManifest:
+                  chunk_members: int = 25_000, rows_per_file: int | None = None,
+                  profile: str = "default") -> CityManifest:
     """Write a synthetic city's department extracts under `out_dir/landing/` and its ground truth under
-    `out_dir/truth/`. Deterministic: the same seed and as_of give byte-identical files."""
+    `out_dir/truth/`. Deterministic: the same seed, as_of and profile give byte-identical files. `profile` names
+    the rates of illness and disability (`hedui.synth.presets.PROFILES`)."""
+    rates = presets.PROFILES[profile]
     out_dir = Path(out_dir)
     landing, truth_dir = out_dir / "landing", out_dir / "truth"
     for d in (landing, truth_dir):
@@ -66,7 +69,7 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     # pass 1: every member's (village, name): what a record without an ID could be linked by
     keys = []
     for c, mc in enumerate(sizes):
-        _, pm = P.draw_members(seed, c, mc, as_of)
+        _, pm = P.draw_members(seed, c, mc, as_of, rates)
         keys.append(pm.member_key())
         report("index members", c + 1, n_chunks)
     member_keys = np.sort(np.concatenate(keys))
@@ -79,10 +82,10 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     counter = ids.SequenceCounter(A + 400)
     namesakes: set[str] = set()
     for c, mc in enumerate(sizes):
-        hh, pm = P.draw_members(seed, c, mc, as_of)
+        hh, pm = P.draw_members(seed, c, mc, as_of, rates)
         n_other = max(int(round(mc * residents_per_member)) - mc, 12)
-        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter)
-        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates)
+        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter, rates)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, profile=rates)
         namesakes |= _namesake_names(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched)
         report("index namesakes", c + 1, n_chunks)
     namesake_arr = np.array(sorted(namesakes), dtype=object)
@@ -104,10 +107,10 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     warnings: list = []
     n_res = n_hh = 0
     for c, mc in enumerate(sizes):
-        hh, pm = P.draw_members(seed, c, mc, as_of)
+        hh, pm = P.draw_members(seed, c, mc, as_of, rates)
         n_other = max(int(round(mc * residents_per_member)) - mc, 12)
-        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter)
-        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, namesake_arr)
+        people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter, rates)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, namesake_arr, rates)
         tables = {s: mod.build(ctx) for s, mod in MODULES.items()}
         for source, dels in sched.items():
             for dl in dels:
@@ -132,7 +135,7 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
         tw.close()
     write_warnings(truth_dir / "warnings.csv", warnings)
     manifest.warnings = len(set(warnings))
-    meta = {"seed": seed, "as_of": as_of.isoformat(), "members": members, "residents": n_res, "households": n_hh,
+    meta = {"seed": seed, "profile": profile, "as_of": as_of.isoformat(), "members": members, "residents": n_res, "households": n_hh,
             "residents_per_member": residents_per_member, "rows_per_file": rows_per_file,
             "rows_per_source": manifest.rows_per_source, "warnings": manifest.warnings,
             "deliveries": deliveries_json}

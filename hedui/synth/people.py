@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hedui.synth import geo, ids, names
+from hedui.synth.presets import PROFILES, Profile
 
 RELATIONS = ["本人", "配偶", "子", "女", "父亲", "母亲", "孙子女", "兄弟姐妹", "其他"]
 CATEGORIES = ["城市低保", "农村低保", "特困供养", "低保边缘", "支出型困难"]
@@ -105,7 +106,7 @@ def _draw_households(rng, n_members: int, as_of: int, chunk: int):
     return sizes, Households(hid, np.zeros(H, np.int64), cat, status, town, village, sizes, applied, enrolled, benefit, income)
 
 
-def draw_members(seed: int, chunk: int, n_members: int, as_of: dt.date):
+def draw_members(seed: int, chunk: int, n_members: int, as_of: dt.date, profile: Profile = PROFILES["default"]):
     """Households and the member part of the chunk (no IDs yet)."""
     rng = chunk_rng(seed, chunk, 1)
     A = as_of.toordinal()
@@ -167,7 +168,7 @@ def draw_members(seed: int, chunk: int, n_members: int, as_of: dt.date):
             cand = np.flatnonzero(adult_active & (sex == want_sex) & (pos > 0))
             if len(cand):
                 code[cand[0]] = names.common_code(nm)
-    cc, cg, cs = _draw_certs(rng, n_members, member=True)
+    cc, cg, cs = _draw_certs(rng, n_members, profile.member_certificates)
     # the grade the assistance system already knows
     rr = rng.random(n_members)
     milder = np.minimum(cg + 1 + rng.integers(0, 2, n_members), 4)
@@ -189,8 +190,8 @@ def draw_members(seed: int, chunk: int, n_members: int, as_of: dt.date):
     return hh, people
 
 
-def _draw_certs(rng, n: int, member: bool):
-    has = rng.random(n) < (0.12 if member else 0.045)
+def _draw_certs(rng, n: int, share: float):
+    has = rng.random(n) < share
     cat = np.where(has, rng.choice(7, size=n, p=[0.1, 0.12, 0.02, 0.45, 0.12, 0.14, 0.05]) + 1, 0).astype(np.int8)
     grade = np.where(has, rng.choice(4, size=n, p=[0.12, 0.22, 0.3, 0.36]) + 1, 0).astype(np.int8)
     status = np.where(has, rng.choice(3, size=n, p=[0.85, 0.05, 0.1]) + 1, 0).astype(np.int8)
@@ -198,7 +199,7 @@ def _draw_certs(rng, n: int, member: bool):
 
 
 def add_nonmembers(seed: int, chunk: int, people: People, hh: Households, n_other: int, as_of: dt.date,
-                   counter: ids.SequenceCounter) -> People:
+                   counter: ids.SequenceCounter, profile: Profile = PROFILES["default"]) -> People:
     """Everybody else in the chunk, same-named strangers, then IDs and names for all."""
     rng = chunk_rng(seed, chunk, 2)
     A = as_of.toordinal()
@@ -213,7 +214,7 @@ def add_nonmembers(seed: int, chunk: int, people: People, hh: Households, n_othe
     sex = (rng.random(n) < 0.5).astype(np.int8)
     code = names.draw_names(rng, sex)
     region = rng.choice(len(geo.REGION_CODES), size=n, p=geo.REGION_P).astype(np.int8)
-    cc, cg, cs = _draw_certs(rng, n, member=False)
+    cc, cg, cs = _draw_certs(rng, n, profile.other_certificates)
     stranger_of = np.full(n, -1, np.int32)
     one_digit = np.zeros(n, bool)
     # same-named strangers of adult members of active households

@@ -11,6 +11,31 @@ class Preset:
     rows_per_file: int  # a CSV/XLSX file of a delivery holds at most this many data rows
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How sick and how disabled a city is: the rates the people and the medical source are drawn with.
+
+    The default is the project's own city. `heavy` is a city of the same size (the same residents, members and
+    about the same 20 million settlements) whose members carry most of the settlements: most households have a
+    medical warning citing hundreds of settlements, a third of members live with a major illness, and outreach
+    finds 100,000+ people. It exists to show that the warnings stage is bounded by its memory settings, not by
+    how many warnings and how much evidence a city has (issue 18)."""
+
+    member_settlements_per_year: float = 5.5
+    other_settlements_per_year: float = 3.9
+    member_major_illness: float = 0.035  # share of members living with a major illness
+    other_major_illness: float = 0.015
+    member_certificates: float = 0.12  # share holding a disability certificate
+    other_certificates: float = 0.045
+
+
+PROFILES: dict[str, Profile] = {
+    "default": Profile(),
+    "heavy": Profile(member_settlements_per_year=60.0, other_settlements_per_year=0.3, member_major_illness=0.34,
+                     other_major_illness=0.015, member_certificates=0.12, other_certificates=0.14),
+}
+
+
 PRESETS: dict[str, Preset] = {
     "tiny": Preset(members=30, rows_per_file=40),
     "demo": Preset(members=5_000, rows_per_file=20_000),

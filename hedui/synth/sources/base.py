@@ -10,6 +10,7 @@ import numpy as np
 from hedui.synth import mess
 from hedui.synth.formats import DateRenderer
 from hedui.synth.people import Households, People
+from hedui.synth.presets import PROFILES, Profile
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Ctx:
     # with a valid ID in the data in force: a record with only a name and an address that carries one of these
     # names could be that person's, so an honest linker sends it to review (see `matching.namesakes`)
     namesakes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    profile: Profile = PROFILES["default"]
 
     @property
     def A(self) -> int:

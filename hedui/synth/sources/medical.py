@@ -51,14 +51,16 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     p, hh = ctx.people, ctx.hh
     n, m = p.n, p.n_members
     member = np.arange(n) < m
-    cnt = rng.poisson(np.where(member, 5.5, 3.9) * (SPAN + 7) / 365.0)
+    rates = ctx.profile
+    cnt = rng.poisson(np.where(member, rates.member_settlements_per_year, rates.other_settlements_per_year)
+                      * (SPAN + 7) / 365.0)
     person = np.repeat(np.arange(n), cnt).astype(np.int64)
     k = len(person)
     # days before as_of; negative = after as_of (the future delivery)
     before = rng.integers(-7, SPAN, k)
     care = np.where(person < m, rng.choice(3, k, p=[0.66, 0.21, 0.13]), rng.choice(3, k, p=[0.72, 0.18, 0.10]))
     # a few people live with a major illness; most of their settlements carry its code
-    sick = rng.random(n) < np.where(member, 0.035, 0.015)
+    sick = rng.random(n) < np.where(member, rates.member_major_illness, rates.other_major_illness)
     major_code = MAJOR_BASE + rng.integers(0, len(MAJOR), n)
     major_p = np.where(sick[person], np.array([0.3, 0.7, 0.8])[care], 0.0)
     diag = np.where(rng.random(k) < major_p, major_code[person],

@@ -1,0 +1,95 @@
+"""A night that dies names the stage and the statement it died in, in the ledger and the log, without values
+(issue 18: an OutOfMemoryException, redacted, said nothing of where)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+import duckdb
+import pytest
+
+from hedui.night import run_night
+from hedui.privacy import redact_error_text
+from hedui.rules import lifecycle
+from hedui.statements import StatementFailed, failure_of
+from tests.conftest import SAMPLES_AS_OF
+from tests.warehouse_state import data_state, without_ledgers
+
+NEXT = SAMPLES_AS_OF + dt.timedelta(days=1)
+# A statement that fails the way DuckDB fails on data: its message quotes the value.
+QUOTING_FAILURE = "select cast('王建国 430482196203151313' as integer), $run_id, $as_of"
+
+
+def failed_runs(warehouse) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select stage, statement, error, published, as_of from ledger.failed_runs order by failed_at"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_statement_failing_in_the_warnings_stage_is_named_in_the_ledger_and_the_log(
+        sample_landing, first_night, monkeypatch, caplog):
+    before = data_state(first_night)
+    monkeypatch.setattr(lifecycle, "_UPDATE_RESOLVED", QUOTING_FAILURE)
+    with caplog.at_level(logging.ERROR, logger="hedui.night"), pytest.raises(StatementFailed) as caught:
+        run_night(sample_landing, first_night, NEXT, deliver=False)
+
+    assert "statement [lifecycle _UPDATE_RESOLVED]" in str(caught.value)
+    [(stage, statement, error, published, as_of)] = failed_runs(first_night)
+    assert (stage, statement, published, as_of) == ("warnings", "lifecycle _UPDATE_RESOLVED", False, NEXT)
+    assert error.startswith("ConversionException")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "stage warnings, statement lifecycle _UPDATE_RESOLVED" in logged
+    for text in (error, logged, str(caught.value)):
+        assert "王建国" not in text and "430482196203151313" not in text
+    # The failed night published nothing but its failure: every other table is as before.
+    after = data_state(first_night)
+    assert without_ledgers(after) == without_ledgers(before)
+    assert {k: v for k, v in after.items() if k != "ledger.failed_runs"} == \
+        {k: v for k, v in before.items() if k != "ledger.failed_runs"}
+
+
+def test_a_failing_rule_query_is_named_by_its_file(sample_landing, first_night, monkeypatch):
+    from hedui.rules import engine
+
+    real = engine.load_catalog
+
+    def catalog_with_a_failing_rule():
+        rules = real()
+        rules[0] = dataclasses.replace(rules[0], sql=QUOTING_FAILURE)
+        return rules
+
+    monkeypatch.setattr(engine, "load_catalog", catalog_with_a_failing_rule)
+    with pytest.raises(StatementFailed):
+        run_night(sample_landing, first_night, NEXT, deliver=False)
+    [(stage, statement, error, _, _)] = failed_runs(first_night)
+    assert stage == "warnings" and statement == f"rule {real()[0].path.name}"
+    assert "王建国" not in error
+
+
+def test_the_stage_and_statement_survive_the_prefect_steps_rebuilding_the_error_from_its_redacted_text():
+    original = StatementFailed.naming("warnings", "lifecycle _PLAN, batch 2 of 8",
+                                      duckdb.OutOfMemoryException("failed to allocate data of size 16.0 MiB"))
+    rebuilt = type(original)(redact_error_text(original))  # what flows.nightly._without_values_in_errors raises
+    failure = failure_of(rebuilt, stage="link")
+    assert (failure.stage, failure.statement) == ("warnings", "lifecycle _PLAN, batch 2 of 8")
+    assert failure.error.startswith("OutOfMemoryException: failed to allocate")
+
+
+def test_an_error_that_names_no_statement_is_recorded_with_the_stage_the_night_was_in():
+    failure = failure_of(OSError("No space left on device: '/data/王建国.csv'"), stage="ingest.medical")
+    assert (failure.stage, failure.statement) == ("ingest.medical", None)
+    assert failure.error.startswith("OSError") and "王建国" not in failure.error
+
+
+def test_a_refused_run_is_not_a_failed_night(first_night, sample_landing):
+    from hedui.stages import AsOfBeforeLatestRun
+
+    with pytest.raises(AsOfBeforeLatestRun):
+        run_night(sample_landing, first_night, SAMPLES_AS_OF - dt.timedelta(days=1), deliver=False)
+    assert failed_runs(first_night) == []
