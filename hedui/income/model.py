@@ -1,0 +1,100 @@
+"""Build the verified-income model: the macros of `model.sql`, materialised as the `income.*` analyst tables.
+
+The income rules (INCOME_ABOVE_STANDARD, INCOME_UNDERDECLARED) read `income.households` and `income.records`,
+which the engine rebuilds each night before the rules run, with the night's as-of date and policy; the household
+report calls the same macros for one household under the policy it is run with. The model is built only when
+every source it reads has delivered at least once: a source that never delivered is not "no income", and the
+rules that need it are skipped and reported instead (`hedui.rules.engine`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.resources import files
+from typing import Any
+
+import duckdb
+
+from hedui.income.settings import multiplier_rows, standard_rows
+
+# the staged sources the model reads
+MODEL_SOURCES = ("households", "members", "social_insurance", "housing_fund", "public_payroll", "benefits")
+
+_PACKAGE = files("hedui.income")
+
+
+def _statements(con: duckdb.DuckDBPyConnection, name: str):
+    return con.extract_statements((_PACKAGE / name).read_text(encoding="utf-8"))
+
+
+def install_income_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the model's macros on `con`; the staged tables of MODEL_SOURCES and linked.links must exist."""
+    for statement in _statements(con, "model.sql"):
+        con.execute(statement.query)
+
+
+def model_parameters(settings: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """The macros' arguments for `as_of` under the `income:` settings (hedui.income.settings.income_settings)."""
+    standards = standard_rows(settings)
+    multipliers = multiplier_rows(settings)
+    return {
+        "as_of": as_of,
+        "counted_insurance_types": list(settings["counted_insurance_types"]),
+        "counted_participant_types": list(settings["counted_participant_types"]),
+        "exempt_benefit_types": list(settings["exempt_benefit_types"]),
+        "standard_counties": [row["county"] for row in standards],
+        "standard_urban_rural": [row["urban_rural"] for row in standards],
+        "standard_values": [row["standard"] for row in standards],
+        "multiplier_categories": [row["category"] for row in multipliers],
+        "multiplier_values": [row["multiplier"] for row in multipliers],
+    }
+
+
+def build_income_tables(con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: dict[str, Any]) -> None:
+    """(Re)build income.records, income.member_months, income.members and income.households."""
+    install_income_macros(con)
+    con.execute("create schema if not exists income")
+    parameters = model_parameters(settings, as_of)
+    for statement in _statements(con, "tables.sql"):
+        used = {name: parameters[name] for name in statement.named_parameters}
+        con.execute(statement.query, used or None)
+
+
+def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date,
+                     settings: dict[str, Any]) -> dict[str, Any] | None:
+    """One household's model under `settings` (the report's policy), computed from the macros, not the tables:
+    {'household': row, 'members': rows, 'months': rows, 'records': rows}; None when a source is missing."""
+    for source in MODEL_SOURCES:
+        if not table_exists(con, "staged", source):
+            return None
+    install_income_macros(con)
+    p = model_parameters(settings, as_of)
+    args = "$as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types"
+    hh_args = args + (", $standard_counties, $standard_urban_rural, $standard_values, $multiplier_categories,"
+                      " $multiplier_values")
+
+    def rows(sql: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        cur = con.execute(sql, {**{k: p[k] for k in names}, "hh": household_id})
+        columns = [d[0] for d in cur.description]
+        return [dict(zip(columns, row)) for row in cur.fetchall()]
+
+    member_args = ("as_of", "counted_insurance_types", "counted_participant_types", "exempt_benefit_types")
+    household = rows(f"select * from income_households_of({hh_args}) where household_id = $hh", tuple(p))
+    if not household:
+        return None
+    return {
+        "household": household[0],
+        "members": rows(f"select * from income_members_of({args}) where household_id = $hh order by person_id",
+                        member_args),
+        "months": rows(f"select * from income_member_months_of({args}) where household_id = $hh"
+                       " order by person_id, month", member_args),
+        "records": rows(f"select * exclude (fields), cast(fields as varchar) as fields"
+                        f" from income_records_of({args}) where household_id = $hh"
+                        " order by person_id, component, month, record_key", member_args),
+    }
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
