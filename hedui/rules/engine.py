@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 
 from hedui.deliver.list_texts import refresh_list_texts
+from hedui.income.model import MODEL_SOURCES, build_income_tables, table_exists
+from hedui.income.settings import income_settings
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
@@ -36,6 +38,9 @@ class RuleStats:
     a caseworker closed the warning and the evidence is unchanged; held: open warnings whose condition is no
     longer shown but a source has a problem, so they stand; deferred: new hits not raised because a source
     whose absence of records raises the rule has a problem.
+
+    skipped_rules: rules not evaluated tonight, with the sources they read that never delivered (no staged table,
+    or no delivery ever accepted): an income rule evaluated without the social insurance would read "no income".
     """
 
     run_id: str
@@ -45,6 +50,7 @@ class RuleStats:
     per_rule: dict[str, RuleCounts] = field(default_factory=dict)
     source_problems: dict[str, str] = field(default_factory=dict)
     ledger_checked: bool = False
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def totals(self) -> RuleCounts:
@@ -62,6 +68,7 @@ class RuleStats:
             "due_basis": self.due_basis,
             "ledger_checked": self.ledger_checked,
             "source_problems": self.source_problems,
+            "skipped_rules": self.skipped_rules,
             "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
             "totals": asdict(self.totals),
         }
@@ -168,23 +175,52 @@ def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
     return {source: problem for source, problem in rows}, True
 
 
+def never_delivered(con, run_id: str, sources) -> set[str]:
+    """The sources among `sources` that have no picture at all: no staged table (no connector, or a warehouse from
+    before it), or, per the ledger of this run, no delivery ever accepted (`in_force_delivery` null)."""
+    absent = {source for source in sources if not table_exists(con, "staged", source)}
+    if table_exists(con, "ledger", "run_sources"):
+        absent |= {source for (source,) in con.execute(
+            """
+            select source
+            from ledger.run_sources
+            where run_id = ?
+                and in_force_delivery is null
+                and source in (select unnest(?))
+            """,
+            [run_id, sorted(sources)],
+        ).fetchall()}
+    return absent
+
+
 def latest_processed_as_of(con) -> dt.date | None:
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> dict[str, list[str]]:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
-    The shared definitions the rules call (active households, severe disability) are created first."""
+    The shared definitions the rules call (active households, severe disability) are created first, and the
+    verified-income model (income.*) is rebuilt when its sources have all delivered. A rule that reads a source
+    which never delivered is skipped: returns those rules with the sources that were missing."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
+    settings = income_settings(run.policy)
+    absent = never_delivered(con, run.run_id, {source for rule in catalog for source in rule.sources})
+    skipped = {rule.code: sorted(set(rule.sources) & absent) for rule in catalog if set(rule.sources) & absent}
     install_rule_macros(con)
+    if any(set(MODEL_SOURCES) <= set(rule.sources) for rule in catalog if rule.code not in skipped):
+        build_income_tables(con, run.as_of, settings)
     con.execute(_HITS_DDL)
     for rule in catalog:
+        if rule.code in skipped:
+            continue
         params = parameters[rule.code]
         bound = dict(params)
         if rule.uses_as_of:
             bound["as_of"] = run.as_of
+        settings_used = {name: settings[name] for name in rule.uses_settings}
+        bound.update(settings_used)
         try:
             con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
         except duckdb.Error as exc:
@@ -206,10 +242,11 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> None:
         ).fetchone()[0]
         if duplicates:
             raise RuleExecutionError(f"{rule.path.name}: query returns {duplicates} subject(s) more than once")
-        thresholds = json.dumps(params, ensure_ascii=False, default=str)
+        thresholds = json.dumps({**params, **settings_used}, ensure_ascii=False, default=str)
         con.execute(_INSERT_HITS, {"rule_code": rule.code, "thresholds": thresholds})
     con.execute("drop table if exists _rule_output")
     con.execute(_FINGERPRINT)
+    return skipped
 
 
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
@@ -226,7 +263,10 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
 
     con.execute("begin transaction")
     try:
-        evaluate_rules(con, run, catalog)
+        skipped = evaluate_rules(con, run, catalog)
+        # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
+        for missing in sorted({source for sources in skipped.values() for source in sources}):
+            problems.setdefault(missing, "missing")
         counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
         stats = RuleStats(
             run_id=run.run_id,
@@ -236,6 +276,7 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             per_rule={rule.code: counts.get(rule.code, RuleCounts()) for rule in catalog},
             source_problems=problems,
             ledger_checked=ledger_checked,
+            skipped_rules=skipped,
         )
         con.execute(
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",
