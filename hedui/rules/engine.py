@@ -51,6 +51,8 @@ class RuleStats:
     source_problems: dict[str, str] = field(default_factory=dict)
     ledger_checked: bool = False
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    # active households the income rules could not test, by reason (城乡 unknown, ...)
+    income_not_tested: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> RuleCounts:
@@ -69,6 +71,7 @@ class RuleStats:
             "ledger_checked": self.ledger_checked,
             "source_problems": self.source_problems,
             "skipped_rules": self.skipped_rules,
+            "income_not_tested": self.income_not_tested,
             "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
             "totals": asdict(self.totals),
         }
@@ -197,20 +200,44 @@ def latest_processed_as_of(con) -> dt.date | None:
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> dict[str, list[str]]:
+@dataclass
+class Evaluation:
+    """What evaluating the catalog tonight left out: the rules skipped (a source they read never delivered) and
+    the active households the income model could not test, counted by reason."""
+
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    income_not_tested: dict[str, int] = field(default_factory=dict)
+
+
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> Evaluation:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
     The shared definitions the rules call (active households, severe disability) are created first, and the
     verified-income model (income.*) is rebuilt when its sources have all delivered. A rule that reads a source
-    which never delivered is skipped: returns those rules with the sources that were missing."""
+    which never delivered is skipped: the result names those rules with the sources that were missing, and counts
+    the active households the income model could not test."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     settings = income_settings(run.policy)
     absent = never_delivered(con, run.run_id, {source for rule in catalog for source in rule.sources})
     skipped = {rule.code: sorted(set(rule.sources) & absent) for rule in catalog if set(rule.sources) & absent}
     install_rule_macros(con)
-    if any(set(MODEL_SOURCES) <= set(rule.sources) for rule in catalog if rule.code not in skipped):
+    evaluation = Evaluation(skipped_rules=skipped)
+    income_rules = [rule for rule in catalog if set(MODEL_SOURCES) <= set(rule.sources) and rule.code not in skipped]
+    if income_rules:
         build_income_tables(con, run.as_of, settings)
+        active = sorted({status for rule in income_rules for status in parameters[rule.code].get("active_statuses", [])})
+        evaluation.income_not_tested = dict(con.execute(
+            """
+            select not_tested_reason, count(*)
+            from income.households
+            where not_tested_reason is not null
+                and status in (select unnest($active))
+            group by not_tested_reason
+            order by not_tested_reason
+            """,
+            {"active": active},
+        ).fetchall())
     con.execute(_HITS_DDL)
     for rule in catalog:
         if rule.code in skipped:
@@ -246,7 +273,7 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule]) -> dict[str, list[str
         con.execute(_INSERT_HITS, {"rule_code": rule.code, "thresholds": thresholds})
     con.execute("drop table if exists _rule_output")
     con.execute(_FINGERPRINT)
-    return skipped
+    return evaluation
 
 
 def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
@@ -263,9 +290,9 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
 
     con.execute("begin transaction")
     try:
-        skipped = evaluate_rules(con, run, catalog)
+        evaluation = evaluate_rules(con, run, catalog)
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
-        for missing in sorted({source for sources in skipped.values() for source in sources}):
+        for missing in sorted({source for sources in evaluation.skipped_rules.values() for source in sources}):
             problems.setdefault(missing, "missing")
         counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
         stats = RuleStats(
@@ -276,7 +303,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             per_rule={rule.code: counts.get(rule.code, RuleCounts()) for rule in catalog},
             source_problems=problems,
             ledger_checked=ledger_checked,
-            skipped_rules=skipped,
+            skipped_rules=evaluation.skipped_rules,
+            income_not_tested=evaluation.income_not_tested,
         )
         con.execute(
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",
