@@ -88,7 +88,10 @@ def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: d
                         member_args),
         "months": rows(f"select * from income_member_months_of({args}) where household_id = $hh"
                        " order by person_id, month", member_args),
-        "records": rows(f"select * exclude (fields), cast(fields as varchar) as fields"
+        # the record named by its department number (a payroll row by its employer): the key of a payroll row
+        # holds the ID number, which the report masks
+        "records": rows(f"select * exclude (fields), coalesce(fields ->> '缴费流水号', fields ->> '发放流水号',"
+                        f" fields ->> '个人账号', fields ->> '单位名称') as record_label"
                         f" from income_records_of({args}) where household_id = $hh"
                         " order by person_id, component, month, record_key", member_args),
     }
