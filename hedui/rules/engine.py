@@ -180,19 +180,24 @@ def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
 
 def never_delivered(con, run_id: str, sources) -> set[str]:
     """The sources among `sources` that have no picture at all: no staged table (no connector, or a warehouse from
-    before it), or, per the ledger of this run, no delivery ever accepted (`in_force_delivery` null)."""
+    before it); or, per the ledger of this run, a problem and no delivery ever accepted (`in_force_delivery` null:
+    missing, or a first delivery rejected or held back), with nothing in its staged table either."""
     absent = {source for source in sources if not table_exists(con, "staged", source)}
     if table_exists(con, "ledger", "run_sources"):
-        absent |= {source for (source,) in con.execute(
+        unaccepted = [source for (source,) in con.execute(
             """
             select source
             from ledger.run_sources
             where run_id = ?
                 and in_force_delivery is null
+                and problem is not null
                 and source in (select unnest(?))
             """,
-            [run_id, sorted(sources)],
-        ).fetchall()}
+            [run_id, sorted(set(sources) - absent)],
+        ).fetchall()]
+        # the names are declared sources (the catalog checks them), not input
+        absent |= {source for source in unaccepted
+                   if not con.execute(f"select exists (select 1 from staged.{source})").fetchone()[0]}
     return absent
 
 
@@ -292,9 +297,10 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
     try:
         evaluation = evaluate_rules(con, run, catalog)
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
-        for missing in sorted({source for sources in evaluation.skipped_rules.values() for source in sources}):
-            problems.setdefault(missing, "missing")
-        counts = lifecycle.apply_lifecycle(con, run, catalog, problems, due_on, due_basis)
+        # (the stats name them under skipped_rules; source_problems stays what the ledger says)
+        never = {source for sources in evaluation.skipped_rules.values() for source in sources}
+        counts = lifecycle.apply_lifecycle(con, run, catalog, {**dict.fromkeys(never, "missing"), **problems},
+                                           due_on, due_basis)
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
