@@ -111,3 +111,18 @@ def test_report_without_income_sources_says_income_was_not_verified(tmp_path):
     stats = json.loads(con.execute("select stats from alerts.rule_runs").fetchone()[0])
     assert "INCOME_ABOVE_STANDARD" in stats["skipped_rules"]
     con.close()
+
+
+def test_the_run_summary_names_the_skipped_rules_and_the_untested_households():
+    from hedui.deliver.summary import build_run_summary, summary_markdown
+
+    con = duckdb.connect(":memory:")
+    build_sample_tables(con)
+    con.execute("insert into ledger.runs (run_id, as_of, started_at) values ('r1', ?, now())", [SAMPLES_AS_OF])
+    raise_warnings(con, RunInfo("r1", SAMPLES_AS_OF))
+    summary = build_run_summary(con, "r1")
+    assert "INCOME_ABOVE_STANDARD" in summary.skipped_rules
+    markdown = summary_markdown(summary)
+    assert "INCOME_ABOVE_STANDARD 未运行：数据来源 benefits、housing_fund、public_payroll、social_insurance 从未交付" \
+        in markdown
+    con.close()
