@@ -431,3 +431,11 @@ def test_the_v2_tables_can_be_added_to_an_existing_sample_warehouse():
     add_income_tables(con)
     assert con.execute("select count(*) from linked.links where source = 'staff_roster_relative'").fetchone()[0] == 2
     con.close()
+
+
+def test_the_shipped_policy_file_shows_the_income_defaults():
+    from hedui.income.settings import DEFAULTS, income_settings
+
+    shipped = load_policy()
+    assert shipped.income == DEFAULTS  # "Values shown are the defaults" (policy.yaml)
+    assert income_settings(shipped) == income_settings(Policy())

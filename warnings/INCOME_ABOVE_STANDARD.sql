@@ -155,7 +155,11 @@ raised as (
             'category': households_above_limit.category,
             'multiplier': households_above_limit.multiplier,
             'income_limit': households_above_limit.income_limit,
-            'members': member_lines.member_facts
+            'members': member_lines.member_facts,
+            -- the model's settings (policy income:), so that the evidence states them under its thresholds
+            'counted_insurance_types': $counted_insurance_types,
+            'counted_participant_types': $counted_participant_types,
+            'exempt_benefit_types': $exempt_benefit_types
         }) as facts
     from households_above_limit
     left join member_lines

@@ -164,7 +164,11 @@ raised as (
             'income_limit': households_underdeclared.income_limit,
             'declared_monthly_income': households_underdeclared.declared_monthly_income,
             'excess': households_underdeclared.excess,
-            'members': member_lines.member_facts
+            'members': member_lines.member_facts,
+            -- the model's settings (policy income:), so that the evidence states them under its thresholds
+            'counted_insurance_types': $counted_insurance_types,
+            'counted_participant_types': $counted_participant_types,
+            'exempt_benefit_types': $exempt_benefit_types
         }) as facts
     from households_underdeclared
     left join member_lines
