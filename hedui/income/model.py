@@ -62,39 +62,50 @@ def build_income_tables(con: duckdb.DuckDBPyConnection, as_of: dt.date, settings
 
 def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date,
                      settings: dict[str, Any]) -> dict[str, Any] | None:
-    """One household's model under `settings` (the report's policy), computed from the macros, not the tables:
-    {'household': row, 'members': rows, 'months': rows, 'records': rows}; None when a source is missing."""
+    """One household's model under `settings` (the report's policy), computed from the macros into temporary
+    tables, not read from income.*: {'household': row, 'members': rows, 'months': rows, 'records': rows}; None
+    when a source the model reads has no staged table (it never delivered)."""
     for source in MODEL_SOURCES:
         if not table_exists(con, "staged", source):
             return None
     install_income_macros(con)
     p = model_parameters(settings, as_of)
-    args = "$as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types"
-    hh_args = args + (", $standard_counties, $standard_urban_rural, $standard_values, $multiplier_categories,"
-                      " $multiplier_values")
+    steps = (
+        ("_report_income_records",
+         "select * from income_records_of($as_of, $counted_insurance_types, $counted_participant_types,"
+         " $exempt_benefit_types) where household_id = $hh"),
+        ("_report_income_member_months",
+         "select * from income_member_months_from('_report_income_records', $as_of) where household_id = $hh"),
+        ("_report_income_members", "select * from income_members_from('_report_income_member_months')"),
+        ("_report_income_households",
+         "select * from income_households_from('_report_income_members', $as_of, $standard_counties,"
+         " $standard_urban_rural, $standard_values, $multiplier_categories, $multiplier_values)"
+         " where household_id = $hh"),
+    )
+    parameters = {**p, "hh": household_id}
+    for table, query in steps:
+        used = {name: parameters[name] for name in con.extract_statements(query)[0].named_parameters}
+        con.execute(f"create or replace temp table {table} as {query}", used or None)
 
-    def rows(sql: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
-        cur = con.execute(sql, {**{k: p[k] for k in names}, "hh": household_id})
+    def rows(sql: str) -> list[dict[str, Any]]:
+        cur = con.execute(sql)
         columns = [d[0] for d in cur.description]
         return [dict(zip(columns, row)) for row in cur.fetchall()]
 
-    member_args = ("as_of", "counted_insurance_types", "counted_participant_types", "exempt_benefit_types")
-    household = rows(f"select * from income_households_of({hh_args}) where household_id = $hh", tuple(p))
-    if not household:
-        return None
-    return {
+    household = rows("select * from _report_income_households")
+    result = None if not household else {
         "household": household[0],
-        "members": rows(f"select * from income_members_of({args}) where household_id = $hh order by person_id",
-                        member_args),
-        "months": rows(f"select * from income_member_months_of({args}) where household_id = $hh"
-                       " order by person_id, month", member_args),
+        "members": rows("select * from _report_income_members order by person_id"),
+        "months": rows("select * from _report_income_member_months order by person_id, month"),
         # the record named by its department number (a payroll row by its employer): the key of a payroll row
         # holds the ID number, which the report masks
-        "records": rows(f"select * exclude (fields), coalesce(fields ->> '缴费流水号', fields ->> '发放流水号',"
-                        f" fields ->> '个人账号', fields ->> '单位名称') as record_label"
-                        f" from income_records_of({args}) where household_id = $hh"
-                        " order by person_id, component, month, record_key", member_args),
+        "records": rows("select * exclude (fields), coalesce(fields ->> '缴费流水号', fields ->> '发放流水号',"
+                        " fields ->> '个人账号', fields ->> '单位名称') as record_label"
+                        " from _report_income_records order by person_id, component, month, record_key"),
     }
+    for table, _ in steps:
+        con.execute(f"drop table if exists {table}")
+    return result
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -1,8 +1,9 @@
 -- The verified-income model (spec warning-rules.md, "Verified income (v2)"), as DuckDB table macros.
 --
--- Four steps, each a macro reading the one before; `hedui/income/tables.sql` materialises them as the analyst
--- tables income.records, income.member_months, income.members and income.households, and the household report
--- calls them for one household under its own policy. Every setting is a macro argument (bound from the policy's
+-- Four steps, each a macro reading the table the one before made (named by its argument, `query_table`), so
+-- that each step is computed once: `hedui/income/tables.sql` materialises them as the analyst tables
+-- income.records, income.member_months, income.members and income.households, and the household report makes
+-- temporary ones under its own policy. Every setting is a macro argument (bound from the policy's
 -- `income:` section), never a constant here.
 --
 -- The window is the three calendar months before the month of the as-of date: as of 2026-11-03, 2026-08 to
@@ -74,6 +75,9 @@ contributions as (
         coalesce(original.participant_type, contribution.participant_type) as counted_participant_type,
         refunds.refund_ids
     from staged.social_insurance as contribution
+    semi join links
+        on links.source = 'social_insurance'
+        and links.record_key = contribution.record_key
     left join staged.social_insurance as original
         on contribution.contribution_status = '退费'
         and original.contribution_id = contribution.original_contribution_id
@@ -248,9 +252,7 @@ inner join members
 
 -- Per member and month of the window: each component's counted amount and the records behind it. The housing
 -- fund's 缴存基数 is a monthly figure; it stands in the month of its 最后缴存年月.
-create or replace temp macro income_member_months_of(
-    as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types
-) as table
+create or replace temp macro income_member_months_from(records_table, as_of) as table
 with
 
 window_months as (
@@ -273,7 +275,7 @@ members as (
 
 counted as (
     select *
-    from income_records_of(as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types)
+    from query_table(records_table)
     where counted
 )
 
@@ -309,9 +311,7 @@ group by
 -- Per member: the wage (the largest of the three departments' views of a job, so that one job counts once) and
 -- the benefits. Social insurance and benefits are averaged over the three months (a month without a record counts
 -- as 0); the housing fund base and the payroll pay of the window are summed, as the spec defines them.
-create or replace temp macro income_members_of(
-    as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types
-) as table
+create or replace temp macro income_members_from(member_months_table) as table
 with
 
 per_member as (
@@ -324,7 +324,7 @@ per_member as (
         sum(housing_fund_base) as housing_fund_total,
         sum(public_payroll_pay) as public_payroll_total,
         sum(benefits_paid) as benefits_total
-    from income_member_months_of(as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types)
+    from query_table(member_months_table)
     group by
         household_id,
         person_id
@@ -364,8 +364,8 @@ from wage_sources;
 -- multiplier and limit that apply to it; `not_tested_reason` when it cannot be tested (城乡 unknown, a 保障类别
 -- without a multiplier). The standards come as three parallel lists (county, 城乡, yuan; a null county is the
 -- default for every county), the multipliers as two (保障类别, multiplier).
-create or replace temp macro income_households_of(
-    as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types,
+create or replace temp macro income_households_from(
+    members_table, as_of,
     standard_counties, standard_urban_rural, standard_values, multiplier_categories, multiplier_values
 ) as table
 with
@@ -390,7 +390,7 @@ member_totals as (
         sum(wage) as wages,
         sum(benefits) as benefits,
         sum(member_income) as verified_monthly_income
-    from income_members_of(as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types)
+    from query_table(members_table)
     group by
         household_id
 ),

@@ -25,7 +25,7 @@ comment on column income.records.fields is 'The record''s fields as the departme
 
 create or replace table income.member_months as
 select *
-from income_member_months_of($as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types);
+from income_member_months_from('income.records', $as_of);
 
 comment on table income.member_months is 'Per member of the members snapshot and month of the window (the three calendar months before the as-of month): each counted component and its records';
 comment on column income.member_months.household_id is '家庭编号';
@@ -43,7 +43,7 @@ comment on column income.member_months.benefits_keys is 'record_key of the payme
 
 create or replace table income.members as
 select *
-from income_members_of($as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types);
+from income_members_from('income.member_months');
 
 comment on table income.members is 'Per member: the monthly wage (the largest of three departments'' views) and benefits over the window';
 comment on column income.members.household_id is '家庭编号';
@@ -59,8 +59,8 @@ comment on column income.members.member_income is 'wage + benefits, yuan a month
 
 create or replace table income.households as
 select *
-from income_households_of(
-    $as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types,
+from income_households_from(
+    'income.members', $as_of,
     $standard_counties, $standard_urban_rural, $standard_values, $multiplier_categories, $multiplier_values
 );
 
