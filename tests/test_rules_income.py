@@ -439,3 +439,19 @@ def test_the_shipped_policy_file_shows_the_income_defaults():
     shipped = load_policy()
     assert shipped.income == DEFAULTS  # "Values shown are the defaults" (policy.yaml)
     assert income_settings(shipped) == income_settings(Policy())
+
+
+def test_every_income_column_the_analyst_guide_names_exists(con, catalog):
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "analyst-guide.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `income\.(\w+)` \|[^|]*\| ([^|]+) \|$", guide, flags=re.M)
+    assert {table for table, _ in rows} == {"records", "member_months", "members", "households"}
+    _hits(con, catalog)
+    for table, columns in rows:
+        named = [part.strip() for part in re.sub(r"\([^)]*\)", "", columns).split(",")]
+        named = [name for name in named if re.fullmatch(r"[a-z_]+", name)]
+        existing = {c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = 'income'"
+                                              " and table_name = ?", [table]).fetchall()}
+        assert set(named) <= existing, (table, set(named) - existing)
