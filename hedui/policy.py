@@ -19,7 +19,7 @@ import yaml
 # the repository's policy.yaml, shipped in the package as hedui/policy.yaml (docs/internals.md, "Data files")
 DEFAULT_POLICY_FILE = files("hedui") / "policy.yaml"
 
-KNOWN_SECTIONS = {"verification", "deliveries", "matching", "rules"}
+KNOWN_SECTIONS = {"verification", "deliveries", "matching", "income", "rules"}
 
 
 class PolicyError(ValueError):
@@ -33,6 +33,8 @@ class Policy:
     verification: dict[str, Any] = field(default_factory=dict)
     deliveries: dict[str, Any] = field(default_factory=dict)
     matching: dict[str, Any] = field(default_factory=dict)
+    # verified income (hedui.income.settings): standards per county and 城乡, multipliers, counted types
+    income: dict[str, Any] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "(built-in defaults)"
 
@@ -103,6 +105,7 @@ def load_policy(path: Path | None = None) -> Policy:
         verification=data.get("verification") or {},
         deliveries=data.get("deliveries") or {},
         matching=data.get("matching") or {},
+        income=data.get("income") or {},
         rules=rules,
         source=str(path),
     )

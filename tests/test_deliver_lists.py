@@ -51,6 +51,7 @@ def test_one_file_per_township_named_with_township_and_date_plus_unrouted(lists)
         "常宁市培元街道_预警核查清单_20261103.xlsx",
         "常宁市西岭镇_预警核查清单_20261103.xlsx",
         "常宁市_未分派主动发现名单_20261103.xlsx",
+        "常宁市_县级复核名单_20261103.xlsx",
     }
 
 
@@ -69,6 +70,9 @@ def test_township_isolation_only_open_warnings_of_that_township(lists):
         if "未分派" in name:
             expected = con.execute("select warning_id from alerts.warnings where status = 'open' "
                                    "and township is null").fetchall()
+        elif "县级复核" in name:
+            expected = con.execute("select warning_id from alerts.warnings where status = 'open' "
+                                   "and category = 'integrity'").fetchall()
         else:
             township = name.split("_")[0].removeprefix("常宁市")
             expected = con.execute("select warning_id from alerts.warnings where status = 'open' and township = ?",

@@ -176,7 +176,8 @@ def test_every_repository_threshold_has_a_chinese_wording():
 
     rules = load_catalog()
     wordings = threshold_wordings(rules)
-    assert set(wordings) == {param for rule in rules for param in rule.parameters}
+    # the rule files' parameters, and the policy's income settings the engine binds for them
+    assert set(wordings) == {param for rule in rules for param in (*rule.parameters, *rule.uses_settings)}
     for param, wording in wordings.items():
         assert wording.count("{}") == 1, param
         # words for caseworkers: no parameter names or other identifiers in the wording itself

@@ -16,7 +16,7 @@ import pytest
 from hedui.night import run_night
 from tests.conftest import SAMPLES, SAMPLES_AS_OF
 
-ANALYST_SCHEMAS = ("staged", "linked", "alerts", "ledger", "quarantine")
+ANALYST_SCHEMAS = ("staged", "linked", "alerts", "ledger", "quarantine", "income")
 
 
 @pytest.fixture(scope="module")

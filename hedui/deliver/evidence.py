@@ -17,14 +17,21 @@ from connectors import SOURCES
 from connectors.sql_text import sql_literal
 from hedui.deliver.masking import install_masking_macros
 
-# Each source's department label, from its declaration (connectors/<source>.py).
-SOURCE_LABELS = {name: source.label for name, source in SOURCES.items()}
+# Each source's department label, from its declaration (connectors/<source>.py); the spec v2 sources are worded
+# here too, for a warehouse whose connectors do not declare them yet (a declared label wins).
+_CONTRACT_V2_LABELS = {
+    "social_insurance": "人社部门社会保险缴费", "benefits": "人社部门社会保险待遇发放",
+    "housing_fund": "住房公积金中心", "public_payroll": "财政部门工资统发", "business": "市场监管部门市场主体登记",
+    "staff_roster": "民政部门经办人员近亲属备案",
+}
+SOURCE_LABELS = {**_CONTRACT_V2_LABELS, **{name: source.label for name, source in SOURCES.items()}}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 # The spec's headings (warning-rules.md: hidden assets, new hardship and changes of circumstance, 主动发现);
 # `asset` and `change` are older spellings of the first and third.
 CATEGORY_LABELS = {
     "hidden_asset": "隐性资产", "hardship": "新增困难", "change_of_circumstance": "情况变化",
     "outreach": "主动发现", "asset": "隐性资产", "change": "情况变化",
+    "income": "收入核对", "integrity": "廉政核查（县级复核）",
 }
 STATUS_LABELS = {
     "open": "待核查", "resolved": "已消除（新数据）", "confirmed": "核查属实", "dismissed": "核查不属实",
@@ -61,7 +68,7 @@ def _entries_sql(entries: str, value: str, kv_sep: str, sep: str, mask: bool = F
 # extracting each key from the record's JSON text separately parsed it again and again.
 RECORD_STRUCTURE = (
     '[{"source": "VARCHAR", "delivery_id": "VARCHAR", "file": "VARCHAR", "row_number": "VARCHAR", '
-    '"link_method": "VARCHAR", "link_score": "VARCHAR", "fields": "MAP(VARCHAR, VARCHAR)"}]'
+    '"link_method": "VARCHAR", "link_score": "VARCHAR", "note_zh": "VARCHAR", "fields": "MAP(VARCHAR, VARCHAR)"}]'
 )
 
 
@@ -73,6 +80,7 @@ def _record_text_sql(r: str, mask: bool = False) -> str:
         f" || '批次 ' || coalesce({r}.delivery_id, '?')"
         f" || '，文件 ' || coalesce({r}.file, '?') || ' 第' || coalesce({r}.row_number, '?') || '行'"
         f" || '；关联方式：' || link_label({r}.link_method, {r}.link_score)"
+        f" || coalesce('；核对说明：' || {r}.note_zh, '')"
         f" || coalesce('；' || nullif({fields}, ''), '')"
     )
 
@@ -132,7 +140,7 @@ def wording_version(wordings: dict[str, str]) -> str:
 
 
 # Raise when the wording below changes (the records' or the thresholds' words).
-WORDING_REVISION = "2"
+WORDING_REVISION = "3"
 
 
 def macros_sql() -> list[str]:

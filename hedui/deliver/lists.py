@@ -1,4 +1,9 @@
-"""Caseworker lists: one workbook per township with its open warnings, and one per county for unrouted outreach.
+"""Caseworker lists: one workbook per township with its open warnings, one per county for unrouted outreach, and
+one per county for its review (县级复核) of integrity warnings.
+
+Integrity warnings (category `integrity`: INTEGRITY_PUBLIC_PAYROLL, INTEGRITY_STAFF_RELATIVE) never go to a
+township's list, because the staff concerned may work in that township; they go to the county's review list,
+while their `township` column still names the household's township for analysts.
 
 The rows are selected, sorted (in route order: village, household), worded and masked in SQL (see `evidence.py`,
 `masking.py`); Python only writes the cells (`workbook.py`, which also says how the workbook prints and what is
@@ -29,6 +34,7 @@ from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layou
     LIST_SHEET,
     OUTCOME_CHOICES,
     OUTCOME_HEADER,
+    REVIEW_LABEL,
     SUMMARY_SHEET,
     UNROUTED_LABEL,
     write_list_workbook,
@@ -36,40 +42,53 @@ from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layou
 
 
 # The caseworker units, numbered in the order their files are written: townships (by county, township), then each
-# county's unrouted-outreach list. Every township the households snapshot knows is a unit, warnings or not.
+# county's unrouted-outreach list, then each county's review list. Every township the households snapshot knows is
+# a unit, warnings or not, and every county has both county lists.
 _UNITS_SQL = """
 create or replace temp table _list_units as
 select
-    row_number() over (order by unrouted, county, township) as unit_no,
+    row_number() over (order by case kind when 'township' then 0 when 'unrouted' then 1 else 2 end, county, township)
+        as unit_no,
     county,
     township,
-    unrouted
+    kind = 'unrouted' as unrouted,
+    kind
 from (
-    select distinct county, township, false as unrouted
+    select distinct county, township, 'township' as kind
     from (
         select county, township from staged.households where township is not null
         union all
-        select county, township from alerts.warnings where status = 'open' and township is not null
+        select county, township from alerts.warnings
+        where status = 'open' and township is not null and category is distinct from 'integrity'
     )
 
     union all
 
-    select distinct county, cast(null as varchar) as township, true as unrouted
+    select distinct county, cast(null as varchar) as township, county_kind.kind
     from (
         select county from staged.households
         union all
-        select county from alerts.warnings where status = 'open' and township is null and household_id is null
+        select county from alerts.warnings
+        where status = 'open'
+            and ((township is null and household_id is null) or category = 'integrity')
     )
+    cross join (values ('unrouted'), ('review')) as county_kind(kind)
     where county is not null
 )
 """
 
-# Which unit an open warning goes to: its township's, or (no township and no household: outreach whose address
-# named no known township) its county's unrouted list. Warnings of a household without a township go nowhere.
-_UNIT_JOIN = """inner join _list_units u
-    on w.township is not distinct from u.township
+# Which unit an open warning goes to: an integrity warning to its county's review list; any other to its
+# township's, or (no township and no household: outreach whose address named no known township) its county's
+# unrouted list. Warnings of a household without a township go nowhere.
+_ROUTE_KIND = """case
+        when w.category = 'integrity' then 'review'
+        when w.township is null and w.household_id is null then 'unrouted'
+        else 'township'
+    end"""
+_UNIT_JOIN = f"""inner join _list_units u
+    on u.kind = {_ROUTE_KIND}
     and coalesce(w.county, '') = coalesce(u.county, '')
-    and (not u.unrouted or w.household_id is null)"""
+    and u.township is not distinct from (case when {_ROUTE_KIND} = 'township' then w.township end)"""
 
 # One query for every unit, in unit order: per-unit queries each read the kept wording of every warning again
 # (0.9 s a township at prefecture scale, most of it the same scan).
@@ -136,9 +155,11 @@ PARALLEL_FROM_ROWS = 20_000
 
 def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: dt.date, *,
                          workers: int | None = None, parallel_from_rows: int = PARALLEL_FROM_ROWS) -> list[Path]:
-    """Write one workbook per township (its open warnings only) and one per county for unrouted outreach.
+    """Write one workbook per township (its open warnings only), one per county for unrouted outreach and one per
+    county for the review (县级复核) of its integrity warnings, which no township's list holds.
 
-    File names: `<区县><乡镇街道>_预警核查清单_<YYYYMMDD>.xlsx` and `<区县>_未分派主动发现名单_<YYYYMMDD>.xlsx`.
+    File names: `<区县><乡镇街道>_预警核查清单_<YYYYMMDD>.xlsx`, `<区县>_未分派主动发现名单_<YYYYMMDD>.xlsx` and
+    `<区县>_县级复核名单_<YYYYMMDD>.xlsx`.
     Every township the households snapshot knows gets a file, with no rows when it has no open warning.
     Returns the paths written, townships first.
 
@@ -155,7 +176,7 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     if open_rows < parallel_from_rows:
         workers = 1
     con.execute(_UNITS_SQL)
-    units = con.execute("select unit_no, county, township, unrouted from _list_units order by unit_no").fetchall()
+    units = con.execute("select unit_no, county, township, kind from _list_units order by unit_no").fetchall()
     counts: dict[int, list[dict]] = {}
     for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
@@ -163,18 +184,19 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
     with _WorkbookWriters(workers) as writers:
-        for unit_no, county, township, unrouted in units:
+        for unit_no, county, township, kind in units:
             rows: list[dict] = []
             if next_unit == unit_no:
                 rows = next_rows
                 next_unit, next_rows = next(rows_by_unit, (None, []))
-            if unrouted:
-                path = out_dir / f"{_safe_name(county)}_{UNROUTED_LABEL}_{stamp}.xlsx"
-                title = f"{county}（{UNROUTED_LABEL}）"
+            if kind in ("unrouted", "review"):
+                label = UNROUTED_LABEL if kind == "unrouted" else REVIEW_LABEL
+                path = out_dir / f"{_safe_name(county)}_{label}_{stamp}.xlsx"
+                title = f"{county}（{label}）"
             else:
                 path = out_dir / f"{_safe_name((county or '') + township)}_{LIST_SHEET}_{stamp}.xlsx"
                 title = f"{county or ''}{township}"
-            writers.write(path, title, rows, counts.get(unit_no, []), as_of, unrouted)
+            writers.write(path, title, rows, counts.get(unit_no, []), as_of, kind)
             written.append(path)
     con.execute("drop table if exists _list_units")
     return written

@@ -24,6 +24,8 @@ import duckdb
 import jinja2
 
 from hedui.deliver.evidence import SOURCE_LABELS, install_deliver_macros
+from hedui.income.model import household_income
+from hedui.income.settings import income_settings
 from hedui.policy import Policy, load_policy
 from hedui.rules.catalog import Rule, load_catalog
 from hedui.rules.shared_definitions import (
@@ -59,6 +61,64 @@ HOUSEHOLD_FIELDS = [("家庭编号", "household_id"), ("户主姓名", "head_nam
                     ("村社区", "village"), ("家庭人口", "household_size"), ("申请日期", "applied_on"),
                     ("纳入日期", "enrolled_on"), ("月保障金(元)", "monthly_benefit"),
                     ("申报月收入(元)", "declared_monthly_income"), ("数据批次", "delivery_id")]
+
+
+# The 收入核对 section's tables: (header, key).
+INCOME_MONTH_COLUMNS = [("成员", "person_name"), ("月份", "month"), ("社保缴费基数", "social_insurance_base"),
+                        ("公积金缴存基数", "housing_fund_base"), ("财政统发应发工资", "public_payroll_pay"),
+                        ("社保待遇（已发放、非一次性）", "benefits_paid")]
+INCOME_MEMBER_COLUMNS = [("成员", "person_name"), ("社保缴费基数月均", "social_insurance_wage"),
+                         ("公积金缴存基数", "housing_fund_wage"), ("财政统发应发工资", "public_payroll_wage"),
+                         ("工资（三者取最大）", "wage"), ("工资来源", "wage_source_zh"), ("待遇月均", "benefits"),
+                         ("月收入", "member_income")]
+INCOME_RECORD_COLUMNS = [("成员", "member_name"), ("来源", "source_zh"), ("记录", "record_label"), ("所属月份", "month"),
+                         ("金额", "amount"), ("是否计入", "counted"), ("说明", "note_zh")]
+WAGE_SOURCE_LABELS = {"social_insurance": "社保缴费基数", "housing_fund": "公积金缴存基数",
+                      "public_payroll": "财政统发工资"}
+
+
+def income_section(con: duckdb.DuckDBPyConnection, household_id: str, as_of: dt.date, policy: Policy,
+                   declared: Any, underdeclared: dict[str, Any]) -> dict[str, Any] | None:
+    """The 收入核对 section: the verified-income model of the household under `policy`, month by month and member
+    by member, with the figures INCOME_ABOVE_STANDARD and INCOME_UNDERDECLARED use. None when the income sources
+    have never delivered (no staged tables): the report then says so, it does not show zero income."""
+    model = household_income(con, household_id, as_of, income_settings(policy))
+    if model is None:
+        return None
+    hh = model["household"]
+    for member in model["members"]:
+        member["wage_source_zh"] = WAGE_SOURCE_LABELS.get(member["wage_source"], "无工资记录")
+    for month in model["months"]:
+        month["month"] = month["month"].strftime("%Y-%m")
+    for record in model["records"]:
+        record["source_zh"] = SOURCE_LABELS.get(record["component"], record["component"])
+        record["month"] = record["month"].strftime("%Y-%m") if record["month"] else None
+    tested = hh["not_tested_reason"] is None
+    above = tested and hh["per_capita_income"] is not None and hh["per_capita_income"] > hh["income_limit"]
+    excess = (hh["verified_monthly_income"] - declared) if declared is not None else None
+    min_excess, share = underdeclared["min_excess"], underdeclared["min_excess_share"]
+    under = excess is not None and excess >= min_excess and excess >= Decimal(str(share)) * declared
+    return {
+        "household": hh,
+        "window": f"{hh['window_start']:%Y-%m} 至 {hh['window_end']:%Y-%m}",
+        "months": model["months"], "members": model["members"], "records": model["records"],
+        "month_columns": INCOME_MONTH_COLUMNS, "member_columns": INCOME_MEMBER_COLUMNS,
+        "record_columns": INCOME_RECORD_COLUMNS,
+        "tested": tested, "above_limit": above, "underdeclared": under, "excess": excess,
+        "computation": [
+            f"统计期：{hh['window_start']:%Y-%m} 至 {hh['window_end']:%Y-%m}（核对截止日期所在月之前的三个自然月）。",
+            "每名成员的工资取三者中最大者（同一份工作常被三个部门同时记录，只计一次）：社保缴费基数（计入的险种和参保身份，"
+            "退费与原记录相抵，三个月合计÷3）、公积金缴存基数（账户正常且最后缴存年月在统计期内）、财政统发应发工资（统计期内合计）；"
+            "待遇为统计期内已发放、非一次性的待遇合计÷3。缴费基数是缴费的基数，不是实发工资的证明。",
+            f"全户核实月收入 {fmt(hh['verified_monthly_income'])} 元 ÷ 家庭人口 {hh['divisor']} 人"
+            f" ＝ 人均 {fmt(hh['per_capita_income'])} 元。",
+            (f"适用标准：{hh['county']}{hh['urban_rural']}低保标准 {fmt(hh['standard'])} 元 × {hh['category']}倍数"
+             f" {fmt(hh['multiplier'])} ＝ 限额 {fmt(hh['income_limit'])} 元；人均"
+             + ("高于限额。" if above else "未高于限额。")) if tested else f"未核对：{hh['not_tested_reason']}。",
+            (f"申报月收入 {fmt(declared)} 元，核实月收入高出 {fmt(excess)} 元（标准：至少 {min_excess} 元且至少为申报月收入的"
+             f" {share} 倍）：" + ("达到。" if under else "未达到。")) if declared is not None else "未申报月收入，不比较。",
+        ],
+    }
 
 
 # The HARDSHIP_DISABILITY parameters that define a severe disability (`severe_disability` of the shared macros).
@@ -203,6 +263,19 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
          "threshold": "≥ 1 人", "met": any(d["died_on"] <= as_of for d in deaths), "rule": "CHANGE_DECEASED"},
     ]
 
+    income = income_section(con, household_id, as_of, load_policy() if policy is None else policy,
+                            hh[0]["declared_monthly_income"], th["INCOME_UNDERDECLARED"]) \
+        if "INCOME_UNDERDECLARED" in th else None
+    if income is not None and income["tested"]:
+        checks.append({"item": "人均核实月收入（元）", "value": fmt(income["household"]["per_capita_income"]),
+                       "threshold": f"> 低保标准×倍数（= {fmt(income['household']['income_limit'])} 元）",
+                       "met": income["above_limit"], "rule": "INCOME_ABOVE_STANDARD"})
+    if income is not None and income["excess"] is not None:
+        checks.append({"item": "核实月收入高出申报月收入（元）", "value": fmt(income["excess"]),
+                       "threshold": f"≥ {th['INCOME_UNDERDECLARED']['min_excess']} 元且 ≥ 申报月收入×"
+                                    f"{th['INCOME_UNDERDECLARED']['min_excess_share']}",
+                       "met": income["underdeclared"], "rule": "INCOME_UNDERDECLARED"})
+
     # the caseworker's outcome of a closed warning: the latest one recorded (a correction replaces it)
     warnings = _rows(con, """
         select w.warning_id, w.rule_code, coalesce(w.title_zh, w.rule_code) as title,
@@ -231,6 +304,7 @@ def household_report_data(con: duckdb.DuckDBPyConnection, household_id: str, as_
                      "death": deaths},
         "source_titles": SOURCE_TITLES, "section_columns": SECTION_COLUMNS, "member_columns": MEMBER_COLUMNS,
         "household_fields": HOUSEHOLD_FIELDS, "totals": totals, "checks": checks, "warnings": warnings,
+        "income": income,
         "generated_at": dt.datetime.now().replace(microsecond=0),
     }
 

@@ -173,8 +173,28 @@ def write_pdf(data: dict[str, Any], path: Path) -> None:
         f"医疗总费用合计 {fmt(t['medical_total_cost'])} 元，个人自付合计 {fmt(t['medical_out_of_pocket'])} 元（冲销已抵扣）。",
         "base"))
 
+    story.append(Paragraph("四、收入核对", b.s["h2"]))
+    income = data.get("income")
+    if income is None:
+        story.append(b.p("社保、公积金、财政统发或社保待遇数据尚未交换到，收入未核对（不等于无收入）。", "base"))
+    else:
+        for text in income["computation"]:
+            story.append(b.p(text, "base"))
+        for title, rows_key, cols_key in ((f"1. 逐月逐人（统计期 {income['window']}，只列计入的金额）", "months",
+                                           "month_columns"), ("2. 逐人", "members", "member_columns"),
+                                          ("3. 逐条记录（计入与不计入及原因）", "records", "record_columns")):
+            story.append(CondPageBreak(30 * mm))
+            story.append(b.p(title, "h3"))
+            cols = income[cols_key]
+            if income[rows_key]:
+                story.append(b.table([h for h, _ in cols], [[r[k] for _, k in cols] for r in income[rows_key]]))
+            else:
+                story.append(b.p("未比对到收入记录。", "base"))
+    story.append(b.p("廉政核查预警（财政供养人员、经办人员及其近亲属）由区县民政部门复核（县级复核名单），不发乡镇（街道）清单。",
+                     "base"))
+
     story.append(PageBreak())
-    story.append(Paragraph("四、各部门比对数据", b.s["h2"]))
+    story.append(Paragraph("五、各部门比对数据", b.s["h2"]))
     for i, (source, title) in enumerate(data["source_titles"].items(), start=1):
         rows_src = data["sections"][source]
         story.append(CondPageBreak(30 * mm))
@@ -194,7 +214,7 @@ def write_pdf(data: dict[str, Any], path: Path) -> None:
         story.append(b.table([h for h, _ in cols], body, shade_last=source == "medical"))
 
     story.append(PageBreak())
-    story.append(Paragraph(f"五、预警及证据（{len(data['warnings'])} 条）", b.s["h2"]))
+    story.append(Paragraph(f"六、预警及证据（{len(data['warnings'])} 条）", b.s["h2"]))
     label_widths = [0.1 * width, 0.4 * width, 0.1 * width, 0.4 * width]
     for w in data["warnings"]:
         story.append(CondPageBreak(45 * mm))

@@ -43,6 +43,21 @@ def write_xlsx(data: dict[str, Any], path: Path) -> None:
         line(["核对项目", "本户数值", "政策标准", "是否达到", "对应规则"], bold)
         for c in data["checks"]:
             line([c["item"], c["value"], c["threshold"], "达到" if c["met"] else "未达到", c["rule"]])
+        income = data.get("income")
+        r += 1
+        ws.write_string(r, 0, "收入核对", title)
+        r += 1
+        if income is None:
+            line(["社保、公积金、财政统发或社保待遇数据尚未交换到，收入未核对（不等于无收入）。"])
+        else:
+            for text in income["computation"]:
+                line([text])
+            for rows_key, cols_key in (("months", "month_columns"), ("members", "member_columns"),
+                                       ("records", "record_columns")):
+                cols = income[cols_key]
+                line([h for h, _ in cols], bold)
+                for row in income[rows_key]:
+                    line([row[k] for _, k in cols])
         for source, title_ in data["source_titles"].items():
             r += 1
             ws.write_string(r, 0, title_, title)

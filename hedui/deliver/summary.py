@@ -12,6 +12,7 @@ fits 80 columns: cron mails it), in the Prefect UI (markdown artifact) and in lo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import duckdb
@@ -51,6 +52,18 @@ class RunSummary:
     message: str | None
     rules: list[RuleCounts]
     sources: list[SourceStatus]
+    # rules not evaluated because a source they read never delivered (rule code -> sources), and the active
+    # households the income rules could not test (reason -> count): alerts.rule_runs.stats of the run
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    income_not_tested: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def notes_on_rules(self) -> list[str]:
+        """The skipped rules and the untested households, in words (no names, no IDs)."""
+        notes = [f"{code} 未运行：数据来源 {'、'.join(sources)} 从未交付（不等于无记录）"
+                 for code, sources in sorted(self.skipped_rules.items())]
+        notes += [f"收入核对未检验 {count} 户：{reason}" for reason, count in sorted(self.income_not_tested.items())]
+        return notes
 
     @property
     def total_new(self) -> int:
@@ -143,7 +156,14 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
         from ledger.run_sources s left join d using (source)
         where s.run_id = $run
         order by s.source""", {"run": run_id}).fetchall()]
-    return RunSummary(run_id=run_id, as_of=as_of, outcome=outcome, message=message, rules=rules, sources=sources)
+    has_rule_runs = con.execute("select count(*) from duckdb_tables() where schema_name = 'alerts'"
+                                " and table_name = 'rule_runs'").fetchone()[0]
+    stats = con.execute("select stats from alerts.rule_runs where run_id = ?", [run_id]).fetchone() \
+        if has_rule_runs else None
+    stats = json.loads(stats[0]) if stats and stats[0] else {}
+    return RunSummary(run_id=run_id, as_of=as_of, outcome=outcome, message=message, rules=rules, sources=sources,
+                      skipped_rules=stats.get("skipped_rules") or {},
+                      income_not_tested=stats.get("income_not_tested") or {})
 
 
 def render_summary_console(summary: RunSummary, console: Console) -> None:
@@ -167,6 +187,8 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
     console.print(t)
     console.print("仍待核查：上次运行后仍未办结的预警；已消除：新数据不再显示该情形；"
                   "核查办结：上次运行以来社工录入核查结果而关闭的预警。", highlight=False)
+    for note in summary.notes_on_rules:
+        console.print(note, highlight=False, markup=False)
     s = Table(title="数据来源", box=box.SQUARE)
     for col, just in (("来源", "left"), ("在用批次", "left"), ("天数", "right"),
                       ("入库行", "right"), ("隔离行", "right"), ("问题", "left")):
@@ -212,6 +234,8 @@ def summary_markdown(summary: RunSummary) -> str:
                      f"{r.closed_by_outcome} |")
     lines.append(f"| **合计** | | **{summary.total_new}** | **{summary.total_still_open}** | "
                  f"**{summary.total_resolved}** | **{summary.total_closed_by_outcome}** |")
+    if summary.notes_on_rules:
+        lines += [""] + [f"- {_md_cell(note)}" for note in summary.notes_on_rules]
     lines += [
         "",
         "## 数据来源",

@@ -38,6 +38,9 @@ VERIFIED_ON_HEADER = "核查日期"
 CHECK_HEADER = "校验码（勿改）"
 OUTCOME_CHOICES = ["属实", "不属实", "已调整待遇"]
 UNROUTED_LABEL = "未分派主动发现名单"
+# The county's review list (县级复核): integrity warnings (category integrity, INTEGRITY_*), never on a township's
+# list because the staff concerned may work in that township.
+REVIEW_LABEL = "县级复核名单"
 INPUT_HEADERS = (OUTCOME_HEADER, REASON_HEADER, VERIFIER_HEADER, VERIFIED_ON_HEADER)
 
 # (header, width in characters) in sheet order; route first (village, household, person), then the warning, then
@@ -125,7 +128,7 @@ def _protect(ws) -> None:
 
 
 def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[dict], as_of: dt.date,
-                        unrouted: bool) -> None:
+                        kind: str) -> None:
     """The list sheet, the evidence sheet and the 汇总 sheet; arguments are plain values, so that a worker process
     can be handed them. Each row holds the HEADERS' values and `证据明细` (the detail text)."""
     wb = xlsxwriter.Workbook(str(path))
@@ -192,7 +195,7 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
         _protect(ws)
 
         write_detail_sheet(wb, rows, f_head, f_cell)
-        write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell)
+        write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell)
     finally:
         wb.close()
 
@@ -226,7 +229,7 @@ def write_detail_sheet(wb, rows: list[dict], f_head, f_cell) -> None:
     _protect(ws)
 
 
-def write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> None:
+def write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell) -> None:
     """The 汇总 sheet: as-of date, totals, counts per rule and severity (from SQL), how to fill in."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
     f_title = wb.add_format({"bold": True, "font_size": 14})
@@ -269,8 +272,15 @@ def write_summary_sheet(wb, unit, counts, as_of, unrouted, f_head, f_cell) -> No
         "7. 身份证号已脱敏（保留前6位和后4位）；完整信息请在核对系统中按预警编号查询。",
         "8. 本清单只含本乡镇（街道）仍待核查的预警；已消除或已有核查结果的预警不再列出。已导入的结果如需更正，请联系核对中心（hedui outcome correct）。",
     ]
-    if unrouted:
+    if kind == "unrouted":
         instructions.append("9. 本名单为户籍地址未能匹配到乡镇（街道）的主动发现对象，请区县核对后分派到乡镇（街道）。")
+    elif kind == "review":
+        instructions[7] = ("8. 本名单只含本区县仍待复核的廉政核查预警；已消除或已有核查结果的预警不再列出。"
+                           "已导入的结果如需更正，请联系核对中心（hedui outcome correct）。")
+        instructions.append("9. 本名单为廉政核查预警（财政供养人员、经办人员及其近亲属），由区县民政部门复核，"
+                            "不发乡镇（街道）清单，因为所涉人员可能就在该乡镇（街道）工作。“村社区”等栏仍为家庭所在地。")
+    else:
+        instructions.append("9. 廉政核查预警（财政供养人员、经办人员及其近亲属）不列入本清单，由区县民政部门复核（县级复核名单）。")
     for i, text in enumerate(instructions, start=line + 1):
         ws.write_string(i, 0, text, f_text)
     _protect(ws)

@@ -36,16 +36,21 @@ import duckdb
 import yaml
 
 from connectors import SOURCES as DECLARATIONS
+from hedui.income.settings import RULE_BOUND_SETTINGS
 
 RULES_DIR_ENV = "HEDUI_RULES_DIR"
 # the repository's warnings/, shipped in the package as hedui/rule_catalog (docs/internals.md, "Data files")
 DEFAULT_RULES_DIR = files("hedui") / "rule_catalog"
 
-CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach")
+CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach", "income", "integrity")
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("member", "household", "person")
-# the sources a rule may read: every declared source (connectors/<source>.py)
-SOURCES = tuple(DECLARATIONS)
+# The sources of spec v2 (extract-spec README 4b). A rule may name them before a connector declares them: a source
+# that never delivered (no staged table, or no delivery ever accepted) skips the rules that read it
+# (hedui.rules.engine), it does not read as "no records".
+CONTRACT_V2_SOURCES = ("social_insurance", "benefits", "housing_fund", "public_payroll", "business", "staff_roster")
+# the sources a rule may read: every declared source (connectors/<source>.py), and those of the contract
+SOURCES = tuple(dict.fromkeys((*DECLARATIONS, *CONTRACT_V2_SOURCES)))
 REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
 OPTIONAL_KEYS = ("raises_on_absence_of",)
 # every rule query returns exactly these columns, in this order
@@ -60,7 +65,9 @@ OUTPUT_COLUMNS = (
     "facts",
 )
 # parameters the engine binds itself; a rule may use them without declaring them
-BUILTIN_PARAMETERS = {"as_of": "the run's as-of date (DATE)"}
+# (and the list settings of the policy's `income:` section, hedui.income.settings: one value for the whole catalog)
+BUILTIN_PARAMETERS = {"as_of": "the run's as-of date (DATE)",
+                      **{name: f"income.{name} of the policy" for name in RULE_BOUND_SETTINGS}}
 
 _METADATA = re.compile(r"\A\s*/\*---\s*\n(?P<yaml>.*?)\n\s*---\*/(?P<sql>.*)\Z", re.S)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,6 +94,8 @@ class Rule:
     sql: str
     path: Traversable = field(compare=False)
     uses_as_of: bool = False
+    # the policy's `income:` settings the rule uses ($business_roles, ...), bound by the engine
+    uses_settings: tuple[str, ...] = ()
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -132,6 +141,8 @@ def threshold_wordings(rules: list[Rule]) -> dict[str, str]:
     error."""
     wordings: dict[str, tuple[str, Path]] = {}
     for rule in rules:
+        for setting in rule.uses_settings:
+            wordings.setdefault(setting, (RULE_BOUND_SETTINGS[setting], Path("policy.yaml")))
         for param, spec in rule.parameters.items():
             wording = spec["wording_zh"]
             if param in wordings and wordings[param][0] != wording:
@@ -233,6 +244,7 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
         sql=sql,
         path=path,
         uses_as_of="as_of" in referenced,
+        uses_settings=tuple(sorted(referenced & set(RULE_BOUND_SETTINGS))),
     )
 
 

@@ -18,6 +18,8 @@ from hedui import statements
 from hedui.evidence_batches import evidence_batches
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
+from hedui.income.model import MODEL_SOURCES, build_income_tables, table_exists
+from hedui.income.settings import income_settings
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
@@ -46,6 +48,9 @@ class RuleStats:
     a caseworker closed the warning and the evidence is unchanged; held: open warnings whose condition is no
     longer shown but a source has a problem, so they stand; deferred: new hits not raised because a source
     whose absence of records raises the rule has a problem.
+
+    skipped_rules: rules not evaluated tonight, with the sources they read that never delivered (no staged table,
+    or no delivery ever accepted): an income rule evaluated without the social insurance would read "no income".
     """
 
     run_id: str
@@ -55,6 +60,9 @@ class RuleStats:
     per_rule: dict[str, RuleCounts] = field(default_factory=dict)
     source_problems: dict[str, str] = field(default_factory=dict)
     ledger_checked: bool = False
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    # active households the income rules could not test, by reason (城乡 unknown, ...)
+    income_not_tested: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> RuleCounts:
@@ -72,6 +80,8 @@ class RuleStats:
             "due_basis": self.due_basis,
             "ledger_checked": self.ledger_checked,
             "source_problems": self.source_problems,
+            "skipped_rules": self.skipped_rules,
+            "income_not_tested": self.income_not_tested,
             "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
             "totals": asdict(self.totals),
         }
@@ -213,8 +223,40 @@ def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
     return {source: problem for source, problem in rows}, True
 
 
+def never_delivered(con, run_id: str, sources) -> set[str]:
+    """The sources among `sources` that have no picture at all: no staged table (no connector, or a warehouse from
+    before it); or, per the ledger of this run, a problem and no delivery ever accepted (`in_force_delivery` null:
+    missing, or a first delivery rejected or held back), with nothing in its staged table either."""
+    absent = {source for source in sources if not table_exists(con, "staged", source)}
+    if table_exists(con, "ledger", "run_sources"):
+        unaccepted = [source for (source,) in con.execute(
+            """
+            select source
+            from ledger.run_sources
+            where run_id = ?
+                and in_force_delivery is null
+                and problem is not null
+                and source in (select unnest(?))
+            """,
+            [run_id, sorted(set(sources) - absent)],
+        ).fetchall()]
+        # the names are declared sources (the catalog checks them), not input
+        absent |= {source for source in unaccepted
+                   if not con.execute(f"select exists (select 1 from staged.{source})").fetchone()[0]}
+    return absent
+
+
 def latest_processed_as_of(con) -> dt.date | None:
     return con.execute("select max(as_of) from alerts.rule_runs").fetchone()[0]
+
+
+@dataclass
+class Evaluation:
+    """What evaluating the catalog tonight left out: the rules skipped (a source they read never delivered) and
+    the active households the income model could not test, counted by reason."""
+
+    skipped_rules: dict[str, list[str]] = field(default_factory=dict)
+    income_not_tested: dict[str, int] = field(default_factory=dict)
 
 
 # Rules of these levels are about members of active households, each household by its own records: they reach
@@ -224,26 +266,53 @@ def latest_processed_as_of(con) -> dt.date | None:
 # memory limit at any number of warnings and evidence records. Outreach (level person) looks for people in *no*
 # active household, which a batch cannot tell; its evidence is a person's certificates, small.
 BATCHED_LEVELS = ("household", "member")
+
+
 def _batchable(rule: Rule) -> bool:
     return rule.level in BATCHED_LEVELS and any(
         f"{macro}(" in rule.sql for macro in ("active_households_of", "active_members_of"))
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None) -> None:
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None) -> Evaluation:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
-    The shared definitions the rules call (active households, severe disability) are created first. The rules
-    of household and member level run in `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`)."""
+    The shared definitions the rules call (active households, severe disability) are created first, and the
+    verified-income model (income.*) is rebuilt when its sources have all delivered. A rule that reads a source
+    which never delivered is skipped: the result names those rules with the sources that were missing, and counts
+    the active households the income model could not test. The rules of household and member level run in
+    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`)."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
+    settings = income_settings(run.policy)
+    absent = never_delivered(con, run.run_id, {source for rule in catalog for source in rule.sources})
+    skipped = {rule.code: sorted(set(rule.sources) & absent) for rule in catalog if set(rule.sources) & absent}
     install_rule_macros(con)
+    evaluation = Evaluation(skipped_rules=skipped)
+    income_rules = [rule for rule in catalog if set(MODEL_SOURCES) <= set(rule.sources) and rule.code not in skipped]
+    if income_rules:
+        build_income_tables(con, run.as_of, settings)
+        active = sorted({status for rule in income_rules for status in parameters[rule.code].get("active_statuses", [])})
+        evaluation.income_not_tested = dict(con.execute(
+            """
+            select not_tested_reason, count(*)
+            from income.households
+            where not_tested_reason is not null
+                and status in (select unnest($active))
+            group by not_tested_reason
+            order by not_tested_reason
+            """,
+            {"active": active},
+        ).fetchall())
     con.execute(_HITS_DDL)
     batches = batches or evidence_batches(con)
     for rule in catalog:
+        if rule.code in skipped:
+            continue
+        settings_used = {name: settings[name] for name in rule.uses_settings}
         rule_batches = batches if _batchable(rule) else 1
         for batch in range(rule_batches):
             con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
-            _evaluate_rule(con, run, rule, parameters[rule.code],
+            _evaluate_rule(con, run, rule, parameters[rule.code], settings_used,
                            f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "")
         if rule_batches > 1:
             repeated = con.execute(
@@ -254,13 +323,17 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
                     rule, f"query returns {repeated} subject(s) in more than one household batch")
     con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
+    return evaluation
 
 
-def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], batch_label: str) -> None:
-    """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`."""
+def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settings_used: dict[str, Any],
+                   batch_label: str) -> None:
+    """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`. The policy's
+    income settings the rule uses are bound beside its parameters and stated among its thresholds."""
     bound = dict(params)
     if rule.uses_as_of:
         bound["as_of"] = run.as_of
+    bound.update(settings_used)
     try:
         con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
     except duckdb.Error as exc:
@@ -281,7 +354,7 @@ def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], batch_
         """).fetchone()[0]
     if duplicates:
         raise RuleExecutionError.of_rule(rule, f"query returns {duplicates} subject(s) more than once")
-    thresholds = json.dumps(params, ensure_ascii=False, default=str)
+    thresholds = json.dumps({**params, **settings_used}, ensure_ascii=False, default=str)
     statements.run(con, STAGE, f"rule {rule.code}: _INSERT_HITS{batch_label}", _INSERT_HITS,
                    {"rule_code": rule.code, "thresholds": thresholds})
 
@@ -300,9 +373,12 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
 
     con.execute("begin transaction")
     try:
-        evaluate_rules(con, run, catalog)
-        counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog, problems, due_on,
-                                           due_basis)
+        evaluation = evaluate_rules(con, run, catalog)
+        # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
+        # (the stats name them under skipped_rules; source_problems stays what the ledger says)
+        never = {source for sources in evaluation.skipped_rules.values() for source in sources}
+        counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog,
+                                           {**dict.fromkeys(never, "missing"), **problems}, due_on, due_basis)
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
@@ -311,6 +387,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
             per_rule={rule.code: counts.get(rule.code, RuleCounts()) for rule in catalog},
             source_problems=problems,
             ledger_checked=ledger_checked,
+            skipped_rules=evaluation.skipped_rules,
+            income_not_tested=evaluation.income_not_tested,
         )
         con.execute(
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",

@@ -1,0 +1,189 @@
+/*---
+code: INCOME_UNDERDECLARED
+title_zh: 家庭核实收入明显高于申报收入
+title_en: The household's verified monthly income well exceeds its declared income
+category: income
+severity: medium
+level: household
+policy: >-
+  Raised for each active household (状态 在保 or 审核中) whose verified monthly income (the model of
+  hedui/income/model.sql, table income.households: the members' wages, the largest of social insurance, housing
+  fund and public payroll, plus their benefits, over the three calendar months before the as-of month) exceeds
+  its 申报月收入 by at least 500 yuan and by at least 30 % of 申报月收入. A household without a 申报月收入 is not
+  compared.
+sources: [households, members, social_insurance, housing_fund, public_payroll, benefits]
+raises_on_absence_of: []
+parameters:
+  active_statuses:
+    default: [在保, 审核中]
+    description: household 状态 values that make a household active
+    wording_zh: 核查的家庭状态：{}
+  min_excess:
+    default: 500
+    description: yuan by which the verified monthly income must exceed the declared one
+    wording_zh: 核实月收入高出申报月收入至少 {} 元
+  min_excess_share:
+    default: 0.3
+    description: share of the declared monthly income by which the verified one must exceed it
+    wording_zh: 且高出部分至少为申报月收入的 {} 倍
+output:
+  household_id: 家庭编号
+  person_id: always null (a household-level rule)
+  county: 区县 of the household
+  township: 乡镇街道 of the household (the caseworker unit)
+  person_name: the head of the household
+  summary_zh: one sentence for the caseworker, with the verified and declared incomes
+  evidence_records: every income record of the members, counted or not, each with why, with delivery, row and link
+  facts: the window, the per-member wages (which source was the largest) and benefits, verified and declared income
+---*/
+
+with
+
+-- the verified-income model, rebuilt tonight by the engine before the rules (hedui/income/tables.sql)
+household_income as not materialized (
+    select * from income.households
+),
+
+member_income as not materialized (
+    select * from income.members
+),
+
+income_records as not materialized (
+    select * from income.records
+),
+
+active_households as (
+    select
+        household_id,
+        head_name,
+        county,
+        township
+    from active_households_of($active_statuses)
+),
+
+households_underdeclared as (
+    select
+        household_income.*,
+        household_income.verified_monthly_income - household_income.declared_monthly_income as excess,
+        active_households.head_name
+    from household_income
+    inner join active_households
+        on household_income.household_id = active_households.household_id
+    where household_income.declared_monthly_income is not null
+        and household_income.verified_monthly_income - household_income.declared_monthly_income >= $min_excess
+        and household_income.verified_monthly_income - household_income.declared_monthly_income
+            >= $min_excess_share * household_income.declared_monthly_income
+),
+
+-- per member, in words: the wage and the department it came from (the largest of the three), and the benefits
+member_lines as (
+    select
+        member_income.household_id,
+        string_agg(
+            member_income.person_name || '：'
+                || case member_income.wage_source
+                    when 'public_payroll' then '工资' || printf('%.2f', member_income.wage) || '元（财政统发应发工资，'
+                    when 'social_insurance' then '工资' || printf('%.2f', member_income.wage) || '元（社保缴费基数月均，'
+                    when 'housing_fund' then '工资' || printf('%.2f', member_income.wage) || '元（公积金缴存基数，'
+                    else '无工资记录'
+                end
+                || case when member_income.wage_source is null then '' else
+                    '三者中最大：社保' || printf('%.2f', member_income.social_insurance_wage)
+                    || '、公积金' || printf('%.2f', member_income.housing_fund_wage)
+                    || '、财政统发' || printf('%.2f', member_income.public_payroll_wage) || '）'
+                end
+                || case when member_income.benefits > 0
+                    then '，待遇' || printf('%.2f', member_income.benefits) || '元/月' else '' end,
+            '；' order by member_income.person_id
+        ) filter (where member_income.member_income > 0) as member_text,
+        list({
+            'person_id': member_income.person_id,
+            'person_name': member_income.person_name,
+            'social_insurance_wage': member_income.social_insurance_wage,
+            'housing_fund_wage': member_income.housing_fund_wage,
+            'public_payroll_wage': member_income.public_payroll_wage,
+            'wage': member_income.wage,
+            'wage_source': member_income.wage_source,
+            'benefits': member_income.benefits
+        } order by member_income.person_id) as member_facts
+    from member_income
+    where member_income.household_id in (select household_id from households_underdeclared)
+    group by
+        member_income.household_id
+),
+
+evidence as (
+    select
+        household_id,
+        list({
+            'source': component,
+            'delivery_id': delivery_id,
+            'file': file,
+            'row_number': row_number,
+            'record_key': record_key,
+            'link_method': link_method,
+            'link_score': link_score,
+            'counted': counted,
+            'note_zh': note_zh,
+            'fields': fields
+        } order by person_id, component, month, record_key) as evidence_records
+    from income_records
+    where household_id in (select household_id from households_underdeclared)
+    group by
+        household_id
+),
+
+raised as (
+    select
+        households_underdeclared.household_id,
+        cast(null as varchar) as person_id,
+        households_underdeclared.county,
+        households_underdeclared.township,
+        households_underdeclared.head_name as person_name,
+        '社保、公积金、财政统发和社保待遇记录显示，该户'
+            || strftime(households_underdeclared.window_start, '%Y-%m') || '至'
+            || strftime(households_underdeclared.window_end, '%Y-%m') || '月均核实收入'
+            || printf('%.2f', households_underdeclared.verified_monthly_income) || '元（'
+            || coalesce(member_lines.member_text, '') || '），比申报月收入'
+            || printf('%.2f', households_underdeclared.declared_monthly_income) || '元高出'
+            || printf('%.2f', households_underdeclared.excess) || '元，达到“高出至少' || $min_excess
+            || '元且至少为申报月收入的' || cast(round($min_excess_share * 100) as integer)
+            || '%”的核查标准。缴费基数是缴费的基数，不是实发工资的证明，请入户核实。' as summary_zh,
+        to_json(coalesce(evidence.evidence_records, [])) as evidence_records,
+        to_json({
+            'window_start': households_underdeclared.window_start,
+            'window_end': households_underdeclared.window_end,
+            'verified_monthly_income': households_underdeclared.verified_monthly_income,
+            'household_size': households_underdeclared.household_size,
+            'divisor': households_underdeclared.divisor,
+            'per_capita_income': households_underdeclared.per_capita_income,
+            'urban_rural': households_underdeclared.urban_rural,
+            'standard': households_underdeclared.standard,
+            'category': households_underdeclared.category,
+            'multiplier': households_underdeclared.multiplier,
+            'income_limit': households_underdeclared.income_limit,
+            'declared_monthly_income': households_underdeclared.declared_monthly_income,
+            'excess': households_underdeclared.excess,
+            'members': member_lines.member_facts,
+            -- the model's settings (policy income:), so that the evidence states them under its thresholds
+            'counted_insurance_types': $counted_insurance_types,
+            'counted_participant_types': $counted_participant_types,
+            'exempt_benefit_types': $exempt_benefit_types
+        }) as facts
+    from households_underdeclared
+    left join member_lines
+        on households_underdeclared.household_id = member_lines.household_id
+    left join evidence
+        on households_underdeclared.household_id = evidence.household_id
+)
+
+select
+    household_id,
+    person_id,
+    county,
+    township,
+    person_name,
+    summary_zh,
+    evidence_records,
+    facts
+from raised
