@@ -59,7 +59,7 @@ def facts(ctx: Ctx) -> dict[str, np.ndarray]:
     u = rng.random((n, 12))
 
     # jobs: most assisted people have none; a same-named stranger often has one (it is never the member's)
-    job = working & (u[:, 0] < np.where(member, 0.05, np.where(stranger, 0.5, 0.16)))
+    job = working & (u[:, 0] < np.where(member, 0.04, np.where(stranger, 0.5, 0.2)))
     public = job & (u[:, 1] < np.where(member, 0.2, 0.15))
     wage = np.round(np.where(member, 2400.0, 4000.0) * np.exp(rng.normal(0, 0.35, n))).astype(np.int64) * 100
     seen_si = job & (public | (u[:, 2] < 0.85))
@@ -77,16 +77,16 @@ def facts(ctx: Ctx) -> dict[str, np.ndarray]:
     retired_public = elderly & (u[:, 6] < np.where(member, 0.002, 0.03))
     retired_gross = np.round(rng.uniform(3200, 6200, n)).astype(np.int64) * 100
     # contributions on a base the person chose: no evidence of income
-    flexible = working & ~job & (u[:, 7] < np.where(member, 0.04, 0.05))
+    flexible = working & ~job & (u[:, 7] < np.where(member, 0.04, 0.03))
     flexible_base = np.array([300_000, 360_000, 420_000, 500_000])[rng.integers(0, 4, n)]
-    resident_ins = (age >= 16) & ~job & ~flexible & (u[:, 8] < 0.08)
+    resident_ins = (age >= 16) & ~job & ~flexible & (u[:, 8] < 0.05)
     resident_base = np.array([20_000, 30_000, 50_000, 100_000, 200_000])[rng.integers(0, 5, n)]
     resident_month = rng.integers(0, N_MONTHS, n)
 
     # pensions and other benefits: kind 0 none, 1 基本养老金, 2 城乡居民养老金
     r = u[:, 9]
-    pension = np.where(elderly & (r < np.where(member, 0.08, 0.3)), 1,
-                       np.where(elderly & (r < np.where(member, 0.68, 0.55)), 2, 0)).astype(np.int8)
+    pension = np.where(elderly & (r < np.where(member, 0.05, 0.1)), 1,
+                       np.where(elderly & (r < np.where(member, 0.65, 0.21)), 2, 0)).astype(np.int8)
     pension = np.where(retired_public, 0, pension).astype(np.int8)
     pension_amt = np.where(pension == 1, rng.integers(1900, 4200, n) * 100,
                            rng.integers(130, 320, n) * 100).astype(np.int64)
@@ -129,6 +129,9 @@ def facts(ctx: Ctx) -> dict[str, np.ndarray]:
             staff_relative[e], relative_has_id[e] = True, True  # filed separately: raises nothing
             flexible[f], job[f] = True, False
             forced[[a, b, c, d, e, f]] = True
+        if n > m and not (other >= 6).any():
+            # a one-off funeral grant (exempt) in the window
+            other[m], other_amt[m], other_start[m], other_end[m] = 6, 1_200_000, 2, 2
         if not staff[m:].any():
             # even a tiny city has someone on the staff roster for the relatives to be declared against
             adults = np.flatnonzero(working[m:] & ~stranger[m:])
@@ -142,6 +145,7 @@ def facts(ctx: Ctx) -> dict[str, np.ndarray]:
     if ctx.force and len(act := np.flatnonzero(hh.active)):
         filed[p.hh[int(hh.head[act[6 % len(act)]])]] = 0
         filed[p.hh[int(hh.head[act[7 % len(act)]])]] = 1
+        filed[p.hh[int(hh.head[act[8 % len(act)]])]] = 2
     # 城乡 as delivered: 1 城市, 2 农村, 0 empty (derived from 城市低保/农村低保; unknown for the others)
     urban = geo.URBAN[hh.township]
     ur = np.where(urban, 1, 2).astype(np.int8)

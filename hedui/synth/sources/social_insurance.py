@@ -40,13 +40,13 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     job_month = np.r_[mo, np.full(len(fut), 4)]
     k = len(job_person)
     side = rng.random(k)
-    # the same job's medical (30 %) or unemployment (10 %) record, on the same base, not counted
-    extra = np.flatnonzero(side < 0.4)
+    # the same job's medical (18 %) or unemployment (7 %) record, on the same base, not counted
+    extra = np.flatnonzero(side < 0.25)
     fl = np.flatnonzero(f["flexible"])
     res = np.flatnonzero(f["resident_ins"])
     person = np.r_[job_person, job_person[extra], np.repeat(fl, 5), res]
     month = np.r_[job_month, job_month[extra], np.tile(np.arange(5), len(fl)), f["resident_month"][res]]
-    itype = np.r_[np.where(f["public"][job_person], 1, 0), np.where(side[extra] < 0.3, 5, 3),
+    itype = np.r_[np.where(f["public"][job_person], 1, 0), np.where(side[extra] < 0.18, 5, 3),
                   np.zeros(5 * len(fl), np.int64), np.full(len(res), 2)].astype(np.int8)
     ptype = np.r_[np.zeros(k + len(extra), np.int8), np.ones(5 * len(fl), np.int8), np.full(len(res), 2, np.int8)]
     base = np.r_[f["si_base"][job_person], f["si_base"][job_person[extra]], np.repeat(f["flexible_base"][fl], 5),
