@@ -59,7 +59,7 @@ def facts(ctx: Ctx) -> dict[str, np.ndarray]:
     u = rng.random((n, 12))
 
     # jobs: most assisted people have none; a same-named stranger often has one (it is never the member's)
-    job = working & (u[:, 0] < np.where(member, 0.04, np.where(stranger, 0.5, 0.2)))
+    job = working & (u[:, 0] < np.where(member, 0.04, np.where(stranger, 0.5, 0.22)))
     public = job & (u[:, 1] < np.where(member, 0.2, 0.15))
     wage = np.round(np.where(member, 2400.0, 4000.0) * np.exp(rng.normal(0, 0.35, n))).astype(np.int64) * 100
     seen_si = job & (public | (u[:, 2] < 0.85))
