@@ -416,6 +416,7 @@ def test_v2_sources_carry_the_same_kinds_of_mess(tiny):
     assert {"id_lower_x", "id_fullwidth", "id_spaces", "id_15digit", "id_wrong_digit", "sci_notation", "no_id",
             "traditional_name", "refund", "returned_payment", "exempt_payment", "missing_required",
             "credit_code_check_fails", "relative_without_id", "relative_is_member", "sealed_or_closed", "resent",
+            "same_name_stranger",
             "dup_in_delivery"} <= tags
     months = [c for s in ("social_insurance", "benefits", "housing_fund") for c in _cells(tiny, s)]
     for pattern in (r"20\d\d(0[1-9]|1[0-2])", r"20\d\d-\d\d", r"20\d\d/\d{1,2}", r"20\d\d年\d{1,2}月"):

@@ -94,3 +94,8 @@ def draw_person_mess(ctx: Ctx, rng, person: np.ndarray, protected: np.ndarray, a
         id_mess[empty] = mess.EMPTY
     name_mess = mess.draw_name_mess(rng, p.name_code[person], ctx.force)
     return id_mess, name_mess, r_ints(rng, len(person))
+
+
+def stranger_tags(ctx: Ctx, person: np.ndarray) -> np.ndarray:
+    """`same_name_stranger` on the records of a person who is not a member but bears a member's name."""
+    return np.where(ctx.people.stranger_of[person] >= 0, "same_name_stranger", "").astype(object)

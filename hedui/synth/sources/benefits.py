@@ -11,7 +11,7 @@ import numpy as np
 
 from hedui.synth import formats, mess
 from hedui.synth import income_facts as F
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable
 from hedui.synth.sources.social_insurance import absolute_month
 from hedui.synth.writers import Column
 
@@ -54,7 +54,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["month_fmt"] = formats.draw_month_formats(rng, N)
     t["amt_fmt"] = formats.draw_amount_formats(rng, N)
     t["linkable"] = linkable(ctx, person, t["id_mess"]) & ~damaged
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS),
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]),
                           np.where(returned, "returned_payment", "").astype(object),
                           np.where(np.isin(btype, EXEMPT_TYPES), "exempt_payment", "").astype(object),
                           np.where(damaged, "missing_required", "").astype(object))

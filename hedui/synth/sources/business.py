@@ -14,7 +14,7 @@ import numpy as np
 from hedui.synth import formats, mess
 from hedui.synth import income_facts as F
 from hedui.synth.geo import COUNTY, COUNTY_CODE
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable
 from hedui.synth.writers import Column
 
 COLUMNS = [
@@ -93,7 +93,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["amt_fmt"] = formats.draw_amount_formats(rng, N)
     # a record without an ID names nobody: there is no address to tell namesakes apart
     t["linkable"] = linkable(ctx, person, t["id_mess"]) & (t["id_mess"] != mess.EMPTY)
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS),
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]),
                           np.where(t["bad_code"], "credit_code_check_fails", "").astype(object))
     return t
 

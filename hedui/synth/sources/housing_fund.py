@@ -11,7 +11,7 @@ import numpy as np
 
 from hedui.synth import formats, mess
 from hedui.synth import income_facts as F
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable
 from hedui.synth.sources.social_insurance import absolute_month
 from hedui.synth.writers import Column
 
@@ -50,7 +50,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["amt_fmt"] = formats.draw_amount_formats(rng, N)
     t["deposit_unknown"] = rng.random(N) < 0.03
     t["linkable"] = linkable(ctx, person, t["id_mess"])
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS),
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]),
                           np.where(status > 0, "sealed_or_closed", "").astype(object))
     return t
 

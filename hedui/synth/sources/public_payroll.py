@@ -10,7 +10,7 @@ import numpy as np
 
 from hedui.synth import formats, mess
 from hedui.synth import income_facts as F
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable
 from hedui.synth.sources.social_insurance import absolute_month
 from hedui.synth.writers import Column
 
@@ -43,7 +43,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["day"] = rng.integers(1, 29, N)
     t["amt_fmt"] = formats.draw_amount_formats(rng, N)
     t["linkable"] = linkable(ctx, person, t["id_mess"])
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS))
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]))
     return t
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from hedui.synth import formats, mess
 from hedui.synth import income_facts as F
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable
 from hedui.synth.writers import Column
 
 COLUMNS = [
@@ -86,7 +86,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["amt_fmt"] = formats.draw_amount_formats(rng, N)
     t["status_empty"] = (rng.random(N) < 0.4) & (t["status"] == 0)  # empty means 正常
     t["linkable"] = linkable(ctx, t["person"], t["id_mess"]) & ~damaged
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS),
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]),
                           np.where(t["orig"] >= 0, "refund", "").astype(object),
                           np.where(damaged, "missing_required", "").astype(object))
     return t

@@ -12,7 +12,7 @@ import numpy as np
 
 from hedui.synth import geo, mess
 from hedui.synth import income_facts as F
-from hedui.synth.sources.base import Ctx, draw_person_mess, linkable, r_ints
+from hedui.synth.sources.base import Ctx, draw_person_mess, stranger_tags, linkable, r_ints
 from hedui.synth.writers import Column
 
 COLUMNS = [
@@ -73,7 +73,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t["linkable"] = linkable(ctx, person, t["id_mess"])
     # the relative is linked by their own ID only: a valid one, on a row that is not quarantined
     t["relative_linkable"] = has_rel & np.isin(rel_mess, (mess.CLEAN,) + mess.BENIGN) & (t["id_mess"] != mess.SCI)
-    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS),
+    t["tags"] = mess.tags((t["id_mess"], mess.ID_TAGS), (t["name_mess"], mess.NAME_TAGS), stranger_tags(ctx, t["person"]),
                           np.where(has_rel & ~rel_has_id, "relative_without_id", "").astype(object),
                           np.where(rel < p.n_members, np.where(has_rel, "relative_is_member", ""), "").astype(object))
     return t
