@@ -528,3 +528,26 @@ def test_income_above_standard_truth_follows_from_the_written_records(demo):
     assert len(truth) >= 20
     assert expected == truth
     assert (urban_rural == "").sum() + urban_rural.isna().sum() > 0  # some households cannot be tested
+
+
+def _normalised_id(raw: str) -> str:
+    s = raw.translate({0xFF10 + d: ord("0") + d for d in range(10)}).replace(" ", "").upper()
+    if len(s) == 15 and s.isdigit():
+        s17 = s[:6] + "19" + s[6:]
+        return s17 + ric.calc_check_digit(s17)
+    return s
+
+
+def test_staff_ties_raise_nothing_for_a_household_filed_separately_or_a_relative_named_without_an_id(demo):
+    hh = _delivered(demo, "households", {"in_force"}, {"家庭编号": ("家庭ID",), **V2_HEADERS["households"]})
+    filed = set(hh.家庭编号[hh.单独登记备案 == "是"])
+    w = pd.read_csv(demo / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    staff_w = w[w.rule_code == "INTEGRITY_STAFF_RELATIVE"]
+    assert len(staff_w) >= 5 and filed and not set(staff_w.household_id) & filed
+    roster = _delivered(demo, "staff_roster", {"in_force"}, V2_HEADERS["staff_roster"])
+    assert ((roster.近亲属姓名 != "") & (roster.近亲属身份证号 == "")).any()  # relatives named only
+    # every warned member is on the roster as staff, or named as a relative with an ID
+    staff = set(roster.person[roster.linkable])
+    relative_ids = {_normalised_id(v) for v in roster.近亲属身份证号 if v}
+    assert set(staff_w.person_id) <= staff | relative_ids
+    assert set(staff_w.person_id) & relative_ids - staff  # some through a relative's ID
