@@ -90,7 +90,7 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
         ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates)
         namesakes |= _namesake_names(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched)
         report("index namesakes", c + 1, n_chunks)
-    namesake_arr = np.array(sorted(namesakes), dtype=object)
+    namesake_arr = np.array(sorted(namesakes), dtype=str)
     del namesakes
 
     writers: dict[tuple[str, str], DeliveryWriter] = {}

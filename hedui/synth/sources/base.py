@@ -70,8 +70,9 @@ def linkable(ctx: Ctx, person: np.ndarray, id_mess: np.ndarray) -> np.ndarray:
         key = ctx.people.member_key()[person[no_id]]
         count = np.searchsorted(ctx.member_keys, key, "right") - np.searchsorted(ctx.member_keys, key, "left")
         is_member = person[no_id] < ctx.people.n_members
-        namesake = np.isin(name_cmp(ctx.people.name[person[no_id]]), ctx.namesakes) if len(ctx.namesakes) else \
-            np.zeros(len(no_id), bool)
+        # compared as fixed-width strings: numpy sorts those in C (an object array compares Python strings)
+        namesake = np.isin(name_cmp(ctx.people.name[person[no_id]]).astype(str), ctx.namesakes.astype(str)) \
+            if len(ctx.namesakes) else np.zeros(len(no_id), bool)
         ok[no_id] = np.where(is_member, (count == 1) & ~namesake, count == 0)
     return ok
 
