@@ -6,7 +6,11 @@
 1. Generates, once and cached under bench/.cache/, a prefecture city: 300,000 household members among
    5,000,000 residents whose department extracts come with the spec's mess (about 3,000,000 housing rows per
    snapshot, 1,500,000 vehicles, 20,000,000 medical settlements over the year in weekly deliveries, 250,000
-   disability certificates, 40,000 deaths). `--profile heavy` is a city of the same size whose people are
+   disability certificates, 40,000 deaths; and the v2 income sources: about 1,500,000 insured workers' monthly
+   contributions in the three-month window among 3,500,000 social insurance records in monthly deliveries,
+   1,000,000 monthly pension payments in the window among 1,900,000 benefit payments, 330,000 housing fund
+   accounts, 125,000 public payroll rows, 220,000 business registry rows and 24,000 staff roster rows).
+   `--profile heavy` is a city of the same size whose people are
    sicker (`hedui.synth.presets.PROFILES`): most households carry a medical warning citing hundreds of
    settlements, a third of members have a major-illness diagnosis, and outreach finds 100,000+ people. It is
    cached apart (bench/.cache/prefecture-heavy/).
@@ -177,6 +181,10 @@ CHANGE_COLUMNS = {
     "housing": ("建筑面积",),
     "vehicle": ("使用性质",),
     "disability": ("发证日期", "办证日期"),
+    "housing_fund": ("缴存基数", "月缴存基数"),
+    "public_payroll": ("应发工资", "月应发工资"),
+    "business": ("注册资本", "注册资金"),
+    "staff_roster": ("关系",),
 }
 
 
@@ -206,6 +214,8 @@ def add_snapshot_redelivery(landing: Path, manifest: dict) -> None:
                 frame.iloc[rows, frame.columns.get_loc(column)] = "2026-11-01"
             elif source == "vehicle":
                 frame.iloc[rows, frame.columns.get_loc(column)] = "营运"
+            elif source == "staff_roster":
+                frame.iloc[rows, frame.columns.get_loc(column)] = "配偶"
             else:
                 frame.iloc[rows, frame.columns.get_loc(column)] = "1234"
             if header_rows is None:
@@ -213,6 +223,18 @@ def add_snapshot_redelivery(landing: Path, manifest: dict) -> None:
             else:
                 pd.concat([header_rows.set_axis(frame.columns, axis=1), frame]).to_excel(
                     target / path.name, index=False, header=False, engine="xlsxwriter")
+
+
+def print_rows_per_source(manifest: dict) -> None:
+    """The city's data rows per source: delivered in all, and in the deliveries a correct run reads (the
+    snapshot in force, the event deliveries up to the as-of date)."""
+    read = {}
+    for entry in manifest["deliveries"]:
+        if entry["fate"] in ("in_force", "event"):
+            read[entry["source"]] = read.get(entry["source"], 0) + entry["rows"]
+    print(f"{'source':<20}{'rows delivered':>16}{'rows read':>14}")
+    for source, rows in manifest["rows_per_source"].items():
+        print(f"{source:<20}{rows:>16,}{read.get(source, 0):>14,}")
 
 
 def main() -> None:
@@ -234,9 +256,10 @@ def main() -> None:
 
     city = args.cache / "city"
     generate(city, args.members, args.residents_per_member, args.profile)
-    if args.only_generate:
-        return
     manifest = json.loads((city / "truth" / "manifest.json").read_text())
+    if args.only_generate:
+        print_rows_per_source(manifest)
+        return
     work = args.cache / "runs"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -268,6 +291,8 @@ def main() -> None:
                          str(work / "redelivery" / "hedui.duckdb"), NEXT.isoformat(), args.memory_limit)
 
     rows = [floor, full, typical, redelivery]
+    print()
+    print_rows_per_source(manifest)
     print()
     print(f"profile {args.profile}; machine: {os.cpu_count()} cores, DuckDB memory limit {args.memory_limit}")
     print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'open warn.':>12}{'warn. s':>9}"

@@ -4,8 +4,11 @@
 
 DIR is a city written by `hedui generate` (its truth/warnings.csv lists the warnings a correct pipeline must
 raise at the city's as-of date: rule_code, household_id, person_id); FILE is the warehouse after a nightly run
-at that date. A warning matches when rule, household and person agree. Exits 1 when a rule is below
---min (default 0.99) in precision or recall. Prints counts only, no personal data.
+at that date. A warning matches when rule, household and person agree. Every rule of the truth is scored,
+the v2 income and integrity rules (INCOME_ABOVE_STANDARD, INCOME_UNDERDECLARED, ASSET_BUSINESS,
+INTEGRITY_PUBLIC_PAYROLL, INTEGRITY_STAFF_RELATIVE) included: a rule that raised nothing (for example because the
+warehouse's catalog does not have it) is printed as "no warnings raised", with its recall. Exits 1 when a rule is
+below --min (default 0.99) in precision or recall. Prints counts only, no personal data.
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def main() -> int:
     print(f"{'rule':<30}{'expected':>10}{'raised':>10}{'correct':>10}{'precision':>11}{'recall':>9}")
     failing = []
     for rule, expected, raised, correct, precision, recall in rows:
-        print(f"{rule:<30}{expected:>10}{raised:>10}{correct:>10}{precision:>11.4f}{recall:>9.4f}")
+        if raised == 0 and expected:
+            print(f"{rule:<30}{expected:>10}{raised:>10}{correct:>10}{'—':>11}{recall:>9.4f}  no warnings raised")
+        else:
+            print(f"{rule:<30}{expected:>10}{raised:>10}{correct:>10}{precision:>11.4f}{recall:>9.4f}")
         if precision < args.min or recall < args.min:
             failing.append(rule)
     total = [sum(r[i] for r in rows) for i in (1, 2, 3)]

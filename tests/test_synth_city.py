@@ -19,6 +19,27 @@ from hedui.synth.truth import RULES
 
 AS_OF = dt.date(2026, 11, 3)
 PERSON_SOURCES = ["members", "housing", "vehicle", "medical", "disability", "death"]
+V2_SOURCES = ["social_insurance", "benefits", "housing_fund", "public_payroll", "business", "staff_roster"]
+# spec v2 (extract-spec README section 4b, households' two new columns): column -> the aliases it arrives under
+V2_HEADERS = {
+    "households": {"城乡": ("城乡类别",), "单独登记备案": ("备案",)},
+    "social_insurance": {"缴费流水号": ("缴费ID",), "姓名": (), "身份证号": ("公民身份号码", "社会保障号码"),
+                         "险种": ("险种类型",), "参保身份": ("缴费人员类别",), "单位名称": (), "费款所属期": ("所属期",),
+                         "缴费基数": ("缴费工资",), "缴费状态": (), "原缴费流水号": ()},
+    "benefits": {"发放流水号": (), "姓名": (), "身份证号": ("公民身份号码",), "待遇类型": ("待遇项目",),
+                 "待遇所属期": ("发放年月",), "发放金额": ("实发金额",), "发放状态": ()},
+    "housing_fund": {"个人账号": ("公积金账号",), "姓名": (), "身份证号": ("证件号码",), "单位名称": (),
+                     "缴存基数": ("月缴存基数",), "个人月缴存额": (), "账户状态": (), "最后缴存年月": ("缴至年月",)},
+    "public_payroll": {"姓名": (), "身份证号": ("公民身份号码",), "单位名称": (), "人员类别": (),
+                       "应发工资": ("月应发工资",), "统发年月": ("工资年月",)},
+    "business": {"统一社会信用代码": ("信用代码",), "主体名称": ("企业名称",), "主体类型": ("市场主体类型",),
+                 "登记状态": ("经营状态",), "成立日期": (), "注册资本": ("注册资金",), "人员姓名": ("姓名",),
+                 "人员证件号码": ("证件号码", "身份证号"), "人员角色": ("职务",), "认缴出资额": ()},
+    "staff_roster": {"人员姓名": (), "人员身份证号": (), "工作单位": (), "乡镇街道": (), "岗位": (), "近亲属姓名": (),
+                     "近亲属身份证号": (), "关系": ()},
+}
+# a header cell that only the header row of a spreadsheet source holds
+XLSX_HEADER_MARKERS = {"残疾人证号", "证号", "统发年月", "工资年月", "岗位"}
 REQUIRED_ENCODINGS = {"utf-8", "utf-8-sig", "gb18030"}
 
 
@@ -49,7 +70,7 @@ def read_delivery_rows(path: Path) -> tuple[list[str], list[list]]:
     """Header and data rows of one file, as a connector would see them."""
     if path.suffix == ".xlsx":
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-        h = next(i for i, r in enumerate(rows) if "残疾人证号" in r or "证号" in r)
+        h = next(i for i, r in enumerate(rows) if XLSX_HEADER_MARKERS & set(map(str, r)))
         return [str(x) for x in rows[h]], rows[h + 1 :]
     text, _ = _decode(path.read_bytes())
     rows = list(csv.reader(io.StringIO(text)))
@@ -79,7 +100,7 @@ def test_a_different_seed_gives_a_different_city(tiny, tmp_path):
 def test_every_source_and_every_delivery_fate_is_present(tiny):
     manifest = json.loads((tiny / "truth" / "manifest.json").read_text(encoding="utf-8"))
     sources = {d["source"] for d in manifest["deliveries"]}
-    assert sources == {"households", "members", "housing", "vehicle", "medical", "disability", "death"}
+    assert sources == {"households", "members", "housing", "vehicle", "medical", "disability", "death", *V2_SOURCES}
     fates = {d["fate"] for d in manifest["deliveries"]}
     assert fates == {"in_force", "superseded", "held_back_truncated", "rejected_broken", "future_ignored", "event"}
     assert any(d["late"] for d in manifest["deliveries"])
@@ -113,11 +134,11 @@ def test_files_use_every_encoding_and_xlsx_has_title_rows(tiny):
             encodings.add(_decode(p.read_bytes())[1])
     assert encodings == REQUIRED_ENCODINGS
     xlsx = [p for p in all_files(tiny) if p.suffix == ".xlsx"]
-    assert xlsx and all(p.parent.parent.name == "disability" for p in xlsx)
+    assert {p.parent.parent.name for p in xlsx} == {"disability", "public_payroll", "staff_roster"}
     titled = 0
     for p in xlsx:
         rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-        h = next(i for i, r in enumerate(rows) if "残疾人证号" in r or "证号" in r)
+        h = next(i for i, r in enumerate(rows) if XLSX_HEADER_MARKERS & set(map(str, r)))
         titled += h > 0
         assert h <= 3
     assert titled
@@ -131,7 +152,7 @@ def test_header_aliases_and_varied_column_order_appear(tiny):
     from connectors import SOURCES
     from connectors.headers import alias_table, clean_header
 
-    files = all_files(tiny)
+    files = [p for p in all_files(tiny) if p.parent.parent.name not in V2_SOURCES]  # v2: see below
     headers = [tuple(read_delivery_rows(p)[0]) for p in files]
     flat = {h for hs in headers for h in hs}
     for alias in ("家庭ID", "车牌号", "所有人", "注册日期", "户籍所在地", "结算ID"):
@@ -139,7 +160,8 @@ def test_header_aliases_and_varied_column_order_appear(tiny):
     for path, header in zip(files, headers):
         source = SOURCES[path.parent.parent.name]
         known = alias_table(source)
-        unknown = [h for h in header if clean_header(h) not in known and h not in ("序号", "备注")]
+        v2 = {n for c, aliases in V2_HEADERS.get(path.parent.parent.name, {}).items() for n in (c, *aliases)}
+        unknown = [h for h in header if clean_header(h) not in known and h not in ("序号", "备注") and h not in v2]
         assert unknown == [], (path.name, unknown)
         assert len({known[clean_header(h)] for h in header if clean_header(h) in known}) == len(
             [h for h in header if clean_header(h) in known]), path.name  # no column named twice
@@ -154,7 +176,7 @@ def _truth(root: Path, source: str) -> pd.DataFrame:
 
 
 def test_truth_has_one_row_per_written_data_row(tiny):
-    for source in PERSON_SOURCES + ["households"]:
+    for source in PERSON_SOURCES + ["households"] + V2_SOURCES:
         truth = _truth(tiny, source)
         written = []
         for p in sorted((tiny / "landing" / source).rglob("*.*")):
@@ -356,3 +378,176 @@ def test_a_name_only_record_of_a_member_with_a_namesake_is_not_linkable(demo):
     assert no_id_member_records
     assert not [n for n, ok in no_id_member_records if ok and n in namesakes]
     assert any(n in namesakes for n, _ in no_id_member_records)
+
+
+# ---- spec v2: the income and integrity sources ----
+
+def test_v2_sources_arrive_with_the_spec_headers_or_their_aliases(tiny):
+    """Every header of a v2 delivery is a spec column or one of its aliases (or the 序号/备注 senders add), every
+    required column is there under some name, and some deliveries use the aliases."""
+    used_aliases = set()
+    for source in V2_SOURCES:
+        spec = V2_HEADERS[source]
+        names = {n: c for c, aliases in spec.items() for n in (c, *aliases)}
+        folders = sorted((tiny / "landing" / source).iterdir())
+        assert len(folders) >= 2, source
+        for p in sorted((tiny / "landing" / source).rglob("*.*")):
+            header, _ = read_delivery_rows(p)
+            assert [h for h in header if h not in names and h not in ("序号", "备注")] == [], (source, header)
+            assert {names[h] for h in header if h in names} == set(spec), (source, p.name)
+            used_aliases |= {h for h in header if h in names and names[h] != h}
+    assert len(used_aliases) >= 5, used_aliases
+    # the households: the in-force delivery carries the two v2 columns, the older one is still in the v1 layout
+    manifest = json.loads((tiny / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    v2 = {n for c, aliases in V2_HEADERS["households"].items() for n in (c, *aliases)}
+    for d in manifest["deliveries"]:
+        if d["source"] == "households" and d["fate"] in ("in_force", "superseded"):
+            header, _ = read_delivery_rows(tiny / "landing" / "households" / d["delivery"] / d["files"][0])
+            assert len(v2 & set(header)) == (2 if d["fate"] == "in_force" else 0), d["fate"]
+
+
+def test_v2_sources_carry_the_same_kinds_of_mess(tiny):
+    import re
+
+    tags = set()
+    for source in V2_SOURCES:
+        for m in _truth(tiny, source).mess:
+            tags.update(t for t in m.split("+") if t)
+    assert {"id_lower_x", "id_fullwidth", "id_spaces", "id_15digit", "id_wrong_digit", "sci_notation", "no_id",
+            "traditional_name", "refund", "returned_payment", "exempt_payment", "missing_required",
+            "credit_code_check_fails", "relative_without_id", "relative_is_member", "sealed_or_closed", "resent",
+            "same_name_stranger",
+            "dup_in_delivery"} <= tags
+    months = [c for s in ("social_insurance", "benefits", "housing_fund") for c in _cells(tiny, s)]
+    for pattern in (r"20\d\d(0[1-9]|1[0-2])", r"20\d\d-\d\d", r"20\d\d/\d{1,2}", r"20\d\d年\d{1,2}月"):
+        assert any(re.fullmatch(pattern, c) for c in months), pattern
+    payroll_cells = [c for p in (tiny / "landing" / "public_payroll").rglob("*.xlsx") for r in read_delivery_rows(p)[1]
+                     for c in r]
+    assert any(isinstance(c, dt.date) for c in payroll_cells)  # 统发年月 as a spreadsheet date cell
+    si = _cells(tiny, "social_insurance")
+    assert "退费" in si and any(re.fullmatch(r"-[\d,.]+元?", c) for c in si)
+    assert "已退回" in _cells(tiny, "benefits")
+    households = _cells(tiny, "households")
+    assert {"城市", "农村", "是", "否"} <= set(households)
+
+
+def test_business_credit_codes_pass_their_check_unless_damaged_on_purpose(tiny):
+    from stdnum.cn import uscc
+
+    checked = damaged = 0
+    for header, row, tr in _rows_with_truth(tiny, "business"):
+        code = row[header.index("统一社会信用代码" if "统一社会信用代码" in header else "信用代码")]
+        bad = "credit_code_check_fails" in tr.mess
+        assert uscc.is_valid(code) != bad, code
+        checked += 1
+        damaged += bad
+    assert checked and damaged
+
+
+def test_a_refund_names_a_contribution_of_the_same_person_and_cancels_its_base(demo):
+    rows = {}
+    refunds = []
+    for header, row, tr in _rows_with_truth(demo, "social_insurance"):
+        col = dict(zip(header, row))
+        key = col.get("缴费流水号", col.get("缴费ID"))
+        base = _amount(col.get("缴费基数", col.get("缴费工资")))
+        rows[key] = (tr.true_person_id, base)
+        if col.get("原缴费流水号"):
+            refunds.append((col["原缴费流水号"], tr.true_person_id, base, col.get("缴费状态")))
+    assert refunds
+    for original, person, base, status in refunds:
+        assert status == "退费" and base < 0 and rows[original] == (person, -base)
+
+
+def _month(v) -> tuple[int, int] | None:
+    """A month as the generator writes it: 202610, 2026-10, 2026/10, 2026年10月 or a spreadsheet date cell."""
+    import re
+
+    if isinstance(v, dt.date):
+        return v.year, v.month
+    if not v:
+        return None
+    if re.fullmatch(r"\d{6}", v):
+        return int(v[:4]), int(v[4:])
+    y, m = map(int, re.findall(r"\d+", v))
+    return y, m
+
+
+def _delivered(root: Path, source: str, fates: set[str], columns: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """The rows of the deliveries of `fates` with the spec's column names, the true person and linkability."""
+    out = []
+    for header, row, tr in _rows_with_truth(root, source, fates):
+        col = dict(zip(header, row))
+        rec = {c: next((col[n] for n in (c, *aliases) if n in col), "") for c, aliases in columns.items()}
+        out.append({**rec, "person": tr.true_person_id, "linkable": bool(tr.linkable)})
+    return pd.DataFrame(out)
+
+
+def test_income_above_standard_truth_follows_from_the_written_records(demo):
+    """INCOME_ABOVE_STANDARD recomputed from the delivered files alone (values as written, the per-record truth
+    only to say whose record it is and whether it can be linked), by warning-rules.md "Verified income (v2)" with
+    the default policy, equals the city's truth."""
+    window = {(2026, 8), (2026, 9), (2026, 10)}
+    cents = lambda v: round(_amount(v) * 100)  # noqa: E731
+    si = _delivered(demo, "social_insurance", {"event"}, V2_HEADERS["social_insurance"])
+    si = si[si.linkable].drop_duplicates("缴费流水号")  # a resent record counts once
+    si = si[si.险种.isin(["企业职工基本养老保险", "机关事业单位养老保险"]) & (si.参保身份 == "单位职工")
+            & si.费款所属期.map(_month).isin(window)]
+    si_x3 = si.groupby("person").缴费基数.apply(lambda s: sum(map(cents, s)))  # refunds are negative: netted
+    hf = _delivered(demo, "housing_fund", {"in_force"}, V2_HEADERS["housing_fund"])
+    hf = hf[hf.linkable & (hf.账户状态 == "正常") & hf.最后缴存年月.map(_month).isin(window)]
+    hf_x3 = hf.groupby("person").缴存基数.apply(lambda s: 3 * sum(map(cents, s)))
+    pp = _delivered(demo, "public_payroll", {"in_force"}, V2_HEADERS["public_payroll"])
+    pp = pp[pp.linkable & pp.统发年月.map(_month).isin(window)]
+    pp_x3 = pp.groupby("person").应发工资.apply(lambda s: 3 * sum(map(cents, s)))
+    wage_x3 = pd.concat([si_x3, hf_x3, pp_x3], axis=1).fillna(0).max(axis=1)
+    bn = _delivered(demo, "benefits", {"event"}, V2_HEADERS["benefits"])
+    bn = bn[bn.linkable].drop_duplicates("发放流水号")
+    bn = bn[(bn.发放状态 == "已发放") & ~bn.待遇类型.isin(["丧葬补助金", "一次性抚恤金"])
+            & bn.待遇所属期.map(_month).isin(window)]
+    ben_x3 = bn.groupby("person").发放金额.apply(lambda s: sum(map(cents, s)))
+    income_x3 = pd.concat([wage_x3, ben_x3], axis=1).fillna(0).sum(axis=1)
+    members = _truth(demo, "members")
+    manifest = json.loads((demo / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    in_force = {d["delivery"] for d in manifest["deliveries"] if d["source"] == "members" and d["fate"] == "in_force"}
+    members = members[members.delivery.isin(in_force)]
+    members = members.assign(income_x3=members.true_person_id.map(income_x3).fillna(0))
+    total_x3 = members.groupby("member_household_id").income_x3.sum()
+    hh = _delivered(demo, "households", {"in_force"}, {
+        "家庭编号": ("家庭ID",), "保障类别": ("救助类别",), "状态": ("保障状态",), "家庭人口": ("家庭人数",),
+        **V2_HEADERS["households"]})
+    derived = hh.保障类别.map({"城市低保": "城市", "农村低保": "农村"})
+    urban_rural = hh.城乡.where(hh.城乡 != "", derived)
+    standard = urban_rural.map({"城市": 68_000, "农村": 54_000})
+    tenths = hh.保障类别.map({"城市低保": 10, "农村低保": 10, "特困供养": 10, "低保边缘": 15, "支出型困难": 20})
+    total = hh.家庭编号.map(total_x3).fillna(0)
+    above = (hh.状态 != "已退出") & standard.notna() & (10 * total > 3 * hh.家庭人口.astype(int) * standard * tenths)
+    expected = set(hh.家庭编号[above])
+    w = pd.read_csv(demo / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    truth = set(w[w.rule_code == "INCOME_ABOVE_STANDARD"].household_id)
+    assert len(truth) >= 20
+    assert expected == truth
+    assert (urban_rural == "").sum() + urban_rural.isna().sum() > 0  # some households cannot be tested
+
+
+def _normalised_id(raw: str) -> str:
+    s = raw.translate({0xFF10 + d: ord("0") + d for d in range(10)}).replace(" ", "").upper()
+    if len(s) == 15 and s.isdigit():
+        s17 = s[:6] + "19" + s[6:]
+        return s17 + ric.calc_check_digit(s17)
+    return s
+
+
+def test_staff_ties_raise_nothing_for_a_household_filed_separately_or_a_relative_named_without_an_id(demo):
+    hh = _delivered(demo, "households", {"in_force"}, {"家庭编号": ("家庭ID",), **V2_HEADERS["households"]})
+    filed = set(hh.家庭编号[hh.单独登记备案 == "是"])
+    w = pd.read_csv(demo / "truth" / "warnings.csv", dtype=str, keep_default_na=False)
+    staff_w = w[w.rule_code == "INTEGRITY_STAFF_RELATIVE"]
+    assert len(staff_w) >= 5 and filed and not set(staff_w.household_id) & filed
+    roster = _delivered(demo, "staff_roster", {"in_force"}, V2_HEADERS["staff_roster"])
+    assert ((roster.近亲属姓名 != "") & (roster.近亲属身份证号 == "")).any()  # relatives named only
+    # every warned member is on the roster as staff, or named as a relative with an ID
+    staff = set(roster.person[roster.linkable])
+    relative_ids = {_normalised_id(v) for v in roster.近亲属身份证号 if v}
+    assert set(staff_w.person_id) <= staff | relative_ids
+    assert set(staff_w.person_id) & relative_ids - staff  # some through a relative's ID

@@ -16,14 +16,19 @@ from hedui.synth import deliveries as D
 from hedui.synth import ids, people as P, presets
 from hedui.synth.formats import DateRenderer
 from hedui.synth.geo import COUNTY
-from hedui.synth.sources import death, disability, households, housing, medical, members, vehicle
+from hedui.synth.sources import (benefits, business, death, disability, households, housing, housing_fund,
+                                 medical, members, public_payroll, social_insurance, staff_roster, vehicle)
 from hedui.synth import mess
 from hedui.synth.sources.base import VALID_ID_MESS, Ctx, name_cmp, person_truth
 from hedui.synth.truth import TruthWriter, chunk_warnings, write_warnings
 from hedui.synth.writers import DeliveryWriter
 
 MODULES = {"households": households, "members": members, "housing": housing, "vehicle": vehicle,
-           "disability": disability, "medical": medical, "death": death}
+           "disability": disability, "medical": medical, "death": death,
+           "social_insurance": social_insurance, "benefits": benefits, "housing_fund": housing_fund,
+           "public_payroll": public_payroll, "business": business, "staff_roster": staff_roster}
+TITLES = {"disability": "{county}残疾人证信息（{y}年{m}月）", "public_payroll": "{county}财政统发工资表（{y}年{m}月）",
+          "staff_roster": "{county}经办人员及村（居）干部近亲属备案表（{y}年{m}月）"}
 
 
 @dataclass
@@ -88,19 +93,19 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
         ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, profile=rates)
         namesakes |= _namesake_names(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched)
         report("index namesakes", c + 1, n_chunks)
-    namesake_arr = np.array(sorted(namesakes), dtype=object)
+    namesake_arr = np.array(sorted(namesakes), dtype=str)
     del namesakes
 
     writers: dict[tuple[str, str], DeliveryWriter] = {}
     for si, (source, dels) in enumerate(sched.items()):
         for dl in dels:
             rng = np.random.default_rng([seed, si, dl.date.toordinal(), int(dl.late)])
-            xlsx = source == "disability"
+            xlsx = source in TITLES
             writers[(source, dl.name)] = DeliveryWriter(
                 landing, source, dl.date, MODULES[source].COLUMNS, rng, xlsx=xlsx, rows_per_file=rows_per_file,
-                drop=("规划用途",) if dl.fate == D.REJECTED else (),
+                drop=_dropped_columns(source, dl),
                 title_rows=(3 if dl.fate == D.IN_FORCE else int(rng.integers(0, 3))) if xlsx else 0,
-                title=f"{COUNTY}残疾人证信息（{dl.date.year}年{dl.date.month}月）")
+                title=TITLES.get(source, "").format(county=COUNTY, y=dl.date.year, m=dl.date.month))
     truth_w = {s: TruthWriter(truth_dir / f"records_{s}.parquet") for s in MODULES}
     # pass 3: the deliveries and the truth, chunk by chunk
     counter = ids.SequenceCounter(A + 400)  # afresh: the same IDs as in pass 2
@@ -144,6 +149,16 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     return manifest
 
 
+def _dropped_columns(source: str, dl: D.Delivery) -> tuple[str, ...]:
+    """The broken housing delivery lacks a required column; the older households delivery is still in the v1
+    layout (without the optional v2 columns), as a v1 sender's would be."""
+    if source == "housing" and dl.fate == D.REJECTED:
+        return ("规划用途",)
+    if source == "households" and dl.fate == D.SUPERSEDED:
+        return households.V2_COLUMNS
+    return ()
+
+
 def _emit(ctx: Ctx, t: dict, idx: np.ndarray, extra_tag: np.ndarray | None, mod, w: DeliveryWriter,
           tw: TruthWriter, stamp: str, **render_kw) -> None:
     if not len(idx):
@@ -176,6 +191,11 @@ def _delivery_rows(ctx: Ctx, source: str, dl: D.Delivery, t: dict) -> tuple[np.n
             keep = ctx.hh.applied[ctx.people.hh[t["person"]]] <= A - 35
             return allrows[keep], None, {}
         return allrows, None, {}
+    if source in D.MONTHLY_SNAPSHOTS:
+        idx = allrows if dl.fate == D.IN_FORCE else allrows[t["r"] % 20 != 0]
+        return idx, None, {}
+    if source in D.MONTHLY_EVENTS:
+        return _monthly_event_rows(ctx, dl, t)
     if source in ("housing", "vehicle", "disability"):
         if dl.fate == D.HELD_BACK:
             idx = allrows[allrows % 5 < 2]
@@ -201,6 +221,25 @@ def _delivery_rows(ctx: Ctx, source: str, dl: D.Delivery, t: dict) -> tuple[np.n
     if ctx.force and target == 0:
         if not len(resend):
             resend = allrows[week == 1][:1]
+        if not len(dup):
+            dup = rows[:1]
+    idx = np.r_[rows, resend, dup].astype(np.int64)
+    extra = np.array([""] * len(rows) + ["resent"] * len(resend) + ["dup_in_delivery"] * len(dup), dtype=object)
+    return idx, extra, {}
+
+
+def _monthly_event_rows(ctx: Ctx, dl: D.Delivery, t: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """One month's records (`dk`: 0 the newest delivery, -1 the one after the as-of date), a few records of the
+    previous month's delivery sent again, and a few repeated inside the delivery."""
+    allrows = np.arange(len(t["person"]))
+    dk, r = t["dk"], t["r"]
+    target = -1 if dl.fate == D.FUTURE else (ctx.A - 2 - dl.date.toordinal()) // 30
+    rows = allrows[dk == target]
+    resend = allrows[(dk == target + 1) & (r % 100 == 7)] if target >= 0 else allrows[:0]
+    dup = rows[r[rows] % 300 == 11]
+    if ctx.force and target == 0:
+        if not len(resend):
+            resend = allrows[dk == 1][:1]
         if not len(dup):
             dup = rows[:1]
     idx = np.r_[rows, resend, dup].astype(np.int64)

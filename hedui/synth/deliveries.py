@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+MONTHLY_EVENTS = ("social_insurance", "benefits")
+MONTHLY_SNAPSHOTS = ("housing_fund", "public_payroll", "business", "staff_roster")
+MONTHLY_DELIVERIES = 4  # months M-4 .. M-1 (hedui.synth.income_facts.N_MONTHS)
 WEEKS = 53  # weekly event deliveries: as_of, as_of - 7, ..., as_of - 364
 
 IN_FORCE, SUPERSEDED, HELD_BACK, REJECTED, FUTURE, EVENT = (
@@ -39,5 +42,12 @@ def schedule(as_of: dt.date) -> dict[str, list[Delivery]]:
         "death": [Delivery("death", d(-7 * k), EVENT) for k in reversed(range(WEEKS))]
         + [Delivery("death", d(-10), EVENT, late=True)],
     }
+    # v2: the income events arrive once a month, each with one month's records (the newest: M-1); the
+    # snapshots once a month, the newest in force
+    for source in MONTHLY_EVENTS:
+        out[source] = [Delivery(source, d(-2 - 30 * k), EVENT) for k in reversed(range(MONTHLY_DELIVERIES))] + [
+            Delivery(source, d(10), FUTURE)]
+    for source in MONTHLY_SNAPSHOTS:
+        out[source] = [Delivery(source, d(-36), SUPERSEDED), Delivery(source, d(-6), IN_FORCE)]
     return out
 

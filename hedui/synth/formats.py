@@ -96,3 +96,41 @@ def render_amounts(cents: np.ndarray, fmt: np.ndarray) -> np.ndarray:
         out[ng] = ["-" + v for v in out[ng].tolist()]
     out[unknown] = ""
     return out
+
+
+# month format codes (spec 4b): `202610`, `2026-10`, `2026/10`, `2026年10月`, or a spreadsheet date cell
+M_COMPACT, M_DASH, M_SLASH, M_CHINESE, M_XLSX_CELL = range(5)
+MONTH_FORMAT_P = np.array([0.4, 0.3, 0.15, 0.15])
+NO_MONTH = -1
+
+
+def draw_month_formats(rng: np.random.Generator, n: int, xlsx: bool = False) -> np.ndarray:
+    f = rng.choice(4, size=n, p=MONTH_FORMAT_P).astype(np.int8)
+    if xlsx:
+        f = np.where(rng.random(n) < 0.5, M_XLSX_CELL, f).astype(np.int8)
+    return f
+
+
+def _month_forms(month: int, day: int) -> list:
+    y, mo = divmod(month, 12)
+    mo += 1
+    return [f"{y:04d}{mo:02d}", f"{y:04d}-{mo:02d}", f"{y}/{mo}", f"{y}年{mo}月", dt.date(y, mo, day)]
+
+
+def render_months(months: np.ndarray, fmt: np.ndarray, day: np.ndarray | None = None) -> np.ndarray:
+    """Absolute month numbers (year * 12 + month - 1) -> strings by format code, or a date object for a
+    spreadsheet cell (on day `day` of the month: the cell's month is what counts). NO_MONTH -> ''."""
+    n = len(months)
+    out = np.empty(n, dtype=object)
+    if not n:
+        return out
+    day = np.ones(n, np.int64) if day is None else day
+    key = months.astype(np.int64) * 64 + np.where(fmt == M_XLSX_CELL, day, 0)
+    uniq, inv = np.unique(key, return_inverse=True)
+    table = np.empty((len(uniq), 5), dtype=object)
+    for i, k in enumerate(uniq.tolist()):
+        mo, d = divmod(k, 64)
+        table[i] = _month_forms(mo, max(d, 1)) if mo >= 0 else [""] * 5
+    out[:] = table[inv, fmt.astype(np.int64)]
+    out[months == NO_MONTH] = ""
+    return out

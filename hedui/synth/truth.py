@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hedui.synth.sources import medical, vehicle
+from hedui.synth import income_facts as F
+from hedui.synth.sources import benefits, medical, social_insurance, vehicle
 from hedui.synth.sources.base import Ctx
 
 RECORD_SCHEMA = pa.schema([
@@ -19,7 +20,15 @@ RECORD_SCHEMA = pa.schema([
     ("mess", pa.string()),
 ])
 RULES = ["ASSET_VEHICLE", "ASSET_PROPERTY", "HARDSHIP_DISABILITY", "HARDSHIP_MEDICAL", "HARDSHIP_MAJOR_ILLNESS",
-         "CHANGE_DECEASED", "OUTREACH_SEVERE_DISABILITY"]
+         "CHANGE_DECEASED", "OUTREACH_SEVERE_DISABILITY", "INCOME_ABOVE_STANDARD", "INCOME_UNDERDECLARED",
+         "ASSET_BUSINESS", "INTEGRITY_PUBLIC_PAYROLL", "INTEGRITY_STAFF_RELATIVE"]
+V2_RULES = RULES[7:]
+# the default income policy (warning-rules.md "Verified income (v2)"): cents per month by 城乡 (1 城市, 2 农村),
+# and the multiplier of each 保障类别 in tenths
+STANDARD = np.array([0, 68_000, 54_000], np.int64)
+MULTIPLIER_TENTHS = np.array([10, 10, 10, 15, 20], np.int64)
+UNDERDECLARED_MIN = 50_000  # cents: 500 yuan
+
 MEDICAL_ABS = 1_000_000  # cents: 10,000 yuan
 MEDICAL_MIN = 200_000  # cents: 2,000 yuan
 
@@ -141,6 +150,76 @@ def chunk_warnings(ctx: Ctx, t: dict[str, dict]) -> list[tuple[str, str | None, 
     member_rows(md["person"][maj], "HARDSHIP_MAJOR_ILLNESS")
     # CHANGE_DECEASED
     member_rows(de["person"][de["linkable"] & active_member[de["person"]]], "CHANGE_DECEASED")
+    out.extend(income_warnings(ctx, t))
+    return out
+
+
+def verified_income_x3(ctx: Ctx, t: dict[str, dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Per person of the chunk, three times the verified monthly wage and benefits (cents), by the definitions
+    of warning-rules.md "Verified income (v2)"; three times so that the monthly average stays an integer."""
+    p = ctx.people
+    window = np.array(F.WINDOW)
+    si = t["social_insurance"]
+    ok = (si["linkable"] & (si["dk"] >= 0) & np.isin(si["month"], window)
+          & np.isin(si["itype"], social_insurance.COUNTED_TYPES) & (si["ptype"] == 0))
+    si_sum = np.zeros(p.n, np.int64)
+    np.add.at(si_sum, si["person"][ok], si["base"][ok])  # a refund's negative base nets out what it cancels
+    hf = t["housing_fund"]
+    ok = hf["linkable"] & (hf["status"] == 0) & np.isin(hf["month"], window)
+    hf_sum = np.zeros(p.n, np.int64)
+    np.add.at(hf_sum, hf["person"][ok], hf["base"][ok])
+    pp = t["public_payroll"]
+    ok = pp["linkable"] & np.isin(pp["month"], window)
+    pp_sum = np.zeros(p.n, np.int64)
+    np.add.at(pp_sum, pp["person"][ok], pp["gross"][ok])
+    wage3 = np.maximum(si_sum, np.maximum(3 * hf_sum, 3 * pp_sum))
+    b = t["benefits"]
+    ok = (b["linkable"] & (b["dk"] >= 0) & np.isin(b["month"], window) & (b["status"] == 0)
+          & ~np.isin(b["btype"], benefits.EXEMPT_TYPES))
+    ben3 = np.zeros(p.n, np.int64)
+    np.add.at(ben3, b["person"][ok], b["amount"][ok])
+    return wage3, ben3
+
+
+def income_warnings(ctx: Ctx, t: dict[str, dict]) -> list[tuple[str, str | None, str | None]]:
+    """INCOME_ABOVE_STANDARD, INCOME_UNDERDECLARED (per active household) and ASSET_BUSINESS,
+    INTEGRITY_PUBLIC_PAYROLL, INTEGRITY_STAFF_RELATIVE (per member of an active household) from the records
+    of the chunk that a correct pipeline sees: delivered by the as-of date, in force, linkable."""
+    p, hh = ctx.people, ctx.hh
+    m = p.n_members
+    out: list[tuple[str, str | None, str | None]] = []
+    active_member = np.zeros(p.n, bool)
+    active_member[:m] = hh.active[p.hh[:m]]
+    wage3, ben3 = verified_income_x3(ctx, t)
+    total3 = np.zeros(len(hh.hid), np.int64)
+    np.add.at(total3, p.hh[:m], (wage3 + ben3)[:m])
+    ur = F.urban_rural_used(ctx)
+    limit_x10 = STANDARD[ur] * MULTIPLIER_TENTHS[hh.category]
+    # per capita above the limit: total3 / 3 / size > standard * tenths / 10
+    above = hh.active & (ur > 0) & (10 * total3 > 3 * hh.size * limit_x10)
+    declared = hh.income
+    gap3 = total3 - 3 * declared
+    under = hh.active & (gap3 >= 3 * UNDERDECLARED_MIN) & (10 * gap3 >= 9 * declared)
+    out += [("INCOME_ABOVE_STANDARD", hid, None) for hid in hh.hid[above].tolist()]
+    out += [("INCOME_UNDERDECLARED", hid, None) for hid in hh.hid[under].tolist()]
+
+    def member_rows(persons: np.ndarray, code: str) -> None:
+        for x in np.unique(persons).tolist():
+            out.append((code, hh.hid[p.hh[x]], p.id18[x]))
+
+    bz = t["business"]
+    ok = (bz["linkable"] & np.isin(bz["role"], F.COUNTED_ROLES) & np.isin(bz["estatus"], F.ACTIVE_ENTITY)
+          & (bz["etype"] != F.EXEMPT_ENTITY))
+    member_rows(bz["person"][ok & active_member[bz["person"]]], "ASSET_BUSINESS")
+    pp = t["public_payroll"]
+    ok = pp["linkable"] & (pp["cat"] == 0) & np.isin(pp["month"], np.array(F.WINDOW))
+    member_rows(pp["person"][ok & active_member[pp["person"]]], "INTEGRITY_PUBLIC_PAYROLL")
+    sr = t["staff_roster"]
+    f = F.facts(ctx)
+    not_filed = np.zeros(p.n, bool)
+    not_filed[:m] = f["filed"][p.hh[:m]] != 1
+    tied = np.r_[sr["person"][sr["linkable"]], sr["rel"][sr["relative_linkable"]]].astype(np.int64)
+    member_rows(tied[active_member[tied] & not_filed[tied]], "INTEGRITY_STAFF_RELATIVE")
     return out
 
 

@@ -27,6 +27,8 @@ class Ctx:
     # names could be that person's, so an honest linker sends it to review (see `matching.namesakes`)
     namesakes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     profile: Profile = PROFILES["default"]
+    # facts several sources of the chunk share (hedui.synth.income_facts), drawn once
+    cache: dict = field(default_factory=dict)
 
     @property
     def A(self) -> int:
@@ -70,11 +72,33 @@ def linkable(ctx: Ctx, person: np.ndarray, id_mess: np.ndarray) -> np.ndarray:
         key = ctx.people.member_key()[person[no_id]]
         count = np.searchsorted(ctx.member_keys, key, "right") - np.searchsorted(ctx.member_keys, key, "left")
         is_member = person[no_id] < ctx.people.n_members
-        namesake = np.isin(name_cmp(ctx.people.name[person[no_id]]), ctx.namesakes) if len(ctx.namesakes) else \
-            np.zeros(len(no_id), bool)
+        # compared as fixed-width strings: numpy sorts those in C (an object array compares Python strings)
+        namesake = np.isin(name_cmp(ctx.people.name[person[no_id]]).astype(str), ctx.namesakes.astype(str)) \
+            if len(ctx.namesakes) else np.zeros(len(no_id), bool)
         ok[no_id] = np.where(is_member, (count == 1) & ~namesake, count == 0)
     return ok
 
 
 def r_ints(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(0, 1 << 30, n)
+
+
+def draw_person_mess(ctx: Ctx, rng, person: np.ndarray, protected: np.ndarray, allowed: tuple[int, ...],
+                     no_id_p: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(id mess, name mess, per-row random ints) of the records of `person` in one of the v2 sources.
+    `protected` rows (same-named strangers, refunds and what they cancel, the forced cases) keep an ID that
+    normalises back to the person's; `no_id_p` of the other rows have no ID at all."""
+    p = ctx.people
+    id_mess = mess.draw_id_mess(rng, p.id18[person], p.birth[person], allowed, ctx.force, protected=protected)
+    if no_id_p:
+        empty = (rng.random(len(person)) < no_id_p) & ~protected
+        if ctx.force and not empty.any() and (~protected).any():
+            empty[np.flatnonzero(~protected)[0]] = True
+        id_mess[empty] = mess.EMPTY
+    name_mess = mess.draw_name_mess(rng, p.name_code[person], ctx.force)
+    return id_mess, name_mess, r_ints(rng, len(person))
+
+
+def stranger_tags(ctx: Ctx, person: np.ndarray) -> np.ndarray:
+    """`same_name_stranger` on the records of a person who is not a member but bears a member's name."""
+    return np.where(ctx.people.stranger_of[person] >= 0, "same_name_stranger", "").astype(object)

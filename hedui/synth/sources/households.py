@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hedui.synth import formats, geo, mess
+from hedui.synth import income_facts as F
 from hedui.synth.people import CATEGORIES, STATUSES
 from hedui.synth.sources.base import Ctx, linkable, r_ints
 from hedui.synth.writers import Column
@@ -15,7 +16,12 @@ COLUMNS = [
     Column("状态", ("保障状态",), True), Column("区县", (), True), Column("乡镇街道", ("乡镇(街道)",), True),
     Column("村社区", ("村(社区)",)), Column("家庭人口", ("家庭人数",), True), Column("申请日期", (), True),
     Column("纳入日期", ("认定日期",)), Column("月保障金", ()), Column("申报月收入", ("家庭月收入",), True),
+    # v2, optional: a v1 delivery without them stays valid
+    Column("城乡", ("城乡类别",)), Column("单独登记备案", ("备案",)),
 ]
+V2_COLUMNS = ("城乡", "单独登记备案")
+_URBAN_RURAL = np.array(["", "城市", "农村"], dtype=object)
+_FILED = np.array(["", "是", "否"], dtype=object)
 _CAT = np.array(CATEGORIES, dtype=object)
 _STATUS = np.array(STATUSES, dtype=object)
 _TOWN = np.array(geo.TOWNSHIPS, dtype=object)
@@ -43,6 +49,7 @@ def render(ctx: Ctx, t: dict, idx: np.ndarray, status: np.ndarray | None = None)
     person = t["person"][idx]
     f = t["date_fmt"][idx]
     st = t["status"][idx] if status is None else status
+    facts = F.facts(ctx)
     return {
         "家庭编号": hh.hid[h],
         "户主姓名": mess.render_names(p.name[person], t["name_mess"][idx], t["r"][idx]),
@@ -57,4 +64,6 @@ def render(ctx: Ctx, t: dict, idx: np.ndarray, status: np.ndarray | None = None)
         "纳入日期": ctx.dates(hh.enrolled[h], f),
         "月保障金": formats.render_amounts(hh.benefit[h], t["amt_fmt"][idx]),
         "申报月收入": formats.render_amounts(hh.income[h], t["amt_fmt"][idx]),
+        "城乡": _URBAN_RURAL[facts["urban_rural"][h]],
+        "单独登记备案": _FILED[facts["filed"][h]],
     }
