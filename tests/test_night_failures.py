@@ -61,14 +61,15 @@ def test_a_failing_rule_query_is_named_by_its_file(sample_landing, first_night, 
 
     def catalog_with_a_failing_rule():
         rules = real()
-        rules[0] = dataclasses.replace(rules[0], sql=QUOTING_FAILURE)
+        at = next(i for i, rule in enumerate(rules) if rule.code == "ASSET_PROPERTY")  # its sources all delivered
+        rules[at] = dataclasses.replace(rules[at], sql=QUOTING_FAILURE)
         return rules
 
     monkeypatch.setattr(engine, "load_catalog", catalog_with_a_failing_rule)
     with pytest.raises(StatementFailed):
         run_night(sample_landing, first_night, NEXT, deliver=False)
     [(stage, statement, error, _, _)] = failed_runs(first_night)
-    assert stage == "warnings" and statement == f"rule {real()[0].path.name}"
+    assert stage == "warnings" and statement == "rule ASSET_PROPERTY.sql"
     assert "王建国" not in error
 
 
@@ -88,7 +89,7 @@ def test_an_error_that_names_no_statement_is_recorded_with_the_stage_the_night_w
 
 
 def test_a_refused_run_is_not_a_failed_night(first_night, sample_landing):
-    from hedui.stages import AsOfBeforeLatestRun
+    from hedui.run_info import AsOfBeforeLatestRun
 
     with pytest.raises(AsOfBeforeLatestRun):
         run_night(sample_landing, first_night, SAMPLES_AS_OF - dt.timedelta(days=1), deliver=False)
