@@ -32,6 +32,8 @@ _TYPES = {
     "number": "number (NULL when empty or unreadable)",
     "date": "date; the formats departments send are read (2026-11-03, 2026/11/03, 20261103, 2026年11月3日, "
             "spreadsheet dates); NULL when empty, unreadable or outside 1890–2200",
+    "month": "date, the first day of the month; the forms departments send are read (202610, 2026-10, 2026/10, "
+             "2026年10月, a spreadsheet date: its month); NULL when empty or unreadable",
 }
 
 

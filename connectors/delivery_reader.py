@@ -328,11 +328,10 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
             f"'{column.header} is empty: unknown (not zero); rules that need it treat it as unknown' "
             f"from {tag}_loaded where {column.name} is null"
         )
-    if source.name == "medical":
+    for flag in source.flags:  # the declaration's own findings (medical: 个人自付; business: the credit code)
         checks.append(
-            f"select file, row_number, 'out_of_pocket_mismatch', "
-            f"'个人自付 differs from total minus payments by more than 1 yuan; the stated value is used' "
-            f"from {tag}_loaded where out_of_pocket_mismatch"
+            f"select file, row_number, {sql_literal(flag.name)}, {sql_literal(flag.detail)} "
+            f"from {tag}_loaded where {flag.when}"
         )
     if checks:
         con.execute(f"create or replace temp table {tag}_flags as {' union all '.join(checks)}")
