@@ -13,6 +13,7 @@ SOURCE = Source(
     name="benefits",
     title="社会保险待遇发放",
     label="社会保险待遇发放（人力资源和社会保障局）",
+    spec_version=2,
     kind="event",
     key=("payment_id",),
     columns=(

@@ -16,6 +16,7 @@ SOURCE = Source(
     name="business",
     title="市场主体登记",
     label="市场主体登记（市场监督管理局）",
+    spec_version=2,
     kind="snapshot",
     key=("credit_code", "id_norm", "role"),
     key_note="person_name_norm when the person has no readable ID; one row per entity, person and role",

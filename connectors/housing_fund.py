@@ -8,6 +8,7 @@ SOURCE = Source(
     name="housing_fund",
     title="住房公积金缴存",
     label="住房公积金缴存（住房公积金管理中心）",
+    spec_version=2,
     kind="snapshot",
     key=("account_no",),
     columns=(

@@ -8,6 +8,7 @@ SOURCE = Source(
     name="public_payroll",
     title="财政供养人员工资统发",
     label="财政供养人员工资统发（财政局）",
+    spec_version=2,
     kind="snapshot",
     key=("id_norm", "employer", "payroll_month", "staff_category"),
     key_note="id_raw when the ID cannot be normalised",

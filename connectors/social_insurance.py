@@ -16,6 +16,7 @@ SOURCE = Source(
     name="social_insurance",
     title="社会保险缴费",
     label="社会保险缴费（人力资源和社会保障局）",
+    spec_version=2,
     kind="event",
     key=("contribution_id",),
     columns=(

@@ -192,6 +192,10 @@ class Source:
     flags: tuple[Flag, ...] = ()
     # Other people a record names besides its own person (the first name and ID column), linked by ID only.
     id_only_links: tuple[IdOnlyLink, ...] = ()
+    # The version of the extract spec that added the source. A landing zone written to an earlier version has
+    # no delivery of it: the night reports it `never_delivered` (its data is absent, not "no records") without
+    # counting that as a problem of the night, so a v1 landing zone runs as it did.
+    spec_version: int = 1
 
     @property
     def required(self) -> tuple[Column, ...]:

@@ -14,6 +14,7 @@ SOURCE = Source(
     name="staff_roster",
     title="经办人员及村（居）干部近亲属备案",
     label="经办人员及村（居）干部近亲属备案（民政局）",
+    spec_version=2,
     kind="snapshot",
     key=("staff_id_norm", "relative_id_norm"),
     key_note="staff_id_raw when the staff ID cannot be normalised; relative_name_norm when the relative has no "

@@ -137,7 +137,8 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
         select s.source, s.in_force_delivery, s.newest_delivery, s.picture_date, s.picture_age_days, s.fresh,
                coalesce(d.rows_loaded, 0), coalesce(d.rows_quarantined, 0),
                list_distinct(list_concat(
-                   case when s.problem = 'missing' then ['本次无交付，沿用上次数据'] else [] end,
+                   case s.problem when 'missing' then ['本次无交付，沿用上次数据']
+                        when 'never_delivered' then ['从未交付：尚无该来源数据（不是“无记录”）'] else [] end,
                    coalesce(d.delivery_problems,
                             case when s.problem in ('rejected', 'held_back', 'failed') then [s.problem] else [] end)))
         from ledger.run_sources s left join d using (source)
