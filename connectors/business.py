@@ -18,8 +18,8 @@ SOURCE = Source(
     label="市场主体登记（市场监督管理局）",
     spec_version=2,
     kind="snapshot",
-    key=("credit_code", "id_norm", "role"),
-    key_note="person_name_norm when the person has no readable ID; one row per entity, person and role",
+    key=("credit_code", "id_norm", "person_name_norm", "role"),
+    key_note="person_name_norm only when the person has no readable ID; one row per entity, person and role",
     columns=(
         Column("统一社会信用代码", "credit_code", required=True, aliases=("信用代码",)),
         Column("主体名称", "entity_name", required=True, aliases=("企业名称",)),

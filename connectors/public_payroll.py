@@ -10,8 +10,8 @@ SOURCE = Source(
     label="财政供养人员工资统发（财政局）",
     spec_version=2,
     kind="snapshot",
-    key=("id_norm", "employer", "payroll_month", "staff_category"),
-    key_note="id_raw when the ID cannot be normalised",
+    key=("id_norm", "id_raw", "employer", "payroll_month", "staff_category"),
+    key_note="id_raw only when the ID cannot be normalised",
     columns=(
         Column("姓名", "person_name", "name", required=True),
         Column("身份证号", "id", "id", required=True, aliases=("公民身份号码",)),

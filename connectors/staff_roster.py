@@ -16,9 +16,9 @@ SOURCE = Source(
     label="经办人员及村（居）干部近亲属备案（民政局）",
     spec_version=2,
     kind="snapshot",
-    key=("staff_id_norm", "relative_id_norm"),
-    key_note="staff_id_raw when the staff ID cannot be normalised; relative_name_norm when the relative has no "
-             "readable ID, empty when no relative is declared",
+    key=("staff_id_norm", "staff_id_raw", "relative_id_norm", "relative_name_norm"),
+    key_note="staff_id_raw only when the staff ID cannot be normalised; relative_name_norm only when the relative "
+             "has no readable ID; the relative part empty when no relative is declared",
     columns=(
         Column("人员姓名", "staff_name", "name", required=True),
         Column("人员身份证号", "staff_id", "id", required=True),
