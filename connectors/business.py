@@ -21,8 +21,10 @@ SOURCE = Source(
     key=("credit_code", "id_norm", "person_name_norm", "role"),
     key_note="person_name_norm only when the person has no readable ID; one row per entity, person and role",
     columns=(
-        Column("统一社会信用代码", "credit_code", required=True, aliases=("信用代码",)),
-        Column("主体名称", "entity_name", required=True, aliases=("企业名称",)),
+        # a 个体工商户's code and name stand for one person (its name often carries the owner's): personal data
+        Column("统一社会信用代码", "credit_code", required=True, aliases=("信用代码",), personal=True,
+               pseudonym="business"),
+        Column("主体名称", "entity_name", required=True, aliases=("企业名称",), personal=True),
         Column("主体类型", "entity_type", required=True, aliases=("市场主体类型",), values=ENTITY_TYPES),
         Column("登记状态", "registration_status", required=True, aliases=("经营状态",),
                values=REGISTRATION_STATUSES),
