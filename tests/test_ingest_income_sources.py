@@ -15,6 +15,7 @@ import pytest
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.deliver.summary import build_run_summary
 from hedui.policy import Policy
 from hedui.run_info import RunInfo
 from tests.conftest import SAMPLES, SAMPLES_AS_OF, read_sample_rows, write_csv
@@ -255,6 +256,10 @@ def test_a_v1_landing_zone_completes_and_says_which_v2_sources_never_delivered(i
     assert stages.finish_run(ingest_con, run, {}) == "completed"
     (message,) = ingest_con.execute("select message from ledger.runs").fetchone()
     assert message.startswith("never delivered") and all(s in message for s in V2_SOURCES)
+    summary = {s.source: s for s in build_run_summary(ingest_con, run.run_id).sources}
+    assert summary["social_insurance"].in_force_delivery is None
+    assert summary["social_insurance"].problems == ["从未交付：尚无该来源数据（不是“无记录”）"]
+    assert summary["households"].problems == []
 
 
 def test_a_v1_source_that_never_delivered_is_still_a_problem_of_the_night(ingest_con, tmp_path):
