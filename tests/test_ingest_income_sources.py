@@ -287,3 +287,17 @@ def test_a_warehouse_staged_before_the_v2_household_columns_gains_them_and_rerea
     assert status == "loaded"  # read again, not "unchanged": the rows lacked the new columns
     assert ingest_con.execute("select urban_rural, filed_separately from staged.households "
                               "where household_id = 'CN-S-0001'").fetchone() == ("农村", True)
+
+
+def test_a_contribution_resent_in_a_later_delivery_is_counted_once(ingest_con, sample_landing, tmp_path):
+    header, rows = read_sample_rows("social_insurance")
+    resent = [r for r in rows if r[0] == "SB202609004411"]
+    write_csv(sample_landing / "social_insurance" / "20261104" / "resend.csv", header, resent, encoding="gb18030")
+    stages.ingest(ingest_con, sample_landing, "social_insurance", RunInfo("r", D(2026, 11, 4)),
+                  tmp_dir=tmp_path / "scratch", results_dir=None)
+    assert ingest_con.execute("select count(*) from staged.social_insurance_events "
+                              "where contribution_id = 'SB202609004411'").fetchone()[0] == 2
+    assert ingest_con.execute("select delivery_id from staged.social_insurance "
+                              "where contribution_id = 'SB202609004411'").fetchall() == [
+        ("social_insurance/20261104",)]  # once, the newest delivery's version
+    assert ingest_con.execute("select count(*) from staged.social_insurance").fetchone()[0] == 10
