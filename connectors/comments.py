@@ -48,7 +48,10 @@ def _declared(source: Source, column: Column) -> dict[str, str]:
                               "cleaned; a 15-digit number gets 19 and its check character); NULL when it cannot be "
                               "read as a citizen ID",
             f"{prefix}_valid": f"Whether {prefix}_norm is a valid citizen ID: check character and a birth date "
-                               "between 1890 and the as-of date (an invalid ID is only linked by the fuzzy path)",
+                               "between 1890 and the as-of date (an invalid ID is "
+                               + ("never linked: this person is linked by a valid ID only)"
+                                  if column.name in {link.id for link in source.id_only_links}
+                                  else "only linked by the fuzzy path)"),
         }
     if column.type == "name":
         return {

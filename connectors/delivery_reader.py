@@ -315,11 +315,14 @@ def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: st
 
 def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> None:
     checks = []
+    id_only = {link.id for link in source.id_only_links}
     for column in (c for c in source.columns if c.type == "id"):
         id_prefix = "id" if column.name == "id" else column.name
+        outcome = "never linked (this person is linked by a valid ID only)" if column.name in id_only else \
+            "linked only by the fuzzy path"
         checks.append(
             f"select file, row_number, 'id_invalid' as flag, "
-            f"'the ID fails its check character or birth date: linked only by the fuzzy path' as detail "
+            f"'the ID fails its check character or birth date: {outcome}' as detail "
             f"from {tag}_loaded where {id_prefix}_raw is not null and not {id_prefix}_valid"
         )
     for column in (c for c in source.columns if c.type == "amount" and c.required):

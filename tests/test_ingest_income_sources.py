@@ -301,3 +301,18 @@ def test_a_contribution_resent_in_a_later_delivery_is_counted_once(ingest_con, s
                               "where contribution_id = 'SB202609004411'").fetchall() == [
         ("social_insurance/20261104",)]  # once, the newest delivery's version
     assert ingest_con.execute("select count(*) from staged.social_insurance").fetchone()[0] == 10
+
+
+def test_a_relative_whose_id_fails_its_check_is_flagged_and_never_linked(ingest_con, sample_landing, tmp_path):
+    _rewrite_xlsx(sample_landing, "staff_roster", 3, "近亲属身份证号", CHEN_LIHUA[:-1] + "8")  # wrong check digit
+    run = RunInfo("r", SAMPLES_AS_OF)
+    for source in ("households", "members", "staff_roster"):
+        stages.ingest(ingest_con, sample_landing, source, run, tmp_dir=tmp_path / "scratch", results_dir=None)
+    (detail,) = ingest_con.execute("select detail from quarantine.flags where source = 'staff_roster'").fetchone()
+    assert "never linked" in detail
+    stages.link(ingest_con, run)
+    relatives = ingest_con.execute("select person_id from linked.links where source = 'staff_roster_relative'"
+                                   ).fetchall()
+    assert relatives == [(LI_XIUYING,)]  # 陈丽华's name alone, with a broken ID, ties no household to staff
+    assert ingest_con.execute("select count(*) from linked.link_review where source = 'staff_roster_relative'"
+                              ).fetchone()[0] == 0
