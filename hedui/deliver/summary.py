@@ -179,7 +179,10 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
         flag = f"注{len(notes) + 1}" if src.problems else "-"
         if src.problems:
             notes.append(f"{src.source}: " + "；".join(src.problems))
-        s.add_row(src.source, src.in_force_delivery or "（无）", age, str(src.rows_loaded), str(src.rows_quarantined),
+        # the batch by its folder (YYYYMMDD): the source is in the first column, and with thirteen sources the
+        # full `<source>/<YYYYMMDD>` would not fit 80 columns without cutting a cell
+        batch = src.in_force_delivery.split("/", 1)[-1] if src.in_force_delivery else "（无）"
+        s.add_row(src.source, batch, age, str(src.rows_loaded), str(src.rows_quarantined),
                   flag, style=style)
     console.print(s)
     console.print("天数：在用批次距核对日期的天数；入库行、隔离行：本次读取的批次。", highlight=False)
