@@ -32,6 +32,8 @@ _TYPES = {
     "number": "number (NULL when empty or unreadable)",
     "date": "date; the formats departments send are read (2026-11-03, 2026/11/03, 20261103, 2026年11月3日, "
             "spreadsheet dates); NULL when empty, unreadable or outside 1890–2200",
+    "month": "date, the first day of the month; the forms departments send are read (202610, 2026-10, 2026/10, "
+             "2026年10月, a spreadsheet date: its month); NULL when empty or unreadable",
 }
 
 
@@ -46,7 +48,10 @@ def _declared(source: Source, column: Column) -> dict[str, str]:
                               "cleaned; a 15-digit number gets 19 and its check character); NULL when it cannot be "
                               "read as a citizen ID",
             f"{prefix}_valid": f"Whether {prefix}_norm is a valid citizen ID: check character and a birth date "
-                               "between 1890 and the as-of date (an invalid ID is only linked by the fuzzy path)",
+                               "between 1890 and the as-of date (an invalid ID is "
+                               + ("never linked: this person is linked by a valid ID only)"
+                                  if column.name in {link.id for link in source.id_only_links}
+                                  else "only linked by the fuzzy path)"),
         }
     if column.type == "name":
         return {

@@ -315,11 +315,14 @@ def _drop_duplicate_keys(con: duckdb.DuckDBPyConnection, source: Source, tag: st
 
 def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> None:
     checks = []
+    id_only = {link.id for link in source.id_only_links}
     for column in (c for c in source.columns if c.type == "id"):
         id_prefix = "id" if column.name == "id" else column.name
+        outcome = "never linked (this person is linked by a valid ID only)" if column.name in id_only else \
+            "linked only by the fuzzy path"
         checks.append(
             f"select file, row_number, 'id_invalid' as flag, "
-            f"'the ID fails its check character or birth date: linked only by the fuzzy path' as detail "
+            f"'the ID fails its check character or birth date: {outcome}' as detail "
             f"from {tag}_loaded where {id_prefix}_raw is not null and not {id_prefix}_valid"
         )
     for column in (c for c in source.columns if c.type == "amount" and c.required):
@@ -328,11 +331,10 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
             f"'{column.header} is empty: unknown (not zero); rules that need it treat it as unknown' "
             f"from {tag}_loaded where {column.name} is null"
         )
-    if source.name == "medical":
+    for flag in source.flags:  # the declaration's own findings (medical: 个人自付; business: the credit code)
         checks.append(
-            f"select file, row_number, 'out_of_pocket_mismatch', "
-            f"'个人自付 differs from total minus payments by more than 1 yuan; the stated value is used' "
-            f"from {tag}_loaded where out_of_pocket_mismatch"
+            f"select file, row_number, {sql_literal(flag.name)}, {sql_literal(flag.detail)} "
+            f"from {tag}_loaded where {flag.when}"
         )
     if checks:
         con.execute(f"create or replace temp table {tag}_flags as {' union all '.join(checks)}")

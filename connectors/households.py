@@ -1,9 +1,15 @@
-"""救助对象家庭: the social assistance system's households (snapshot). Linked to members by the head's ID."""
+"""救助对象家庭: the social assistance system's households (snapshot). Linked to members by the head's ID.
 
-from connectors.spec import Between, Column, NotBefore, Source
+Spec v2 adds two optional columns: 城乡 (which standard applies) and 单独登记备案 (filed separately because a
+member is, or is a near relative of, assistance staff).
+"""
+
+from connectors.spec import Between, Column, Derived, NotBefore, Source
 
 CATEGORIES = ("城市低保", "农村低保", "特困供养", "低保边缘", "支出型困难")
 STATUSES = ("在保", "审核中", "已退出")
+URBAN_RURAL = ("城市", "农村")
+YES_NO = ("是", "否")
 
 SOURCE = Source(
     name="households",
@@ -26,6 +32,16 @@ SOURCE = Source(
         Column("纳入日期", "enrolled_on", "date", aliases=("认定日期",), not_after_as_of=True),
         Column("月保障金", "monthly_benefit", "amount"),
         Column("申报月收入", "declared_monthly_income", "amount", required=True, aliases=("家庭月收入",)),
+        # v2, optional: a v1 delivery without them stays valid (urban_rural then follows the category)
+        Column("城乡", "urban_rural_raw", aliases=("城乡类别",), values=URBAN_RURAL),
+        Column("单独登记备案", "filed_separately_raw", aliases=("备案",), values=YES_NO),
+    ),
+    derived=(
+        Derived("urban_rural", "Which assistance standard applies: urban_rural_raw when delivered, else 城市 for "
+                               "城市低保 and 农村 for 农村低保, else NULL (unknown: the household's income is not "
+                               "tested against a standard)"),
+        Derived("filed_separately", "Whether the household is filed separately (单独登记备案): true only for 是; "
+                                    "empty or 否 is false"),
     ),
     checks=(
         Between("household_size", "at_least_one", min_value=1),

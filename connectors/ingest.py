@@ -66,6 +66,9 @@ class DeliveryReading:
     tmp_dir: Path
     results_dir: Path | None
     digests: FileDigests
+    # Read every delivery again, as a full recompute does: the staged table just gained a declared column
+    # (`ensure_tables`), which the rows loaded before lack.
+    reread: bool = False
     tags: list[str] = field(default_factory=list)
 
     def read(self, delivery: Delivery, tag: str) -> LoadedDelivery:
@@ -97,36 +100,54 @@ class SourcePlan:
     commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
     """Create the source's raw and staged tables, empty, if they do not exist yet: a source that never
-    delivered must read as 'missing' in the ledger, never break the queries that read it."""
+    delivered must read as 'missing' in the ledger, never break the queries that read it. Returns whether an
+    existing staged table gained a column its declaration now has (its rows must be read again)."""
     normalise.register(con)
     src_cols = ", ".join(f"null::varchar as src_{c.name}" for c in source.columns)
     con.execute(
         f"create or replace temp view _empty_raw as select null::varchar as file, null::bigint as row_number, "
         f"{src_cols}, null::json as extra where false"
     )
-    con.execute(
-        f"create table if not exists raw.{source.name} as "
-        f"select null::varchar as delivery_id, * from _empty_raw where false"
-    )
+    _create_or_extend(con, f"raw.{source.name}", "select null::varchar as delivery_id, * from _empty_raw where false")
     working = [f"src_{c.name}" for c in source.columns] + [
         f"{'id' if c.name == 'id' else c.name}_sci_notation" for c in source.columns if c.type == "id"
     ]
-    target = f"staged.{source.name}_events" if source.kind == "event" else f"staged.{source.name}"
     con.execute(
-        f"create table if not exists {target} as "
+        f"create or replace temp table _empty_staged as "
         f"select null::varchar as delivery_id, null::date as delivery_date, * exclude ({', '.join(working)}) "
         f"from ({staging_query(source, '_empty_raw')}) where false",
         {"as_of": dt.date(2000, 1, 1)},
     )
-    if source.kind == "event":
-        con.execute(f"create table if not exists staged.{source.name} as select * from {target} where false")
+    extended = False
+    for table in (source.staged_table, source.events_table):
+        if table:
+            extended = _create_or_extend(con, table, "select * from _empty_staged") or extended
+    con.execute("drop table _empty_staged")
     con.execute("drop view _empty_raw")
     con.execute(f"comment on table raw.{source.name} is 'Rows as delivered ({source.title}), text; unknown columns in extra'")
     comment_staged_table(con, f"staged.{source.name}", source)
     if source.kind == "event":
         comment_staged_table(con, f"staged.{source.name}_events", source)
+    return extended
+
+
+def _create_or_extend(con: duckdb.DuckDBPyConnection, table: str, empty_select: str) -> bool:
+    """Create `table` with the columns of `empty_select`, or add the ones it lacks (a warehouse written before a
+    declaration gained an optional column, households' 城乡 in spec v2); returns whether it added any. The rows
+    already there get NULL in the new columns until the source's deliveries are read again."""
+    con.execute(f"create table if not exists {table} as {empty_select}")
+    schema, name = table.split(".")
+    present = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [schema, name]).fetchall()}
+    missing = [(column, type_) for column, type_ in
+               con.execute(f"select column_name, column_type from (describe {empty_select})").fetchall()
+               if column not in present]
+    for column, type_ in missing:
+        con.execute(f'alter table {table} add column "{column}" {type_}')
+    return bool(missing)
 
 
 def _ledger(outcome: SourceOutcome, run: RunInfo, source: Source, delivery_id: str, date, status: str,
@@ -169,11 +190,11 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
                   tmp_dir: Path, results_dir: Path | None = None) -> SourceOutcome:
     """Read and decide first (temporary tables only), then write everything in one transaction: a source
     is either wholly ingested or not at all, whatever fails and wherever."""
-    ensure_tables(con, source)
+    reread = ensure_tables(con, source) or run.full_recompute
     tmp_dir.mkdir(parents=True, exist_ok=True)
     found = discover(landing, source.name, run.as_of)
     digests = FileDigests() if run.full_recompute else FileDigests.load(con)  # a full recompute trusts no cache
-    reading = DeliveryReading(con, source, run, tmp_dir, results_dir, digests)
+    reading = DeliveryReading(con, source, run, tmp_dir, results_dir, digests, reread=reread)
     try:
         plan = _plan_snapshot(reading, found) if source.kind == "snapshot" else _plan_events(reading, found)
         outcome = plan.outcome
@@ -181,7 +202,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source,
         try:
             for step in plan.commit:
                 step()
-            if source.kind == "event" and (outcome.replaced_event_deliveries or run.full_recompute):
+            if source.kind == "event" and (outcome.replaced_event_deliveries or reading.reread):
                 rebuild_event_table(con, source)
             elif source.kind == "event" and outcome.new_event_deliveries:
                 merge_new_events(con, source, outcome.new_event_deliveries)
@@ -243,7 +264,7 @@ def _plan_snapshot(reading: DeliveryReading, found: Discovery) -> SourcePlan:
     for index, delivery in enumerate(newest_first):
         if in_force_date is not None and delivery.date < in_force_date:
             break
-        if delivery.delivery_id == in_force_id and not run.full_recompute:
+        if delivery.delivery_id == in_force_id and not reading.reread:
             checksum = reading.checksum(delivery)
             if checksum == in_force_checksum:
                 _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "unchanged",
@@ -306,8 +327,14 @@ def _plan_snapshot(reading: DeliveryReading, found: Discovery) -> SourcePlan:
         outcome.changed = True
     else:
         outcome.in_force_delivery, outcome.picture_date = in_force_id, in_force_date
-    outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or "missing")
+    outcome.problem = first_problem if outcome.in_force_delivery else (first_problem or _absent(source))
     return plan
+
+
+def _absent(source: Source) -> str:
+    """The problem of a source with nothing in force and no delivery tonight: `missing`, or `never_delivered`
+    for a source a later spec version added (a landing zone written to the earlier version has none)."""
+    return "never_delivered" if source.spec_version > 1 else "missing"
 
 
 def _set_aside(rows: int | None) -> tuple:
@@ -400,7 +427,7 @@ def _plan_events(reading: DeliveryReading, found: Discovery) -> SourcePlan:
     to_read: list[tuple[Delivery, str]] = []
     for index, delivery in enumerate(found.deliveries):
         checksum = reading.checksum(delivery) if delivery.files else None
-        if delivery.delivery_id in known and known[delivery.delivery_id] == checksum and not run.full_recompute:
+        if delivery.delivery_id in known and known[delivery.delivery_id] == checksum and not reading.reread:
             _ledger(outcome, run, source, delivery.delivery_id, delivery.date, "unchanged",
                     "already loaded (same checksum)", delivery=delivery, checksum=checksum)
             continue
@@ -457,7 +484,7 @@ def _finish_events_picture(con, source: Source, outcome: SourceOutcome) -> None:
     if newest:
         outcome.in_force_delivery, outcome.picture_date = newest
     elif outcome.problem is None:
-        outcome.problem = "missing"
+        outcome.problem = _absent(source)
 
 
 def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:

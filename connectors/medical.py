@@ -1,6 +1,6 @@
 """医保结算: medical insurance settlements (events, keyed by 结算流水号)."""
 
-from connectors.spec import Between, Column, Derived, NotBefore, NotNull, Source
+from connectors.spec import Between, Column, Derived, Flag, NotBefore, NotNull, Source
 
 SETTLEMENT_TYPES = ("正常", "冲销")
 CARE_TYPES = ("普通门诊", "门诊慢特病", "住院")
@@ -37,6 +37,10 @@ SOURCE = Source(
         Derived("out_of_pocket_mismatch",
                 "True when out_of_pocket differs by more than 1 yuan from total_cost minus the three payments "
                 "(out_of_pocket is trusted as stated; see quarantine.flags)"),
+    ),
+    flags=(
+        Flag("out_of_pocket_mismatch", "out_of_pocket_mismatch",
+             "个人自付 differs from total minus payments by more than 1 yuan; the stated value is used"),
     ),
     checks=(
         NotBefore("discharged_on", "admitted_on"),

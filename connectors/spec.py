@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["snapshot", "event"]
-ValueType = Literal["text", "name", "id", "date", "amount", "int", "number"]
+ValueType = Literal["text", "name", "id", "date", "month", "amount", "int", "number"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,27 @@ Check = Between | NotBefore | NotNull | IdNormalisable | LengthEquals | InSet
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A finding on a loaded row that keeps the row (`quarantine.flags`): `when` is SQL over the staged row
+    (its declared and derived columns), `detail` what the finding means for the rules that read the row."""
+
+    name: str
+    when: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class IdOnlyLink:
+    """A second person a record names, linked to members under its own link source by the ID path only: a
+    valid ID in `id` equal to a member's. Named without a valid ID, the person is never linked (no name-only
+    guess). The link keeps the record's `record_key`."""
+
+    link_source: str
+    name: str  # the declared name column of that person
+    id: str  # the declared ID column of that person
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     # The source's name in the spec (column comments, Data Docs).
@@ -167,6 +188,14 @@ class Source:
     contract_columns: tuple[tuple[str, str], ...] = ()
     # SQL over the typed row giving the ID to use when the ID column is empty (disability: from the 证号).
     id_fallback: str | None = None
+    # Findings on loaded rows that keep them (`quarantine.flags`), beyond the ID and amount flags every source has.
+    flags: tuple[Flag, ...] = ()
+    # Other people a record names besides its own person (the first name and ID column), linked by ID only.
+    id_only_links: tuple[IdOnlyLink, ...] = ()
+    # The version of the extract spec that added the source. A landing zone written to an earlier version has
+    # no delivery of it: the night reports it `never_delivered` (its data is absent, not "no records") without
+    # counting that as a problem of the night, so a v1 landing zone runs as it did.
+    spec_version: int = 1
 
     @property
     def required(self) -> tuple[Column, ...]:

@@ -1,7 +1,7 @@
 """The typed projection of a delivery: raw text cells to parsed, normalised values, in one SQL statement.
 
 The select list is derived from the source's declared columns, one expression per declared type, so that
-all seven sources parse IDs, names, dates and amounts the same way (the `hd_*` macros of
+every source parses IDs, names, dates, months and amounts the same way (the `hd_*` macros of
 `connectors/sql/macros.sql`). Each parsed column keeps its raw text beside it as `src_<name>`, which is
 what the data contracts compare against to tell "missing" from "unparseable".
 
@@ -9,7 +9,8 @@ Names and IDs go through library code (OpenCC, python-stdnum) behind vectorised 
 settlements repeats the same few million people, so those functions run over each column's DISTINCT values
 (one lookup CTE per name or ID column, joined back), not over every row. Dates too: parsing one (several
 formats, spreadsheet time suffixes, a plausibility range) cost more per row than any other column, and a
-delivery holds a few hundred distinct dates in hundreds of thousands of rows.
+delivery holds a few hundred distinct dates in hundreds of thousands of rows. Months (`hd_month`: the first day of
+the month, from 202610, 2026-10, 2026年10月 or a spreadsheet date) are looked up the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _raw_id(column: Column, source: Source) -> str:
 
 
 def _lookups(source: Source, cells_table: str) -> list[str]:
-    """One CTE per name, date and ID column: its distinct raw values and what the parsing makes of them."""
+    """One CTE per name, date, month and ID column: its distinct raw values and what the parsing makes of them."""
     ctes = []
     for column in source.columns:
         if column.type == "name":
@@ -40,10 +41,11 @@ def _lookups(source: Source, cells_table: str) -> list[str]:
                 f"    select raw, hd_name_norm(hd_clean(raw)) as norm\n"
                 f"    from (select distinct src_{column.name} as raw from {cells_table})\n)"
             )
-        elif column.type == "date":
+        elif column.type in ("date", "month"):
+            parse = "hd_date_plausible" if column.type == "date" else "hd_month"
             ctes.append(
                 f"lookup_{column.name} as (\n"
-                f"    select raw, hd_date_plausible(raw) as parsed\n"
+                f"    select raw, {parse}(raw) as parsed\n"
                 f"    from (select distinct src_{column.name} as raw from {cells_table})\n)"
             )
         elif column.type == "id":
@@ -68,7 +70,7 @@ def _typed(column: Column, source: Source) -> list[str]:
         ]
     if column.type == "name":
         return [f"hd_clean({src}) as {column.name}", f"lookup_{column.name}.norm as {column.name}_norm"]
-    if column.type == "date":
+    if column.type in ("date", "month"):
         return [f"lookup_{column.name}.parsed as {column.name}"]
     parse = {
         "text": "hd_clean({})",
@@ -82,7 +84,7 @@ def _typed(column: Column, source: Source) -> list[str]:
 def _joins(source: Source) -> list[str]:
     joins = []
     for column in source.columns:
-        if column.type in ("name", "date"):
+        if column.type in ("name", "date", "month"):
             joins.append(f"left join lookup_{column.name} on lookup_{column.name}.raw is not distinct from cells.src_{column.name}")
         elif column.type == "id":
             raw = _raw_id(column, source).replace("src_", "cells.src_")

@@ -20,6 +20,8 @@ from connectors.ingest import SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
 from hedui.run_info import RunInfo, refuse_as_of_before
 
+NEVER_DELIVERED = "never_delivered"
+
 
 def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
     """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
@@ -73,8 +75,13 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, 
         "select source, problem from ledger.run_sources where run_id = ? and problem is not null order by source",
         [run.run_id],
     ).fetchall()
+    # A source that a later spec version added and that has never delivered is said, not counted: a landing
+    # zone written to spec v1 completes as it did (connectors.ingest, `never_delivered`).
+    never = [source for source, problem in problems if problem == NEVER_DELIVERED]
+    problems = [(source, problem) for source, problem in problems if problem != NEVER_DELIVERED]
     outcome = "completed_with_problems" if problems else "completed"
     message = "; ".join([*(f"{source}: {problem}" for source, problem in problems),
+                         *([f"never delivered (no data yet, not 'no records'): {', '.join(never)}"] if never else []),
                          *_landing_notes(con, run)]) or None
     con.execute(
         "update ledger.runs set finished_at = ?, outcome = ?, message = ?, stage_timings = ? where run_id = ?",

@@ -28,7 +28,7 @@ def term_frequencies(con: duckdb.DuckDBPyConnection, cfg: dict) -> None:
     # full recomputation would.
     snapshot_people = " union ".join(
         f"select distinct {NAME_CMP_SQL.format(name=cols.name)} as name_cmp, "
-        f"coalesce({cols.id_norm}, '{source}:' || record_key) as person from {cols.table}"
+        f"coalesce({cols.id_norm}, '{source}:' || record_key) as person from {cols.rows}"
         for source, cols in SOURCES.items()
         if source not in EVENT_SOURCES and table_exists(con, cols.table)
     )

@@ -40,7 +40,7 @@ def record_select(source: str, cols: SourceColumns, where: str = "") -> str:
             coalesce({cols.id_valid}, false) as id_valid,
             {ID_CMP_SQL.format(id_norm=cols.id_norm, id_raw=cols.id_raw)} as id_cmp,
             cast({cols.address or 'null'} as varchar) as address
-        from {cols.table}
+        from {cols.rows}
         {where}
     """
 

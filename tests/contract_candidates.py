@@ -13,7 +13,7 @@ from decimal import Decimal
 from connectors import SOURCES as DECLARATIONS
 from hedui.contracts.authoring import SOURCES
 
-TYPES = {"date": "DATE", "amount": "DECIMAL(14,2)", "number": "DOUBLE", "integer": "INTEGER",
+TYPES = {"date": "DATE", "month": "DATE", "amount": "DECIMAL(14,2)", "number": "DOUBLE", "integer": "INTEGER",
          "text": "VARCHAR", "code": "VARCHAR"}
 
 CLEAN = {
@@ -42,7 +42,8 @@ CLEAN = {
 
 
 # A clean value per declared type, for a source without a row in CLEAN (a source just declared).
-_PLAIN = {"name": "王建国", "id": "430482196203151313", "date": date(2026, 10, 1), "amount": Decimal("100.00"),
+_PLAIN = {"name": "王建国", "id": "430482196203151313", "date": date(2026, 10, 1), "month": date(2026, 10, 1),
+          "amount": Decimal("100.00"),
           "int": 1, "number": 1.0}
 
 

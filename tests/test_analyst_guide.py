@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors import SOURCES
 from tests.conftest import SAMPLES, read_sample_rows, write_csv
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "analyst-guide.md"
@@ -118,12 +119,19 @@ def check_households_with_both(con, ids):
 def check_one_members_picture(con, ids):
     rows = answer(con, "One member's full cross-department picture", **{GUIDE_EXAMPLE_ID: WANG_JIANGUO})
     assert sorted((r[0], r[2]) for r in rows) == [
+        *[("benefits", "exact")] * 5, *[("business", "exact")] * 2,
         ("households", "exact"), ("housing", "exact"), ("housing", "fuzzy"), ("medical", "exact"),
         ("vehicle", "exact"),
-    ]  # the flat registered without an ID is his by the fuzzy path
+    ]  # the flat registered without an ID is his by the fuzzy path; his pension (one month returned), his shops
     medical = next(r for r in rows if r[0] == "medical")
     assert medical[1] == "Y20261020000187" and medical[4] == "2026-10-20 常宁市人民医院 自付 11900.00"
-    assert {r[5] for r in rows if r[0] != "households"} == {"housing/20261103", "medical/20261103", "vehicle/20261104"}
+    returned = next(r for r in rows if r[1] == "DY2026100987")
+    assert returned[4] == "2026-10 基本养老金 2150.00 已退回"
+    assert {r[5] for r in rows if r[0] != "households"} == {"housing/20261103", "medical/20261103", "vehicle/20261104",
+                                                            "benefits/20261103", "business/20261103"}
+    # the staff roster's relative 陈丽华 appears under the relative's link source, with her brother's post
+    chen = answer(con, "One member's full cross-department picture", **{GUIDE_EXAMPLE_ID: "430482197801304687"})
+    assert [r[4] for r in chen if r[0] == "staff_roster_relative"] == ["宜阳街道 村（居）委会成员的近亲属（兄弟姐妹）"]
 
 
 def check_quarantine_in_force(con, ids):
@@ -144,7 +152,8 @@ def check_overdue(con, ids):
 
 def check_freshness(con, ids):
     rows = {r[0]: r[1:] for r in answer(con, "Source freshness in the last run")}
-    assert set(rows) == {"households", "members", "housing", "vehicle", "medical", "disability", "death"}
+    assert set(rows) == set(SOURCES)
+    assert rows["social_insurance"] == ("social_insurance/20261103", "social_insurance/20261103", NIGHT1, 3, True, None)
     # households: the one-row delivery of 11-05 is held back; the picture of 11-03 stands, 3 days old.
     assert rows["households"] == ("households/20261103", "households/20261105", NIGHT1, 3, False, "held_back")
     assert rows["vehicle"] == ("vehicle/20261104", "vehicle/20261104", NIGHT2, 2, True, None)
@@ -164,10 +173,14 @@ def check_rejected_or_held_back(con, ids):
 def check_link_methods(con, ids):
     rows = answer(con, "Link methods per source")
     assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("benefits", "exact", 6), ("business", "exact", 4),
         ("death", "exact", 2), ("disability", "exact", 3), ("households", "exact", 4),
         ("housing", "exact", 2), ("housing", "fuzzy", 1), ("housing", "id_normalised", 2),
-        ("medical", "exact", 4), ("vehicle", "exact", 2), ("vehicle", "fuzzy", 1),
-    ]  # 王磊's car left the vehicle registry on night 2
+        ("housing_fund", "exact", 2), ("medical", "exact", 4),
+        ("public_payroll", "exact", 2), ("public_payroll", "id_normalised", 1),  # 王磊's lower-case x
+        ("social_insurance", "exact", 9), ("staff_roster", "exact", 1), ("staff_roster_relative", "exact", 2),
+        ("vehicle", "exact", 2), ("vehicle", "fuzzy", 1),
+    ]  # 王磊's car left the vehicle registry on night 2; the strangers and 刘强 link nowhere
     fuzzy = {r[0]: r[3] for r in rows if r[1] == "fuzzy"}
     assert all(score > 20 for score in fuzzy.values())
     assert all(r[3] is None for r in rows if r[1] != "fuzzy")

@@ -38,7 +38,9 @@ def test_console_rendering_has_both_tables(summary):
     buf = io.StringIO()
     render_summary_console(summary, Console(file=buf, width=200))
     out = buf.getvalue()
-    assert "ASSET_VEHICLE" in out and "vehicle/20261027" in out and "仍待核查" in out
+    assert "ASSET_VEHICLE" in out and "仍待核查" in out
+    rows = [[cell.strip() for cell in line.split("│")[1:3]] for line in out.splitlines()]
+    assert ["vehicle", "20261027"] in rows  # its batch in force
 
 
 def test_markdown_has_rule_and_source_tables_and_no_personal_data(summary):

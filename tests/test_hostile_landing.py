@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors import delivery_reader
+from connectors import SOURCES, delivery_reader
 from hedui import stages
 from hedui.night import run_night
 from hedui.run_info import RunInfo
@@ -154,7 +154,7 @@ def test_an_unchanged_snapshot_delivery_keeps_the_row_count_identity(sample_land
             "select source, delivery_id, checksum, rows_read, rows_loaded, rows_quarantined, rows_set_aside "
             "from ledger.deliveries where run_id = ? and status = 'unchanged' and kind = 'snapshot' order by 1",
             [night2]).fetchall()
-        assert {row[0] for row in unchanged} == {"households", "members", "housing", "vehicle", "disability"}
+        assert {row[0] for row in unchanged} == {name for name, s in SOURCES.items() if s.kind == "snapshot"}
         for source, delivery_id, checksum, *counts in unchanged:
             assert counts == [None, None, None, None], delivery_id  # this run read none of its rows
             read, loaded, quarantined, set_aside = con.execute(

@@ -32,7 +32,8 @@ def test_every_sample_delivery_is_loaded_and_its_rows_add_up(loaded):
 def test_sample_row_counts_per_source(loaded):
     counts = dict(loaded.execute("select source, rows_read from ledger.deliveries").fetchall())
     assert counts == {"households": 4, "members": 7, "housing": 7, "vehicle": 5, "medical": 6,
-                      "disability": 4, "death": 2}
+                      "disability": 4, "death": 2, "social_insurance": 11, "benefits": 7, "housing_fund": 3,
+                      "public_payroll": 4, "business": 5, "staff_roster": 4}
 
 
 def test_housing_id_damaged_into_scientific_notation_is_quarantined_with_that_reason(loaded):

@@ -72,13 +72,20 @@ def test_every_staged_column_is_kept_hashed_or_dropped_by_its_pseudonymous_table
 
 
 def test_the_link_sources_are_the_declared_sources_with_a_name_and_an_id_except_the_member_spine(staged_columns):
-    assert set(LINK_SOURCES) == {name for name, s in SOURCES.items() if s.linked}
-    assert set(LINK_SOURCES) == set(SOURCES) - {"members"}
+    id_only = {link.link_source for s in SOURCES.values() for link in s.id_only_links}
+    assert id_only == {"staff_roster_relative"}
+    assert set(LINK_SOURCES) == {name for name, s in SOURCES.items() if s.linked} | id_only
+    assert set(LINK_SOURCES) == set(SOURCES) - {"members"} | id_only
     for name, cols in LINK_SOURCES.items():
-        present = set(staged_columns[name])
+        present = set(staged_columns[cols.table.removeprefix("staged.")])
         assert {cols.name, cols.id_raw, cols.id_norm, cols.id_valid} <= present, name
     assert LINK_SOURCES["households"].id_norm == "head_id_norm"
     assert LINK_SOURCES["housing"].address == "address"
+    # the staff roster's record is the staff member's; the declared relative is linked by the relative's ID only
+    assert (LINK_SOURCES["staff_roster"].id_norm, LINK_SOURCES["staff_roster"].id_only) == ("staff_id_norm", False)
+    relative = LINK_SOURCES["staff_roster_relative"]
+    assert (relative.table, relative.name, relative.id_norm, relative.id_only) == (
+        "staged.staff_roster", "relative_name_norm", "relative_id_norm", True)
     assert set(EVENT_SOURCES) == {n for n, s in SOURCES.items() if s.kind == "event"} >= {"medical", "death"}
 
 
@@ -96,7 +103,8 @@ def test_a_linked_declaration_without_an_id_column_is_refused_by_name():
 def test_the_synthetic_city_delivers_declared_sources_with_their_headers_and_kind():
     """The city stands for the departments, so it writes its own headers rather than reading the declarations
     (a declaration that lost an alias then fails on the city's deliveries); here they are held to them. A new
-    source need not be in the city; the seven of the spec are."""
+    source need not be in the city; the seven of the spec are. The city may leave out an optional column (a
+    department of spec v1 sends no 城乡), never add one or reorder them."""
     assert {"households", "members", "housing", "vehicle", "medical", "disability", "death"} <= set(
         synth_city.MODULES) <= set(SOURCES)
     schedule = synth_deliveries.schedule(synth_deliveries.dt.date(2026, 11, 3))
@@ -104,8 +112,8 @@ def test_the_synthetic_city_delivers_declared_sources_with_their_headers_and_kin
     for name in synth_city.MODULES:
         source = SOURCES[name]
         synth = {c.name: c for c in synth_city.MODULES[name].COLUMNS}
-        assert list(synth) == [c.header for c in source.columns], name
-        for column in source.columns:
+        assert list(synth) == [c.header for c in source.columns if c.required or c.header in synth], name
+        for column in (c for c in source.columns if c.header in synth):
             # the connector may know more aliases than the city sends, never fewer
             assert set(synth[column.header].aliases) <= set(column.aliases), (name, column.header)
             assert synth[column.header].required == column.required, (name, column.header)
@@ -182,7 +190,7 @@ def test_a_toy_declaration_flows_into_every_derived_list_and_its_suite_validates
     assert out["suites"] and out["catalog"] and out["event"] and out["matching"]
     assert out["label"] == "养老金发放（人力资源和社会保障局）"
     assert out["link"] == {"table": "staged.pension", "name": "person_name_norm", "id_raw": "id_raw",
-                           "id_norm": "id_norm", "id_valid": "id_valid", "address": "address"}
+                           "id_norm": "id_norm", "id_valid": "id_valid", "address": "address", "id_only": False}
     [(columns, dropped)] = out["pseudo"]
     assert dict(columns) == {
         "record_pseudo": "H(record, s.record_key)", "payment_pseudo": "H(payment, s.payment_id)",

@@ -92,7 +92,7 @@ def test_at_80_columns_no_cell_is_cut(nights, width):
     for rule in second.rules:
         assert rule.rule_code in flat and rule.title_zh.replace(" ", "") in flat
     for source in second.sources:
-        assert (source.in_force_delivery or "（无）") in flat
+        assert f"{source.source}{(source.in_force_delivery or '（无）').split('/')[-1]}" in flat
     assert "注1" in out and "housing: housing/20261104：拒收" in out.replace("\n", "")
     assert second.run_id in flat
 

@@ -14,7 +14,7 @@ Every expectation carries ``meta`` that the quarantine step uses to write a reas
 ``rule``    short stable name of the rule (also the ``expectation`` column of ``quarantine.rows``)
 ``column``  the Chinese column name of the spec (used in reasons)
 ``src``     the raw-text column (``src_<name>``, or ``id_raw`` for IDs), to tell missing from unparseable
-``kind``    text | date | amount | number | integer | id | code
+``kind``    text | date | month | amount | number | integer | id | code
 ``pii``     true for names, IDs, certificate numbers, plates, unit numbers, addresses: their value is never
             written into a reason (it goes only into ``quarantine.rows.value``)
 """
@@ -30,8 +30,8 @@ from connectors import spec
 from hedui.contracts._gxenv import gx_offline
 
 # The contract's kind of a declared column: a text column with a value set is a code.
-_KINDS = {"text": "text", "name": "text", "id": "id", "date": "date", "amount": "amount", "int": "integer",
-          "number": "number"}
+_KINDS = {"text": "text", "name": "text", "id": "id", "date": "date", "month": "month", "amount": "amount",
+          "int": "integer", "number": "number"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ContractColumn:
 
     name: str  # English name in the candidate table (docs/internals.md)
     label: str  # Chinese name of the spec
-    kind: str  # text | date | amount | number | integer | id | code
+    kind: str  # text | date | month | amount | number | integer | id | code
     required: bool = False
     values: tuple[str, ...] = ()  # value set, if any
     pii: bool = False
@@ -123,7 +123,7 @@ def expectation_dicts(source: ContractSource) -> list[dict]:
         parsed = f"{c.id_prefix}id_raw" if c.kind == "id" else c.name
         if c.required and c.kind != "amount":
             out.append(_e("expect_column_values_to_not_be_null", _meta(c, "required"), column=parsed))
-        elif c.kind in ("date", "amount", "number", "integer"):
+        elif c.kind in ("date", "month", "amount", "number", "integer"):
             # Optional columns, and required amounts: an empty amount is "unknown, not zero" (spec, section 3),
             # which the samples confirm (an exited household with no declared income loads). It is flagged by
             # the connector (`amount_unknown`); a delivered value that does not parse still fails.

@@ -13,6 +13,7 @@ from connectors.sql_text import sql_literal
 
 KIND_WORD = {
     "date": "a date",
+    "month": "a month (such as 202610, 2026-10 or 2026年10月)",
     "amount": "an amount in yuan",
     "number": "a number",
     "integer": "a whole number",
@@ -83,6 +84,12 @@ def value_and_reason(exp: dict, as_of: date) -> tuple[str, str, str]:
         return column, _v(column), f"{L} || ' ' || {_v(column)} || ' on a 冲销 (reversal) row must be {word}'"
     if rule == "normal_not_negative":
         return column, _v(column), f"{L} || ' ' || {_v(column)} || ' is negative on a 正常 settlement (only 冲销 rows are negative)'"
+    if rule == "refund_names_original":
+        return column, "NULL", f"'a 退费 (refund) must name the contribution it refunds in ' || {L}"
+    if rule == "refund_negative":
+        return column, _v(column), f"{L} || ' ' || {_v(column)} || ' on a 退费 (refund) row must be negative'"
+    if rule == "contribution_not_negative":
+        return column, _v(column), f"{L} || ' ' || {_v(column)} || ' is negative on a 正常 contribution (only 退费 rows are negative)'"
     if rule == "cert_no_format":
         return (
             column,

@@ -150,7 +150,8 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
         select s.source, s.in_force_delivery, s.newest_delivery, s.picture_date, s.picture_age_days, s.fresh,
                coalesce(d.rows_loaded, 0), coalesce(d.rows_quarantined, 0),
                list_distinct(list_concat(
-                   case when s.problem = 'missing' then ['本次无交付，沿用上次数据'] else [] end,
+                   case s.problem when 'missing' then ['本次无交付，沿用上次数据']
+                        when 'never_delivered' then ['从未交付：尚无该来源数据（不是“无记录”）'] else [] end,
                    coalesce(d.delivery_problems,
                             case when s.problem in ('rejected', 'held_back', 'failed') then [s.problem] else [] end)))
         from ledger.run_sources s left join d using (source)
@@ -200,7 +201,10 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
         flag = f"注{len(notes) + 1}" if src.problems else "-"
         if src.problems:
             notes.append(f"{src.source}: " + "；".join(src.problems))
-        s.add_row(src.source, src.in_force_delivery or "（无）", age, str(src.rows_loaded), str(src.rows_quarantined),
+        # the batch by its folder (YYYYMMDD): the source is in the first column, and with thirteen sources the
+        # full `<source>/<YYYYMMDD>` would not fit 80 columns without cutting a cell
+        batch = src.in_force_delivery.split("/", 1)[-1] if src.in_force_delivery else "（无）"
+        s.add_row(src.source, batch, age, str(src.rows_loaded), str(src.rows_quarantined),
                   flag, style=style)
     console.print(s)
     console.print("天数：在用批次距核对日期的天数；入库行、隔离行：本次读取的批次。", highlight=False)
