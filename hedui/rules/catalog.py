@@ -45,12 +45,9 @@ DEFAULT_RULES_DIR = files("hedui") / "rule_catalog"
 CATEGORIES = ("hidden_asset", "hardship", "change_of_circumstance", "outreach", "income", "integrity")
 SEVERITIES = ("high", "medium", "low")
 LEVELS = ("member", "household", "person")
-# The sources of spec v2 (extract-spec README 4b). A rule may name them before a connector declares them: a source
-# that never delivered (no staged table, or no delivery ever accepted) skips the rules that read it
-# (hedui.rules.engine), it does not read as "no records".
-CONTRACT_V2_SOURCES = ("social_insurance", "benefits", "housing_fund", "public_payroll", "business", "staff_roster")
-# the sources a rule may read: every declared source (connectors/<source>.py), and those of the contract
-SOURCES = tuple(dict.fromkeys((*DECLARATIONS, *CONTRACT_V2_SOURCES)))
+# The sources a rule may read: every declared source (connectors/<source>.py). A source that never delivered (no
+# delivery ever accepted) skips the rules that read it (hedui.rules.engine): it does not read as "no records".
+SOURCES = tuple(DECLARATIONS)
 REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
 OPTIONAL_KEYS = ("raises_on_absence_of",)
 # every rule query returns exactly these columns, in this order
