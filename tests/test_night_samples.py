@@ -7,9 +7,10 @@ import openpyxl
 import pytest
 
 from tests.conftest import SAMPLES_AS_OF
-from tests.spec_samples import EXPECTED_SAMPLE_WARNINGS
+from tests.income_samples import EXPECTED_ALL_SAMPLE_WARNINGS
 
-EXPECTED = EXPECTED_SAMPLE_WARNINGS
+# The v2 samples' README: the 9 warnings of the v1 rules and the 7 of the income and integrity rules.
+EXPECTED = EXPECTED_ALL_SAMPLE_WARNINGS
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,27 @@ def night(samples_night):
 def test_samples_raise_exactly_the_warnings_their_readme_lists(night):
     _, con = night
     rows = con.execute("select rule_code, household_id, person_id from warnings").fetchall()
-    assert set(rows) == EXPECTED and len(rows) == len(EXPECTED)
+    assert set(rows) == EXPECTED and len(rows) == len(EXPECTED) == 16
+
+
+def test_no_integrity_warning_is_on_a_township_list(night):
+    """Integrity warnings go to the county's review list (县级复核), since the staff concerned may work in the
+    township; their township column still names the household's township."""
+    result, con = night
+    integrity = con.execute(
+        "select warning_id, household_id, township from warnings where rule_code like 'INTEGRITY_%'"
+    ).fetchall()
+    assert sorted(h for _, h, _ in integrity) == ["CN-S-0001", "CN-S-0002", "CN-S-0003"]
+    assert all(township for _, _, township in integrity)
+    ids = {w for w, _, _ in integrity}
+    lists = sorted((result.outputs / "lists").glob("*.xlsx"))
+    cells = {path.name: {str(c.value) for ws in openpyxl.load_workbook(path) for row in ws.iter_rows() for c in row
+                         if c.value is not None} for path in lists}
+    review = [name for name in cells if "县级复核" in name]
+    assert review and ids <= set().union(*(cells[name] for name in review))
+    for name, values in cells.items():
+        if "县级复核" not in name:
+            assert not ids & values, name
 
 
 def test_every_sample_warning_is_due_fifteen_working_days_later(night):
