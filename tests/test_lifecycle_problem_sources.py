@@ -152,8 +152,9 @@ def test_a_held_back_medical_delivery_resolves_the_household_that_left_and_holds
     holds 陈丽华's new settlement of 2027-10-20, is held back for its jump in quarantined rows. On the medical
     picture that stands, both households' settlements have left the 365-day window: CN-S-0001's medical warnings
     resolve, since fresh households data shows it left; CN-S-0002's is held, since only the missing records
-    could tell. Night 4: the delivery comes again, clean, and CN-S-0002's condition does hold: the hold kept a
-    warning the held-back records support."""
+    could tell. (CN-S-0003's income warning also resolves on night 3: its 2026 income has left the income window,
+    and no source of the income rules has a problem.) Night 4: the delivery comes again, clean, and CN-S-0002's
+    condition does hold: the hold kept a warning the held-back records support."""
     night2, night3, night4 = SAMPLES_AS_OF + dt.timedelta(days=1), dt.date(2027, 10, 27), dt.date(2027, 10, 28)
     medical_delivery(sample_landing, "20261104", [("Y20261026000777", "2026-10-26")])
     run_night(sample_landing, first_night, night2, deliver=False)
@@ -178,7 +179,15 @@ def test_a_held_back_medical_delivery_resolves_the_household_that_left_and_holds
         after = warnings_of(con)
         assert after[chen_medical] == ("open", night2, None)  # held: not seen, not resolved
         assert after[("HARDSHIP_MEDICAL", LEFT, None)] == ("resolved", night2, night3)
-        assert_left_household_resolved_by_households(resolved_events(con, night3), "medical", left_subjects)
+        events = resolved_events(con, night3)
+        assert_left_household_resolved_by_households({s: d for s, d in events.items() if s[1] == LEFT}, "medical",
+                                                     left_subjects)
+        # a year on, CN-S-0003's income (2026) has left the window of the three months before the as-of month; the
+        # income rules read no medical data and their sources have no problem tonight (they only sent nothing
+        # new), so the lapse is taken at face value: a plain resolution, naming no problem source
+        assert {s: d for s, d in events.items() if s[1] != LEFT} == {
+            ("INCOME_ABOVE_STANDARD", "CN-S-0003", None):
+                {"reason": "the condition no longer holds in fresh data", "resolved_by": None, "problem_sources": []}}
         stats = rule_stats(con, night3)
         assert stats["source_problems"] == {"medical": "held_back"}
         assert (stats["per_rule"]["HARDSHIP_MEDICAL"]["held"], stats["per_rule"]["HARDSHIP_MEDICAL"]["resolved"]) \
