@@ -31,7 +31,7 @@ def test_nightly_flow_runs_every_stage_and_publishes_a_summary_artifact(prefect_
     result = nightly(landing=str(landing), warehouse=str(tmp_path / "w.duckdb"), as_of=SAMPLES_AS_OF.isoformat())
     assert result.outcome == "completed"
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    assert con.execute("select count(*) from warnings").fetchone()[0] == 9
+    assert con.execute("select count(*) from warnings").fetchone()[0] == 16  # the v2 README's 9 + 7
     con.close()
     artifact = Artifact.get("hedui-run-summary")
     assert artifact is not None and "ASSET_VEHICLE" in artifact.data

@@ -26,7 +26,7 @@ NIGHT2, NIGHT3 = SAMPLES_AS_OF + dt.timedelta(days=1), SAMPLES_AS_OF + dt.timede
 
 @pytest.fixture(scope="module")
 def nights(samples_night, tmp_path_factory):
-    """Night 1: the samples (9 warnings; a copy of the session's shared first night). Then two outcomes (one dismissal, one confirmation); night 2 also
+    """Night 1: the samples (16 warnings; a copy of the session's shared first night). Then two outcomes (one dismissal, one confirmation); night 2 also
     drops 王磊's car from the vehicle registry (one resolution) and receives a broken housing delivery
     (rejected); night 3 is quiet. Returns the summaries of the three nights and the warehouse."""
     base = tmp_path_factory.mktemp("summary-nights")
@@ -54,8 +54,9 @@ def nights(samples_night, tmp_path_factory):
 
 def test_what_waited_after_a_night_is_still_waiting_resolved_or_closed_by_a_caseworker(nights):
     (first, second, third), _ = nights
-    assert (first.total_new, first.total_still_open) == (9, 0)
-    assert (second.total_still_open, second.total_resolved, second.total_closed_by_outcome) == (6, 1, 2)
+    assert (first.total_new, first.total_still_open) == (16, 0)
+    # of night 1's 16: 2 closed by the outcomes, 王磊's car gone (1 resolved), 13 still waiting
+    assert (second.total_still_open, second.total_resolved, second.total_closed_by_outcome) == (13, 1, 2)
     assert first.total_new + first.total_still_open == (
         second.total_new + second.total_still_open + second.total_resolved + second.total_closed_by_outcome)
     rules = {r.rule_code: r for r in second.rules}
@@ -73,7 +74,7 @@ def test_the_markdown_artifact_states_the_closed_ones(nights):
     md = summary_markdown(nights[0][1])
     assert "核查办结 2" in md
     assert "| `CHANGE_DECEASED` | 家庭成员已死亡注销户籍 | 0 | 0 | 0 | 1 |" in md
-    assert "| **合计** | | **0** | **6** | **1** | **2** |" in md
+    assert "| **合计** | | **0** | **13** | **1** | **2** |" in md
 
 
 def _render(summary, width: int) -> str:
