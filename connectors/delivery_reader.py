@@ -317,7 +317,7 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
     checks = []
     id_only = {link.id for link in source.id_only_links}
     for column in (c for c in source.columns if c.type == "id"):
-        id_prefix = "id" if column.name == "id" else column.name
+        id_prefix = column.id_prefix
         outcome = "never linked (this person is linked by a valid ID only)" if column.name in id_only else \
             "linked only by the fuzzy path"
         checks.append(

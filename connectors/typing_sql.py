@@ -22,10 +22,6 @@ from connectors.spec import Column, Source
 SQL_DIR = files("connectors") / "sql"
 
 
-def _id_prefix(column: Column) -> str:
-    return "id" if column.name == "id" else column.name
-
-
 def _raw_id(column: Column, source: Source) -> str:
     src = f"src_{column.name}"
     return f"coalesce(hd_clean({src}), {source.id_fallback})" if source.id_fallback else f"hd_clean({src})"
@@ -61,7 +57,7 @@ def _lookups(source: Source, cells_table: str) -> list[str]:
 def _typed(column: Column, source: Source) -> list[str]:
     src = f"src_{column.name}"
     if column.type == "id":
-        prefix, lookup = _id_prefix(column), f"lookup_{column.name}"
+        prefix, lookup = column.id_prefix, f"lookup_{column.name}"
         return [
             f"{_raw_id(column, source)} as {prefix}_raw",
             f"{lookup}.id_norm as {prefix}_norm",

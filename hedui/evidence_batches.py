@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from hedui.warehouse.schema import table_exists
+
 # Memory one linked record takes while a rule turns it into evidence (the struct in the list aggregate, its JSON,
 # the hash table around them), and the share of DuckDB's memory limit a batch's evidence may take. Measured on
 # the heavy bench city (most households citing hundreds of settlements): see bench/prefecture.py.
@@ -34,9 +36,7 @@ def evidence_batches(con) -> int:
     of the memory limit. Chosen from the data and the settings; 1 for an ordinary city, more for one whose
     households cite hundreds of records each, or at a small memory limit."""
     limit = memory_limit_bytes(con)
-    records = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'linked' and table_name = 'links'"
-    ).fetchone()[0] and con.execute("select count(*) from linked.links").fetchone()[0]
+    records = table_exists(con, "linked.links") and con.execute("select count(*) from linked.links").fetchone()[0]
     if not limit or not records:
         return 1
     return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * EVIDENCE_SHARE_OF_MEMORY_LIMIT)))

@@ -8,23 +8,12 @@ night links only their new deliveries; the others are snapshots.
 
 from __future__ import annotations
 
-import duckdb
 
 from connectors.link_sources import EVENT_SOURCES, LINK_SOURCES, SourceColumns
+from hedui.warehouse.schema import table_exists
 
 __all__ = ["EVENT_SOURCES", "SOURCES", "SourceColumns", "table_exists"]
 
 
 # The linked sources and their columns, and the event sources: derived from the declarations.
 SOURCES: dict[str, SourceColumns] = LINK_SOURCES
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    """Whether `schema.table` exists: a source that never delivered has no staged table to read."""
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )

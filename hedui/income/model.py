@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from hedui.income.settings import multiplier_rows, standard_rows
+from hedui.warehouse.schema import table_exists
 
 # the staged sources the model reads
 MODEL_SOURCES = ("households", "members", "social_insurance", "housing_fund", "public_payroll", "benefits")
@@ -66,7 +67,7 @@ def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: d
     tables, not read from income.*: {'household': row, 'members': rows, 'months': rows, 'records': rows}; None
     when a source the model reads has no staged table (it never delivered)."""
     for source in MODEL_SOURCES:
-        if not table_exists(con, "staged", source):
+        if not table_exists(con, f"staged.{source}"):
             return None
     install_income_macros(con)
     p = model_parameters(settings, as_of)
@@ -106,9 +107,3 @@ def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: d
     for table, _ in steps:
         con.execute(f"drop table if exists {table}")
     return result
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-    ).fetchone()[0] > 0

@@ -18,13 +18,14 @@ from hedui import statements
 from hedui.evidence_batches import evidence_batches
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
-from hedui.income.model import MODEL_SOURCES, build_income_tables, table_exists
+from hedui.income.model import MODEL_SOURCES, build_income_tables
 from hedui.income.settings import income_settings
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
 from hedui.rules.shared_definitions import SET_HOUSEHOLD_BATCH, check_shared_parameters, install_rule_macros
 from hedui.run_info import RunInfo, refuse_as_of_before
+from hedui.warehouse.schema import table_exists
 from hedui.workdays import add_working_days, calendar_overrides
 
 
@@ -204,10 +205,7 @@ def source_problems(con, run_id: str) -> tuple[dict[str, str], bool]:
     A source has a problem when its `problem` is set (rejected, held_back, missing) or when its picture is not
     fresh (`fresh` false: a newer delivery exists than the one in force).
     """
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'ledger' and table_name = 'run_sources'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "ledger.run_sources"):
         return {}, False
     rows = con.execute(
         """
@@ -227,8 +225,8 @@ def never_delivered(con, run_id: str, sources) -> set[str]:
     """The sources among `sources` that have no picture at all: no staged table (no connector, or a warehouse from
     before it); or, per the ledger of this run, a problem and no delivery ever accepted (`in_force_delivery` null:
     missing, or a first delivery rejected or held back), with nothing in its staged table either."""
-    absent = {source for source in sources if not table_exists(con, "staged", source)}
-    if table_exists(con, "ledger", "run_sources"):
+    absent = {source for source in sources if not table_exists(con, f"staged.{source}")}
+    if table_exists(con, "ledger.run_sources"):
         unaccepted = [source for (source,) in con.execute(
             """
             select source

@@ -58,6 +58,15 @@ class Migration:
     sql: str
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether the table `schema.table` exists: a source that never delivered, or a warehouse from before a
+    migration, has none to read."""
+    schema, name = qualified.split(".")
+    return con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
+    ).fetchone()[0] > 0
+
+
 def known_migrations() -> list[Migration]:
     """Every migration this hedui knows, in order: the baseline, then migrations/NNNN_<name>.sql."""
     package = files("hedui.warehouse")
