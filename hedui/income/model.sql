@@ -462,3 +462,39 @@ select
         when divisor = 0 then '家庭人口和成员均为0，未核对'
     end as not_tested_reason
 from applied;
+
+-- Per household, its members' income in words (each member's wage and the department it came from, the largest
+-- of the three, and the benefits) and as facts: the evidence both income rules give.
+create or replace temp macro income_member_lines_from(members_table) as table
+select
+    member_income.household_id,
+    string_agg(
+        member_income.person_name || '：'
+            || case member_income.wage_source
+                when 'public_payroll' then '工资' || printf('%.2f', member_income.wage) || '元（财政统发应发工资，'
+                when 'social_insurance' then '工资' || printf('%.2f', member_income.wage) || '元（社保缴费基数月均，'
+                when 'housing_fund' then '工资' || printf('%.2f', member_income.wage) || '元（公积金缴存基数，'
+                else '无工资记录'
+            end
+            || case when member_income.wage_source is null then '' else
+                '三者中最大：社保' || printf('%.2f', member_income.social_insurance_wage)
+                || '、公积金' || printf('%.2f', member_income.housing_fund_wage)
+                || '、财政统发' || printf('%.2f', member_income.public_payroll_wage) || '）'
+            end
+            || case when member_income.benefits > 0
+                then '，待遇' || printf('%.2f', member_income.benefits) || '元/月' else '' end,
+        '；' order by member_income.person_id
+    ) filter (where member_income.member_income > 0) as member_text,
+    list({
+        'person_id': member_income.person_id,
+        'person_name': member_income.person_name,
+        'social_insurance_wage': member_income.social_insurance_wage,
+        'housing_fund_wage': member_income.housing_fund_wage,
+        'public_payroll_wage': member_income.public_payroll_wage,
+        'wage': member_income.wage,
+        'wage_source': member_income.wage_source,
+        'benefits': member_income.benefits
+    } order by member_income.person_id) as member_facts
+from query_table(members_table) as member_income
+group by
+    member_income.household_id;
