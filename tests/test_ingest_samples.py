@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
 
+import duckdb
 import pytest
 
 from connectors import SOURCES
 from hedui import stages
 from hedui.run_info import RunInfo
-from tests.conftest import SAMPLES_AS_OF
+from hedui.warehouse import migrate
+from tests.conftest import SAMPLES, SAMPLES_AS_OF
 
 
-@pytest.fixture
-def loaded(ingest_con, sample_landing, tmp_path):
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """The samples ingested once for the whole module: every test here only reads the result."""
+    tmp_path = tmp_path_factory.mktemp("ingest_samples")
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
+    con = duckdb.connect(str(tmp_path / "ingest.duckdb"))
+    migrate(con)
     run = RunInfo("run-1", SAMPLES_AS_OF)
     for source in SOURCES:
-        stages.ingest(ingest_con, sample_landing, source, run, tmp_dir=tmp_path / "scratch", results_dir=None)
-    return ingest_con
+        stages.ingest(con, landing, source, run, tmp_dir=tmp_path / "scratch", results_dir=None)
+    yield con
+    con.close()
 
 
 def test_every_sample_delivery_is_loaded_and_its_rows_add_up(loaded):
