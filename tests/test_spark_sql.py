@@ -44,9 +44,10 @@ REWRITES = {
     "to_json keeps NULL fields": (
         "select to_json({'a': x}) from t",
         "SELECT TO_JSON(STRUCT(x AS a), MAP('ignoreNullFields', 'false')) FROM t"),
-    "printf of fixed decimals formats a double": (
-        "select printf('%.2f', amount) || '元' from t",
-        "SELECT FORMAT_STRING('%.2f', CAST(amount AS DOUBLE)) || '元' FROM t"),
+    "printf of fixed decimals rounds half to even, without thousands separators": (
+        "select printf('%.2f', amount) || '元', printf('共%.1f%%', share) from t",
+        "SELECT REPLACE(FORMAT_NUMBER(CAST(amount AS DOUBLE), 2), ',', '') || '元',"
+        " CONCAT('共', REPLACE(FORMAT_NUMBER(CAST(share AS DOUBLE), 1), ',', ''), '%') FROM t"),
     "hash buckets stay non-negative": (
         "select hash(h) % 4 from t", "SELECT PMOD(HASH(h), 4) FROM t"),
     "years added to a date are months": (
@@ -69,6 +70,10 @@ REWRITES = {
         "select x from range(1, 3) r(x)",
         "SELECT x FROM (SELECT EXPLODE(CASE WHEN 1 < 3 THEN FILTER(SEQUENCE(1, 3, 1), hd_v -> hd_v < 3) END) AS x)"
         " AS r"),
+    "arg_min skips the rows whose value is NULL, as DuckDB's does": (
+        "select arg_min(category || grade, grade_num), arg_max(a, b) from t",
+        "SELECT MIN_BY(category || grade, CASE WHEN NOT category || grade IS NULL THEN grade_num END),"
+        " MAX_BY(a, CASE WHEN NOT a IS NULL THEN b END) FROM t"),
     "unordered any_value is the first non-NULL value": (
         "select any_value(y) from t", "SELECT FIRST(y, TRUE) FROM t"),
     "DuckDB's timestamp is Spark 3.3's timestamp": (

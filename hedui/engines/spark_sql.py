@@ -176,6 +176,21 @@ def cte_hints(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     return tree
 
 
+def arg_extremes_skip_null_values(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`arg_min(x, k)` → `min_by(x, case when x is not null then k end)` (and arg_max / max_by).
+
+    DuckDB's arg_min skips the rows whose x is NULL (arg_min_null would keep them); Spark's min_by only skips
+    rows whose k is NULL, so a certificate without a category would win the most-severe grade with a NULL.
+    Giving those rows a NULL key makes Spark skip them too."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, (exp.ArgMin, exp.ArgMax)) and node.expression is not None:
+            value, key = node.this, node.expression
+            guarded = exp.Case().when(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), key.copy())
+            return type(node)(this=value.copy(), expression=guarded)
+        return node
+    return _bottom_up(tree, rewrite)
+
+
 def date_diff_boundaries(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """`date_diff('year', a, b)` counts the year boundaries crossed on DuckDB (year(b) - year(a)).
 
@@ -240,28 +255,46 @@ def json_keeps_nulls(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     return tree
 
 
-_FIXED = re.compile(r"%\.(\d)f")
+_SPEC = re.compile(r"%(?:\.(\d+)f|%)|%")
 
 
 def printf_fixed_decimals(tree: exp.Expr, flags: list[str]) -> exp.Expr:
-    """`printf('%.2f', amount)` → `format_string('%.2f', cast(amount as double))`.
+    """`printf('%.2f', x)` → `replace(format_number(cast(x as double), 2), ',', '')`.
 
     sqlglot keeps `printf`, which on Spark hands a DECIMAL to Java's formatter, and the query fails at run time.
-    Through a double the text is the same as DuckDB's for every amount with at most that many decimals (yuan
-    and fen); only a value exactly half-way between two results may round differently. Any other format is not
+    DuckDB's printf formats a DECIMAL as a double, rounding half to even on the exact binary value (1.015 → 1.01,
+    0.125 → 0.12); Java's `%.2f` rounds half up on the shortest decimal text (0.125 → 0.13). Spark's
+    format_number rounds half to even on the exact value, as DuckDB does, and groups thousands with commas,
+    which are removed. Text around the specifications is kept; a format other than `%.<n>f` (and `%%`) is not
     portable."""
     def rewrite(node: exp.Expr) -> exp.Expr:
-        if not (isinstance(node, exp.Anonymous) and node.name.lower() in ("printf", "format_string")):
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "printf"):
             return node
         pattern, *arguments = node.expressions
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
             raise NotPortable(f"{node.sql('duckdb')}: printf with a computed format")
-        specs = re.findall(r"%[^%]*?[a-zA-Z%]", pattern.this)
-        if len(arguments) != len([s for s in specs if s != "%%"]) or not all(
-                _FIXED.fullmatch(s) or s == "%%" for s in specs):
-            raise NotPortable(f"{node.sql('duckdb')}: printf formats other than %.<n>f")
-        doubles = [exp.Cast(this=a.copy(), to=exp.DataType.build("double")) for a in arguments]
-        return _call("format_string", pattern.copy(), *doubles)
+        pieces: list[exp.Expr] = []
+        remaining, position = list(arguments), 0
+        for match in _SPEC.finditer(pattern.this):
+            if match.group(0) != "%%" and match.group(1) is None:
+                raise NotPortable(f"{node.sql('duckdb')}: printf formats other than %.<n>f")
+            text = pattern.this[position:match.start()] + ("%" if match.group(0) == "%%" else "")
+            if text:
+                pieces.append(exp.Literal.string(text))
+            position = match.end()
+            if match.group(1) is not None:
+                if not remaining:
+                    raise NotPortable(f"{node.sql('duckdb')}: more specifications than arguments")
+                number = exp.Cast(this=remaining.pop(0).copy(), to=exp.DataType.build("double"))
+                formatted = _call("format_number", number, exp.Literal.number(int(match.group(1))))
+                pieces.append(_call("replace", formatted, exp.Literal.string(","), exp.Literal.string("")))
+        if remaining:
+            raise NotPortable(f"{node.sql('duckdb')}: more arguments than specifications")
+        if pattern.this[position:]:
+            pieces.append(exp.Literal.string(pattern.this[position:]))
+        if not pieces:
+            return exp.Literal.string("")
+        return pieces[0] if len(pieces) == 1 else _call("concat", *pieces)
     return _bottom_up(tree, rewrite)
 
 
@@ -487,6 +520,7 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     first_match_replacements,
     cte_hints,
     ordered_aggregates,
+    arg_extremes_skip_null_values,
     date_diff_boundaries,
     chr_literals,
     json_keeps_nulls,
