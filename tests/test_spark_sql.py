@@ -137,11 +137,11 @@ def test_the_builtin_list_is_spark_3_3s():
     assert not {"any_value", "array_append", "to_char", "listagg", "string_agg", "list", "try_to_timestamp"} & builtins
 
 
-def test_parameters_are_bound_as_quoted_literals():
-    spark = to_spark("select * from t where s in (select unnest($statuses)) and d <= $as_of and n >= $n",
-                     {"statuses": ["在保", "it's"], "as_of": dt.date(2026, 11, 3), "n": 2}).sql
+def test_parameters_are_bound_as_quoted_literals_of_duckdbs_types():
+    spark = to_spark("select * from t where s in (select unnest($statuses)) and d <= $as_of and n >= $n * $share",
+                     {"statuses": ["在保", "it's"], "as_of": dt.date(2026, 11, 3), "n": 2, "share": 0.5}).sql
     assert spark == ("SELECT * FROM t WHERE s IN (SELECT EXPLODE(ARRAY('在保', 'it\\'s'))) AND d <= CAST('2026-11-03'"
-                     " AS DATE) AND n >= 2")
+                     " AS DATE) AND n >= 2 * CAST(0.5 AS DOUBLE)")
 
 
 # ---------------------------------------------------------------------------------------------------- macros

@@ -579,9 +579,19 @@ def bind_parameters(tree: exp.Expr, values: dict[str, Any]) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name:
             if node.name not in values:
                 raise KeyError(f"no value for the parameter ${node.name}")
-            return exp.convert(values[node.name])
+            return _literal(values[node.name])
         return node
     return tree.transform(bind, copy=False)
+
+
+def _literal(value: Any) -> exp.Expr:
+    """A Python value as DuckDB binds it: a float is a DOUBLE (a bare `1.5` would be a DECIMAL on Spark, and
+    arithmetic and printing would follow decimal rules), a list an array of such literals."""
+    if isinstance(value, float):
+        return exp.Cast(this=exp.convert(value), to=exp.DataType.build("double"))
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_literal(item) for item in value])
+    return exp.convert(value)
 
 
 def to_spark(sql: str, parameters: dict[str, Any] | None = None, *, pretty: bool = False) -> SparkQuery:
