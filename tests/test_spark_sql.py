@@ -74,6 +74,10 @@ REWRITES = {
         "select arg_min(category || grade, grade_num), arg_max(a, b) from t",
         "SELECT MIN_BY(category || grade, CASE WHEN NOT category || grade IS NULL THEN grade_num END),"
         " MAX_BY(a, CASE WHEN NOT a IS NULL THEN b END) FROM t"),
+    "a quotient is a double, rounded as DuckDB rounds doubles": (
+        "select cast(round(total / months, 2) as decimal(14, 2)), a / 2 from t",
+        "SELECT CAST(ROUND((CAST(total AS DOUBLE) / months) * CAST(100 AS DOUBLE), 0) / CAST(100 AS DOUBLE)"
+        " AS DECIMAL(14, 2)), CAST(a AS DOUBLE) / 2 FROM t"),
     "unordered any_value is the first non-NULL value": (
         "select any_value(y) from t", "SELECT FIRST(y, TRUE) FROM t"),
     "DuckDB's timestamp is Spark 3.3's timestamp": (

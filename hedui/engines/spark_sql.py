@@ -191,6 +191,40 @@ def arg_extremes_skip_null_values(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+def division_in_double(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`a / b` → `cast(a as double) / b`: DuckDB's `/` always gives a DOUBLE.
+
+    Spark divides two DECIMALs exactly into a DECIMAL of six or more decimals, so a per-capita income would be
+    12541.300000 where DuckDB has 12541.3, in the wording, the JSON evidence and its fingerprint, and would round
+    differently. (Division by zero: DuckDB gives infinity, Spark NULL; the project's SQL guards its divisors.)"""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
+            return exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("double")),
+                           expression=node.expression.copy(), typed=node.args.get("typed"), safe=node.args.get("safe"))
+        return node
+    return _bottom_up(tree, rewrite)
+
+
+def rounding_of_doubles(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`round(a / b, n)` → `round(a / b * 10^n, 0) / 10^n`, all in doubles: DuckDB's rounding of a double.
+
+    DuckDB rounds a DOUBLE to n places as round(x × 10^n) / 10^n, so 3.045 / 3 (1.01499999… in binary) gives
+    1.01; Spark's round(x, n) rounds the shortest decimal text of x (1.015) half up, 1.02. Rounding to whole
+    units first gives DuckDB's result on Spark, whose round(x, 0) of a double is exact. Applied where the value
+    is known to be a double: a quotient."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        decimals = node.args.get("decimals") if isinstance(node, exp.Round) else None
+        if decimals is not None and isinstance(node.this, exp.Div):
+            if not (isinstance(decimals, exp.Literal) and not decimals.is_string):
+                raise NotPortable(f"{node.sql('duckdb')}: rounding a quotient to a computed number of places")
+            scale = exp.Cast(this=exp.Literal.number(10 ** int(decimals.this)), to=exp.DataType.build("double"))
+            scaled = exp.Mul(this=exp.Paren(this=node.this.copy()), expression=scale)
+            return exp.Div(this=exp.Round(this=scaled, decimals=exp.Literal.number(0)), expression=scale.copy(),
+                           typed=False, safe=False)
+        return node
+    return _bottom_up(tree, rewrite)
+
+
 def date_diff_boundaries(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """`date_diff('year', a, b)` counts the year boundaries crossed on DuckDB (year(b) - year(a)).
 
@@ -521,6 +555,8 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     cte_hints,
     ordered_aggregates,
     arg_extremes_skip_null_values,
+    division_in_double,
+    rounding_of_doubles,
     date_diff_boundaries,
     chr_literals,
     json_keeps_nulls,
