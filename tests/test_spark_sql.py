@@ -78,6 +78,9 @@ REWRITES = {
         "select cast(round(total / months, 2) as decimal(14, 2)), a / 2 from t",
         "SELECT CAST(ROUND((CAST(total AS DOUBLE) / months) * CAST(100 AS DOUBLE), 0) / CAST(100 AS DOUBLE)"
         " AS DECIMAL(14, 2)), CAST(a AS DOUBLE) / 2 FROM t"),
+    "a value named in a one-row subquery is written in place": (
+        "select (select case when year(m) > 1890 then m end from (select cast(s as date) as m)) from t",
+        "SELECT (CASE WHEN YEAR((CAST(s AS DATE))) > 1890 THEN (CAST(s AS DATE)) END) FROM t"),
     "unordered any_value is the first non-NULL value": (
         "select any_value(y) from t", "SELECT FIRST(y, TRUE) FROM t"),
     "DuckDB's timestamp is Spark 3.3's timestamp": (
@@ -110,17 +113,25 @@ def test_to_json_is_flagged_until_evidence_json_is_canonical():
     ("select regexp_replace(s, 'a', 'b') from t", "regexp_replace of the first match only"),
     ("select (select u.x from u where u.y = t.y order by u.x limit 1) from t", "a correlated subquery with LIMIT"),
     ("select * replace (1 as a) from staged.t", "Spark 3.3 has no star modifiers"),
+    ("select (select min(u.x) from u where contains(t.s, u.y)) from t", "a correlated predicate other than an equality"),
+    ("select (select u.x from u where u.y = t.y) from t", "a correlated scalar subquery that is not aggregated"),
     ("select printf('%d', n) from t", "printf formats other than %.<n>f"),
     ("select date_diff('week', a, b) from t", "date_diff by week"),
     ("select chr(n) from t", "chr of a computed code point"),
     ("select string_agg(distinct x, ',' order by y) from t", "DISTINCT values ordered by something else"),
     ("select * from read_csv('x.csv')", "a table function in FROM"),
-], ids=["regexp_replace first", "correlated limit", "star replace", "printf %d", "date_diff week", "chr computed",
+], ids=["regexp_replace first", "correlated limit", "star replace", "correlated non-equality",
+        "correlated not aggregated", "printf %d", "date_diff week", "chr computed",
         "distinct ordered by other", "read_csv"])
 def test_a_construct_no_rewrite_keeps_equal_is_refused_by_name(duckdb_sql, construct):
     with pytest.raises(NotPortable, match=construct):
         to_spark(duckdb_sql)
     assert construct in spark_problems(duckdb_sql)[0]
+
+
+def test_correlated_subqueries_spark_3_3_decorrelates_are_portable():
+    assert spark_problems("select (select max(u.x) from u where u.y = t.y) from t") == []
+    assert spark_problems("select * from t where exists (select 1 from u where u.y = t.y)") == []
 
 
 def test_a_duckdb_only_function_is_found_by_the_builtin_list():

@@ -492,6 +492,42 @@ def table_ranges(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     return tree
 
 
+def one_row_subqueries(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`(select f(m) from (select g(s) as m))` → `(f(g(s)))`: a value named once, in a scalar subquery over one
+    row, written in place.
+
+    DuckDB macros use it to compute a value once (hd_month parses a month and then checks its year). Over an
+    outer column it is a correlated scalar subquery, which Spark 3.3 rewrites into a join only when it is
+    aggregated (non-aggregated one-row subqueries came in 3.4, SPARK-40862). In place, the expression is the
+    same value, computed twice."""
+    for subquery in list(tree.find_all(exp.Subquery)):
+        outer = subquery.this
+        if isinstance(subquery.parent, (exp.From, exp.Join)) or not isinstance(outer, exp.Select):
+            continue
+        source = outer.args.get("from_")
+        inner = source.this.this if source is not None and isinstance(source.this, exp.Subquery) else None
+        if (len(outer.expressions) != 1 or not isinstance(inner, exp.Select) or inner.args.get("from_")
+                or _has_clauses(outer) or _has_clauses(inner)
+                or not all(isinstance(p, exp.Alias) for p in inner.expressions)):
+            continue
+        named = {p.alias: p.this for p in inner.expressions}
+        value = outer.expressions[0]
+        value = value.this if isinstance(value, exp.Alias) else value
+
+        def inline(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Column) and node.name in named and node.table in ("", source.this.alias):
+                return exp.Paren(this=named[node.name].copy())
+            return node
+
+        subquery.replace(exp.Paren(this=_bottom_up(value.copy(), inline)))
+    return tree
+
+
+def _has_clauses(select: exp.Select) -> bool:
+    return any(select.args.get(key) for key in ("where", "group", "having", "order", "limit", "joins", "distinct",
+                                                "with_", "qualify"))
+
+
 def refuse_duckdb_only(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """Constructs with no Spark 3.3 form that keeps the result, refused by name."""
     for star in tree.find_all(exp.Star):
@@ -504,17 +540,42 @@ def refuse_duckdb_only(tree: exp.Expr, flags: list[str]) -> exp.Expr:
             raise NotPortable(f"{table.this.sql('duckdb')}: a table function in FROM")
     for subquery in tree.find_all(exp.Subquery):
         query = subquery.this
-        if isinstance(query, exp.Select) and query.args.get("limit") and _correlated(query):
-            raise NotPortable(f"({query.sql('duckdb')[:80]}...): a correlated subquery with LIMIT"
-                              " (Spark 3.3 refuses LIMIT in correlated subqueries)")
+        if isinstance(subquery.parent, (exp.From, exp.Join)) or not isinstance(query, exp.Select):
+            continue
+        if not _correlated(query):
+            continue
+        shown = f"({query.sql('duckdb')[:80]}...)"
+        if query.args.get("limit"):
+            raise NotPortable(f"{shown}: a correlated subquery with LIMIT (Spark 3.3 refuses LIMIT in correlated"
+                              " subqueries)")
+        where = query.args.get("where")
+        for condition in (where.this.flatten() if where and isinstance(where.this, exp.And) else
+                          [where.this] if where else []):
+            if _correlated_condition(condition, query) and not isinstance(condition, exp.EQ):
+                raise NotPortable(f"{shown}: a correlated predicate other than an equality"
+                                  f" ({condition.sql('duckdb')}; Spark 3.3 refuses it, 3.4 accepts it)")
+        scalar = not isinstance(subquery.parent, (exp.Exists, exp.In))
+        if scalar and not any(query.find_all(exp.AggFunc)):
+            raise NotPortable(f"{shown}: a correlated scalar subquery that is not aggregated (Spark 3.3 needs an"
+                              " aggregate to know it returns one row)")
     return tree
+
+
+def _correlated_condition(condition: exp.Expr, query: exp.Select) -> bool:
+    own = _own_names(query)
+    return any(column.table and column.table not in own for column in condition.find_all(exp.Column))
 
 
 def _correlated(query: exp.Select) -> bool:
     """Whether `query` references a table it does not itself name (an outer one)."""
-    own = {t.alias_or_name for t in query.find_all(exp.Table)} | {s.alias for s in query.find_all(exp.Subquery)}
-    own |= {cte.alias for cte in query.find_all(exp.CTE)}
+    own = _own_names(query)
     return any(column.table and column.table not in own for column in query.find_all(exp.Column))
+
+
+def _own_names(query: exp.Select) -> set[str]:
+    """The tables, subqueries and CTEs `query` names itself."""
+    own = {t.alias_or_name for t in query.find_all(exp.Table)} | {s.alias for s in query.find_all(exp.Subquery)}
+    return own | {cte.alias for cte in query.find_all(exp.CTE)}
 
 
 def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
@@ -550,6 +611,7 @@ def _sign(value: int) -> exp.Expr:
 REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     star_modifiers_from_ctes,
     table_ranges,
+    one_row_subqueries,
     refuse_duckdb_only,
     first_match_replacements,
     cte_hints,
