@@ -13,6 +13,7 @@ evidence is JSON; canonical evidence JSON is item 1 of issue 15, still to do).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from importlib.resources import files
 
 import pytest
@@ -36,6 +37,15 @@ MACROS = project_macros()
 
 TO_JSON_FLAG = ("to_json: NULL fields kept (ignoreNullFields=false); byte-equal JSON across engines is not yet shown"
                 " (canonical evidence JSON, issue 15 item 1)")
+
+
+@pytest.fixture(autouse=True)
+def no_sqlglot_warning(caplog):
+    """sqlglot logs what it transpiles approximately (and raises what it cannot, ErrorLevel.RAISE): neither may
+    happen to a query of the project."""
+    caplog.set_level(logging.WARNING, logger="sqlglot")
+    yield
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("sqlglot")] == []
 
 
 def assert_portable(query: SparkQuery) -> None:
