@@ -2,7 +2,8 @@
 
 Rules, staging queries and macros are written once, in a portable subset of DuckDB SQL (docs/portable-sql.md).
 `hedui.engines.macros` expands the DuckDB macros inline (Spark 3.3 has no SQL functions) and
-`hedui.engines.spark_sql` holds the project's sqlglot dialect for Spark 3.3: the rewrites that keep results equal
+`hedui.engines.spark_sql` holds the project's sqlglot dialect for Spark 3.3, with the rewrites of
+`hedui.engines.spark_rewrites` that keep results equal
 where a plain transpilation would silently change them, and the check that the result uses only Spark 3.3's
 built-in functions (`spark_builtins.txt`) and the project's own vectorised functions.
 """
