@@ -54,6 +54,7 @@ def files_the_code_reads() -> set[Path]:
     needed |= {Path(suite_path(source)) for source in SOURCES}
     needed |= {Path(SQL_DIR / f"{source}.sql") for source in SOURCES} | {Path(SQL_DIR / "macros.sql")}
     needed |= {Path(DEFAULT_POLICY_FILE), Path(warehouse / "ddl.sql")}
+    needed |= {Path(files("hedui.engines") / "spark_builtins.txt")}
     needed |= {Path(entry) for entry in (warehouse / "migrations").iterdir() if entry.name.endswith(".sql")}
     templates = jinja2.PackageLoader("hedui.deliver", "templates")
     needed |= {Path(files("hedui.deliver") / "templates" / name) for name in templates.list_templates()}
@@ -66,7 +67,7 @@ def test_every_data_file_in_the_packages_is_declared_package_data():
 
 def test_every_data_file_the_code_reads_is_declared_package_data():
     needed = files_the_code_reads()
-    assert {path.suffix for path in needed} == {".sql", ".json", ".yaml", ".j2"}
+    assert {path.suffix for path in needed} == {".sql", ".json", ".yaml", ".j2", ".txt"}
     assert sorted(needed - declared_package_data()) == []
 
 

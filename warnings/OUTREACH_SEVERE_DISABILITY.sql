@@ -154,39 +154,66 @@ living as (
     )
 ),
 
+-- The township named in the address, the longest name first (a shorter one can be part of it); written as a
+-- ranked join rather than a correlated "order by ... limit 1" subquery, which Spark 3.3 refuses
+-- (docs/portable-sql.md). record_key is unique within staged.disability.
+township_matches as (
+    select
+        living.record_key,
+        known_townships.township,
+        row_number() over (
+            partition by living.record_key
+            order by length(known_townships.township) desc, known_townships.township
+        ) as preference
+    from living
+    inner join known_townships
+        on contains(living.registered_address, known_townships.township)
+),
+
 routed as (
     select
         living.*,
-        (
-            select known_townships.township
-            from known_townships
-            where contains(living.registered_address, known_townships.township)
-            order by length(known_townships.township) desc, known_townships.township
-            limit 1
-        ) as township
+        township_matches.township
     from living
+    left join township_matches
+        on township_matches.record_key = living.record_key
+        and township_matches.preference = 1
+),
+
+-- the county of the matched township (the first by name when the households snapshot gives several)
+township_counties as (
+    select
+        township,
+        min(county) as county
+    from known_townships
+    group by
+        township
+),
+
+-- else the county named in the address, the longest name first
+county_matches as (
+    select
+        routed.record_key,
+        known_counties.county,
+        row_number() over (
+            partition by routed.record_key
+            order by length(known_counties.county) desc, known_counties.county
+        ) as preference
+    from routed
+    inner join known_counties
+        on contains(routed.registered_address, known_counties.county)
 ),
 
 routed_with_county as (
     select
         routed.*,
-        coalesce(
-            (
-                select known_townships.county
-                from known_townships
-                where known_townships.township = routed.township
-                order by known_townships.county
-                limit 1
-            ),
-            (
-                select known_counties.county
-                from known_counties
-                where contains(routed.registered_address, known_counties.county)
-                order by length(known_counties.county) desc, known_counties.county
-                limit 1
-            )
-        ) as county
+        coalesce(township_counties.county, county_matches.county) as county
     from routed
+    left join township_counties
+        on township_counties.township = routed.township
+    left join county_matches
+        on county_matches.record_key = routed.record_key
+        and county_matches.preference = 1
 ),
 
 per_person as (

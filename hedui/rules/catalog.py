@@ -19,11 +19,13 @@ A rule file reads:
     select ... from raised
 
 Loading validates every file and fails loudly, naming the file and the problem: a mistake in a rule must stop
-the run rather than silently raise nothing.
+the run rather than silently raise nothing. That includes SQL outside the portable subset (docs/portable-sql.md):
+a rule is written once and must give the same result on DuckDB and on Spark 3.3 (hedui.engines.spark_sql).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ import duckdb
 import yaml
 
 from connectors import SOURCES as DECLARATIONS
+from hedui.engines.spark_sql import spark_problems
+from hedui.income.settings import DEFAULTS as INCOME_DEFAULTS
 from hedui.income.settings import RULE_BOUND_SETTINGS
 
 RULES_DIR_ENV = "HEDUI_RULES_DIR"
@@ -225,6 +229,7 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
     unused = sorted(set(parameters) - referenced)
     if unused:
         raise RuleFileError(f"{name}: declared parameter(s) the SQL never uses: {', '.join(unused)}")
+    _check_portable(sql, name, parameters)
 
     return Rule(
         code=code,
@@ -249,6 +254,32 @@ def _name_list(value: Any, name: str, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise RuleFileError(f"{name}: {key} must be a list of names")
     return value
+
+
+# the as-of date the portability check binds (any date: the check reads the SQL, it runs nothing)
+_CHECK_AS_OF = dt.date(2000, 1, 1)
+
+
+def _check_portable(sql: str, name: str, parameters: dict[str, dict[str, Any]]) -> None:
+    """Refuse SQL outside the portable subset, naming the construct (hedui.engines.spark_sql.spark_problems).
+
+    The parameters are bound with their defaults (and the policy's default `income:` settings), as Spark 3.3
+    takes no parameters: some rewrites depend on a value's kind (a list or a number)."""
+    values = {param: spec["default"] for param, spec in parameters.items()}
+    values |= {"as_of": _CHECK_AS_OF, **{setting: INCOME_DEFAULTS[setting] for setting in RULE_BOUND_SETTINGS}}
+    problems = _portability_problems(sql, tuple(sorted((k, repr(v)) for k, v in values.items())), values)
+    if problems:
+        raise RuleFileError(f"{name}: SQL outside the portable subset (docs/portable-sql.md): {'; '.join(problems)}")
+
+
+_CHECKED: dict[tuple[str, tuple], list[str]] = {}
+
+
+def _portability_problems(sql: str, key: tuple, values: dict[str, Any]) -> list[str]:
+    """spark_problems, remembered per text and values: a night loads the catalog several times."""
+    if (sql, key) not in _CHECKED:
+        _CHECKED[(sql, key)] = spark_problems(sql, values)
+    return _CHECKED[(sql, key)]
 
 
 def _check_sql(sql: str, name: str, parser: duckdb.DuckDBPyConnection | None) -> set[str]:
