@@ -21,6 +21,8 @@ import pytest
 
 from hedui.deliver.report import render_household_report
 from hedui.night import run_night
+from hedui.policy import load_policy
+from hedui.rules.catalog import load_catalog
 from hedui.synth import generate_city
 from hedui.warehouse import open_readonly
 
@@ -46,9 +48,10 @@ def city_reports(tmp_path_factory):
             " and json_array_length(evidence -> 'records') >= 10").fetchall()}
         pdfs: dict[str, Path] = {}
         failures: dict[str, str] = {}
+        policy, catalog = load_policy(), load_catalog()  # as the nightly reads them, once for every household
         for household in households:
             try:
-                paths = render_household_report(con, household, root / "reports", AS_OF)
+                paths = render_household_report(con, household, root / "reports", AS_OF, policy, catalog=catalog)
             except Exception as exc:  # collected, so that the test names every household that fails
                 failures[household] = f"{type(exc).__name__}: {str(exc)[:200]}"
             else:

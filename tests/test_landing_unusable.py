@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from hedui.cli import app
 from hedui.landing import LandingZoneUnusable
 from hedui.night import run_night
-from tests.conftest import SAMPLES, SAMPLES_AS_OF
+from tests.conftest import SAMPLES_AS_OF
 
 NEXT_NIGHT = SAMPLES_AS_OF + dt.timedelta(days=1)
 
@@ -60,11 +60,17 @@ def test_first_night_on_an_unusable_landing_zone_fails_and_creates_no_warehouse(
 
 
 @pytest.fixture(scope="module")
-def _published_home(tmp_path_factory):
-    landing = tmp_path_factory.mktemp("landing") / "landing"
-    shutil.copytree(SAMPLES, landing, ignore=shutil.ignore_patterns("README.md"))
+def _published_home(tmp_path_factory, samples_night):
+    """The session's shared samples night laid out as a center's home folder: the warehouse with its Data Docs
+    and validation results beside it, and its lists under outputs/<as-of>/ (where a night run without
+    `outputs=` puts them)."""
+    shared = samples_night.warehouse.parent
     home = tmp_path_factory.mktemp("published") / "home"
-    run_night(landing, home / "hedui.duckdb", SAMPLES_AS_OF)
+    home.mkdir()
+    shutil.copyfile(samples_night.warehouse, home / "hedui.duckdb")
+    for folder in ("data_docs", "validations"):
+        shutil.copytree(shared / folder, home / folder)
+    shutil.copytree(samples_night.result.outputs, home / "outputs" / SAMPLES_AS_OF.isoformat())
     return home
 
 

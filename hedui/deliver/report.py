@@ -334,13 +334,16 @@ def resolve_household_id(con: duckdb.DuckDBPyConnection, typed: str) -> str:
 
 
 def render_household_report(con: duckdb.DuckDBPyConnection, household_id: str, out_dir: Path, as_of: dt.date,
-                            policy: Policy | None = None, show_full_ids: bool = False) -> list[Path]:
+                            policy: Policy | None = None, show_full_ids: bool = False,
+                            catalog: list[Rule] | None = None) -> list[Path]:
     """Write `核对报告_<家庭编号>_<YYYYMMDD>.html` and `.pdf` (or `.xlsx` without reportlab); return the paths.
 
     `household_id` may be typed in lower case or with full-width characters. Raises HouseholdNotFound for an
-    unknown household, and ReportFontMissing (after writing the HTML) when no font can be embedded in the PDF."""
+    unknown household, and ReportFontMissing (after writing the HTML) when no font can be embedded in the PDF.
+    A caller rendering many households passes the loaded `catalog` (and `policy`) once, instead of each report
+    reading and validating every rule file again."""
     household_id = resolve_household_id(con, household_id)
-    data = household_report_data(con, household_id, as_of, policy, show_full_ids)
+    data = household_report_data(con, household_id, as_of, policy, show_full_ids, catalog)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"核对报告_{household_id}_{as_of.strftime('%Y%m%d')}" + ("_完整证件号" if show_full_ids else "")
