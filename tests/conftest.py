@@ -34,6 +34,24 @@ def sample_landing(tmp_path: Path) -> Path:
     return landing
 
 
+# The files that take longest, measured (`pytest --durations`), longest first. `.ci/run` hands whole files to its two
+# workers in collection order (pytest-xdist, --dist loadfile), so starting with these and ending with the short
+# ones keeps both workers busy until the end instead of leaving one alone with a long file.
+LONGEST_FIRST = (
+    "test_faults", "test_incremental", "test_hostile_input", "test_deliver_report_city", "test_flow_states",
+    "test_privacy_leaks", "test_analyst_guide", "test_hostile_families", "test_last_good_picture",
+    "test_warehouse_atomic", "test_flow_prefect", "test_warnings_memory", "test_summary_nights",
+    "test_matching_namesakes", "test_review_workflow", "test_lifecycle_problem_sources", "test_scheduling",
+    "test_data_docs_offline",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Run the longest files first (LONGEST_FIRST), the rest in their usual order; tests stay in file order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))
+
+
 def pytest_report_header(config) -> str:
     seed = config.getoption("hypothesis_seed", None)
     return f"hypothesis seed: {seed if seed is not None else 'random per test (pass --hypothesis-seed to fix it)'}"
