@@ -38,6 +38,7 @@ import duckdb
 import yaml
 
 from connectors import SOURCES as DECLARATIONS
+from hedui.engines.portability_cache import cached_problems
 from hedui.engines.spark_sql import spark_problems
 from hedui.income.settings import DEFAULTS as INCOME_DEFAULTS
 from hedui.income.settings import RULE_BOUND_SETTINGS
@@ -276,9 +277,10 @@ _CHECKED: dict[tuple[str, tuple], list[str]] = {}
 
 
 def _portability_problems(sql: str, key: tuple, values: dict[str, Any]) -> list[str]:
-    """spark_problems, remembered per text and values: a night loads the catalog several times."""
+    """spark_problems, remembered per text and values: in this process (a night loads the catalog several
+    times) and on disk for the next processes (hedui.engines.portability_cache)."""
     if (sql, key) not in _CHECKED:
-        _CHECKED[(sql, key)] = spark_problems(sql, values)
+        _CHECKED[(sql, key)] = cached_problems(f"{sql}\n{key!r}", lambda: spark_problems(sql, values))
     return _CHECKED[(sql, key)]
 
 
