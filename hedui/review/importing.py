@@ -142,9 +142,10 @@ def import_review_decisions(con: duckdb.DuckDBPyConnection, path: Path, reviewer
     con.execute("create or replace temp table _review_import (number integer, source varchar, record_fingerprint "
                 "varchar, person_id varchar, household_id varchar, decision varchar, reason varchar, "
                 "reviewer varchar)")
-    con.executemany("insert into _review_import values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(r.number, r.source, r.fingerprint, r.person_id, r.household_id, r.decision, r.reason,
-                      r.reviewer) for r in rows])
+    if rows:
+        con.executemany("insert into _review_import values (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(r.number, r.source, r.fingerprint, r.person_id, r.household_id, r.decision, r.reason,
+                          r.reviewer) for r in rows])
     # a key the export wrote: a candidate in review now, or a pair decided before (the same workbook again)
     unknown = con.execute(
         """
