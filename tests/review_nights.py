@@ -9,12 +9,16 @@ three name-only units (the sample's 王建国 unit among them) is ambiguous: it 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 from stdnum.cn import ric
 
-from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
+from hedui.night import run_night
+
+from tests.conftest import SAMPLES_AS_OF, built_once, read_sample_rows, write_csv
 
 NIGHT_2 = SAMPLES_AS_OF + dt.timedelta(days=1)
 NIGHT_3 = SAMPLES_AS_OF + dt.timedelta(days=2)
@@ -78,6 +82,46 @@ def fill_in(workbook: Path, decisions: dict[str, tuple[str, str]], reviewer: str
                 if reviewer:
                     sheet.cell(row, col[REVIEWER_HEADER]).value = reviewer
     book.save(workbook)
+    return workbook
+
+
+
+@pytest.fixture(scope="session")
+def review_night(samples_night, tmp_path_factory):
+    """Night 2 on the samples (three name-only units in review), run once per session: its landing zone and its
+    warehouse, which tests copy."""
+
+    def build(base: Path) -> tuple[Path, Path]:
+        landing = base / "landing"
+        shutil.copytree(samples_night.landing, landing)
+        warehouse = base / "w.duckdb"
+        shutil.copyfile(samples_night.warehouse, warehouse)
+        strangers_and_unregistered_units(landing)
+        assert run_night(landing, warehouse, NIGHT_2, deliver=False).outcome == "completed"
+        return landing, warehouse
+
+    return built_once(tmp_path_factory, "review-night", build)[1]
+
+
+def decide_on_night_2(landing: Path, warehouse: Path, out: Path) -> Path:
+    """Export night 2's queue and decide as a reviewer would: 王建国 同一人, 李秀英 不是同一人, 陈思 无法判断;
+    import the workbook (`hedui review import`); returns it."""
+    from typer.testing import CliRunner
+
+    from hedui.cli import app
+
+    runner = CliRunner()
+    exported = runner.invoke(app, ["review", "export", "-w", str(warehouse), "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    (workbook,) = out.glob("*.xlsx")
+    fill_in(workbook, {
+        WANG_ADDRESS: ("同一人", "户籍地址与坐落一致，电话核实"),
+        LI_ADDRESS: ("不是同一人", "该房屋权利人为同名的外地人"),
+        CHEN_ADDRESS: ("无法判断", "联系不上"),
+    })
+    imported = runner.invoke(app, ["review", "import", str(workbook), "-w", str(warehouse)])
+    assert imported.exit_code == 0, imported.output
+    assert "3 decision(s) recorded" in imported.output
     return workbook
 
 

@@ -19,8 +19,6 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
-
 from hedui.policy import Policy
 from hedui.review.items import Item
 from hedui.warehouse.publish import connect
