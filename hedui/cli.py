@@ -300,12 +300,13 @@ def _open_readonly(warehouse: Path):
         raise typer.Exit(2) from None
 
 
-def _write(warehouse: Path, fn):
-    """Outcomes change the warehouse: the same lock and atomic publication as a nightly run."""
+def _write(warehouse: Path, fn, kind: str = "outcome"):
+    """Outcomes and review decisions change the warehouse: the same lock and atomic publication as a nightly
+    run."""
     from hedui.stages import new_run_id
     from hedui.warehouse import working_copy
 
-    with working_copy(warehouse, "outcome-" + new_run_id(dt.date.today()), wait_seconds=30) as con:
+    with working_copy(warehouse, f"{kind}-" + new_run_id(dt.date.today()), wait_seconds=30) as con:
         return fn(con)
 
 
@@ -396,7 +397,7 @@ def review_import(
     others are), 2 when the file is not a review workbook."""
     from hedui.review.importing import import_review_decisions
 
-    report_ = _write(warehouse, lambda con: import_review_decisions(con, file, reviewer))
+    report_ = _write(warehouse, lambda con: import_review_decisions(con, file, reviewer), kind="review")
     console.print(str(report_), highlight=False, markup=False)
     if not report_.complete:
         console.print(f"[red]{len(report_.problems)} row(s) not recorded: correct them in the workbook and import it"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from hedui.deliver.workbook import row_height
 from hedui.review.items import Item
 
 LIST_SHEET = "待核对关联"
@@ -59,6 +60,7 @@ COLUMNS: list[tuple[str, int]] = [
     (DECISION_HEADER, 10), (REASON_HEADER, 24), (REVIEWER_HEADER, 9), (KEY_HEADER, 10),
 ]
 HEADERS = [h for h, _ in COLUMNS]
+WIDTHS = dict(COLUMNS)
 INPUT_HEADERS = (DECISION_HEADER, REASON_HEADER, REVIEWER_HEADER)
 
 
@@ -139,6 +141,8 @@ def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | 
                 level = candidate.levels.get(field)
                 values[f"{label}比对"] = LEVEL_WORDS[field].get(level or "", level) if level else None
                 values[f"{label}权重"] = candidate.weights.get(field)
+            ws.set_row(row, row_height({h: v for h, v in values.items() if isinstance(v, str) and h != KEY_HEADER},
+                                       WIDTHS))
             for col, title in enumerate(HEADERS):
                 value = values.get(title)
                 if title in INPUT_HEADERS:
@@ -163,8 +167,10 @@ def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | 
     ws.autofilter(0, 0, last, len(HEADERS) - 1)
     ws.protect("", {"autofilter": True, "sort": False, "format_columns": True, "format_rows": True})
     ws.set_landscape()
-    ws.set_paper(9)
+    ws.set_paper(8)  # A3: a pair and its comparisons on one line
+    ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
+    ws.set_row(0, 30)
     _write_help(wb, header, items, as_of, auto_accept)
     wb.close()
     os.chmod(path, 0o600)
@@ -197,6 +203,7 @@ def _write_help(wb, header, items: list[Item], as_of, auto_accept: float | None)
     ws.write(0, 0, "核对关联说明", header)
     for row, line in enumerate(lines, start=1):
         ws.write(row, 0, line, text)
+        ws.set_row(row, row_height({"line": line}, {"line": 100}))
 
 
 def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: bool = False,
