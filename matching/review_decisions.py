@@ -78,7 +78,8 @@ def with_decisions(con: duckdb.DuckDBPyConnection, key: str | None) -> str | Non
 def match_decisions(con: duckdb.DuckDBPyConnection) -> int:
     """`REVIEW_DECIDED`: the decisions whose record is among tonight's, by fingerprint; `REVIEW_SPLIT`: the
     records with a rejection, which the fuzzy path folds into a profile of their own. Returns how many."""
-    if table_exists(con, DECISIONS_TABLE):
+    # every record is fingerprinted only when there is a decision to meet (a few seconds per million records)
+    if table_exists(con, DECISIONS_TABLE) and con.execute(f"select exists (from {DECISIONS_TABLE})").fetchone()[0]:
         con.execute(
             f"""
             create or replace temp table {REVIEW_DECIDED} as
@@ -102,7 +103,7 @@ def match_decisions(con: duckdb.DuckDBPyConnection) -> int:
                 and decisions.record_fingerprint = fingerprinted.fingerprint
             """
         )
-    else:  # a bare connection (tests, benchmarks): nobody has decided anything
+    else:  # nobody has decided anything yet (or a bare connection: tests, benchmarks)
         con.execute(
             f"""
             create or replace temp table {REVIEW_DECIDED} (
@@ -273,6 +274,7 @@ def update_queue(con: duckdb.DuckDBPyConnection, run) -> None:
             select records.source, records.record_key, {fingerprint_sql('records.')} as fingerprint,
                    located.township, located.village
             from {RECORDS} as records
+            semi join items on items.source = records.source and items.record_key = records.record_key
             left join {FUZZY_LOCATED} as located
                 on located.source = records.source and located.record_key = records.record_key
         ),
