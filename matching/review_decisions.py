@@ -255,7 +255,7 @@ def record_review_links(con: duckdb.DuckDBPyConnection, incremental: bool) -> No
 def update_queue(con: duckdb.DuckDBPyConnection, run) -> None:
     """`linked.review_queue`: one row per record in `linked.link_review`, with the night it first entered the
     queue (kept across nights and relinks by source and fingerprint) and whether a reviewer marked it 无法判断;
-    and `linked.review_queue_nights`: the queue's health after this night.
+    and `ledger.review_queue_nights`: the queue's health after this night.
 
     Tonight's records are fingerprinted afresh; on an incremental night the other records in review are the ones
     of the queue before (their fields did not change, or they would have been linked tonight)."""
@@ -328,11 +328,11 @@ def update_queue(con: duckdb.DuckDBPyConnection, run) -> None:
         """
     )
     run_id = getattr(run, "run_id", None)
-    if run_id is not None and as_of is not None and table_exists(con, "linked.review_queue_nights"):
-        con.execute("delete from linked.review_queue_nights where run_id = ?", [run_id])
+    if run_id is not None and as_of is not None and table_exists(con, "ledger.review_queue_nights"):
+        con.execute("delete from ledger.review_queue_nights where run_id = ?", [run_id])
         con.execute(
             f"""
-            insert into linked.review_queue_nights
+            insert into ledger.review_queue_nights
             select
                 $run_id,
                 $as_of,

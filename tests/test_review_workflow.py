@@ -182,7 +182,7 @@ def test_a_rejected_pair_is_never_proposed_again_and_a_marked_one_stays_in_revie
         ("undecided",)]
     assert rows_of(export(warehouse, tmp_path / "again")) == []  # nothing left waiting
     assert query(warehouse, "select waiting, new_tonight, marked_undecided, confirmed_links, rejected_pairs "
-                            "from linked.review_queue_nights where as_of = ?", [NIGHT_3]) == [(0, 0, 1, 1, 1)]
+                            "from ledger.review_queue_nights where as_of = ?", [NIGHT_3]) == [(0, 0, 1, 1, 1)]
 
 
 def test_a_changed_record_is_asked_again(night2, tmp_path):
@@ -193,7 +193,7 @@ def test_a_changed_record_is_asked_again(night2, tmp_path):
     housing_snapshot(landing, "20261106", wang_address="湖南省衡阳市常宁市烟洲镇大坪村5组2号附1")
     run_night(landing, warehouse, NIGHT_4, deliver=False)
     assert link_of(warehouse, WANG_UNIT) == [] and in_review(warehouse, WANG_UNIT)
-    assert query(warehouse, "select waiting, new_tonight, oldest_waiting_since from linked.review_queue_nights "
+    assert query(warehouse, "select waiting, new_tonight, oldest_waiting_since from ledger.review_queue_nights "
                             "where as_of = ?", [NIGHT_4]) == [(1, 1, NIGHT_4)]
     (row,) = rows_of(export(warehouse, tmp_path / "asked-again"))
     assert (row["记录姓名"], row["记录地址"]) == ("王建国", "湖南省衡阳市常宁市烟洲镇大坪村5组2号附1")

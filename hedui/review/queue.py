@@ -1,4 +1,4 @@
-"""The review queue's health after a night (`linked.review_queue_nights`), for the run summary and `hedui status`:
+"""The review queue's health after a night (`ledger.review_queue_nights`), for the run summary and `hedui status`:
 items waiting, new tonight, marked 无法判断, links confirmed by a reviewer, pairs rejected, and the oldest wait."""
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ class QueueHealth:
 def queue_health(con: duckdb.DuckDBPyConnection, run_id: str) -> QueueHealth | None:
     """The queue after run `run_id`'s linking; None when the warehouse keeps no queue (before migration 0009) or
     the run did not link."""
-    if not table_exists(con, "linked.review_queue_nights"):
+    if not table_exists(con, "ledger.review_queue_nights"):
         return None
     row = con.execute(
         """
         select waiting, new_tonight, marked_undecided, confirmed_links, rejected_pairs, oldest_waiting_since, as_of
-        from linked.review_queue_nights
+        from ledger.review_queue_nights
         where run_id = ?
         """,
         [run_id],

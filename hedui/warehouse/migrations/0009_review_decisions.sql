@@ -48,7 +48,7 @@ comment on column linked.review_queue.village is 'The village its address names,
 comment on column linked.review_queue.first_queued_on is 'As-of date of the night it first entered the queue with these linking fields';
 comment on column linked.review_queue.decision is 'undecided when a reviewer marked it 无法判断, else null (waiting)';
 
-create table if not exists linked.review_queue_nights (
+create table if not exists ledger.review_queue_nights (
     run_id varchar not null,
     as_of date not null,
     waiting integer not null,
@@ -58,15 +58,15 @@ create table if not exists linked.review_queue_nights (
     rejected_pairs integer not null,
     oldest_waiting_since date
 );
-comment on table linked.review_queue_nights is 'The review queue''s health after each night''s linking (run summary, hedui status): one row per run';
-comment on column linked.review_queue_nights.run_id is 'The run';
-comment on column linked.review_queue_nights.as_of is 'Its as-of date';
-comment on column linked.review_queue_nights.waiting is 'Review items (distinct source and record fingerprint) waiting for a decision';
-comment on column linked.review_queue_nights.new_tonight is 'Items that entered the queue this night';
-comment on column linked.review_queue_nights.marked_undecided is 'Items still in review that a reviewer marked 无法判断';
-comment on column linked.review_queue_nights.confirmed_links is 'Links made by a reviewer''s 同一人 this night (method review)';
-comment on column linked.review_queue_nights.rejected_pairs is 'Candidate pairs a reviewer''s 不是同一人 removed this night';
-comment on column linked.review_queue_nights.oldest_waiting_since is 'first_queued_on of the oldest item waiting';
+comment on table ledger.review_queue_nights is 'The review queue''s health after each night''s linking (run summary, hedui status): one row per run';
+comment on column ledger.review_queue_nights.run_id is 'The run';
+comment on column ledger.review_queue_nights.as_of is 'Its as-of date';
+comment on column ledger.review_queue_nights.waiting is 'Review items (distinct source and record fingerprint) waiting for a decision';
+comment on column ledger.review_queue_nights.new_tonight is 'Items that entered the queue this night';
+comment on column ledger.review_queue_nights.marked_undecided is 'Items still in review that a reviewer marked 无法判断';
+comment on column ledger.review_queue_nights.confirmed_links is 'Links made by a reviewer''s 同一人 this night (method review)';
+comment on column ledger.review_queue_nights.rejected_pairs is 'Candidate pairs a reviewer''s 不是同一人 removed this night';
+comment on column ledger.review_queue_nights.oldest_waiting_since is 'first_queued_on of the oldest item waiting';
 
 create table if not exists linked.review_links (
     source varchar not null,
