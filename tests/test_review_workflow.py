@@ -49,7 +49,9 @@ def night2(review_night, tmp_path) -> tuple[Path, Path]:  # noqa: F811
 def export(warehouse: Path, out: Path) -> Path:
     result = runner.invoke(app, ["review", "export", "-w", str(warehouse), "-o", str(out)])
     assert result.exit_code == 0, result.output
+    assert not any(word in result.output for word in ("王建国", "李秀英", "陈思", "430482"))  # counts only
     (path,) = out.glob("*.xlsx")
+    assert path.stat().st_mode & 0o077 == 0  # readable by its owner only: it holds full IDs
     return path
 
 
