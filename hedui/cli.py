@@ -40,6 +40,7 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
     from hedui.night import AsOfRefused
     from hedui.policy import PolicyError
     from hedui.privacy import redact_error_text
+    from hedui.review.importing import ReviewImportError
     from hedui.rules.outcomes import OutcomeError
     from hedui.run_info import AsOfBeforeLatestRun
     from hedui.warehouse import SchemaError, WarehouseBusy
@@ -51,7 +52,7 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
         return f"night not run: {exc}", 4
     if isinstance(exc, (HouseholdNotFound, ReportFontMissing, NoPrefectApi)):
         return str(exc), 2
-    if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError)):
+    if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError, ReviewImportError)):
         return redact_error_text(exc), 2
     if isinstance(exc, duckdb.OutOfMemoryException):
         return ("DuckDB ran out of memory within its limit: raise --memory-limit (the default is a quarter of the "
@@ -116,7 +117,10 @@ app = _Typer(
 )
 outcome_app = _Typer(help="Record caseworker outcomes for warnings (one, or a filled-in list).", no_args_is_help=True)
 calendar_app = _Typer(help="The official working-day calendar used for due dates.", no_args_is_help=True)
+review_app = _Typer(help="The linkage staff's review of uncertain links: export a workbook, import its decisions.",
+                    no_args_is_help=True)
 app.add_typer(outcome_app, name="outcome")
+app.add_typer(review_app, name="review")
 app.add_typer(calendar_app, name="calendar")
 console = Console()
 
@@ -296,12 +300,13 @@ def _open_readonly(warehouse: Path):
         raise typer.Exit(2) from None
 
 
-def _write(warehouse: Path, fn):
-    """Outcomes change the warehouse: the same lock and atomic publication as a nightly run."""
+def _write(warehouse: Path, fn, kind: str = "outcome"):
+    """Outcomes and review decisions change the warehouse: the same lock and atomic publication as a nightly
+    run."""
     from hedui.stages import new_run_id
     from hedui.warehouse import working_copy
 
-    with working_copy(warehouse, "outcome-" + new_run_id(dt.date.today()), wait_seconds=30) as con:
+    with working_copy(warehouse, f"{kind}-" + new_run_id(dt.date.today()), wait_seconds=30) as con:
         return fn(con)
 
 
@@ -357,6 +362,46 @@ def outcome_import(
     if not report_.complete:
         console.print(f"[red]{len(report_.problems)} row(s) not applied: correct them in the list and import it"
                       " again (rows already applied are left as they are)[/red]", highlight=False)
+        raise typer.Exit(1)
+
+
+@review_app.command("export")
+def review_export(
+    warehouse: WarehouseOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the review workbook.")] = Path("review"),
+    policy: PolicyOpt = None,
+    include_marked: Annotated[bool, typer.Option(
+        "--include-marked", help="Also the items already marked 无法判断 (with their decision).")] = False,
+) -> None:
+    """Write the links waiting for review (linked.link_review) as a workbook for the center's linkage staff:
+    each record beside its candidate members, each comparison's level and weight, what confirming would do to the
+    warnings (those items first), and a decision column. It holds full IDs: keep it on the center's machines."""
+    from hedui.review.export import export_review
+
+    path, items = export_review(warehouse, out, _policy(policy), include_marked=include_marked)
+    raising = sum(1 for item in items if item.impact_rank == 0)
+    changing = sum(1 for item in items if item.impact_rank == 1)
+    console.print(f"{len(items)} review item(s), {raising} would raise a warning and {changing} would change one's "
+                  f"evidence: {_shown_path(path)}", highlight=False, soft_wrap=True)
+
+
+@review_app.command("import")
+def review_import(
+    file: Annotated[Path, typer.Argument(help="A filled-in review workbook (.xlsx) from `hedui review export`.")],
+    warehouse: WarehouseOpt,
+    reviewer: Annotated[Optional[str], typer.Option(
+        help="Who decided, for the rows whose 核对人 is empty.")] = None,
+) -> None:
+    """Record the decisions of a filled-in review workbook; every later night applies them while the record is
+    unchanged. Exit code 0 when every filled-in row was recorded (or had been), 1 when any row was not (the
+    others are), 2 when the file is not a review workbook."""
+    from hedui.review.importing import import_review_decisions
+
+    report_ = _write(warehouse, lambda con: import_review_decisions(con, file, reviewer), kind="review")
+    console.print(str(report_), highlight=False, markup=False)
+    if not report_.complete:
+        console.print(f"[red]{len(report_.problems)} row(s) not recorded: correct them in the workbook and import it"
+                      " again (rows already recorded are left as they are)[/red]", highlight=False)
         raise typer.Exit(1)
 
 

@@ -17,7 +17,7 @@ _LINK = {
     "household_id": "家庭编号 of that member's household",
     "method": "exact (the ID as delivered equals the member's), id_normalised (equal once cleaned: spaces, "
               "full-width digits, lower-case x, 15-digit IDs) or fuzzy (no valid ID: name, ID digits, birth "
-              "date and address scored)",
+              "date and address scored), or review (a reviewer decided 同一人: linked.review_links says who and when)",
     "score": "Fellegi–Sunter match weight in bits, the sum of weights (fuzzy only; NULL on the ID path)",
     "id_level": "ID comparison: exact or id_normalised on the ID path; fuzzy: exact, one_edit, transposition, "
                 "two_edits, different or missing",

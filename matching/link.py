@@ -15,6 +15,10 @@
 4. Write (`matching.writing`) the links and the review rows, and remember what they were made from
    (`matching.incremental`), so that a night of new events only links the new events.
 
+The linkage staff's review decisions (`matching.review_decisions`) act on every stage: a rejected pair is
+removed from the candidates before anything is decided, an accepted pair is linked (method `review`), and the
+decisions are part of what the links were made from.
+
 The stages pass their work through the temporary tables of `matching.temp_tables`, all dropped at the end.
 """
 
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from matching import blocking, incremental as link_state, temp_tables
+from matching import blocking, incremental as link_state, review_decisions as review, temp_tables
 from matching.comments import comment_linked_tables
 from matching.decision import auto_accept_weight, decide
 from matching.frequencies import term_frequencies
@@ -78,7 +82,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
-    key = link_state.inputs_key(con, cfg)
+    key = review.with_decisions(con, link_state.inputs_key(con, cfg))
     incremental = link_state.can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
     con.execute("create schema if not exists linked")  # also linked alone: tests and benchmarks on bare connections
@@ -86,13 +90,18 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         present_sources = collect_records(con, delta_only=incremental)
         prepare_members(con)
         known_people(con, incremental)
+        review.match_decisions(con)
         id_path(con)
+        review.drop_rejected_id_hits(con)
         term_frequencies(con, cfg)
         stats.fuzzy_profiles = fuzzy_profiles(con)
         stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
+        stats.candidate_pairs -= review.drop_rejected_candidates(con)
         score_in_chunks(con)
         stats.auto_accept_weight = decide(con, cfg)
-        write_links(con, incremental)
+        write_links(con, incremental, adjust=review.apply_accepted)
+        review.record_review_links(con, incremental)
+        review.update_queue(con, run)
         link_state.remember(con, incremental, key)
         comment_linked_tables(con)  # its tables were just (re)created, which drops comments
         _count(con, stats, present_sources)

@@ -1,7 +1,9 @@
 """The fuzzy path's input: records without a valid ID, placed by their address and folded into profiles.
 
 Records that share name, cleaned ID digits, township and village are compared once, as one profile: a
-register that repeats a person over many rows costs one comparison per candidate member, not one per row.
+register that repeats a person over many rows costs one comparison per candidate member, not one per row. A
+record with a pair rejected by a reviewer (`matching.review_decisions`) is a profile of its own, keyed by its
+fingerprint (`review_key`), so that its rejection removes no candidate of another record.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import duckdb
 
 from matching import addresses
 from matching.records import BIRTH_FROM_ID_SQL
-from matching.temp_tables import ADDRESS_PLACES, FUZZY_LOCATED, FUZZY_RECORDS, PROFILES, RECORDS
+from matching.temp_tables import ADDRESS_PLACES, FUZZY_LOCATED, FUZZY_RECORDS, PROFILES, RECORDS, REVIEW_SPLIT
 
 
 def fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
@@ -33,26 +35,30 @@ def fuzzy_profiles(con: duckdb.DuckDBPyConnection) -> int:
             fuzzy.name_cmp,
             fuzzy.id_cmp,
             places.township,
-            places.village
+            places.village,
+            split.review_key
         from {FUZZY_RECORDS} as fuzzy
         left join {ADDRESS_PLACES} as places
             on places.address = fuzzy.address
+        left join {REVIEW_SPLIT} as split
+            on split.source = fuzzy.source and split.record_key = fuzzy.record_key
         """
     )
     con.execute(
         f"""
         create or replace temp table {PROFILES} as
         with distinct_profiles as (
-            select distinct name_cmp, id_cmp, township, village
+            select distinct name_cmp, id_cmp, township, village, review_key
             from {FUZZY_LOCATED}
         )
         select
-            row_number() over (order by name_cmp, id_cmp, township, village) as profile_id,
+            row_number() over (order by name_cmp, id_cmp, township, village, review_key) as profile_id,
             name_cmp,
             id_cmp,
             {BIRTH_FROM_ID_SQL.format(id='id_cmp')} as birth,
             township,
-            village
+            village,
+            review_key
         from distinct_profiles
         """
     )

@@ -60,6 +60,13 @@ CANDIDATES = _register("_match_candidates", "the (profile, member) pairs that sh
 SCORED = _register("_match_scored", "every candidate pair with its comparison levels and weights")
 DECISIONS = _register("_match_decisions", "the contending pairs of each profile: link, review band or ambiguous")
 
+# The reviewers' decisions (matching.review_decisions)
+REVIEW_DECIDED = _register("_match_review_decided", "the review decisions of tonight's records, matched by fingerprint")
+REVIEW_SPLIT = _register("_match_review_split", "records with a rejected pair: each folded into a profile of its own")
+REVIEW_ACCEPTED = _register("_match_review_accepted", "the accepted pairs linked tonight (member still registered)")
+REVIEW_LINK_ROWS = _register("_match_review_rows", "the outcome rows of the accepted pairs, method review")
+REVIEW_QUEUE = _register("_match_review_queue", "the records in review after tonight, with fingerprint and age")
+
 # Writing (matching.writing)
 ALL_OUTCOMES = _register("_match_all", "every decided row of both paths, before it goes to links or review")
 

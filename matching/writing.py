@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import duckdb
 
 from matching.temp_tables import ALL_OUTCOMES, DECISIONS, FUZZY_LOCATED, ID_HITS, PROFILES, RECORDS
@@ -47,6 +49,7 @@ join {FUZZY_LOCATED} as located
     and located.id_cmp is not distinct from profiles.id_cmp
     and located.township is not distinct from profiles.township
     and located.village is not distinct from profiles.village
+    and located.review_key is not distinct from profiles.review_key
 """
 
 _ID_ROWS_SQL = f"""
@@ -67,10 +70,14 @@ from {ID_HITS}
 """
 
 
-def write_links(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
+def write_links(con: duckdb.DuckDBPyConnection, incremental: bool,
+                adjust: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
     """(Re)create `linked.links` and `linked.link_review`, or, on an incremental night, replace the rows of
-    tonight's records only."""
+    tonight's records only. `adjust` may change the decided rows (`ALL_OUTCOMES`) first: the reviewers'
+    accepted pairs (`matching.review_decisions.apply_accepted`)."""
     con.execute(f"create or replace temp table {ALL_OUTCOMES} as {_ID_ROWS_SQL} union all {_FUZZY_ROWS_SQL}")
+    if adjust is not None:
+        adjust(con)
     cols = "source, record_key, person_id, household_id, method, score, id_level, name_level, birth_level, address_level, weights"
     if incremental:
         # Only tonight's records were linked (new event deliveries, and name-only records re-decided): replace

@@ -14,6 +14,7 @@ import pytest
 
 from hedui.night import run_night
 from tests.conftest import read_sample_rows, write_csv
+from tests.review_nights import review_night  # noqa: F401 (a fixture)
 from tests.warehouse_state import data_state
 
 NEXT_NIGHT = dt.date(2026, 11, 10)
@@ -132,3 +133,31 @@ def test_the_night_after_new_events_stays_incremental_and_counts_both_deliveries
         "select count(*) from linked.linked_deliveries where source = 'medical'"
     ).fetchone()[0] == 2
     con.close()
+
+
+def test_nights_with_review_decisions_equal_full_recomputation(review_night, tmp_path):  # noqa: F811
+    """Night 2 puts three name-only units in review; a reviewer decides all three (同一人, 不是同一人, 无法判断).
+    The night after the import relinks every record (the decisions are linking inputs) and equals a full
+    recomputation; the night after that, with new events only, links incrementally, keeps the decisions, and
+    equals a full recomputation too."""
+    from tests.review_nights import NIGHT_3, WANG_UNIT, decide_on_night_2
+
+    landing, night2 = tmp_path / "landing", tmp_path / "night2.duckdb"
+    shutil.copytree(review_night[0], landing)
+    shutil.copyfile(review_night[1], night2)
+    decide_on_night_2(landing, night2, tmp_path / "review")
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(night2, incremental)
+    shutil.copyfile(night2, full)
+    for as_of, change in ((NIGHT_3, nothing_new), (NEXT_NIGHT, new_events)):
+        change(landing)
+        run_night(landing, incremental, as_of, deliver=False)
+        run_night(landing, full, as_of, deliver=False, full_recompute=True)
+        assert data_state(incremental, ledgers=False) == data_state(full, ledgers=False)
+        con = duckdb.connect(str(incremental), read_only=True)
+        try:
+            assert linked_incrementally(con) is (as_of == NEXT_NIGHT)  # the night after the import relinks all
+            assert con.execute("select person_id, method from linked.links where record_key = ?",
+                               [WANG_UNIT]).fetchall() == [("430482196203151313", "review")]
+        finally:
+            con.close()

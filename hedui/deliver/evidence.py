@@ -37,7 +37,8 @@ STATUS_LABELS = {
     "open": "待核查", "resolved": "已消除（新数据）", "confirmed": "核查属实", "dismissed": "核查不属实",
     "benefit_adjusted": "已调整待遇",
 }
-LINK_METHOD_LABELS = {"exact": "证件号一致", "id_normalised": "证件号规范化后一致", "fuzzy": "姓名等信息模糊匹配"}
+LINK_METHOD_LABELS = {"exact": "证件号一致", "id_normalised": "证件号规范化后一致", "fuzzy": "姓名等信息模糊匹配",
+                      "review": "经人工核对确认"}
 
 
 def _case(expr: str, labels: dict[str, str]) -> str:

@@ -57,3 +57,6 @@ def render_status(con: duckdb.DuckDBPyConnection, console: Console, runs: int = 
     console.print(table)
     for number, note in enumerate(notes, start=1):
         console.print(f"注{number}. {note}", highlight=False)
+    if summary.review_queue is not None:
+        console.print(summary.review_queue.line_zh() + "（导出核对表：hedui review export）", highlight=False,
+                      markup=False)

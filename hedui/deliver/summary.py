@@ -20,6 +20,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from hedui.review.queue import QueueHealth, queue_health
+
 
 @dataclass(frozen=True)
 class RuleCounts:
@@ -56,6 +58,8 @@ class RunSummary:
     # households the income rules could not test (reason -> count): alerts.rule_runs.stats of the run
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
     income_not_tested: dict[str, int] = field(default_factory=dict)
+    # the links waiting for the linkage staff's review after the run (hedui.review.queue), if it linked
+    review_queue: QueueHealth | None = None
 
     @property
     def notes_on_rules(self) -> list[str]:
@@ -164,7 +168,8 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
     stats = json.loads(stats[0]) if stats and stats[0] else {}
     return RunSummary(run_id=run_id, as_of=as_of, outcome=outcome, message=message, rules=rules, sources=sources,
                       skipped_rules=stats.get("skipped_rules") or {},
-                      income_not_tested=stats.get("income_not_tested") or {})
+                      income_not_tested=stats.get("income_not_tested") or {},
+                      review_queue=queue_health(con, run_id))
 
 
 def render_summary_console(summary: RunSummary, console: Console) -> None:
@@ -190,6 +195,8 @@ def render_summary_console(summary: RunSummary, console: Console) -> None:
                   "核查办结：上次运行以来社工录入核查结果而关闭的预警。", highlight=False)
     for note in summary.notes_on_rules:
         console.print(note, highlight=False, markup=False)
+    if summary.review_queue is not None:
+        console.print(summary.review_queue.line_zh(), highlight=False, markup=False)
     s = Table(title="数据来源", box=box.SQUARE)
     for col, just in (("来源", "left"), ("在用批次", "left"), ("天数", "right"),
                       ("入库行", "right"), ("隔离行", "right"), ("问题", "left")):
@@ -227,6 +234,7 @@ def summary_markdown(summary: RunSummary) -> str:
         f"- 预警：新增 {summary.total_new}，仍待核查 {summary.total_still_open}，已消除 {summary.total_resolved}，"
         f"核查办结 {summary.total_closed_by_outcome}（上次运行以来社工录入结果而关闭）",
         f"- 有问题的数据来源：{'、'.join(summary.sources_with_problems) or '无'}",
+        *([f"- {summary.review_queue.line_zh()}（hedui review export）"] if summary.review_queue else []),
         "",
         "## 预警（按规则）",
         "",

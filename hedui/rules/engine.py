@@ -23,6 +23,7 @@ from hedui.income.settings import income_settings
 from hedui.rules import lifecycle
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
+from hedui.review.evidence_note import note_review_links
 from hedui.rules.shared_definitions import SET_HOUSEHOLD_BATCH, check_shared_parameters, install_rule_macros
 from hedui.run_info import RunInfo, refuse_as_of_before
 from hedui.warehouse.schema import table_exists
@@ -372,6 +373,7 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
     con.execute("begin transaction")
     try:
         evaluation = evaluate_rules(con, run, catalog)
+        note_review_links(con)  # a link a reviewer confirmed says so, and by whom, in the evidence
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
         # (the stats name them under skipped_rules; source_problems stays what the ledger says)
         never = {source for sources in evaluation.skipped_rules.values() for source in sources}
