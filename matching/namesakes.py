@@ -20,7 +20,7 @@ import duckdb
 from matching.addresses import locate
 from matching.records import BIRTH_FROM_ID_SQL, NAME_CMP_SQL, record_select
 from matching.sources import SOURCES, table_exists
-from matching.temp_tables import KNOWN_PLACES, MEMBERS, NAMESAKES, NEW_PEOPLE, RECORDS
+from matching.temp_tables import KNOWN_PLACES, MEMBERS, NAMESAKES, NEW_PEOPLE, RECORDS, REDECIDED
 
 KNOWN_PEOPLE_COLUMNS = "name_cmp, id_norm, birth, township, village"
 
@@ -93,8 +93,10 @@ def _add_tonights_facts(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"insert into linked.known_people select {KNOWN_PEOPLE_COLUMNS} from {NEW_PEOPLE}")
     names = f"(select name_cmp from {NEW_PEOPLE} where changes_decisions)"
-    decided_for_those_names = f"""
-        select decided.source, decided.record_key
+    con.execute(
+        f"""
+        create or replace temp table {REDECIDED} as
+        select distinct decided.source, decided.record_key
         from (
             select source, record_key, person_id from linked.links
             union all
@@ -102,7 +104,8 @@ def _add_tonights_facts(con: duckdb.DuckDBPyConnection) -> None:
         ) as decided
         join {MEMBERS} as members on members.id_norm = decided.person_id
         where members.name_cmp in {names}
-    """
+        """
+    )
     already = f"select source, record_key from {RECORDS}"
     extra = " union all ".join(
         record_select(
@@ -111,7 +114,7 @@ def _add_tonights_facts(con: duckdb.DuckDBPyConnection) -> None:
             f"""
             where not coalesce({cols.id_valid}, false)
               and ({NAME_CMP_SQL.format(name=cols.name)} in {names}
-                   or ('{source}', record_key) in ({decided_for_those_names}))
+                   or ('{source}', record_key) in (select source, record_key from {REDECIDED}))
               and ('{source}', record_key) not in ({already})
             """,
         )

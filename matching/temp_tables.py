@@ -37,6 +37,7 @@ MEMBERS = _register("_match_members", "every household member with an ID, with c
 # Who else the registers know (matching.namesakes)
 KNOWN_PLACES = _register("_match_known_places", "the township and village each address of a record with a valid ID names")
 NEW_PEOPLE = _register("_match_new_people", "incremental nights: (name, ID, birth, home) facts no register held before tonight")
+REDECIDED = _register("_match_redecided", "incremental nights: records linked or in review to a member whose name gained a fact")
 NAMESAKES = _register("_match_namesakes", "the known people who are not members: name, ID, birth and each known home")
 
 # The ID path (matching.id_path)
