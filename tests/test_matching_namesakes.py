@@ -260,3 +260,46 @@ def test_a_namesake_home_known_on_a_later_night_gives_what_a_full_recompute_give
     assert night(2, expect_incremental=False) == ([(MEMBER, "fuzzy")], [])
     add_medical_stranger(sample_landing, stranger_id(), day="20261106", serial="Y20261106000777")
     assert night(3, expect_incremental=True) == ([(MEMBER, "fuzzy")], [])
+
+
+def test_a_record_spelt_otherwise_is_re_decided_when_the_member_name_gains_a_namesake(sample_landing, tmp_path):
+    """A name-only unit of 汪建国 in 大坪村 is read as 王建国 (a homophone) and waits in the review band. On an
+    incremental night a stranger called 王建国 (home unknown) appears in a medical settlement: the unit is
+    decided again by the member's namesakes, so it is ambiguous, as a full recompute of that night has it,
+    although its own name gained nobody."""
+    import datetime as dt
+    import shutil
+
+    from tests.warehouse_state import data_state
+
+    header, rows = read_sample_rows("housing")
+    unit = list(rows[2])  # the samples' name-only unit of 王建国 in 大坪村
+    unit[header.index("不动产单元号")] = "430482002003GB00008F00020008"
+    unit[header.index("权利人")] = "汪建国"
+    unit[header.index("坐落")] = "湖南省衡阳市常宁市烟洲镇大坪村5组9号"
+    write_csv(sample_landing / "housing" / "20261103" / "housing.csv", header, [*rows, unit])
+    homophone_unit = "430482002003GB00008F00020008||汪建国"
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select person_id, name_level, reason from linked.link_review where record_key = ?",
+                           [homophone_unit]).fetchall() == [(MEMBER, "homophone", "review_band")]
+    finally:
+        con.close()
+    add_medical_stranger(sample_landing, stranger_id(), day="20261104", serial="Y20261104000777")
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse, full)
+    night2 = SAMPLES_AS_OF + dt.timedelta(days=1)
+    run_night(sample_landing, warehouse, night2, deliver=False)
+    run_night(sample_landing, full, night2, deliver=False, full_recompute=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+        assert con.execute("select reason from linked.link_review where record_key = ?",
+                           [homophone_unit]).fetchall() == [("ambiguous",)]
+    finally:
+        con.close()
+    mine, theirs = data_state(warehouse, ledgers=False), data_state(full, ledgers=False)
+    assert mine["linked.link_review"] == theirs["linked.link_review"]
+    assert mine["linked.links"] == theirs["linked.links"]
