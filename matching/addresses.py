@@ -11,11 +11,11 @@ import duckdb
 
 from matching.temp_tables import ADDRESS_PLACES, FUZZY_RECORDS
 
-LOCATE_SQL = f"""
-create or replace temp table {ADDRESS_PLACES} as
+LOCATE_SQL = """
+create or replace temp table {into} as
 with addresses as (
     select distinct address
-    from {FUZZY_RECORDS}
+    from {records}
     where address is not null and address <> ''
 ),
 
@@ -76,4 +76,11 @@ left join best_village
 
 def locate_addresses(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create `ADDRESS_PLACES` (address, township, village) for the addresses of `FUZZY_RECORDS`."""
-    con.execute(LOCATE_SQL)
+    locate(con, str(FUZZY_RECORDS), str(ADDRESS_PLACES))
+
+
+def locate(con: duckdb.DuckDBPyConnection, records: str, into: str) -> None:
+    """(Re)create the temporary table `into` (address, township, village) for the distinct addresses of
+    `records` (a table or a parenthesised query with an `address` column): the fuzzy records' addresses, and
+    the homes the registers know of people with an ID (`matching.namesakes`), read the same way."""
+    con.execute(LOCATE_SQL.format(into=into, records=records))

@@ -37,14 +37,18 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
         "(one row per candidate member of a record); never linked automatically",
         {**_LINK, "reason": "review_band (score between the review and auto-accept weights) or ambiguous "
                             "(near-equal members, an ID shared by two households, or a name-only record whose "
-                            "name someone else with an ID also bears)"},
+                            "name someone else with an ID also bears, who may live where the record is)"},
     ),
     "linked.known_people": (
-        "Every (comparison name, valid ID) pair the registers hold: tells whether a name-only record could "
-        "belong to someone else",
+        "Every (comparison name, valid ID, birth date, home) the registers hold: tells whether a name-only "
+        "record could belong to someone else",
         {
             "name_cmp": "The name as compared: person_name_norm without its middle dots",
             "id_norm": "A valid 18-character ID borne under that name",
+            "birth": "The birth date (YYYYMMDD): the members register's for a member, else the one the ID carries",
+            "township": "The township of a home known of the person (a member's household, the address of a "
+                        "record held under the ID); NULL when the record gives none that names a known township",
+            "village": "The village of that home, when the address names one",
         },
     ),
     "linked.link_state": (

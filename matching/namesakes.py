@@ -1,65 +1,124 @@
-"""Who else the registers know: a name-only record whose name a non-member also bears is never linked by guess.
+"""Who else the registers know, and where they live: a name-only record whose name a non-member also bears is
+never linked by guess, unless what the registers know of that person rules them out.
 
-`linked.known_people` keeps every (name, valid ID) any register holds, across nights, so that an incremental
-night can tell which names gained a person tonight.
+`linked.known_people` keeps, across nights, one row per fact the registers hold about a person with a valid ID:
+the name, the ID, the birth date (the register's for a member, else the one the ID carries) and a home, the
+township and village of an address of theirs (a member's household; the 户籍地址 of a disability certificate
+and the 坐落 of a property held under the ID; the village of a household whose head they are), found by the
+matcher's own address code (`matching.addresses`). A record without an address, or whose address names no
+known township, gives a row without a home. `matching.decision` reads `NAMESAKES`, the rows of people who
+are not members, to tell whether such a person could be the one a name-only record is about.
+
+An incremental night adds tonight's facts and re-decides the name-only records that a new fact can change, so
+that the outcome equals a full recomputation (docs/internals.md, incremental linking).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from matching.records import NAME_CMP_SQL, record_select
+from matching.addresses import locate
+from matching.records import BIRTH_FROM_ID_SQL, NAME_CMP_SQL, record_select
 from matching.sources import SOURCES, table_exists
-from matching.temp_tables import MEMBERS, NAMESAKES, NEW_PEOPLE, RECORDS
+from matching.temp_tables import KNOWN_PLACES, MEMBERS, NAMESAKES, NEW_PEOPLE, RECORDS, REDECIDED
+
+KNOWN_PEOPLE_COLUMNS = "name_cmp, id_norm, birth, township, village"
+
+# The facts tonight's records (in `RECORDS`) give about people with a valid ID: one row per (name, ID, home).
+_RECORD_FACTS_SQL = f"""
+select distinct
+    records.name_cmp,
+    records.id_norm,
+    {BIRTH_FROM_ID_SQL.format(id='records.id_norm')} as birth,
+    places.township,
+    places.village
+from {RECORDS} as records
+left join {KNOWN_PLACES} as places
+    on places.address = records.address
+where records.id_valid and records.name_cmp <> ''
+"""
 
 
 def known_people(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
-    """`linked.known_people`: every (name, valid ID) any register holds; and `NAMESAKES`: the names that
-    a person who is not a member also carries. Incremental nights add tonight's people and re-decide the
-    name-only records of every name that gained a new person (added to `RECORDS`), so the outcome
-    equals a full recomputation."""
+    """`linked.known_people` (see the module) and `NAMESAKES`. Incremental nights add tonight's facts and add
+    to `RECORDS` the name-only records a new fact may decide otherwise, so the outcome equals a full
+    recomputation."""
+    locate(con, f"(select address from {RECORDS} where id_valid and name_cmp <> '')", str(KNOWN_PLACES))
     if incremental:
-        con.execute(
-            f"""
-            create or replace temp table {NEW_PEOPLE} as
-            select distinct name_cmp, id_norm
-            from {RECORDS}
-            where id_valid and name_cmp <> ''
-            except
-            select name_cmp, id_norm from linked.known_people
-            """
-        )
-        con.execute(f"insert into linked.known_people select name_cmp, id_norm from {NEW_PEOPLE}")
-        already = f"select source, record_key from {RECORDS}"
-        extra = " union all ".join(
-            record_select(
-                source,
-                cols,
-                f"""
-                where not coalesce({cols.id_valid}, false)
-                  and {NAME_CMP_SQL.format(name=cols.name)} in (select name_cmp from {NEW_PEOPLE})
-                  and ('{source}', record_key) not in ({already})
-                """,
-            )
-            for source, cols in SOURCES.items() if table_exists(con, cols.table)
-        )
-        if extra:
-            con.execute(f"insert into {RECORDS} {extra}")
+        _add_tonights_facts(con)
     else:
         con.execute(
             f"""
             create or replace table linked.known_people as
-            select distinct name_cmp, id_norm from {RECORDS} where id_valid and name_cmp <> ''
+            {_RECORD_FACTS_SQL}
             union
-            select name_cmp, id_norm from {MEMBERS} where name_cmp <> ''
+            select {KNOWN_PEOPLE_COLUMNS} from {MEMBERS} where name_cmp <> ''
             """
         )
-        con.execute("comment on table linked.known_people is 'Every (comparison name, valid ID) pair the registers hold: tells whether a name-only record could belong to someone else'")
+        con.execute("comment on table linked.known_people is 'Every (comparison name, valid ID, birth date, home) the registers hold: tells whether a name-only record could belong to someone else'")
     con.execute(
         f"""
         create or replace temp table {NAMESAKES} as
-        select distinct known.name_cmp
+        select known.*
         from linked.known_people as known
         anti join {MEMBERS} as members on members.id_norm = known.id_norm
         """
     )
+
+
+def _add_tonights_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Add tonight's new facts to `linked.known_people`; add to `RECORDS` the name-only records of every name
+    that a new fact concerns in a way that can change a decision: a person new under that name, or a home of
+    theirs not known before (another row without a home, for a person already known, changes nothing).
+
+    Those are the records of that name, and the records linked or in review to a member of that name (a
+    record spelt otherwise, 章伟 for 张伟, is decided by the member's namesakes)."""
+    con.execute(
+        f"""
+        create or replace temp table {NEW_PEOPLE} as
+        with tonight as (
+            {_RECORD_FACTS_SQL}
+            except
+            select {KNOWN_PEOPLE_COLUMNS} from linked.known_people
+        )
+        select
+            tonight.*,
+            tonight.township is not null or not exists (
+                select 1
+                from linked.known_people as known
+                where known.name_cmp = tonight.name_cmp and known.id_norm = tonight.id_norm
+            ) as changes_decisions
+        from tonight
+        """
+    )
+    con.execute(f"insert into linked.known_people select {KNOWN_PEOPLE_COLUMNS} from {NEW_PEOPLE}")
+    names = f"(select name_cmp from {NEW_PEOPLE} where changes_decisions)"
+    con.execute(
+        f"""
+        create or replace temp table {REDECIDED} as
+        select distinct decided.source, decided.record_key
+        from (
+            select source, record_key, person_id from linked.links
+            union all
+            select source, record_key, person_id from linked.link_review
+        ) as decided
+        join {MEMBERS} as members on members.id_norm = decided.person_id
+        where members.name_cmp in {names}
+        """
+    )
+    already = f"select source, record_key from {RECORDS}"
+    extra = " union all ".join(
+        record_select(
+            source,
+            cols,
+            f"""
+            where not coalesce({cols.id_valid}, false)
+              and ({NAME_CMP_SQL.format(name=cols.name)} in {names}
+                   or ('{source}', record_key) in (select source, record_key from {REDECIDED}))
+              and ('{source}', record_key) not in ({already})
+            """,
+        )
+        for source, cols in SOURCES.items() if table_exists(con, cols.table)
+    )
+    if extra:
+        con.execute(f"insert into {RECORDS} {extra}")

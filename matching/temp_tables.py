@@ -35,8 +35,10 @@ RECORDS = _register("_match_records", "the person-bearing records linked tonight
 MEMBERS = _register("_match_members", "every household member with an ID, with comparison fields and place")
 
 # Who else the registers know (matching.namesakes)
-NEW_PEOPLE = _register("_match_new_people", "incremental nights: (name, ID) pairs no register held before tonight")
-NAMESAKES = _register("_match_namesakes", "names also borne by a known person who is not a member")
+KNOWN_PLACES = _register("_match_known_places", "the township and village each address of a record with a valid ID names")
+NEW_PEOPLE = _register("_match_new_people", "incremental nights: (name, ID, birth, home) facts no register held before tonight")
+REDECIDED = _register("_match_redecided", "incremental nights: records linked or in review to a member whose name gained a fact")
+NAMESAKES = _register("_match_namesakes", "the known people who are not members: name, ID, birth and each known home")
 
 # The ID path (matching.id_path)
 ID_HITS = _register("_match_id_hits", "records whose valid ID equals a member's, one row per such member")

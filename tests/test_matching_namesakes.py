@@ -76,3 +76,230 @@ def test_a_name_only_record_is_re_decided_on_an_incremental_night_when_its_name_
     assert data_state(first_night, ledgers=False)["linked.links"] == data_state(full, ledgers=False)["linked.links"]
     assert (data_state(first_night, ledgers=False)["linked.link_review"]
             == data_state(full, ledgers=False)["linked.link_review"])
+
+
+# ---- what the registers know of a namesake's home and birth (issue 14, item 3) -------------------------------
+#
+# In the samples, member 王建国 (430482196203151313) lives in 烟洲镇大坪村, and the housing unit NO_ID_UNIT is his
+# old property there, registered under his name only. The decoy in each test is a stranger also called 王建国
+# (valid ID, not a member), known from a medical settlement; what else the registers hold about the stranger
+# decides whether the unit may be theirs.
+
+NO_ID_UNIT = "430482002003GB00007F00020003||王建国"
+MEMBER = "430482196203151313"
+ELSEWHERE = "湖南省衡阳市常宁市宜阳街道建设路31号"  # another township the households know
+SAME_VILLAGE = "湖南省衡阳市常宁市烟洲镇大坪村7组3号"  # the unit's own village
+NOWHERE_KNOWN = "湖南省衡阳市衡阳县西渡镇解放路9号"  # another county: no township the households know
+
+
+def other_stranger_id() -> str:
+    body = "43048219881212456"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def add_medical_stranger(landing, person_id: str, day: str = "20261103", serial: str = "Y20261030000777") -> None:
+    """A medical settlement of a stranger called 王建国 (the same-named decoy), in its own file of that day."""
+    header, rows = read_sample_rows("medical")
+    row = list(rows[4])
+    row[0], row[3], row[4] = serial, "王建国", person_id
+    if day != "20261103":
+        row[header.index("结算日期")] = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    write_csv(landing / "medical" / day / f"extra-{serial}.csv", header, [row], encoding="gb18030")
+
+
+def add_stranger_property(landing, person_id: str, address: str, day: str = "20261103") -> None:
+    """A property held under the stranger's ID at `address`, in the housing snapshot of `day` (the samples'
+    housing rows and this one)."""
+    header, rows = read_sample_rows("housing")
+    unit = list(rows[0])
+    unit[header.index("不动产单元号")] = "430482004009GB00099F00090099"
+    unit[header.index("权利人")], unit[header.index("证件号码")] = "王建国", person_id
+    unit[header.index("共有方式")], unit[header.index("坐落")] = "单独所有", address
+    folder = landing / "housing" / day
+    for old in folder.glob("*.csv") if folder.exists() else []:
+        old.unlink()
+    write_csv(folder / "housing.csv", header, [*rows, unit])
+
+
+def add_stranger_certificate(landing, person_id: str, address: str) -> None:
+    """A disability certificate of the stranger, whose 户籍所在地 is `address`, in the samples' snapshot."""
+    import openpyxl
+
+    path = landing / "disability" / "20261103" / "disability.xlsx"
+    book = openpyxl.load_workbook(path)
+    book.worksheets[0].append([person_id + "14", "王建国", person_id, "男", "肢体", "四级", "2020-05-06", "有效", address])
+    book.save(path)
+
+
+def decided(warehouse) -> tuple[list, list]:
+    """(links, review reasons) of NO_ID_UNIT."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        links = con.execute("select person_id, method from linked.links where record_key = ?", [NO_ID_UNIT]).fetchall()
+        review = con.execute("select reason from linked.link_review where record_key = ?", [NO_ID_UNIT]).fetchall()
+    finally:
+        con.close()
+    return links, review
+
+
+def test_name_only_record_links_when_every_namesake_lives_elsewhere(sample_landing, tmp_path):
+    """One stranger 王建国 holds a property in 宜阳街道, the other's disability certificate is registered there:
+    both are known to live in another township than the unit, so neither can be its owner."""
+    add_medical_stranger(sample_landing, stranger_id())
+    add_stranger_property(sample_landing, stranger_id(), ELSEWHERE)
+    add_medical_stranger(sample_landing, other_stranger_id(), serial="Y20261030000778")
+    add_stranger_certificate(sample_landing, other_stranger_id(), "湖南省衡阳市常宁市宜阳街道向阳社区2栋101")
+    run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)
+    assert decided(tmp_path / "w.duckdb") == ([(MEMBER, "fuzzy")], [])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:  # the strangers are known with their homes, and their own records link to no member
+        assert sorted(con.execute(
+            "select id_norm, township, village from linked.known_people where name_cmp = '王建国' and id_norm <> ?"
+            " and township is not null order by all", [MEMBER]).fetchall()) == sorted([
+                (stranger_id(), "宜阳街道", None), (other_stranger_id(), "宜阳街道", "向阳社区")])
+        assert con.execute("select count(*) from linked.links where person_id in (?, ?)",
+                           [stranger_id(), other_stranger_id()]).fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_name_only_record_stays_ambiguous_when_one_namesake_home_is_unknown(sample_landing, tmp_path):
+    """One stranger lives elsewhere, the other is known from a medical settlement only: the unit may be theirs."""
+    add_medical_stranger(sample_landing, stranger_id())
+    add_stranger_property(sample_landing, stranger_id(), ELSEWHERE)
+    add_medical_stranger(sample_landing, other_stranger_id(), serial="Y20261030000778")
+    run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)
+    assert decided(tmp_path / "w.duckdb") == ([], [("ambiguous",)])
+
+
+def test_an_address_that_names_no_known_township_is_no_known_home(sample_landing, tmp_path):
+    """The stranger's property lies in another county: the matcher cannot place it, so the stranger's home is
+    as unknown as if no address were given, and the unit stays ambiguous."""
+    add_medical_stranger(sample_landing, stranger_id())
+    add_stranger_property(sample_landing, stranger_id(), NOWHERE_KNOWN)
+    run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)
+    assert decided(tmp_path / "w.duckdb") == ([], [("ambiguous",)])
+
+
+def test_name_only_record_stays_ambiguous_when_a_namesake_lives_in_its_village(sample_landing, tmp_path):
+    """The stranger holds a property in 宜阳街道 but is registered (户籍) in 大坪村, the unit's village: one home
+    where the record is suffices for the unit to be theirs."""
+    add_medical_stranger(sample_landing, stranger_id())
+    add_stranger_property(sample_landing, stranger_id(), ELSEWHERE)
+    add_stranger_certificate(sample_landing, stranger_id(), SAME_VILLAGE)
+    run_night(sample_landing, tmp_path / "w.duckdb", SAMPLES_AS_OF, deliver=False)
+    assert decided(tmp_path / "w.duckdb") == ([], [("ambiguous",)])
+
+
+def test_a_birth_date_the_record_carries_rules_out_a_namesake_born_otherwise():
+    """No linked source carries a birth date beside the ID today, so a name-and-address record has none; a
+    record that did (its profile's `birth`) is decided with it: a namesake born on another day, home unknown,
+    is not its person, while one born that day still is. Decided on hand-made stage tables, as
+    `matching.decision` reads them: two profiles of 王建国 in 大坪村, one with the member's birth date, one
+    without, and two strangers of that name with no known home, born another day."""
+    from matching.decision import decide
+    from matching.settings import DEFAULTS
+    from matching.temp_tables import MEMBERS, NAMESAKES, PROFILES, SCORED
+
+    con = duckdb.connect()
+    con.execute(f"create temp table {MEMBERS} as select 1 as member_rid, 'H1' as household_id, "
+                f"'{MEMBER}' as id_norm, '王建国' as name_cmp, '19620315' as birth, '烟洲镇' as township, "
+                "'大坪村' as village")
+    con.execute(f"create temp table {PROFILES} as select * from (values "
+                "(1, '王建国', null, '19620315', '烟洲镇', '大坪村'), (2, '王建国', null, null, '烟洲镇', '大坪村')) "
+                "as p(profile_id, name_cmp, id_cmp, birth, township, village)")
+    con.execute(f"create temp table {SCORED} as select profile_id, '{MEMBER}' as m_id, 'H1' as household_id, "
+                "30.0 as score, 'missing' as id_level, 'exact_norm' as name_level, 'missing' as birth_level, "
+                "'village' as address_level, 0.0 as id_weight, 20.0 as name_weight, 0.0 as birth_weight, "
+                "10.0 as address_weight from (values (1), (2)) as p(profile_id)")
+    con.execute(f"create temp table {NAMESAKES} as select * from (values "
+                f"('王建国', '{stranger_id()}', '19700101', null, null), "
+                f"('王建国', '{other_stranger_id()}', '19881212', null, null)) "
+                "as n(name_cmp, id_norm, birth, township, village)")
+    decide(con, DEFAULTS)
+    assert con.execute("select profile_id, decision from _match_decisions order by 1").fetchall() == [
+        (1, "link"), (2, "ambiguous")]
+    con.execute(f"insert into {NAMESAKES} values ('王建国', '430482196203150000', '19620315', null, null)")
+    decide(con, DEFAULTS)
+    assert con.execute("select profile_id, decision from _match_decisions order by 1").fetchall() == [
+        (1, "ambiguous"), (2, "ambiguous")]
+
+
+def test_a_namesake_home_known_on_a_later_night_gives_what_a_full_recompute_gives(sample_landing, first_night):
+    """Night 2 adds a medical settlement of a stranger 王建国 (known from it alone: home unknown, the unit goes to
+    review); night 3 brings a housing snapshot in which the stranger holds a property in 宜阳街道 (the unit links
+    again) and a further settlement of theirs. Each night, run on the warehouse of the night before, equals a
+    full recompute of that night; and on night 4 a further settlement of the same stranger (an incremental night:
+    only events) leaves the link as it is."""
+    import datetime as dt
+    import shutil
+
+    from tests.warehouse_state import data_state
+
+    def night(day: int, expect_incremental: bool) -> tuple[list, list]:
+        as_of = SAMPLES_AS_OF + dt.timedelta(days=day)
+        full = first_night.with_name(f"full-{day}.duckdb")
+        shutil.copyfile(first_night, full)
+        run_night(sample_landing, first_night, as_of, deliver=False)
+        run_night(sample_landing, full, as_of, deliver=False, full_recompute=True)
+        mine, theirs = data_state(first_night, ledgers=False), data_state(full, ledgers=False)
+        for table in ("linked.links", "linked.link_review", "linked.known_people"):
+            assert mine[table] == theirs[table], table
+        con = duckdb.connect(str(first_night), read_only=True)
+        try:
+            assert con.execute("select incremental from linked.link_state").fetchone() == (expect_incremental,)
+        finally:
+            con.close()
+        return decided(first_night)
+
+    assert decided(first_night) == ([(MEMBER, "fuzzy")], [])
+    add_medical_stranger(sample_landing, stranger_id(), day="20261104", serial="Y20261104000777")
+    assert night(1, expect_incremental=True) == ([], [("ambiguous",)])
+    add_stranger_property(sample_landing, stranger_id(), ELSEWHERE, day="20261105")
+    add_medical_stranger(sample_landing, stranger_id(), day="20261105", serial="Y20261105000777")
+    assert night(2, expect_incremental=False) == ([(MEMBER, "fuzzy")], [])
+    add_medical_stranger(sample_landing, stranger_id(), day="20261106", serial="Y20261106000777")
+    assert night(3, expect_incremental=True) == ([(MEMBER, "fuzzy")], [])
+
+
+def test_a_record_spelt_otherwise_is_re_decided_when_the_member_name_gains_a_namesake(sample_landing, tmp_path):
+    """A name-only unit of 汪建国 in 大坪村 is read as 王建国 (a homophone) and waits in the review band. On an
+    incremental night a stranger called 王建国 (home unknown) appears in a medical settlement: the unit is
+    decided again by the member's namesakes, so it is ambiguous, as a full recompute of that night has it,
+    although its own name gained nobody."""
+    import datetime as dt
+    import shutil
+
+    from tests.warehouse_state import data_state
+
+    header, rows = read_sample_rows("housing")
+    unit = list(rows[2])  # the samples' name-only unit of 王建国 in 大坪村
+    unit[header.index("不动产单元号")] = "430482002003GB00008F00020008"
+    unit[header.index("权利人")] = "汪建国"
+    unit[header.index("坐落")] = "湖南省衡阳市常宁市烟洲镇大坪村5组9号"
+    write_csv(sample_landing / "housing" / "20261103" / "housing.csv", header, [*rows, unit])
+    homophone_unit = "430482002003GB00008F00020008||汪建国"
+    warehouse = tmp_path / "w.duckdb"
+    run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select person_id, name_level, reason from linked.link_review where record_key = ?",
+                           [homophone_unit]).fetchall() == [(MEMBER, "homophone", "review_band")]
+    finally:
+        con.close()
+    add_medical_stranger(sample_landing, stranger_id(), day="20261104", serial="Y20261104000777")
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse, full)
+    night2 = SAMPLES_AS_OF + dt.timedelta(days=1)
+    run_night(sample_landing, warehouse, night2, deliver=False)
+    run_night(sample_landing, full, night2, deliver=False, full_recompute=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
+        assert con.execute("select reason from linked.link_review where record_key = ?",
+                           [homophone_unit]).fetchall() == [("ambiguous",)]
+    finally:
+        con.close()
+    mine, theirs = data_state(warehouse, ledgers=False), data_state(full, ledgers=False)
+    assert mine["linked.link_review"] == theirs["linked.link_review"]
+    assert mine["linked.links"] == theirs["linked.links"]

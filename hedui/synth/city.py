@@ -15,11 +15,12 @@ import numpy as np
 from hedui.synth import deliveries as D
 from hedui.synth import ids, people as P, presets
 from hedui.synth.formats import DateRenderer
+from hedui.synth import geo
 from hedui.synth.geo import COUNTY
 from hedui.synth.sources import (benefits, business, death, disability, households, housing, housing_fund,
                                  medical, members, public_payroll, social_insurance, staff_roster, vehicle)
 from hedui.synth import mess
-from hedui.synth.sources.base import VALID_ID_MESS, Ctx, name_cmp, person_truth
+from hedui.synth.sources.base import VALID_ID_MESS, Ctx, NamesakeIndex, name_cmp, person_truth
 from hedui.synth.truth import TruthWriter, chunk_warnings, write_warnings
 from hedui.synth.writers import DeliveryWriter
 
@@ -72,29 +73,38 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
     n_chunks = len(sizes)
 
     # pass 1: every member's (village, name): what a record without an ID could be linked by
-    keys = []
+    # and the villages where households live (the places the linker can find in an address)
+    keys, household_villages = [], []
     for c, mc in enumerate(sizes):
-        _, pm = P.draw_members(seed, c, mc, as_of, rates)
+        hh, pm = P.draw_members(seed, c, mc, as_of, rates)
         keys.append(pm.member_key())
+        household_villages.append(np.unique(hh.village))
         report("index members", c + 1, n_chunks)
     member_keys = np.sort(np.concatenate(keys))
+    household_villages = np.unique(np.concatenate(household_villages))
     del keys
 
     sched = D.schedule(as_of)
     dates = DateRenderer(dt.date(1900, 1, 1), as_of + dt.timedelta(days=400))
-    # pass 2: the names that people who are not members carry on records with a valid ID (city-wide): a
-    # name-only record of a member with such a name is not linkable (the linker must send it to review)
+    # pass 2: the names that people who are not members carry on records with a valid ID (city-wide), and the
+    # homes those records tell: a name-only record of a member with such a name is not linkable (the linker must
+    # send it to review) unless every home known of each such person is elsewhere
     counter = ids.SequenceCounter(A + 400)
-    namesakes: set[str] = set()
+    names: list[str] = []
+    unplaced: list[str] = []
+    homes: list[tuple[str, int, int]] = []
     for c, mc in enumerate(sizes):
         hh, pm = P.draw_members(seed, c, mc, as_of, rates)
         n_other = max(int(round(mc * residents_per_member)) - mc, 12)
         people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter, rates)
         ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, profile=rates)
-        namesakes |= _namesake_names(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched)
+        n, u, h = _namesake_facts(ctx, {s: mod.build(ctx) for s, mod in MODULES.items()}, sched, household_villages)
+        names += n
+        unplaced += u
+        homes += h
         report("index namesakes", c + 1, n_chunks)
-    namesake_arr = np.array(sorted(namesakes), dtype=str)
-    del namesakes
+    namesake_index = NamesakeIndex.build(names, unplaced, homes)
+    del names, unplaced, homes
 
     writers: dict[tuple[str, str], DeliveryWriter] = {}
     for si, (source, dels) in enumerate(sched.items()):
@@ -115,7 +125,7 @@ def generate_city(out_dir: Path, *, members: int, seed: int = 7, as_of: dt.date,
         hh, pm = P.draw_members(seed, c, mc, as_of, rates)
         n_other = max(int(round(mc * residents_per_member)) - mc, 12)
         people = P.add_nonmembers(seed, c, pm, hh, n_other, as_of, counter, rates)
-        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, namesake_arr, rates)
+        ctx = Ctx(seed, c, as_of, people, hh, member_keys, dates, namesake_index, rates)
         tables = {s: mod.build(ctx) for s, mod in MODULES.items()}
         for source, dels in sched.items():
             for dl in dels:
@@ -252,11 +262,16 @@ def _write_delivery(ctx: Ctx, source: str, dl: D.Delivery, t: dict, w: DeliveryW
     _emit(ctx, t, idx, extra, MODULES[source], w, tw, dl.name, **render_kw)
 
 
-def _namesake_names(ctx: Ctx, tables: dict[str, dict], sched: dict[str, list[D.Delivery]]) -> set[str]:
-    """Comparison names of the people of this chunk who are not members and have a record with a valid ID in
-    the data in force (the snapshot deliveries in force and the event deliveries up to the as-of date)."""
+def _namesake_facts(ctx: Ctx, tables: dict[str, dict], sched: dict[str, list[D.Delivery]],
+                    household_villages: np.ndarray) -> tuple[list[str], list[str], list[tuple[str, int, int]]]:
+    """The people of this chunk who are not members and have a record with a valid ID in the data in force (the
+    snapshot deliveries in force and the event deliveries up to the as-of date): their comparison names, the
+    names of those whose records place them nowhere, and the (name, township, village or -1) homes the records
+    place them in, as the linker reads them (`matching.namesakes`): the 坐落 of a property (a street address
+    names the township only), the 户籍地址 of a disability certificate; a village where no household lives is
+    not one the linker can find, and a township without households no place at all."""
     p = ctx.people
-    out: set[str] = set()
+    held_people, placed = [], []
     for source, dels in sched.items():
         t = tables[source]
         held = [_delivery_rows(ctx, source, dl, t)[0] for dl in dels if dl.fate in (D.IN_FORCE, D.EVENT)]
@@ -264,7 +279,24 @@ def _namesake_names(ctx: Ctx, tables: dict[str, dict], sched: dict[str, list[D.D
             continue
         rows = np.unique(np.concatenate(held))
         valid = VALID_ID_MESS + ((mess.EMPTY,) if source == "disability" else ())  # ID from the certificate no.
-        person = t["person"][rows][np.isin(t["id_mess"][rows], valid)]
-        person = np.unique(person[person >= p.n_members])
-        out.update(name_cmp(p.name[person]).tolist())
-    return out
+        rows = rows[np.isin(t["id_mess"][rows], valid) & (t["person"][rows] >= p.n_members)]
+        person = t["person"][rows]
+        held_people.append(person)
+        if source == "housing":
+            village, street = t["village"][rows], (t["use"][rows] >= 1) & (t["use"][rows] <= 3)
+        elif source == "disability":
+            village, street = p.village[person], np.zeros(len(rows), bool)
+        else:
+            continue
+        town = geo.VILLAGE_TOWN[village]
+        known_town = np.isin(town, geo.VILLAGE_TOWN[household_villages])
+        village = np.where(street | ~np.isin(village, household_villages), -1, village)
+        placed.append(np.stack([person[known_town], town[known_town], village[known_town]], axis=1))
+    if not held_people:
+        return [], [], []
+    everyone = np.unique(np.concatenate(held_people))
+    homes = np.unique(np.concatenate(placed), axis=0) if placed else np.empty((0, 3), np.int64)
+    names = name_cmp(p.name[everyone]).tolist()
+    unplaced = name_cmp(p.name[np.setdiff1d(everyone, homes[:, 0])]).tolist()
+    home_names = name_cmp(p.name[homes[:, 0]]).tolist()
+    return names, unplaced, [(n, int(t), int(v)) for n, t, v in zip(home_names, homes[:, 1], homes[:, 2])]

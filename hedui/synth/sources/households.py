@@ -38,7 +38,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     t = dict(person=person, id_mess=id_mess, name_mess=name_mess, r=r_ints(rng, n),
              date_fmt=formats.draw_date_formats(rng, n), amt_fmt=formats.draw_amount_formats(rng, n),
              status=hh.status.copy(), hpos=np.arange(n))
-    t["linkable"] = linkable(ctx, person, id_mess)
+    t["linkable"] = linkable(ctx, person, id_mess, hh.township, hh.village)  # the head's household's place
     t["tags"] = mess.tags((id_mess, mess.ID_TAGS), (name_mess, mess.NAME_TAGS))
     return t
 

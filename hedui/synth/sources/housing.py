@@ -110,7 +110,10 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
              village=p.village[owner[rows_unit]], house=house[rows_unit],
              area=area_u[rows_unit],
              id_mess=id_mess, name_mess=name_mess, r=r, date_fmt=formats.draw_date_formats(rng, nr))
-    t["linkable"] = linkable(ctx, person, id_mess)
+    # where the linker finds each row: its 坐落, in the unit's village (a street address names the township only)
+    street = (t["use"] >= 1) & (t["use"] <= 3)
+    t["linkable"] = linkable(ctx, person, id_mess, geo.VILLAGE_TOWN[t["village"]],
+                             np.where(street, -1, t["village"]))
     t["tags"] = mess.tags((id_mess, mess.ID_TAGS), (name_mess, mess.NAME_TAGS),
                           np.where(t["co_kind"] > 0, "co_owner", "").astype(object))
     return t
