@@ -148,6 +148,15 @@ def ingest_con(tmp_path: Path):
     con.close()
 
 
+def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
+    """The rows of `sql` on a warehouse file, opened read-only for just this query (as an analyst's client would)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
     """Write a department CSV as senders do (quoted where needed), in the given encoding."""
     import csv

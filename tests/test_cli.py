@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from hedui.cli import app
 from hedui.warehouse.lock import writer_lock
-from tests.conftest import SAMPLES_AS_OF, write_csv
+from tests.conftest import SAMPLES_AS_OF, query, write_csv
 from tests.hostile_support import DEATH_HEADER
 
 LATER = SAMPLES_AS_OF + dt.timedelta(days=1)
@@ -29,14 +29,6 @@ CHEN_SI = "430482200805065227"  # a member of CN-S-0002 in the samples
 def hedui(*args: str):
     result = CliRunner().invoke(app, [str(a) for a in args], env={"HEDUI_QUIET": "1", "COLUMNS": "200"})
     return result
-
-
-def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 # --- outcome record ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from hedui.cli import app
 from hedui.night import run_night
+from tests.conftest import query
 from tests.review_nights import (
     CHEN,
     CHEN_UNIT,
@@ -59,14 +60,6 @@ def rows_of(workbook: Path) -> list[dict[str, object]]:
     sheet = openpyxl.load_workbook(workbook, read_only=True)["待核对关联"]
     rows = list(sheet.iter_rows(values_only=True))
     return [dict(zip(rows[0], row)) for row in rows[1:]]
-
-
-def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def link_of(warehouse: Path, record_key: str) -> list[tuple]:
