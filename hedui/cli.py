@@ -382,7 +382,8 @@ def review_export(
     raising = sum(1 for item in items if item.impact_rank == 0)
     changing = sum(1 for item in items if item.impact_rank == 1)
     console.print(f"{len(items)} review item(s), {raising} would raise a warning and {changing} would change one's "
-                  f"evidence: {_shown_path(path)}", highlight=False, soft_wrap=True)
+                  f"evidence: {_shown_path(path.parent)}/{path.name}", highlight=False, soft_wrap=True)
+    # (the file's name is the fixed label and the as-of date, never a person's: shown even though it is Chinese)
 
 
 @review_app.command("import")
