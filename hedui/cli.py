@@ -43,14 +43,14 @@ def user_error(exc: BaseException) -> tuple[str, int] | None:
     from hedui.review.importing import ReviewImportError
     from hedui.rules.outcomes import OutcomeError
     from hedui.run_info import AsOfBeforeLatestRun
-    from hedui.warehouse import SchemaError, WarehouseBusy
+    from hedui.warehouse import SchemaError, WarehouseBusy, WarehouseNameClash
     from hedui.workdays import CalendarFileError
 
     if isinstance(exc, (WarehouseBusy, AsOfBeforeLatestRun, SchemaError)):
         return str(exc), 3
     if isinstance(exc, LandingZoneUnusable):
         return f"night not run: {exc}", 4
-    if isinstance(exc, (HouseholdNotFound, ReportFontMissing, NoPrefectApi)):
+    if isinstance(exc, (HouseholdNotFound, ReportFontMissing, NoPrefectApi, WarehouseNameClash)):
         return str(exc), 2
     if isinstance(exc, (AsOfRefused, PolicyError, OutcomeError, CalendarFileError, ReviewImportError)):
         return redact_error_text(exc), 2

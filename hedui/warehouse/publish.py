@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from hedui.warehouse.lock import writer_lock
+from hedui.warehouse.naming import check_warehouse_name
 from hedui.warehouse.schema import check_readable, migrate
 
 log = logging.getLogger("hedui.warehouse")
@@ -67,6 +68,7 @@ def working_copy(warehouse: Path, run_id: str, *, wait_seconds: float = 0.0, mem
     """Yield a connection to a private copy of the warehouse, its schema migrated; publish it only if the block
     succeeds (a migration that fails publishes nothing either)."""
     warehouse = Path(warehouse).resolve()
+    check_warehouse_name(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(warehouse, wait_seconds=wait_seconds):
         remove_stale_work_files(warehouse)
