@@ -46,6 +46,9 @@ class Quality:
     correct: int
     relevant: int
     seconds: float | None = None
+    # right links among the relevant records (recall's numerator); by default every right link. A reviewer may
+    # rightly link a record the truth calls unlinkable from the data alone: it counts for precision, not recall.
+    found: int | None = None
 
     @property
     def precision(self) -> float:
@@ -53,7 +56,8 @@ class Quality:
 
     @property
     def recall(self) -> float:
-        return self.correct / self.relevant if self.relevant else float("nan")
+        found = self.correct if self.found is None else self.found
+        return found / self.relevant if self.relevant else float("nan")
 
     @property
     def f1(self) -> float:
@@ -291,7 +295,8 @@ def evaluate_links(con: duckdb.DuckDBPyConnection, links_table: str, label: str)
     out = []
 
     def quality(name: str, part: pd.DataFrame, relevant: int) -> Quality:
-        return Quality(name, int(part["linked"].sum()), int(part["correct"].sum()), relevant)
+        found = int((part["correct"] & part["linkable"]).sum())
+        return Quality(name, int(part["linked"].sum()), int(part["correct"].sum()), relevant, found=found)
 
     for source, part in judged.groupby("source", sort=True):
         relevant = int(part["linkable"].sum())

@@ -79,3 +79,18 @@ def test_our_scoring_links_febrl4_with_high_precision():
     q = link_quality.run_febrl_ours(a, b, with_id=False, margin=6.0)
     assert q.precision >= 0.999
     assert q.recall >= 0.98
+
+
+def test_a_right_link_the_truth_calls_unlinkable_counts_for_precision_but_never_lifts_recall_above_one(city):
+    """A reviewer may rightly link a record the data alone cannot decide (the truth's `linkable` is false): the
+    link is right, but recall is over the linkable records and stays at most 1."""
+    city_dir, warehouse = city
+    path = city_dir / "truth" / "records_vehicle.parquet"
+    truth = pd.read_parquet(path)
+    truth.loc[truth["row_number"] == 1, "linkable"] = False  # rightly linked, yet not linkable from the data
+    truth.to_parquet(path)
+    results = {q.label: q for q in link_quality.main_city(["--city", str(city_dir), "--warehouse", str(warehouse)])}
+    v = results["ours vehicle"]
+    assert (v.links, v.correct, v.relevant) == (4, 4, 3)
+    assert v.precision == 1.0
+    assert v.recall == 1.0
