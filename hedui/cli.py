@@ -372,13 +372,16 @@ def review_export(
     policy: PolicyOpt = None,
     include_marked: Annotated[bool, typer.Option(
         "--include-marked", help="Also the items already marked 无法判断 (with their decision).")] = False,
+    memory_limit: Annotated[Optional[str], typer.Option(
+        help="DuckDB memory limit for finding each item's impact (the rules run on a copy), e.g. 4GB.")] = None,
 ) -> None:
     """Write the links waiting for review (linked.link_review) as a workbook for the center's linkage staff:
     each record beside its candidate members, each comparison's level and weight, what confirming would do to the
     warnings (those items first), and a decision column. It holds full IDs: keep it on the center's machines."""
     from hedui.review.export import export_review
 
-    path, items = export_review(warehouse, out, _policy(policy), include_marked=include_marked)
+    path, items = export_review(warehouse, out, _policy(policy), include_marked=include_marked,
+                                memory_limit=memory_limit)
     raising = sum(1 for item in items if item.impact_rank == 0)
     changing = sum(1 for item in items if item.impact_rank == 1)
     console.print(f"{len(items)} review item(s), {raising} would raise a warning and {changing} would change one's "

@@ -94,6 +94,20 @@ def test_the_export_shows_each_record_beside_its_candidates_with_levels_weights_
     assert all(not row["核对结论"] for row in rows)
 
 
+def test_the_impact_found_within_a_small_memory_limit_is_the_same_and_leaves_no_scratch_behind(night2, tmp_path):
+    """The export runs the rules on a copy of the warehouse, as a night does: under the memory limit it is given,
+    spilling to a folder of its own, and nothing of the copy or the spill stays beside the warehouse."""
+    _, warehouse = night2
+    default = rows_of(export(warehouse, tmp_path / "default"))
+    result = runner.invoke(app, ["review", "export", "-w", str(warehouse), "-o", str(tmp_path / "small"),
+                                 "--memory-limit", "64MB"])
+    assert result.exit_code == 0, result.output
+    (small,) = (tmp_path / "small").glob("*.xlsx")
+    assert [(row["记录姓名"], row["影响"]) for row in rows_of(small)] == [(row["记录姓名"], row["影响"]) for row in default]
+    assert not list(warehouse.parent.glob(warehouse.name + ".tmp-*"))
+    assert not list((warehouse.parent / ".work").glob("review-spill-*"))
+
+
 def test_the_export_offers_the_three_decisions_in_a_drop_down_and_protects_the_rest(night2, tmp_path):
     _, warehouse = night2
     book = openpyxl.load_workbook(export(warehouse, tmp_path / "review"))

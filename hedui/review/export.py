@@ -207,13 +207,14 @@ def _write_help(wb, header, items: list[Item], as_of, auto_accept: float | None)
 
 
 def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: bool = False,
-                  impact: bool = True) -> tuple[Path, list[Item]]:
+                  impact: bool = True, memory_limit: str | None = None) -> tuple[Path, list[Item]]:
     """The review workbook of the published `warehouse` into `out_dir`: the items read read-only, their impact
     found on a scratch copy (`hedui.review.impact`); returns the file and the items, in the workbook's order."""
     from hedui.review.impact import attach_impact
     from hedui.review.items import review_items
     from hedui.rules.catalog import load_catalog
     from hedui.warehouse import open_readonly
+    from hedui.warehouse.schema import table_exists
     from matching.decision import auto_accept_weight
     from matching.settings import POLICY_SECTION, DEFAULTS
 
@@ -222,12 +223,11 @@ def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: boo
         items = review_items(con, include_marked=include_marked)
         as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
         members = con.execute("select count(*) from staged.members where id_norm is not null").fetchone()[0] \
-            if con.execute("select count(*) from duckdb_tables() where schema_name = 'staged' "
-                           "and table_name = 'members'").fetchone()[0] else 0
+            if table_exists(con, "staged.members") else 0
     finally:
         con.close()
     if impact:
-        attach_impact(warehouse, items, policy)
+        attach_impact(warehouse, items, policy, memory_limit)
     titles = {rule.code: rule.title_zh for rule in load_catalog()}
     auto = auto_accept_weight(policy.section(POLICY_SECTION, DEFAULTS), members)
     items = order_items(items)

@@ -66,26 +66,38 @@ order by all
 """
 
 
-def attach_impact(warehouse: Path, items: list[Item], policy: Policy) -> None:
+def attach_impact(warehouse: Path, items: list[Item], policy: Policy, memory_limit: str | None = None) -> None:
     """Fill each candidate's `impact` ([(rule code, 'raise' or 'change')]) by evaluating the rules on a scratch
-    copy of `warehouse` with every item's candidates linked."""
+    copy of `warehouse` with every item's candidates linked.
+
+    The rules run over the whole warehouse, as a night's do, so they get a night's bounds: DuckDB's memory limit
+    (`memory_limit`, default as the night's) and a spill folder of this export's own beside the warehouse."""
     if not items:
         return
+    import pandas as pd
+
+    from hedui.night import default_memory_limit
     from hedui.rules.catalog import load_catalog
     from hedui.rules.engine import evaluate_rules
     from hedui.run_info import RunInfo
 
     warehouse = Path(warehouse).resolve()
     scratch = warehouse.with_name(f"{warehouse.name}.tmp-review-{os.getpid()}")
+    spill = warehouse.parent / ".work" / f"review-spill-{os.getpid()}"
     try:
         shutil.copyfile(warehouse, scratch)
-        con = connect(scratch)
+        con = connect(scratch, memory_limit=memory_limit or default_memory_limit(), temp_directory=spill)
         try:
-            latest = con.execute("select run_id, as_of from ledger.runs order by started_at desc limit 1").fetchone()
-            if latest is None:
+            runs = con.execute("select run_id, as_of from ledger.runs order by started_at desc limit 1").fetchall()
+            if not runs:
                 return
-            con.execute("create temp table _review_probe (source varchar, record_key varchar)")
-            con.executemany("insert into _review_probe values (?, ?)", [(i.source, i.record_key) for i in items])
+            latest = runs[0]
+            probe = pd.DataFrame({"source": [i.source for i in items], "record_key": [i.record_key for i in items]},
+                                 dtype="string")
+            con.register("_review_probe_frame", probe)
+            con.execute("create temp table _review_probe as "
+                        "select source::varchar as source, record_key::varchar as record_key from _review_probe_frame")
+            con.unregister("_review_probe_frame")
             con.execute(_PROBE_LINKS)
             evaluate_rules(con, RunInfo(run_id=latest[0], as_of=latest[1], policy=policy), load_catalog())
             found = con.execute(_IMPACT).fetchall()
@@ -94,6 +106,7 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy) -> None:
     finally:
         scratch.unlink(missing_ok=True)
         scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
     by_pair: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
     for source, record_key, person_id, household_id, rule_code, kind in found:
         by_pair.setdefault((source, record_key, person_id, household_id), []).append((rule_code, kind))
