@@ -39,10 +39,6 @@ household_income as not materialized (
     select * from income.households
 ),
 
-income_records as not materialized (
-    select * from income.records
-),
-
 active_households as (
     select
         household_id,
@@ -70,25 +66,11 @@ member_lines as (
     where household_id in (select household_id from households_above_limit)
 ),
 
+-- every income record of the household, counted or not (hedui/income/model.sql, income_evidence_from)
 evidence as (
-    select
-        household_id,
-        list({
-            'source': component,
-            'delivery_id': delivery_id,
-            'file': file,
-            'row_number': row_number,
-            'record_key': record_key,
-            'link_method': link_method,
-            'link_score': link_score,
-            'counted': counted,
-            'note_zh': note_zh,
-            'fields': fields
-        } order by person_id, component, month, record_key) as evidence_records
-    from income_records
+    select *
+    from income_evidence_from('income.records')
     where household_id in (select household_id from households_above_limit)
-    group by
-        household_id
 ),
 
 raised as (

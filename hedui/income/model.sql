@@ -498,3 +498,25 @@ select
 from query_table(members_table) as member_income
 group by
     member_income.household_id;
+
+-- The evidence of an income rule: every income record of each household, counted or not and why, in the order a
+-- caseworker reads them (member, component, month). Both income rules quote the same records.
+create or replace temp macro income_evidence_from(records_table) as table
+select
+    income_record.household_id,
+    list({
+        'source': income_record.component,
+        'delivery_id': income_record.delivery_id,
+        'file': income_record.file,
+        'row_number': income_record.row_number,
+        'record_key': income_record.record_key,
+        'link_method': income_record.link_method,
+        'link_score': income_record.link_score,
+        'counted': income_record.counted,
+        'note_zh': income_record.note_zh,
+        'fields': income_record.fields
+    } order by income_record.person_id, income_record.component, income_record.month,
+        income_record.record_key) as evidence_records
+from query_table(records_table) as income_record
+group by
+    income_record.household_id;
