@@ -70,6 +70,8 @@ member_roster_rows as (
         links.method as link_method,
         links.score as link_score,
         roster.*,
+        -- the roster's own 乡镇街道 (roster.* brings it as township_1 beside the household's township)
+        roster.township as roster_township,
         case
             when links.source = 'staff_roster'
                 then '本人在名册中：' || roster.workplace || roster.post
@@ -111,7 +113,7 @@ per_member as (
                 '人员姓名': staff_name,
                 '人员身份证号': staff_id_raw,
                 '工作单位': workplace,
-                '乡镇街道': township,
+                '乡镇街道': roster_township,
                 '岗位': post,
                 '近亲属姓名': relative_name,
                 '近亲属身份证号': relative_id_raw,
