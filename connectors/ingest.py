@@ -331,10 +331,15 @@ def _plan_snapshot(reading: DeliveryReading, found: Discovery) -> SourcePlan:
     return plan
 
 
+# The "problem" of a v2 source no department has delivered yet: not a failure (a v1 landing zone completes as it
+# did), and never read as "no records" (hedui.stages, the run summary).
+NEVER_DELIVERED = "never_delivered"
+
+
 def _absent(source: Source) -> str:
     """The problem of a source with nothing in force and no delivery tonight: `missing`, or `never_delivered`
     for a source a later spec version added (a landing zone written to the earlier version has none)."""
-    return "never_delivered" if source.spec_version > 1 else "missing"
+    return NEVER_DELIVERED if source.spec_version > 1 else "missing"
 
 
 def _set_aside(rows: int | None) -> tuple:

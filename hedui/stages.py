@@ -16,11 +16,10 @@ from pathlib import Path
 import duckdb
 
 from connectors import SOURCES
-from connectors.ingest import SourceOutcome, ingest_source, record_failed_source
+from connectors.ingest import NEVER_DELIVERED, SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
 from hedui.run_info import RunInfo, refuse_as_of_before
 
-NEVER_DELIVERED = "never_delivered"
 
 
 def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:

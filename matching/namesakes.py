@@ -55,7 +55,6 @@ def known_people(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
             select {KNOWN_PEOPLE_COLUMNS} from {MEMBERS} where name_cmp <> ''
             """
         )
-        con.execute("comment on table linked.known_people is 'Every (comparison name, valid ID, birth date, home) the registers hold: tells whether a name-only record could belong to someone else'")
     con.execute(
         f"""
         create or replace temp table {NAMESAKES} as

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hedui.review.queue import QueueHealth, queue_health
+from hedui.warehouse.schema import table_exists
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,8 @@ def build_run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> RunSummary
         from ledger.run_sources s left join d using (source)
         where s.run_id = $run
         order by s.source""", {"run": run_id}).fetchall()]
-    has_rule_runs = con.execute("select count(*) from duckdb_tables() where schema_name = 'alerts'"
-                                " and table_name = 'rule_runs'").fetchone()[0]
     stats = con.execute("select stats from alerts.rule_runs where run_id = ?", [run_id]).fetchone() \
-        if has_rule_runs else None
+        if table_exists(con, "alerts.rule_runs") else None
     stats = json.loads(stats[0]) if stats and stats[0] else {}
     return RunSummary(run_id=run_id, as_of=as_of, outcome=outcome, message=message, rules=rules, sources=sources,
                       skipped_rules=stats.get("skipped_rules") or {},

@@ -69,7 +69,7 @@ def row_key(item: Item, person_id: str, household_id: str) -> str:
     return "|".join((item.source, item.fingerprint, person_id, household_id))
 
 
-def _impact_text(item: Item, impact: list[tuple[str, str]], titles: dict[str, str]) -> str:
+def _impact_text(impact: list[tuple[str, str]], titles: dict[str, str]) -> str:
     if not impact:
         return "不新增、不改变预警"
     words = {"raise": "新增预警", "change": "改变预警证据"}
@@ -92,7 +92,8 @@ def order_items(items: list[Item]) -> list[Item]:
 
 def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | None, titles: dict[str, str],
                           auto_accept: float | None = None) -> Path:
-    """Write `核对关联_<as-of>.xlsx` into `out_dir` (readable by its owner only); returns its path."""
+    """Write `核对关联_<as-of>.xlsx` into `out_dir` (readable by its owner only), the items in the order given
+    (`order_items`); returns its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"核对关联_{as_of.isoformat() if as_of else 'latest'}.xlsx"
     wb = xlsxwriter.Workbook(str(path))
@@ -109,12 +110,12 @@ def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | 
     ws.set_column(key_col, key_col, 10, None, {"hidden": True})
     ws.freeze_panes(1, 4)
     row = 1
-    for band, item in enumerate(order_items(items)):
+    for band, item in enumerate(items):
         fmt, num = bands[band % 2], numbers[band % 2]
         for index, candidate in enumerate(item.candidates, start=1):
             values: dict[str, object] = {
                 "核对项": item.item_id,
-                "影响": _impact_text(item, candidate.impact, titles),
+                "影响": _impact_text(candidate.impact, titles),
                 "待核对原因": _reason_text(item),
                 "入队日期": str(item.first_queued_on or ""),
                 "来源": item.source,
@@ -221,14 +222,16 @@ def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: boo
     con = open_readonly(warehouse)
     try:
         items = review_items(con, include_marked=include_marked)
-        as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
+        runs = con.execute("select run_id, as_of from ledger.runs order by started_at desc limit 1").fetchall()
+        latest_run = runs[0] if runs else None  # the night whose warnings the impact is measured against
         members = con.execute("select count(*) from staged.members where id_norm is not null").fetchone()[0] \
             if table_exists(con, "staged.members") else 0
     finally:
         con.close()
     if impact:
-        attach_impact(warehouse, items, policy, memory_limit)
+        attach_impact(warehouse, items, policy, latest_run, memory_limit)
     titles = {rule.code: rule.title_zh for rule in load_catalog()}
     auto = auto_accept_weight(policy.section(POLICY_SECTION, DEFAULTS), members)
     items = order_items(items)
+    as_of = latest_run[1] if latest_run else None
     return write_review_workbook(items, out_dir, as_of=as_of, titles=titles, auto_accept=auto), items

@@ -66,16 +66,16 @@ order by all
 """
 
 
-def attach_impact(warehouse: Path, items: list[Item], policy: Policy, memory_limit: str | None = None) -> None:
+def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run: tuple[str, object] | None,
+                  memory_limit: str | None = None) -> None:
     """Fill each candidate's `impact` ([(rule code, 'raise' or 'change')]) by evaluating the rules on a scratch
-    copy of `warehouse` with every item's candidates linked.
+    copy of `warehouse` with every item's candidates linked, as of `latest_run` (run id, as-of date: the night
+    whose open warnings the export compares with).
 
     The rules run over the whole warehouse, as a night's do, so they get a night's bounds: DuckDB's memory limit
     (`memory_limit`, default as the night's) and a spill folder of this export's own beside the warehouse."""
-    if not items:
+    if not items or latest_run is None:
         return
-    import pandas as pd
-
     from hedui.night import default_memory_limit
     from hedui.rules.catalog import load_catalog
     from hedui.rules.engine import evaluate_rules
@@ -88,18 +88,12 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy, memory_lim
         shutil.copyfile(warehouse, scratch)
         con = connect(scratch, memory_limit=memory_limit or default_memory_limit(), temp_directory=spill)
         try:
-            runs = con.execute("select run_id, as_of from ledger.runs order by started_at desc limit 1").fetchall()
-            if not runs:
-                return
-            latest = runs[0]
-            probe = pd.DataFrame({"source": [i.source for i in items], "record_key": [i.record_key for i in items]},
-                                 dtype="string")
-            con.register("_review_probe_frame", probe)
-            con.execute("create temp table _review_probe as "
-                        "select source::varchar as source, record_key::varchar as record_key from _review_probe_frame")
-            con.unregister("_review_probe_frame")
+            con.execute(
+                "create temp table _review_probe as select unnest($sources) as source, unnest($keys) as record_key",
+                {"sources": [item.source for item in items], "keys": [item.record_key for item in items]},
+            )
             con.execute(_PROBE_LINKS)
-            evaluate_rules(con, RunInfo(run_id=latest[0], as_of=latest[1], policy=policy), load_catalog())
+            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), load_catalog())
             found = con.execute(_IMPACT).fetchall()
         finally:
             con.close()

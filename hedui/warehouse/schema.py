@@ -140,10 +140,7 @@ def migrate(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[M
 def check_readable(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Refuse, in one line, a warehouse whose schema this hedui would read wrongly (`name`: its file name), and a
     DuckDB file that is no hedui warehouse at all (no run ledger: it would otherwise read as 'older')."""
-    has_ledger = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'ledger' and table_name = 'runs'"
-    ).fetchone()[0]
-    if not has_ledger:
+    if not table_exists(con, "ledger.runs"):
         raise SchemaError(f"{name} is a DuckDB database but not a hedui warehouse (it has no ledger)")
     pending = pending_migrations(con)
     if pending:
