@@ -1,4 +1,5 @@
-"""Measure validate_delivery on synthetic medical candidates: python bench/contracts.py [rows] [db]"""
+"""Measure validate_delivery, compiled and GX, on synthetic medical candidates:
+python bench/contracts.py [rows] [db]"""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def make(con, n=400_000, table="cand_medical"):
 
 
 def main(argv: list[str]) -> None:
+    """Both engines on the same candidates: the compiled one first, so its process has not imported GX."""
     import duckdb
 
     from hedui.contracts import validate_delivery
@@ -46,16 +48,19 @@ def main(argv: list[str]) -> None:
     n = int(argv[1]) if len(argv) > 1 else 400_000
     con = duckdb.connect(argv[2] if len(argv) > 2 else ":memory:")
     make(con, n, "bench_candidates")
-    t = time.perf_counter()
-    r = validate_delivery(con, "medical", "bench_candidates", as_of=date(2026, 11, 3), run_id="bench",
-                          delivery_id="medical/bench", results_dir=None)
-    total = time.perf_counter() - t
-    print(f"rows={r.row_count} failed_rows={r.failed_row_count} seconds={total:.2f} "
-          f"max_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} stats={r.statistics}")
-    t = time.perf_counter()
-    r = validate_delivery(con, "medical", "bench_candidates", as_of=date(2026, 11, 3), run_id="bench",
-                          delivery_id="medical/bench", results_dir=None)
-    print(f"second call (GX imported, context warm): seconds={time.perf_counter() - t:.2f}")
+    answers = {}
+    for engine in ("compiled", "compiled", "gx", "gx"):
+        t = time.perf_counter()
+        r = validate_delivery(con, "medical", "bench_candidates", as_of=date(2026, 11, 3), run_id="bench",
+                              delivery_id="medical/bench", results_dir=None, engine=engine)
+        total = time.perf_counter() - t
+        failures = con.execute(f"SELECT count(*) FROM {r.failed}").fetchall()[0][0]
+        answers.setdefault(engine, (r.row_count, r.failed_row_count, failures))
+        print(f"{engine:8} rows={r.row_count} failed_rows={r.failed_row_count} failures={failures} "
+              f"seconds={total:.2f} max_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} "
+              f"validate={r.statistics['seconds_validate']}")
+        con.execute(f"DROP TABLE {r.failed}")
+    print("same answer" if answers["compiled"] == answers["gx"] else f"DIFFERENT ANSWERS: {answers}")
 
 
 if __name__ == "__main__":

@@ -90,10 +90,21 @@ def staged_table_comment(table: str, source: Source) -> str:
 
 
 def comment_staged_table(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
-    """Comment `table` (a staged table of `source`) and each of its columns that the declaration describes."""
+    """Comment `table` (a staged table of `source`) and each of its columns that the declaration describes.
+
+    Only comments that differ are written: each `comment on` is a catalog change, and ingest asks for every
+    source every night (about a second a night, on a warehouse whose comments are already right)."""
     schema, name = table.split(".")
-    present = {c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?", [schema, name]).fetchall()}
-    columns = {column: text for column, text in staged_column_comments(source).items() if column in present}
-    con.execute("\n".join(comment_statements(table, staged_table_comment(table, source), columns)))
+    present = dict(con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [schema, name]).fetchall())
+    columns = {column: text for column, text in staged_column_comments(source).items()
+               if column in present and present[column] != text}
+    table_comment = staged_table_comment(table, source)
+    current = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [schema, name]).fetchall()
+    statements = comment_statements(table, table_comment if not current or current[0][0] != table_comment else None,
+                                    columns)
+    if statements:
+        con.execute("\n".join(statements))

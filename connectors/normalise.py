@@ -87,7 +87,12 @@ _FUNCTIONS = (
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the `hd_*` functions and macros available on `con` (idempotent per connection)."""
+    """Make the `hd_*` functions and macros available on `con` (idempotent per connection).
+
+    Registering costs about 60 ms and ingest asks once per source, so the connection remembers it in a
+    session variable (a new connection, or a new warehouse file opened by one, registers again)."""
+    if con.execute("select getvariable('hd_registered') is not distinct from current_database()").fetchall()[0][0]:
+        return
     for name, fn, returns in _FUNCTIONS:
         try:
             con.remove_function(name)
@@ -98,3 +103,4 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             type="arrow", null_handling="special", side_effects=False,
         )
     con.execute(MACROS_SQL)
+    con.execute("set variable hd_registered = current_database()")

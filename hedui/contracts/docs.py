@@ -3,7 +3,7 @@ validate_delivery, plus one page per source suite describing its rules.
 
 Validation itself runs on an ephemeral context (fast, no files); the docs are built by a throw-away GX
 file context whose stores are filled from the saved JSON results, with its Data Docs site written to
-``docs_dir``. The saved results carry no row values (see validate.scrub), so neither do the docs.
+``docs_dir``. The saved results carry no row values (see gx_results.scrub), so neither do the docs.
 
 History: GX's index lists the validation pages whose result is in the context's store, and deletes the pages
 of results it does not hold. So the store gets every night's saved results (``history_dir``, the
