@@ -38,10 +38,11 @@ links as not materialized (
     where source = 'public_payroll'
 ),
 
+-- the income model's window (hedui/income/model.sql): the three calendar months before the as-of month
 window_bounds as (
     select
-        cast(date_trunc('month', cast($as_of as date)) - interval 3 month as date) as window_start,
-        cast(date_trunc('month', cast($as_of as date)) as date) as window_after
+        income_window_start($as_of) as window_start,
+        income_window_end($as_of) as window_after
 ),
 
 -- active households and their members: the shared definitions of hedui/rules/shared_definitions.py

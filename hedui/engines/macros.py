@@ -91,8 +91,9 @@ def project_macros() -> dict[str, Macro]:
     macros: dict[str, Macro] = {}
     macros.update(macros_from_sql((files("connectors") / "sql" / "macros.sql").read_text(encoding="utf-8"),
                                   "connectors/sql/macros.sql"))
-    macros.update(macros_from_sql((files("hedui.income") / "model.sql").read_text(encoding="utf-8"),
-                                  "hedui/income/model.sql"))
+    for name in ("window.sql", "model.sql"):
+        macros.update(macros_from_sql((files("hedui.income") / name).read_text(encoding="utf-8"),
+                                      f"hedui/income/{name}"))
     macros.update(macros_from_sql(";\n".join(RULE_MACROS), "hedui/rules/shared_definitions.py"))
     return macros
 

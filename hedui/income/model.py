@@ -28,8 +28,15 @@ def _statements(con: duckdb.DuckDBPyConnection, name: str):
     return con.extract_statements((_PACKAGE / name).read_text(encoding="utf-8"))
 
 
+def install_window_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the income window's macros on `con` (window.sql); they read no table."""
+    for statement in _statements(con, "window.sql"):
+        con.execute(statement.query)
+
+
 def install_income_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the model's macros on `con`; the staged tables of MODEL_SOURCES and linked.links must exist."""
+    install_window_macros(con)
     for statement in _statements(con, "model.sql"):
         con.execute(statement.query)
 

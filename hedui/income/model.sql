@@ -9,18 +9,8 @@
 -- The window is the three calendar months before the month of the as-of date: as of 2026-11-03, 2026-08 to
 -- 2026-10. Months are DATEs, the first day of the month (the connectors' `hd_month`).
 
--- first day of the window, and first day after it (the as-of month)
-create or replace temp macro income_window_start(as_of) as (
-    cast(date_trunc('month', cast(as_of as date)) - interval 3 month as date)
-);
-
-create or replace temp macro income_window_end(as_of) as (
-    cast(date_trunc('month', cast(as_of as date)) as date)
-);
-
-create or replace temp macro income_in_window(month, as_of) as (
-    month >= income_window_start(as_of) and month < income_window_end(as_of)
-);
+-- The window's macros (income_window_start, income_window_end, income_in_window) are in window.sql: the rules
+-- that state the window without the model (INTEGRITY_PUBLIC_PAYROLL) use them too.
 
 -- Every income record linked to a member of the current members snapshot: the social insurance contributions,
 -- housing fund accounts, public payroll rows and benefit payments, each with the month it belongs to, the amount,

@@ -125,10 +125,14 @@ _MACROS = (
 
 def install_rule_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the shared macros on `con`; its `staged.households` and `staged.members` must exist.
-    The household batch is reset to one batch (every household)."""
+    The household batch is reset to one batch (every household). The income window's macros come too: a rule
+    that states the window (INTEGRITY_PUBLIC_PAYROLL) uses the model's, not a copy of it."""
+    from hedui.income.model import install_window_macros  # hedui.income imports this module's neighbours
+
     con.execute(_BATCH_TABLE)
     for sql in _MACROS:
         con.execute(sql)
+    install_window_macros(con)
 
 
 def check_shared_parameters(parameters: dict[str, dict[str, Any]], policy: Policy) -> None:
