@@ -34,6 +34,14 @@ class NotCompilable(ValueError):
     """The expectation uses a type or keyword that hedui does not compile (the caller names the file)."""
 
 
+class StructureMissing(Exception):
+    """The candidates lack columns the suite's column check requires."""
+
+    def __init__(self, columns: list[str]):
+        super().__init__(", ".join(columns))
+        self.columns = columns
+
+
 @dataclass(frozen=True)
 class CompiledExpectation:
     """SQL over the candidates (alias ``c``) for one map expectation of a suite."""
@@ -238,11 +246,3 @@ def run_compiled(con, view: str, suite_json: dict, as_of: dt.date, failed: str, 
         )
         results.append(expectation_result(exp, n, batch_id, unexpected == 0, result, parameters))
     return results
-
-
-class StructureMissing(Exception):
-    """The candidates lack columns the suite's column check requires."""
-
-    def __init__(self, columns: list[str]):
-        super().__init__(", ".join(columns))
-        self.columns = columns
