@@ -11,7 +11,7 @@ import duckdb
 from matching.sources import EVENT_SOURCES, table_exists
 
 # Bump when a change to this package changes which links are made: the next night then relinks everything.
-MATCHING_VERSION = 5
+MATCHING_VERSION = 6
 
 
 def inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:

@@ -41,6 +41,7 @@ from matching.temp_tables import (
     REVIEW_DECIDED,
     REVIEW_LINK_ROWS,
     REVIEW_QUEUE,
+    REJECTED_PAIRS,
     REVIEW_SPLIT,
 )
 
@@ -152,24 +153,28 @@ def drop_rejected_id_hits(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_rejected_candidates(con: duckdb.DuckDBPyConnection) -> int:
-    """The fuzzy candidates without the rejected pairs (before scoring and deciding). A record with a rejection
-    has a profile of its own (`REVIEW_SPLIT`), so only its pairs go. Returns the pairs removed."""
+    """The fuzzy candidates without the rejected pairs (before scoring and deciding); `REJECTED_PAIRS` keeps them,
+    so the decision knows those members were ruled out by a person. A record with a rejection has a profile of
+    its own (`REVIEW_SPLIT`), so only its pairs go. Returns the pairs removed."""
+    con.execute(
+        f"""
+        create or replace temp table {REJECTED_PAIRS} as
+        select distinct profiles.profile_id, members.member_rid
+        from {PROFILES} as profiles
+        join {REVIEW_SPLIT} as split on split.review_key = profiles.review_key
+        join {REVIEW_DECIDED} as decided
+            on decided.source = split.source
+            and decided.record_key = split.record_key
+            and decided.decision = 'different'
+        join {MEMBERS} as members
+            on members.id_norm = decided.person_id
+            and members.household_id = decided.household_id
+        """
+    )
     removed = con.execute(
         f"""
-        with rejected as (
-            select distinct profiles.profile_id, members.member_rid
-            from {PROFILES} as profiles
-            join {REVIEW_SPLIT} as split on split.review_key = profiles.review_key
-            join {REVIEW_DECIDED} as decided
-                on decided.source = split.source
-                and decided.record_key = split.record_key
-                and decided.decision = 'different'
-            join {MEMBERS} as members
-                on members.id_norm = decided.person_id
-                and members.household_id = decided.household_id
-        )
         delete from {CANDIDATES}
-        where (profile_id, member_rid) in (select profile_id, member_rid from rejected)
+        where (profile_id, member_rid) in (select profile_id, member_rid from {REJECTED_PAIRS})
         """
     ).fetchone()
     return removed[0] if removed else 0
