@@ -24,7 +24,6 @@ township, or one of the two names no village), still makes the record ambiguous.
 
 from __future__ import annotations
 
-import math
 
 import duckdb
 
@@ -57,14 +56,6 @@ ADDRESS_RATIO_SQL = """
         else $m_elsewhere / $u_elsewhere
     end
 """
-
-
-def auto_accept_floor(cfg: dict, others_lr: float) -> float:
-    """The weight a candidate needs to be linked without review when everyone else who could be the record's
-    person weighs `others_lr` together (a likelihood ratio, 2 ** bits): the policy's auto_accept_weight, and
-    log2(others_lr) + auto_accept_prior_margin. The SQL of `decide` computes the same per contender."""
-    floor_from_others = math.log2(max(others_lr, 1.0)) + float(cfg["auto_accept_prior_margin"])
-    return round(max(float(cfg["auto_accept_weight"]), floor_from_others), 4)
 
 
 def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:

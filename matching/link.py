@@ -32,7 +32,7 @@ import duckdb
 
 from matching import blocking, incremental as link_state, review_decisions as review, temp_tables
 from matching.comments import comment_linked_tables
-from matching.decision import auto_accept_floor, decide
+from matching.decision import decide
 from matching.frequencies import term_frequencies
 from matching.id_path import id_path
 from matching.incremental import MATCHING_VERSION
@@ -52,7 +52,6 @@ __all__ = [
     "SOURCES",
     "LinkStats",
     "SourceColumns",
-    "auto_accept_floor",
     "link_records",
 ]
 

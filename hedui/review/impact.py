@@ -7,8 +7,9 @@ item's record, in the household (or for the person) of one of its candidates, is
 that do not quote a review record are what the rules say already and are not attributed.
 
 The scratch copy is written beside the warehouse (it holds the same personal data, so it stays where the
-warehouse is) under the name of a run's working copy (`<warehouse>.tmp-review-<pid>`), removed when done; a
-copy left by a process that died is removed by the next night, as a run's is. Linking every candidate at once
+warehouse is) as `<warehouse>.review-scratch-<pid>` (`hedui.warehouse.publish.review_scratch_path`), removed when
+done. A night removes the copy of an export whose process died and leaves that of one still running alone (under
+a run's `.tmp-*` name, a night would remove it unasked, mid-export). Linking every candidate at once
 costs one evaluation, not one per item; an item whose candidates share a household may be credited with a hit
 that only their sum raises, which the reviewer sees as one more reason to look at it first.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from hedui.policy import Policy
 from hedui.review.items import Item
-from hedui.warehouse.publish import connect
+from hedui.warehouse.publish import connect, review_scratch_path
 
 _PROBE_LINKS = """
 insert into linked.links
@@ -82,7 +83,7 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run
     from hedui.run_info import RunInfo
 
     warehouse = Path(warehouse).resolve()
-    scratch = warehouse.with_name(f"{warehouse.name}.tmp-review-{os.getpid()}")
+    scratch = review_scratch_path(warehouse, os.getpid())
     spill = warehouse.parent / ".work" / f"review-spill-{os.getpid()}"
     try:
         shutil.copyfile(warehouse, scratch)
