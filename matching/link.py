@@ -81,7 +81,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
-    key = review.with_decisions(con, link_state.inputs_key(con, cfg))
+    key = link_state.inputs_key(con, cfg)
     incremental = link_state.can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
     con.execute("create schema if not exists linked")  # also linked alone: tests and benchmarks on bare connections
