@@ -226,9 +226,10 @@ def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: boo
         latest_run = runs[0] if runs else None  # the night whose warnings the impact is measured against
     finally:
         con.close()
+    catalog = load_catalog()  # read once: its rules find the impact, its titles name them
     if impact:
-        attach_impact(warehouse, items, policy, latest_run, memory_limit)
-    titles = {rule.code: rule.title_zh for rule in load_catalog()}
+        attach_impact(warehouse, items, policy, latest_run, catalog, memory_limit)
+    titles = {rule.code: rule.title_zh for rule in catalog}
     cfg = policy.section(POLICY_SECTION, DEFAULTS)
     auto = (float(cfg["auto_accept_weight"]), float(cfg["auto_accept_prior_margin"]))
     items = order_items(items)

@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 from hedui.policy import Policy
+from hedui.rules.catalog import Rule
 from hedui.review.items import Item
 from hedui.warehouse.publish import connect, review_scratch_path
 
@@ -68,17 +69,16 @@ order by all
 
 
 def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run: tuple[str, object] | None,
-                  memory_limit: str | None = None) -> None:
+                  catalog: list[Rule], memory_limit: str | None = None) -> None:
     """Fill each candidate's `impact` ([(rule code, 'raise' or 'change')]) by evaluating the rules on a scratch
     copy of `warehouse` with every item's candidates linked, as of `latest_run` (run id, as-of date: the night
-    whose open warnings the export compares with).
+    whose open warnings the export compares with), with the rules of `catalog`.
 
     The rules run over the whole warehouse, as a night's do, so they get a night's bounds: DuckDB's memory limit
     (`memory_limit`, default as the night's) and a spill folder of this export's own beside the warehouse."""
     if not items or latest_run is None:
         return
     from hedui.night import default_memory_limit
-    from hedui.rules.catalog import load_catalog
     from hedui.rules.engine import evaluate_rules
     from hedui.run_info import RunInfo
 
@@ -94,7 +94,7 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run
                 {"sources": [item.source for item in items], "keys": [item.record_key for item in items]},
             )
             con.execute(_PROBE_LINKS)
-            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), load_catalog())
+            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), catalog)
             found = con.execute(_IMPACT).fetchall()
         finally:
             con.close()
