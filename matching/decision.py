@@ -6,15 +6,16 @@ A candidate is linked when its weight reaches the policy's `auto_accept_weight` 
 bits (7: odds of 128 to 1) above the weight of every other member who could be the record's person, taken
 together (`OTHERS_WEIGHT_SQL`, below). Those are the record's other candidates, each with the weight it scored;
 the members who bear the record's very name but were not compared with it (another township; a block too large
-to compare), each with the weight that name is worth; and all other members, each with the weight a member who
-shares no blocking key with the record can at most be expected to carry: the share of true matches whose name
-is not the same (1 - m of `exact_norm`, 0.12), since every other comparison's likelihood ratio averages 1 over
-non-matches (the sum of its m probabilities).
+to compare), each weighed as the comparisons would weigh them (the name's exact weight, and the address level
+their place and the record's give), unless a reviewer rejected them for this record; and all other members, each
+at the likelihood ratio expected of a member whose name is not the record's: 1 - m of `exact_norm`, 0.12, since
+over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1.
 
-So a name-and-address record whose name no other member bears, in its candidate's village, is weighed against
-the members it could be about (about 0.12 x members, 13.6 bits at 100,000 members), not against the whole
-register as if every member were an unseen coincidence (log2(members), 16.6 bits): the blocking compared every
-member who shares its name, and none but the candidate does.
+Until MATCHING_VERSION 6 the bar was log2(members) + 7: every other member at that average of 1, as if none had
+been looked at. So a name-and-address record whose name no other member bears, with its one candidate in the
+record's village, was weighed against the whole register (16.6 bits at 100,000 members) where the blocking had
+compared every member of its name in its township and the register knows no other: it is now weighed against
+0.12 x members (13.6 bits), and links at 20.6 bits instead of 23.6.
 
 A namesake (`matching.namesakes`) could be the person of a name-and-address record unless what the registers
 know rules them out: every home known of them lies elsewhere (another township, or another village of the
@@ -23,7 +24,6 @@ or one of whose homes is where the record is (or cannot be told apart from it: t
 township, or one of the two names no village), still makes the record ambiguous."""
 
 from __future__ import annotations
-
 
 import duckdb
 
