@@ -5,7 +5,8 @@
 
 `city`: DIR holds landing/ and truth/records_<source>.parquet (delivery, file, row_number, true_person_id,
 member_household_id, linkable), written by hedui.synth; FILE is the warehouse after a nightly run. Prints
-precision and recall per source and per method over the linkable records, joining
+precision and recall per source and per method over the linkable records, then the review queue per source (records in
+review, ambiguous and review band, as a share of the records without a valid ID), joining
 links → staged (delivery_id = source/delivery, file, row_number) → truth. With --splink, a Splink model
 (DuckDB backend) links the same staged records to the members and its figures are printed beside ours.
 
@@ -404,6 +405,33 @@ def splink_city(con: duckdb.DuckDBPyConnection, threshold_probability: float = 0
     return seconds
 
 
+def review_queue(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
+    """Per source with a fuzzy path, and ALL: records without a valid ID, and the records in review
+    (`linked.link_review`): all, ambiguous, review band. Counts only."""
+    rows = []
+    for source, cols in LINK_SOURCES.items():
+        table_found = con.execute(
+            "select count(*) from information_schema.tables where table_schema || '.' || table_name = ?", [cols.table]
+        ).fetchone()[0]
+        if cols.id_only or not table_found:
+            continue
+        (no_id,) = con.execute(f"select count(*) filter (where not coalesce({cols.id_valid}, false)) from {cols.table}").fetchone()
+        queued, ambiguous, band = con.execute(
+            """
+            select
+                count(distinct record_key),
+                count(distinct record_key) filter (where reason = 'ambiguous'),
+                count(distinct record_key) filter (where reason = 'review_band')
+            from linked.link_review
+            where source = ?
+            """,
+            [source],
+        ).fetchone()
+        rows.append((source, no_id, queued, ambiguous, band))
+    rows.append(("ALL", *(sum(r[i] for r in rows) for i in range(1, 5))))
+    return rows
+
+
 def city_main(args: argparse.Namespace) -> list[Quality]:
     con = duckdb.connect(str(args.warehouse), read_only=True)
     sources = load_truth(con, Path(args.city))
@@ -411,6 +439,10 @@ def city_main(args: argparse.Namespace) -> list[Quality]:
     results = evaluate_links(con, "linked.links", "ours")
     for q in results:
         print(q.row())
+    for source, no_id, queued, ambiguous, band in review_queue(con):
+        share = f"{queued / no_id:.4f}" if no_id else "-"
+        print(f"queue {source:<29} in review {queued:>7} (ambiguous {ambiguous:>7}, review band {band:>6})  "
+              f"of {no_id:>8} records without a valid ID: {share}")
     if args.splink:
         seconds = splink_city(con)
         theirs = evaluate_links(con, "_splink_links", "splink")

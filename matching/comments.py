@@ -54,8 +54,9 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
     "linked.link_state": (
         "What the links were computed from (snapshot checksums, matching policy, code version)",
         {
-            "inputs_key": "sha256 of the snapshots in force, the matching policy and the matching code's "
-                          "version: when it changes the next night relinks every record",
+            "inputs_key": "sha256 of the snapshots in force, the matching policy, the matching code's "
+                          "version and the review decisions in force: when it changes the next night relinks "
+                          "every record",
             "incremental": "Whether the last linking linked only the new event deliveries' records",
         },
     ),

@@ -2,6 +2,21 @@
 members, nor between a member and a namesake the registers know outside the households who could be the
 record's person).
 
+A candidate is linked when its weight reaches the policy's `auto_accept_weight` and is `auto_accept_prior_margin`
+bits (7: odds of 128 to 1) above the weight of every other member who could be the record's person, taken
+together (`OTHERS_WEIGHT_SQL`, below). Those are the record's other candidates, each with the weight it scored;
+the members who bear the record's very name but were not compared with it (another township; a block too large
+to compare), each weighed as the comparisons would weigh them (the name's exact weight, and the address level
+their place and the record's give), unless a reviewer rejected them for this record; and all other members, each
+at the likelihood ratio expected of a member whose name is not the record's: 1 - m of `exact_norm`, 0.12, since
+over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1.
+
+Until MATCHING_VERSION 6 the bar was log2(members) + 7: every other member at that average of 1, as if none had
+been looked at. So a name-and-address record whose name no other member bears, with its one candidate in the
+record's village, was weighed against the whole register (16.6 bits at 100,000 members) where the blocking had
+compared every member of its name in its township and the register knows no other: it is now weighed against
+0.12 x members (13.6 bits), and links at 20.6 bits instead of 23.6.
+
 A namesake (`matching.namesakes`) could be the person of a name-and-address record unless what the registers
 know rules them out: every home known of them lies elsewhere (another township, or another village of the
 record's township), or the record carries a birth date and theirs differs. A namesake whose home is unknown,
@@ -10,26 +25,44 @@ township, or one of the two names no village), still makes the record ambiguous.
 
 from __future__ import annotations
 
-import math
-
 import duckdb
 
-from matching.temp_tables import DECISIONS, MEMBERS, NAMESAKES, PROFILES, SCORED
+from matching.comparisons import ADDRESS_LEVELS, NAME_LEVELS
+from matching.temp_tables import DECISIONS, MEMBERS, NAME_TF, NAMESAKES, PLACE_SHARE, PROFILES, REJECTED_PAIRS, SCORED
 
 
-def auto_accept_weight(cfg: dict, members: int) -> float:
-    """The weight a fuzzy candidate needs to be linked without review: the policy's auto_accept_weight, raised
-    to log2(members) + auto_accept_prior_margin in a register large enough for a lower weight to leave real
-    doubt (see matching.settings)."""
-    floor_from_prior = math.log2(max(members, 1)) + float(cfg["auto_accept_prior_margin"])
-    return round(max(float(cfg["auto_accept_weight"]), floor_from_prior), 4)
+# The m probabilities of the name comparison (matching.comparisons): a member who bears the record's very name
+# weighs log2(m_exact / u_name); one who does not is expected to weigh the sum of the other levels' m.
+NAME_M_EXACT = NAME_LEVELS[0].m
+NAME_M_OTHER = sum(level.m for level in NAME_LEVELS[1:])
+
+# The summed likelihood ratio (2 ** weight) of everyone but the contender who could be the record's person, per
+# contender: the profile's other candidates, the members of the record's name it was not compared with, and
+# every remaining member at the expected ratio of a member whose name differs (see the module docstring).
+OTHERS_WEIGHT_SQL = """
+    (candidates.lr_sum - pow(2, contenders.score))
+    + coalesce(outside.lr_sum, 0)
+    + greatest($members - candidates.n_candidates - coalesce(outside.n_same_name, 0), 0) * $m_other
+"""
+
+# The address comparison's likelihood ratio (m / u) for a profile (`profiles`) and a member (`named`) with the
+# shares of the member's place (`places`), as `matching.comparisons.classify_address` levels it.
+ADDRESS_RATIO_SQL = """
+    case
+        when profiles.township is null then 1.0
+        when named.township = profiles.township and named.village = profiles.village
+            then $m_village / coalesce(places.u_village, 1e-3)
+        when named.township = profiles.township then $m_township / coalesce(places.u_township, 0.05)
+        else $m_elsewhere / $u_elsewhere
+    end
+"""
 
 
 def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
-    """`DECISIONS`: the contending candidates of each profile and what becomes of them; returns the
-    auto-accept weight used."""
+    """`DECISIONS`: the contending candidates of each profile, the weight each needed to be linked
+    (`auto_accept`) and what becomes of them; returns the highest such weight of a sole contender (for the run's
+    log: the strictest bar a record met or missed)."""
     members = con.execute(f"select count(*) from {MEMBERS}").fetchall()[0][0]
-    auto = auto_accept_weight(cfg, members)
     con.execute(
         f"""
         create or replace temp table {DECISIONS} as
@@ -51,6 +84,67 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             select profile_id, count(*) as n_contenders
             from contenders
             group by profile_id
+        ),
+
+        -- Every member compared with the profile, and their likelihood ratios summed.
+        candidates as (
+            select profile_id, count(*) as n_candidates, sum(pow(2, score)) as lr_sum
+            from {SCORED}
+            group by profile_id
+        ),
+
+        -- The members who bear the profile's very name, by place, each weighed as the comparisons would weigh
+        -- them: the name's exact weight and the address level the profile's place and theirs give.
+        same_name as (
+            select
+                profiles.profile_id,
+                named.member_rid,
+                ($m_exact / coalesce(name_tf.u, 1e-6)) * ({ADDRESS_RATIO_SQL}) as lr
+            from {PROFILES} as profiles
+            join {MEMBERS} as named on named.name_cmp = profiles.name_cmp
+            left join {NAME_TF} as name_tf on name_tf.name_cmp = profiles.name_cmp
+            left join {PLACE_SHARE} as places
+                on places.township is not distinct from named.township
+                and places.village is not distinct from named.village
+            where profiles.name_cmp <> ''
+              and profiles.profile_id in (select profile_id from contenders)
+        ),
+
+        -- The members compared with the profile, or ruled out for it by a reviewer.
+        seen as (
+            select scored.profile_id, members.member_rid
+            from {SCORED} as scored
+            join {MEMBERS} as members
+                on members.id_norm = scored.m_id and members.household_id = scored.household_id
+            union
+            select profile_id, member_rid
+            from {REJECTED_PAIRS}
+        ),
+
+        -- Those of the profile's name who were neither compared with it nor ruled out.
+        outside as (
+            select
+                same_name.profile_id,
+                count(*) as n_same_name,
+                sum(same_name.lr) as lr_sum
+            from same_name
+            anti join seen
+                on seen.profile_id = same_name.profile_id and seen.member_rid = same_name.member_rid
+            group by same_name.profile_id
+        ),
+
+        floors as (
+            select
+                contenders.profile_id,
+                contenders.m_id,
+                contenders.household_id,
+                round(greatest(
+                    $auto,
+                    log2(greatest({OTHERS_WEIGHT_SQL}, 1.0)) + $prior_margin
+                ), 4) as auto_accept
+            from contenders
+            join candidates on candidates.profile_id = contenders.profile_id
+            left join outside on outside.profile_id = contenders.profile_id
         ),
 
         -- Each namesake of a name-only contender's member, unless the record's birth date rules them out,
@@ -86,16 +180,21 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
 
         select
             contenders.*,
+            floors.auto_accept,
             case
                 when per_profile.n_contenders > 1 then 'ambiguous'
                 -- Name and address only, and the registers know someone else by this name who may live where
                 -- the record is: the record may be theirs. Never a guess: a person decides.
                 when namesake_contended.profile_id is not null then 'ambiguous'
-                when contenders.score >= $auto then 'link'
+                when contenders.score >= floors.auto_accept then 'link'
                 else 'review_band'
             end as decision
         from contenders
         join per_profile on per_profile.profile_id = contenders.profile_id
+        join floors
+            on floors.profile_id = contenders.profile_id
+            and floors.m_id = contenders.m_id
+            and floors.household_id is not distinct from contenders.household_id
         left join namesake_contended
             on namesake_contended.profile_id = contenders.profile_id
             and namesake_contended.m_id = contenders.m_id
@@ -103,7 +202,22 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
         {
             "floor": float(cfg["review_floor_weight"]),
             "margin": float(cfg["ambiguity_margin"]),
-            "auto": auto,
+            "auto": float(cfg["auto_accept_weight"]),
+            "prior_margin": float(cfg["auto_accept_prior_margin"]),
+            "members": members,
+            "m_exact": NAME_M_EXACT,
+            "m_other": NAME_M_OTHER,
+            "m_village": ADDRESS_LEVELS[0].m,
+            "m_township": ADDRESS_LEVELS[1].m,
+            "m_elsewhere": ADDRESS_LEVELS[2].m,
+            "u_elsewhere": ADDRESS_LEVELS[2].u,
         },
     )
-    return auto
+    strictest = con.execute(
+        f"""
+        select max(decisions.auto_accept)
+        from {DECISIONS} as decisions
+        where decisions.decision in ('link', 'review_band')
+        """
+    ).fetchone()[0]
+    return float(strictest) if strictest is not None else float(cfg["auto_accept_weight"])

@@ -10,19 +10,42 @@ import duckdb
 
 from matching.sources import EVENT_SOURCES, table_exists
 
+# Written by `hedui review import` (matching.review_decisions reads it); named here so the key needs no import
+# of the module that applies the decisions.
+REVIEW_DECISIONS_TABLE = "linked.review_decisions"
+
 # Bump when a change to this package changes which links are made: the next night then relinks everything.
-MATCHING_VERSION = 5
+MATCHING_VERSION = 6
 
 
 def inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:
     """What every link depends on besides the record itself: the snapshots in force (by checksum), the
-    matching policy and this package's version. When it is unchanged, old links stay right."""
+    matching policy, this package's version and the linkage staff's review decisions in force. When it is
+    unchanged, old links stay right; a new, changed or withdrawn decision relinks everything (its records may be
+    old ones)."""
     if not table_exists(con, "ledger.source_state"):
         return None
     snapshots = con.execute("select source, checksum from ledger.source_state order by source").fetchall()
-    payload = json.dumps({"snapshots": snapshots, "matching": cfg, "version": MATCHING_VERSION},
-                         sort_keys=True, default=str)
+    payload = json.dumps(
+        {"snapshots": snapshots, "matching": cfg, "version": MATCHING_VERSION, "review": _decisions_digest(con)},
+        sort_keys=True, default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _decisions_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """sha256 of every review decision in force (`matching.review_decisions`), in a fixed order; None without any."""
+    if not table_exists(con, REVIEW_DECISIONS_TABLE):
+        return None
+    return con.execute(
+        f"""
+        select sha256(string_agg(
+            json_array(source, record_fingerprint, person_id, household_id, decision)::varchar, '\n'
+            order by source, record_fingerprint, person_id, household_id, decision
+        ))
+        from {REVIEW_DECISIONS_TABLE}
+        """
+    ).fetchone()[0]
 
 
 def can_link_incrementally(con: duckdb.DuckDBPyConnection, key: str | None) -> bool:

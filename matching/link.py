@@ -32,7 +32,7 @@ import duckdb
 
 from matching import blocking, incremental as link_state, review_decisions as review, temp_tables
 from matching.comments import comment_linked_tables
-from matching.decision import auto_accept_weight, decide
+from matching.decision import decide
 from matching.frequencies import term_frequencies
 from matching.id_path import id_path
 from matching.incremental import MATCHING_VERSION
@@ -52,7 +52,6 @@ __all__ = [
     "SOURCES",
     "LinkStats",
     "SourceColumns",
-    "auto_accept_weight",
     "link_records",
 ]
 
@@ -69,7 +68,7 @@ class LinkStats:
     fuzzy_profiles: int = 0
     candidate_pairs: int = 0
     incremental: bool = False  # only new event records were linked (the rest was unchanged)
-    auto_accept_weight: float = 0.0  # the weight that linked a fuzzy candidate this run (policy and register size)
+    auto_accept_weight: float = 0.0  # the highest weight a sole fuzzy candidate needed this run (matching.decision)
     seconds: float = 0.0
 
     @property
@@ -82,7 +81,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
-    key = review.with_decisions(con, link_state.inputs_key(con, cfg))
+    key = link_state.inputs_key(con, cfg)
     incremental = link_state.can_link_incrementally(con, key) and not getattr(run, "full_recompute", False)
     stats.incremental = incremental
     con.execute("create schema if not exists linked")  # also linked alone: tests and benchmarks on bare connections
@@ -109,7 +108,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         temp_tables.drop_all(con)
     stats.seconds = round(time.perf_counter() - started, 3)
     log.info(
-        "linking done: %d links, %d fuzzy profiles, %d candidate pairs, auto-accept at %.1f bits, %.1fs; "
+        "linking done: %d links, %d fuzzy profiles, %d candidate pairs, auto-accept at up to %.1f bits, %.1fs; "
         "links per source/method %s; review %s",
         stats.total_links, stats.fuzzy_profiles, stats.candidate_pairs, stats.auto_accept_weight,
         stats.seconds, stats.links, stats.review,

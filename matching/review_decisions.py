@@ -18,16 +18,16 @@ How the stage uses them (`matching.link`):
 - `record_review_links` and `update_queue`: who confirmed each review link (the warnings' evidence says so),
   the queue of records still in review with the night each first entered it, and the queue's health per night.
 
-Decisions change the links of old records, so they are part of the linking inputs (`with_decisions`): a night
-after an import relinks every record, and later incremental nights agree with a full recomputation.
+Decisions change the links of old records, so they are part of the linking inputs (`matching.incremental.inputs_key`):
+a night after an import relinks every record, and later incremental nights agree with a full recomputation.
 """
 
 from __future__ import annotations
 
-import hashlib
 
 import duckdb
 
+from matching.incremental import REVIEW_DECISIONS_TABLE
 from matching.sources import table_exists
 from matching.temp_tables import (
     ALL_OUTCOMES,
@@ -41,10 +41,11 @@ from matching.temp_tables import (
     REVIEW_DECIDED,
     REVIEW_LINK_ROWS,
     REVIEW_QUEUE,
+    REJECTED_PAIRS,
     REVIEW_SPLIT,
 )
 
-DECISIONS_TABLE = "linked.review_decisions"
+DECISIONS_TABLE = REVIEW_DECISIONS_TABLE
 REVIEW_METHOD = "review"
 
 # The fingerprint of a record's linking fields, over the columns of `RECORDS` (or a `record_select`): what the
@@ -55,24 +56,6 @@ FINGERPRINT_SQL = "sha256(to_json([{alias}source, {alias}name_cmp, {alias}id_cmp
 def fingerprint_sql(alias: str = "") -> str:
     """The fingerprint expression over a relation with the columns of `RECORDS` (`alias` like 'records.')."""
     return FINGERPRINT_SQL.format(alias=alias)
-
-
-def with_decisions(con: duckdb.DuckDBPyConnection, key: str | None) -> str | None:
-    """The linking inputs key with the decisions in force folded in: a new, changed or withdrawn decision makes
-    the next night relink everything (its records may be old ones)."""
-    if key is None:
-        return None
-    rows = []
-    if table_exists(con, DECISIONS_TABLE):
-        rows = con.execute(
-            f"""
-            select source, record_fingerprint, person_id, household_id, decision
-            from {DECISIONS_TABLE}
-            order by all
-            """
-        ).fetchall()
-    digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return hashlib.sha256(f"{key}|review:{digest}".encode()).hexdigest()
 
 
 def match_decisions(con: duckdb.DuckDBPyConnection) -> int:
@@ -152,24 +135,28 @@ def drop_rejected_id_hits(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_rejected_candidates(con: duckdb.DuckDBPyConnection) -> int:
-    """The fuzzy candidates without the rejected pairs (before scoring and deciding). A record with a rejection
-    has a profile of its own (`REVIEW_SPLIT`), so only its pairs go. Returns the pairs removed."""
+    """The fuzzy candidates without the rejected pairs (before scoring and deciding); `REJECTED_PAIRS` keeps them,
+    so the decision knows those members were ruled out by a person. A record with a rejection has a profile of
+    its own (`REVIEW_SPLIT`), so only its pairs go. Returns the pairs removed."""
+    con.execute(
+        f"""
+        create or replace temp table {REJECTED_PAIRS} as
+        select distinct profiles.profile_id, members.member_rid
+        from {PROFILES} as profiles
+        join {REVIEW_SPLIT} as split on split.review_key = profiles.review_key
+        join {REVIEW_DECIDED} as decided
+            on decided.source = split.source
+            and decided.record_key = split.record_key
+            and decided.decision = 'different'
+        join {MEMBERS} as members
+            on members.id_norm = decided.person_id
+            and members.household_id = decided.household_id
+        """
+    )
     removed = con.execute(
         f"""
-        with rejected as (
-            select distinct profiles.profile_id, members.member_rid
-            from {PROFILES} as profiles
-            join {REVIEW_SPLIT} as split on split.review_key = profiles.review_key
-            join {REVIEW_DECIDED} as decided
-                on decided.source = split.source
-                and decided.record_key = split.record_key
-                and decided.decision = 'different'
-            join {MEMBERS} as members
-                on members.id_norm = decided.person_id
-                and members.household_id = decided.household_id
-        )
         delete from {CANDIDATES}
-        where (profile_id, member_rid) in (select profile_id, member_rid from rejected)
+        where (profile_id, member_rid) in (select profile_id, member_rid from {REJECTED_PAIRS})
         """
     ).fetchone()
     return removed[0] if removed else 0

@@ -11,10 +11,11 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     # A fuzzy candidate whose total weight reaches this is linked (method `fuzzy`).
     "auto_accept_weight": 20.0,
-    # ... and at least log2(members) + this many bits. The chance that a record belongs to one given member
-    # before any comparison is about 1 in the number of members, so a weight of 20 bits leaves even odds in a
-    # register of a million: requiring log2(members) + 7 keeps the odds of every automatic link at 128 to 1 or
-    # better, whatever the size of the city (in a city of 5,000 members the 20 above is the stricter one).
+    # ... and at least this many bits above the weight of everyone else who could be the record's person, taken
+    # together (matching.decision): its other candidates, the members of its name the blocking did not compare,
+    # and every other member at the ratio expected of a member whose name differs (0.12). 7 bits keeps the odds
+    # of every automatic link at 128 to 1 or better, whatever the size of the city: a rare name in its village
+    # clears it in a register of 100,000 (20.6 bits), a name other members bear nearby does not.
     "auto_accept_prior_margin": 7.0,
     # Candidates from this weight up to the auto-accept weight go to linked.link_review (reason `review_band`).
     "review_floor_weight": 12.0,

@@ -65,6 +65,7 @@ DECISIONS = _register("_match_decisions", "the contending pairs of each profile:
 # The reviewers' decisions (matching.review_decisions)
 REVIEW_DECIDED = _register("_match_review_decided", "the review decisions of tonight's records, matched by fingerprint")
 REVIEW_SPLIT = _register("_match_review_split", "records with a rejected pair: each folded into a profile of its own")
+REJECTED_PAIRS = _register("_match_rejected_pairs", "the (profile, member) pairs a reviewer rejected, removed from the candidates")
 REVIEW_ACCEPTED = _register("_match_review_accepted", "the accepted pairs linked tonight (member still registered)")
 REVIEW_LINK_ROWS = _register("_match_review_rows", "the outcome rows of the accepted pairs, method review")
 REVIEW_QUEUE = _register("_match_review_queue", "the records in review after tonight, with fingerprint and age")

@@ -94,3 +94,18 @@ def test_a_right_link_the_truth_calls_unlinkable_counts_for_precision_but_never_
     assert (v.links, v.correct, v.relevant) == (4, 4, 3)
     assert v.precision == 1.0
     assert v.recall == 1.0
+
+
+def test_the_review_queue_is_counted_per_source_against_the_records_without_a_valid_id():
+    """The sample city's two records without a valid ID (a housing unit, a vehicle) link at 20 bits; with the
+    auto-accept weight at 40 both wait in the review band, and the harness counts them so."""
+    con = sample_city().build()
+    link_records(con, run_info())
+    queue = {row[0]: row[1:] for row in link_quality.review_queue(con)}
+    assert queue["ALL"] == (2, 0, 0, 0)
+    con = sample_city().build()
+    link_records(con, run_info(auto_accept_weight=40.0))
+    queue = {row[0]: row[1:] for row in link_quality.review_queue(con)}
+    assert queue["housing"] == (1, 1, 0, 1)  # without a valid ID, in review, ambiguous, review band
+    assert queue["vehicle"] == (1, 1, 0, 1)
+    assert queue["ALL"] == (2, 2, 0, 2)

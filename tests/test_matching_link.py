@@ -312,19 +312,9 @@ def test_raising_auto_accept_sends_fuzzy_links_to_the_review_band():
     assert len(review) == 2
 
 
-def test_a_larger_register_needs_a_higher_weight_to_link_without_review():
-    from matching.link import auto_accept_weight
-    from matching.settings import DEFAULTS
-
-    assert auto_accept_weight(DEFAULTS, 5_000) == 20.0  # a small city: the policy's weight is the stricter
-    million = auto_accept_weight(DEFAULTS, 1_000_000)
-    assert million == pytest.approx(26.93, abs=0.01)
-    assert 2 ** million / 1_000_000 >= 128  # posterior odds of an automatic link stay at 128 to 1 or better
-
-
 def test_the_register_size_bar_sends_fuzzy_links_to_review_and_says_so():
-    """The sample city is small; a margin this large stands for a register in which its fuzzy scores would
-    leave doubt."""
+    """The sample city is small; a margin this large stands for a register whose other members, taken together,
+    would leave doubt at its fuzzy scores (matching.decision)."""
     con, stats = _link(sample_city(), auto_accept_prior_margin=40.0)
     links, review = links_of(con), review_of(con)
     assert "fuzzy" not in set(links.method)

@@ -199,7 +199,7 @@ def test_a_birth_date_the_record_carries_rules_out_a_namesake_born_otherwise():
     without, and two strangers of that name with no known home, born another day."""
     from matching.decision import decide
     from matching.settings import DEFAULTS
-    from matching.temp_tables import MEMBERS, NAMESAKES, PROFILES, SCORED
+    from matching.temp_tables import MEMBERS, NAME_TF, NAMESAKES, PLACE_SHARE, PROFILES, REJECTED_PAIRS, SCORED
 
     con = duckdb.connect()
     con.execute(f"create temp table {MEMBERS} as select 1 as member_rid, 'H1' as household_id, "
@@ -216,6 +216,10 @@ def test_a_birth_date_the_record_carries_rules_out_a_namesake_born_otherwise():
                 f"('王建国', '{stranger_id()}', '19700101', null, null), "
                 f"('王建国', '{other_stranger_id()}', '19881212', null, null)) "
                 "as n(name_cmp, id_norm, birth, township, village)")
+    con.execute(f"create temp table {NAME_TF} as select '王建国' as name_cmp, 1e-5 as u")
+    con.execute(f"create temp table {PLACE_SHARE} as select '烟洲镇' as township, '大坪村' as village, "
+                "1e-3 as u_village, 0.05 as u_township")
+    con.execute(f"create temp table {REJECTED_PAIRS} (profile_id bigint, member_rid bigint)")
     decide(con, DEFAULTS)
     assert con.execute("select profile_id, decision from _match_decisions order by 1").fetchall() == [
         (1, "link"), (2, "ambiguous")]

@@ -105,6 +105,7 @@ def test_the_impact_found_within_a_small_memory_limit_is_the_same_and_leaves_no_
     (small,) = (tmp_path / "small").glob("*.xlsx")
     assert [(row["记录姓名"], row["影响"]) for row in rows_of(small)] == [(row["记录姓名"], row["影响"]) for row in default]
     assert not list(warehouse.parent.glob(warehouse.name + ".tmp-*"))
+    assert not list(warehouse.parent.glob(warehouse.name + ".review-scratch-*"))
     assert not list((warehouse.parent / ".work").glob("review-spill-*"))
 
 

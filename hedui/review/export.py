@@ -91,7 +91,7 @@ def order_items(items: list[Item]) -> list[Item]:
 
 
 def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | None, titles: dict[str, str],
-                          auto_accept: float | None = None) -> Path:
+                          auto_accept: tuple[float, float] | None = None) -> Path:
     """Write `核对关联_<as-of>.xlsx` into `out_dir` (readable by its owner only), the items in the order given
     (`order_items`); returns its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,7 @@ def write_review_workbook(items: list[Item], out_dir: Path, *, as_of: dt.date | 
     return path
 
 
-def _write_help(wb, header, items: list[Item], as_of, auto_accept: float | None) -> None:
+def _write_help(wb, header, items: list[Item], as_of, auto_accept: tuple[float, float] | None) -> None:
     ws = wb.add_worksheet(HELP_SHEET)
     ws.set_column(0, 0, 100)
     text = wb.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top"})
@@ -195,7 +195,9 @@ def _write_help(wb, header, items: list[Item], as_of, auto_accept: float | None)
         "一个核对项最多一位“同一人”。“理由”请写依据（如：电话核实、户籍地址一致），“核对人”写本人姓名或工号。",
         "结论一直有效，直到部门记录的姓名、证件号或地址改变（届时重新提出核对）。",
         "比对与权重：每项比对的一致程度及其权重（比特）。正数（绿）支持是同一人，负数（红）相反，"
-        "总分为各项之和" + (f"；总分达到 {auto_accept:.1f} 且无其他疑点时系统自动关联。" if auto_accept else "。"),
+        "总分为各项之和" + (
+            f"；总分达到 {auto_accept[0]:.1f}，且比其他可能是此人的成员（其他候选、未比对的同名成员、其余成员）"
+            f"合计高出 {auto_accept[1]:.0f} 以上，又无其他疑点时，系统自动关联。" if auto_accept else "。"),
         "证件号：一致 / 规范化后一致 / 差一位 / 两位互换 / 差两位 / 不同 / 记录无证件号。"
         "姓名：一致 / 同音异字 / 差一字 / 相近 / 不同。出生日期：一致 / 差一位 / 不同 / 无法比较。"
         "住址：同村社区 / 同乡镇 / 不同乡镇 / 地址未识别。",
@@ -215,8 +217,6 @@ def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: boo
     from hedui.review.items import review_items
     from hedui.rules.catalog import load_catalog
     from hedui.warehouse import open_readonly
-    from hedui.warehouse.schema import table_exists
-    from matching.decision import auto_accept_weight
     from matching.settings import POLICY_SECTION, DEFAULTS
 
     con = open_readonly(warehouse)
@@ -224,14 +224,14 @@ def export_review(warehouse: Path, out_dir: Path, policy, *, include_marked: boo
         items = review_items(con, include_marked=include_marked)
         runs = con.execute("select run_id, as_of from ledger.runs order by started_at desc limit 1").fetchall()
         latest_run = runs[0] if runs else None  # the night whose warnings the impact is measured against
-        members = con.execute("select count(*) from staged.members where id_norm is not null").fetchone()[0] \
-            if table_exists(con, "staged.members") else 0
     finally:
         con.close()
+    catalog = load_catalog()  # read once: its rules find the impact, its titles name them
     if impact:
-        attach_impact(warehouse, items, policy, latest_run, memory_limit)
-    titles = {rule.code: rule.title_zh for rule in load_catalog()}
-    auto = auto_accept_weight(policy.section(POLICY_SECTION, DEFAULTS), members)
+        attach_impact(warehouse, items, policy, latest_run, catalog, memory_limit)
+    titles = {rule.code: rule.title_zh for rule in catalog}
+    cfg = policy.section(POLICY_SECTION, DEFAULTS)
+    auto = (float(cfg["auto_accept_weight"]), float(cfg["auto_accept_prior_margin"]))
     items = order_items(items)
     as_of = latest_run[1] if latest_run else None
     return write_review_workbook(items, out_dir, as_of=as_of, titles=titles, auto_accept=auto), items

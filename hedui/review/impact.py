@@ -7,8 +7,9 @@ item's record, in the household (or for the person) of one of its candidates, is
 that do not quote a review record are what the rules say already and are not attributed.
 
 The scratch copy is written beside the warehouse (it holds the same personal data, so it stays where the
-warehouse is) under the name of a run's working copy (`<warehouse>.tmp-review-<pid>`), removed when done; a
-copy left by a process that died is removed by the next night, as a run's is. Linking every candidate at once
+warehouse is) as `<warehouse>.review-scratch-<pid>` (`hedui.warehouse.publish.review_scratch_path`), removed when
+done. A night removes the copy of an export whose process died and leaves that of one still running alone (under
+a run's `.tmp-*` name, a night would remove it unasked, mid-export). Linking every candidate at once
 costs one evaluation, not one per item; an item whose candidates share a household may be credited with a hit
 that only their sum raises, which the reviewer sees as one more reason to look at it first.
 """
@@ -20,8 +21,9 @@ import shutil
 from pathlib import Path
 
 from hedui.policy import Policy
+from hedui.rules.catalog import Rule
 from hedui.review.items import Item
-from hedui.warehouse.publish import connect
+from hedui.warehouse.publish import connect, review_scratch_path
 
 _PROBE_LINKS = """
 insert into linked.links
@@ -67,22 +69,21 @@ order by all
 
 
 def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run: tuple[str, object] | None,
-                  memory_limit: str | None = None) -> None:
+                  catalog: list[Rule], memory_limit: str | None = None) -> None:
     """Fill each candidate's `impact` ([(rule code, 'raise' or 'change')]) by evaluating the rules on a scratch
     copy of `warehouse` with every item's candidates linked, as of `latest_run` (run id, as-of date: the night
-    whose open warnings the export compares with).
+    whose open warnings the export compares with), with the rules of `catalog`.
 
     The rules run over the whole warehouse, as a night's do, so they get a night's bounds: DuckDB's memory limit
     (`memory_limit`, default as the night's) and a spill folder of this export's own beside the warehouse."""
     if not items or latest_run is None:
         return
     from hedui.night import default_memory_limit
-    from hedui.rules.catalog import load_catalog
     from hedui.rules.engine import evaluate_rules
     from hedui.run_info import RunInfo
 
     warehouse = Path(warehouse).resolve()
-    scratch = warehouse.with_name(f"{warehouse.name}.tmp-review-{os.getpid()}")
+    scratch = review_scratch_path(warehouse, os.getpid())
     spill = warehouse.parent / ".work" / f"review-spill-{os.getpid()}"
     try:
         shutil.copyfile(warehouse, scratch)
@@ -93,7 +94,7 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run
                 {"sources": [item.source for item in items], "keys": [item.record_key for item in items]},
             )
             con.execute(_PROBE_LINKS)
-            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), load_catalog())
+            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), catalog)
             found = con.execute(_IMPACT).fetchall()
         finally:
             con.close()

@@ -2,7 +2,8 @@
 source and record fingerprint: identical records are decided once) beside every candidate member of
 `linked.link_review`, with each comparison's level and weight.
 
-Everything is read in a few set-based queries over the warehouse (read-only); nothing here writes.
+Everything is read in one set-based query over the warehouse (read-only), the candidates of an item gathered
+into a list by SQL; nothing here writes.
 """
 
 from __future__ import annotations
@@ -105,83 +106,130 @@ def _record_fields_sql(sources: list[str]) -> str:
     return " union all ".join(parts)
 
 
+_NO_RECORD_FIELDS_SQL = """
+select null::varchar as source, null::varchar as record_key, null::varchar as name, null::varchar as id_raw,
+       null::varchar as birth, null::varchar as address, null::varchar as delivery_id, null::varchar as file,
+       null::bigint as row_number
+where false
+"""
+
+# Each item's candidates, best first, as one list per item.
 _CANDIDATES_SQL = """
 select
     items.source,
     items.record_fingerprint,
-    review.person_id,
-    review.household_id,
-    members.person_name,
-    strftime(members.birth_date, '%Y-%m-%d') as birth,
-    members.relation,
-    households.township,
-    households.village,
-    review.score,
-    review.id_level, review.name_level, review.birth_level, review.address_level,
-    cast(review.weights ->> '$.id' as double) as id_weight,
-    cast(review.weights ->> '$.name' as double) as name_weight,
-    cast(review.weights ->> '$.birth' as double) as birth_weight,
-    cast(review.weights ->> '$.address' as double) as address_weight,
-    decisions.decision as prior_decision
+    list(
+        {
+            'person_id': review.person_id,
+            'household_id': review.household_id,
+            'name': members.person_name,
+            'birth': strftime(members.birth_date, '%Y-%m-%d'),
+            'relation': members.relation,
+            'township': households.township,
+            'village': households.village,
+            'score': review.score,
+            'id_level': review.id_level,
+            'name_level': review.name_level,
+            'birth_level': review.birth_level,
+            'address_level': review.address_level,
+            'id_weight': cast(review.weights ->> '$.id' as double),
+            'name_weight': cast(review.weights ->> '$.name' as double),
+            'birth_weight': cast(review.weights ->> '$.birth' as double),
+            'address_weight': cast(review.weights ->> '$.address' as double),
+            'prior_decision': decisions.decision
+        }
+        order by review.score desc nulls last, review.person_id, review.household_id
+    ) as candidates
 from _review_items as items
 join linked.link_review as review
     on review.source = items.source and review.record_key = items.record_key
-left join staged.members as members
+left join (
+    select *
+    from staged.members
+    qualify row_number() over (partition by id_norm, household_id order by record_key) = 1
+) as members
     on members.id_norm = review.person_id and members.household_id = review.household_id
-left join staged.households as households
+left join (
+    select *
+    from staged.households
+    qualify row_number() over (partition by household_id order by record_key) = 1
+) as households
     on households.household_id = review.household_id
 left join linked.review_decisions as decisions
     on decisions.source = items.source
     and decisions.record_fingerprint = items.record_fingerprint
     and decisions.person_id = review.person_id
     and decisions.household_id = review.household_id
-qualify row_number() over (
-    partition by items.source, items.record_fingerprint, review.person_id, review.household_id
-    order by members.record_key
-) = 1
-order by items.source, items.record_fingerprint, review.score desc nulls last, review.person_id, review.household_id
+group by items.source, items.record_fingerprint
+"""
+
+# Each item with its department record (the latest delivery of it) and its candidates, in one query.
+_ITEMS_SQL = """
+with records as (
+    select *
+    from ({record_fields}) as records
+    qualify row_number() over (partition by records.source, records.record_key order by records.delivery_id desc) = 1
+),
+
+candidates as ({candidates})
+
+select
+    items.source,
+    items.record_fingerprint,
+    items.record_key,
+    items.records,
+    items.reason,
+    items.first_queued_on,
+    items.marked_undecided,
+    records.name,
+    records.id_raw,
+    case when records.birth is not null
+         then substr(records.birth, 1, 4) || '-' || substr(records.birth, 5, 2) || '-' || substr(records.birth, 7, 2)
+    end as birth,
+    records.address,
+    items.township,
+    items.village,
+    records.delivery_id,
+    records.file,
+    records.row_number,
+    coalesce(candidates.candidates, []) as candidates
+from _review_items as items
+left join records on records.source = items.source and records.record_key = items.record_key
+left join candidates
+    on candidates.source = items.source and candidates.record_fingerprint = items.record_fingerprint
+order by items.source, items.record_fingerprint
 """
 
 
 def review_items(con: duckdb.DuckDBPyConnection, include_marked: bool = False) -> list[Item]:
     """The items waiting for a decision (with `include_marked`, also those marked 无法判断), each with its
-    department record and its candidates. A warehouse whose queue was never built (no night since migration
-    0009) has none."""
+    department record and its candidates, read in one query. A warehouse whose queue was never built (no night
+    since migration 0009) has none."""
     if not table_exists(con, "linked.review_queue"):
         return []
     con.execute(f"create or replace temp table _review_items as {_QUEUE_SQL}", {"include_marked": include_marked})
     sources = [s for (s,) in con.execute("select distinct source from _review_items order by 1").fetchall()
                if s in SOURCES and table_exists(con, SOURCES[s].table)]
-    fields: dict[tuple[str, str], tuple] = {}
-    if sources:
-        for row in con.execute(
-            f"""
-            select records.*
-            from ({_record_fields_sql(sources)}) as records
-            qualify row_number() over (partition by records.source, records.record_key order by records.delivery_id desc) = 1
-            """
-        ).fetchall():
-            fields[(row[0], row[1])] = row[2:]
-    items: dict[tuple[str, str], Item] = {}
-    for source, fingerprint, key, records, reason, queued, marked, township, village in con.execute(
-        "select * from _review_items order by source, record_fingerprint"
-    ).fetchall():
-        name, id_raw, birth, address, delivery_id, file, row_number = fields.get((source, key), (None,) * 7)
-        items[(source, fingerprint)] = Item(
-            source=source, fingerprint=fingerprint, record_key=key, records=records, reason=reason,
-            first_queued_on=queued, marked_undecided=bool(marked), name=name, id_raw=id_raw,
-            birth=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}" if birth else None, address=address,
-            township=township, village=village, delivery_id=delivery_id, file=file, row_number=row_number,
-        )
-    for row in con.execute(_CANDIDATES_SQL).fetchall():
-        (source, fingerprint, person_id, household_id, name, birth, relation, township, village, score,
-         id_level, name_level, birth_level, address_level, id_w, name_w, birth_w, address_w, prior) = row
-        items[(source, fingerprint)].candidates.append(Candidate(
-            person_id=person_id, household_id=household_id, name=name, birth=birth, relation=relation,
-            township=township, village=village, score=score,
-            levels={"id": id_level, "name": name_level, "birth": birth_level, "address": address_level},
-            weights={"id": id_w, "name": name_w, "birth": birth_w, "address": address_w},
-            prior_decision=prior,
-        ))
+    record_fields = _record_fields_sql(sources) if sources else _NO_RECORD_FIELDS_SQL
+    rows = con.execute(_ITEMS_SQL.format(record_fields=record_fields, candidates=_CANDIDATES_SQL)).fetchall()
     con.execute("drop table if exists _review_items")
-    return list(items.values())
+    return [
+        Item(
+            source=source, fingerprint=fingerprint, record_key=key, records=records, reason=reason,
+            first_queued_on=queued, marked_undecided=bool(marked), name=name, id_raw=id_raw, birth=birth,
+            address=address, township=township, village=village, delivery_id=delivery_id, file=file,
+            row_number=row_number, candidates=[_candidate(c) for c in candidates],
+        )
+        for (source, fingerprint, key, records, reason, queued, marked, name, id_raw, birth, address, township,
+             village, delivery_id, file, row_number, candidates) in rows
+    ]
+
+
+def _candidate(row: dict) -> Candidate:
+    return Candidate(
+        person_id=row["person_id"], household_id=row["household_id"], name=row["name"], birth=row["birth"],
+        relation=row["relation"], township=row["township"], village=row["village"], score=row["score"],
+        levels={field: row[f"{field}_level"] for field in ("id", "name", "birth", "address")},
+        weights={field: row[f"{field}_weight"] for field in ("id", "name", "birth", "address")},
+        prior_decision=row["prior_decision"],
+    )

@@ -37,11 +37,37 @@ def _fsync_dir(path: Path) -> None:
 
 
 def remove_stale_work_files(warehouse: Path) -> list[Path]:
-    """Temporary files of runs that died (only called while holding the writer lock)."""
+    """Temporary files of runs that died (only called while holding the writer lock), and the scratch copies of
+    review exports whose process is gone (an export takes no lock: one still running keeps its copy)."""
     stale = sorted(warehouse.parent.glob(warehouse.name + ".tmp-*"))
+    for path in sorted(warehouse.parent.glob(warehouse.name + REVIEW_SCRATCH_INFIX + "*")):
+        pid = path.name.removeprefix(warehouse.name + REVIEW_SCRATCH_INFIX).split(".")[0]
+        if not pid.isdigit() or not _process_alive(int(pid)):
+            stale.append(path)
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+# A review export's scratch copy of the warehouse (`hedui.review.impact`): `<warehouse>.review-scratch-<pid>`. Not
+# a run's `.tmp-*` name, which a night removes unasked while an export may still be reading its copy.
+REVIEW_SCRATCH_INFIX = ".review-scratch-"
+
+
+def review_scratch_path(warehouse: Path, pid: int) -> Path:
+    """Where the review export of process `pid` copies `warehouse` (removed by that export when done, or by a
+    night once the process is gone)."""
+    return warehouse.with_name(f"{warehouse.name}{REVIEW_SCRATCH_INFIX}{pid}")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None,

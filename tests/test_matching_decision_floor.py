@@ -1,0 +1,146 @@
+"""The auto-accept floor weighs a fuzzy candidate against the members who could be the record's person as the
+linker saw them (`matching.decision`): in a register of 100,000 members, a name-and-address record whose name
+no other member bears, with its one candidate in the record's village, links at 22.5 bits; the same record
+goes to review when a member of its name whom the blocking did not compare lives in that village, or when a
+namesake the registers know outside the households may live there.
+
+Decided on hand-made stage tables, as `matching.decision` reads them, so that a register of 100,000 members
+costs one `range()` instead of a generated city. The weights are those of a record in the 100k city that the
+floor of log2(members) + 7 (23.6 bits) kept in review: 14.7 bits for a rare name, 7.8 for the village.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pytest
+
+from matching.decision import NAME_M_EXACT, NAME_M_OTHER, decide
+from matching.settings import DEFAULTS
+from matching.temp_tables import (
+    DECISIONS,
+    MEMBERS,
+    NAME_TF,
+    NAMESAKES,
+    PLACE_SHARE,
+    PROFILES,
+    REJECTED_PAIRS,
+    SCORED,
+)
+
+REGISTER = 100_000
+TOWNSHIP, VILLAGE = "烟洲镇", "大坪村"
+NAME_WEIGHT, VILLAGE_WEIGHT = 14.7, 7.8
+NAME_U = NAME_M_EXACT / 2**NAME_WEIGHT  # the frequency that gives a rare name its 14.7 bits
+VILLAGE_U = 0.6 / 2**VILLAGE_WEIGHT
+
+
+def _stage(extra_members: list[tuple[str, str, str]] = (), namesakes: list[tuple[str, str | None, str | None]] = (),
+           register: int = REGISTER):
+    """A register of `register` members, none named 王建国 but the candidate (rid 1, in 大坪村), plus
+    `extra_members` (name, township, village); one profile of 王建国 in 大坪村, scored against the candidate
+    only, as the blocking left it; `namesakes` (name, township, village) are people the registers know outside
+    the households."""
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        create temp table {MEMBERS} as
+        select 1 as member_rid, 'H1' as household_id, 'M1' as id_norm, '王建国' as name_cmp,
+               '19620315' as birth, '{TOWNSHIP}' as township, '{VILLAGE}' as village
+        union all
+        select i, 'H' || i, 'M' || i, '成员' || i, '19800101', '镇' || (i % 20), '村' || (i % 400)
+        from range(2, $n + 1) as r(i)
+        """,
+        {"n": register - len(extra_members)},
+    )
+    for offset, (name, township, village) in enumerate(extra_members):
+        rid = register - offset + 1
+        con.execute(
+            f"insert into {MEMBERS} values (?, ?, ?, ?, '19700101', ?, ?)",
+            [rid, f"H{rid}", f"M{rid}", name, township, village],
+        )
+    con.execute(
+        f"create temp table {PROFILES} as select 1 as profile_id, '王建国' as name_cmp, null as id_cmp, "
+        f"null as birth, '{TOWNSHIP}' as township, '{VILLAGE}' as village"
+    )
+    con.execute(
+        f"""
+        create temp table {SCORED} as
+        select 1 as profile_id, 'M1' as m_id, 'H1' as household_id, $score as score, 'missing' as id_level,
+               'exact_norm' as name_level, 'missing' as birth_level, 'village' as address_level,
+               0.0 as id_weight, $name_w as name_weight, 0.0 as birth_weight, $village_w as address_weight
+        """,
+        {"score": NAME_WEIGHT + VILLAGE_WEIGHT, "name_w": NAME_WEIGHT, "village_w": VILLAGE_WEIGHT},
+    )
+    con.execute(f"create temp table {NAME_TF} as select '王建国' as name_cmp, $u as u", {"u": NAME_U})
+    con.execute(
+        f"""
+        create temp table {PLACE_SHARE} as
+        select '{TOWNSHIP}' as township, '{VILLAGE}' as village, $u as u_village, 0.05 as u_township
+        union all
+        select '外镇', '外村', 0.0025, 0.05
+        """,
+        {"u": VILLAGE_U},
+    )
+    con.execute(f"create temp table {REJECTED_PAIRS} (profile_id bigint, member_rid bigint)")
+    con.execute(f"create temp table {NAMESAKES} (name_cmp varchar, id_norm varchar, birth varchar, "
+                "township varchar, village varchar)")
+    for n, (name, township, village) in enumerate(namesakes):
+        con.execute(f"insert into {NAMESAKES} values (?, ?, null, ?, ?)", [name, f"S{n}", township, village])
+    return con
+
+
+def _decision(con) -> tuple[str, float]:
+    decide(con, DEFAULTS)
+    return con.execute(f"select decision, auto_accept from {DECISIONS}").fetchone()
+
+
+def test_in_a_small_register_the_policy_weight_is_the_floor():
+    """5,000 members: the others weigh 0.12 x 5,000 (9.2 bits), so 16.2 bits would give odds of 128 to 1; the
+    policy's 20 bits is the stricter."""
+    assert _decision(_stage(register=5_000)) == ("link", 20.0)
+
+
+def test_a_unique_name_single_candidate_in_its_village_links_in_a_large_register():
+    """Every other member's name differs: each is expected to weigh 0.12 (the m of the other name levels), so
+    the candidate is weighed against 0.12 x 100,000 members (13.6 bits), not 100,000 (16.6 bits): the
+    floor is 20.6 bits, and 22.5 clears it (log2(members) + 7 asked for 23.6)."""
+    decision, floor = _decision(_stage())
+    assert NAME_M_OTHER == pytest.approx(0.12)
+    assert floor == pytest.approx(math.log2((REGISTER - 1) * NAME_M_OTHER) + 7, abs=1e-3)
+    assert 2 ** floor / ((REGISTER - 1) * NAME_M_OTHER) == pytest.approx(128, rel=1e-3)  # posterior odds
+    assert decision == "link"
+    assert NAME_WEIGHT + VILLAGE_WEIGHT < math.log2(REGISTER) + 7  # the old floor kept it in review
+
+
+def test_a_member_of_the_same_name_in_another_township_weighs_as_the_address_says():
+    """A 王建国 in another township, not compared (the blocking keys the name with the township): their name
+    weighs 14.7 bits but their address names another township (-1.85 bits), so together the others weigh
+    14.3 bits and the floor is 21.3: the record still links."""
+    decision, floor = _decision(_stage(extra_members=[("王建国", "外镇", "外村")]))
+    others = (REGISTER - 2) * NAME_M_OTHER + 2**NAME_WEIGHT * 0.25 / 0.9
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "link"
+
+
+def test_an_uncompared_member_of_the_same_name_in_the_village_sends_the_record_to_review():
+    """A second 王建国 in 大坪村 whom the blocking did not compare (a block too large to compare): they
+    would score as the candidate does, so the floor rises above the candidate's weight."""
+    decision, floor = _decision(_stage(extra_members=[("王建国", TOWNSHIP, VILLAGE)]))
+    assert floor > NAME_WEIGHT + VILLAGE_WEIGHT + 6
+    assert decision == "review_band"
+
+
+def test_a_rejected_member_of_the_same_name_no_longer_counts_against_the_candidate():
+    """The same uncompared 王建国 of 大坪村, rejected for this record by a reviewer: the candidate links."""
+    con = _stage(extra_members=[("王建国", TOWNSHIP, VILLAGE)])
+    con.execute(f"insert into {REJECTED_PAIRS} values (1, {REGISTER + 1})")
+    assert _decision(con)[0] == "link"
+
+
+def test_a_namesake_with_an_unknown_home_still_makes_the_record_ambiguous():
+    """The floor does not replace the namesake rule: a non-member 王建国 whose home is unknown could be the
+    record's person, so the record that would now link goes to review as ambiguous."""
+    assert _decision(_stage(namesakes=[("王建国", None, None)]))[0] == "ambiguous"
+    assert _decision(_stage(namesakes=[("王建国", "外镇", "外村")]))[0] == "link"  # known to live elsewhere
