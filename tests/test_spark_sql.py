@@ -53,7 +53,7 @@ REWRITES = {
     "years added to a date are months": (
         "select birth + to_years(16) <= d from t", "SELECT ADD_MONTHS(birth, (16) * 12) <= d FROM t"),
     "a computed list index counts from 1": (
-        "select ['一', '二'][g], [1, 2][1] from t", "SELECT TRY_ELEMENT_AT(ARRAY('一', '二'), g), ARRAY(1, 2)[0] FROM t"),
+        "select ['一', '二'][g], [1, 2][1] from t", "SELECT TRY_ELEMENT_AT(ARRAY('一', '二'), CAST(g AS INT)), ARRAY(1, 2)[0] FROM t"),
     "the length of a list is its size": (
         "select len(['a', 'b']) from t", "SELECT SIZE(ARRAY('a', 'b')) FROM t"),
     "a full regular-expression match is anchored": (

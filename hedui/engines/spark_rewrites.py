@@ -314,12 +314,14 @@ def one_based_list_index(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     DuckDB's lists count from 1 and Spark's `[]` from 0. sqlglot shifts a literal index but leaves a computed
     one as it is, so `['一', '二'][grade]` would give the next grade's word. `try_element_at` counts from 1, and
-    is NULL past the end, as DuckDB is."""
+    is NULL past the end, as DuckDB is. Spark 3.3 takes an INT index only ("element_at should have been array
+    followed by a int"), and DuckDB's index is a BIGINT, so it is cast."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
             (index,) = node.expressions
             if not isinstance(index, exp.Literal) and not isinstance(index, exp.Slice):
-                return _call("try_element_at", node.this.copy(), index.copy())
+                return _call("try_element_at", node.this.copy(),
+                             exp.Cast(this=index.copy(), to=exp.DataType.build("int")))
         return node
     return _bottom_up(tree, rewrite)
 
@@ -522,6 +524,33 @@ def _own_names(query: exp.Select) -> set[str]:
     return own | {cte.alias for cte in query.find_all(exp.CTE)}
 
 
+def membership_in_lists(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`x in (select unnest(list))` → `array_contains(list, x)` (FALSE for a literal empty list).
+
+    The rules test a value against a list parameter this way (`role in (select unnest($business_roles))`), also
+    in a select list (`… as counted`). Spark 3.3 allows an IN subquery only in a filter or a join ("IN/EXISTS
+    predicate sub-queries can only be used in Filter/Join"). `array_contains` keeps SQL's three values: NULL when
+    `x` is NULL or the list holds a NULL and no element matches, as IN does. Only an empty list differs (IN over no
+    rows is FALSE even for a NULL `x`), so a list that is empty, or may be, is tested for it first."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.In) or not isinstance(node.args.get("query"), exp.Subquery):
+            return node
+        select = node.args["query"].this
+        if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and not select.args.get("from_")
+                and not select.args.get("where") and isinstance(select.expressions[0], (exp.Explode, exp.Unnest))):
+            return node
+        unnested = select.expressions[0]
+        values = unnested.this if isinstance(unnested, exp.Explode) else unnested.expressions[0]
+        if isinstance(values, exp.Array):
+            if not values.expressions:
+                return exp.false()
+            return _call("array_contains", values.copy(), node.this.copy())
+        return exp.Case(ifs=[exp.If(this=exp.EQ(this=_call("size", values.copy()), expression=exp.Literal.number(0)),
+                                    true=exp.false())],
+                        default=_call("array_contains", values.copy(), node.this.copy()))
+    return _bottom_up(tree, rewrite)
+
+
 def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
     """`rewrite` applied to every node, children before parents, so that a rewritten node is built from its
     rewritten children (sqlglot's own transform does not visit the nodes a replacement brings)."""
@@ -558,6 +587,7 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     one_row_subqueries,
     refuse_duckdb_only,
     first_match_replacements,
+    membership_in_lists,
     cte_hints,
     ordered_aggregates,
     arg_extremes_skip_null_values,
