@@ -213,9 +213,10 @@ def chr_literals(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 def json_keeps_nulls(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """`to_json(x)` keeps NULL fields, as DuckDB's does: `to_json(x, map('ignoreNullFields', 'false'))`.
 
-    Spark's to_json drops a NULL field by default, so evidence JSON would lose keys. Flagged besides: that the
-    two engines write the same bytes for every value (numbers, dates, escapes) is not shown until the evidence
-    is built canonically (issue 15, item 1) and compared on Spark."""
+    Spark's to_json drops a NULL field by default, so evidence JSON would lose keys. Flagged besides: Spark writes
+    other bytes than DuckDB for some values (a DECIMAL(14, 2) as 12541.3, doubles from 10⁷ on as 1.2345678E7).
+    The rule engine on Spark never uses it for evidence: it takes the values and DuckDB writes their JSON
+    (hedui.engines.spark_rules); a to_json elsewhere in a query is flagged."""
     found = []
 
     def rewrite(node: exp.Expr) -> exp.Expr:
@@ -228,8 +229,8 @@ def json_keeps_nulls(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     tree = _bottom_up(tree, rewrite)
     if found:
-        flags.append("to_json: NULL fields kept (ignoreNullFields=false); byte-equal JSON across engines is not"
-                     " yet shown (canonical evidence JSON, issue 15 item 1)")
+        flags.append("to_json: NULL fields kept (ignoreNullFields=false), but Spark's bytes differ from DuckDB's"
+                     " for decimals and large doubles; evidence JSON is written by DuckDB (hedui.engines.spark_rules)")
     return tree
 
 

@@ -67,11 +67,10 @@ def start_spark(master: str = "local[1]", *, app_name: str = "hedui", work_dir: 
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }
     if is_local_master(master):
-        settings.update({
-            "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS),
-            "spark.pyspark.python": sys.executable,
-            "spark.pyspark.driver.python": sys.executable,
-        })
+        settings["spark.sql.shuffle.partitions"] = str(LOCAL_SHUFFLE_PARTITIONS)
+        # pyspark starts its Python workers with $PYSPARK_PYTHON (default `python3`, which may lack pandas or
+        # hedui); a local session's workers are this interpreter unless the environment says otherwise
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
         settings["spark.sql.warehouse.dir"] = str(work_dir / "spark-warehouse")
