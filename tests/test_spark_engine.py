@@ -2,13 +2,14 @@
 fingerprints for every rule of the catalog, on the tiny generated city.
 
 One `local[1]` session serves the whole file (it takes 10 to 20 s to start); `--dist loadfile` keeps the file on
-one worker. Without pyspark (the `spark` extra) or Java the tests skip, saying which is missing.
+one worker. Without pyspark (the `spark` extra) or Java the tests marked `spark` skip, saying which is missing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -16,15 +17,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from hedui.engines.night_engine import SparkEngine
 from hedui.engines.spark_rules import SparkRules
 from hedui.engines.spark_session import spark_missing, start_spark
 from hedui.engines.spark_tables import ParquetHandover
+from hedui.night import run_night
 from hedui.rules.catalog import load_catalog
 from hedui.rules.engine import RuleExecutionError, evaluate_rules
 from hedui.rules.shared_definitions import install_rule_macros
 from hedui.run_info import RunInfo
-
-pytestmark = pytest.mark.spark
 
 AS_OF = dt.date(2026, 11, 3)  # the tiny demo's as-of date (tests/conftest.py, tiny_demo)
 
@@ -83,6 +84,7 @@ def hits_by_engine(spark, city_warehouse, tmp_path_factory) -> dict[str, list[tu
     return hits
 
 
+@pytest.mark.spark
 def test_every_rule_raises_the_same_hits_wording_evidence_and_fingerprints_on_spark(hits_by_engine):
     duckdb_hits, spark_hits = hits_by_engine["duckdb"], hits_by_engine["spark"]
     # the tiny city raises every rule of the catalog at least once, so no rule is compared on nothing
@@ -93,6 +95,7 @@ def test_every_rule_raises_the_same_hits_wording_evidence_and_fingerprints_on_sp
     assert len(spark_hits) == len(duckdb_hits)
 
 
+@pytest.mark.spark
 def test_evidence_values_spark_would_print_otherwise_are_written_by_duckdb_the_same(spark, city_warehouse,
                                                                                      tmp_path):
     """Doubles of 10⁷ and more (Spark's JSON writes 1.23456785E7), a DECIMAL(14, 2) (Spark writes 12541.3), a sum
@@ -145,6 +148,7 @@ def test_evidence_values_spark_would_print_otherwise_are_written_by_duckdb_the_s
     assert '"none_listed":[]' in evidence
 
 
+@pytest.mark.spark
 def test_the_project_functions_on_spark_normalise_as_the_warehouse_did(spark, city_warehouse, tmp_path):
     """hd_name_norm, hd_ric_check_char and hd_uscc_valid, registered as Arrow UDFs, give on Spark what DuckDB's
     staging gave (staged.members.person_name_norm, the ID's check character)."""
@@ -170,6 +174,7 @@ def test_the_project_functions_on_spark_normalise_as_the_warehouse_did(spark, ci
     assert not any(row[2] for row in on_spark)  # an ID number is no credit code
 
 
+@pytest.mark.spark
 def test_a_rule_whose_evidence_is_not_to_json_is_refused_on_spark_naming_the_rule(spark, city_warehouse, tmp_path):
     [vehicle] = [rule for rule in load_catalog() if rule.code == "ASSET_VEHICLE"]
     rule = dataclasses.replace(vehicle, sql=vehicle.sql.replace("to_json(evidence_records) as evidence_records",
@@ -182,3 +187,48 @@ def test_a_rule_whose_evidence_is_not_to_json_is_refused_on_spark_naming_the_rul
             evaluate_rules(con, _run(con), [rule], spark_rules=SparkRules(spark, tmp_path / "parquet"))
     finally:
         con.close()
+
+
+@pytest.mark.spark
+def test_a_night_on_spark_leaves_the_warnings_the_duckdb_night_left(spark, tiny_demo, city_warehouse, tmp_path):
+    """`run_night(..., spark=SparkEngine(...))`, what `hedui nightly --engine spark` runs: the same landing zone and
+    as-of date as the tiny demo's DuckDB night give the same warnings, wording of the lists and rule statistics
+    (run ids aside). The module's session is joined, not stopped."""
+    home, _ = tiny_demo
+    result = run_night(home / "city" / "landing", tmp_path / "hedui.duckdb", AS_OF, deliver=False,
+                       spark=SparkEngine("local[1]"))
+    tables = {}
+    for engine, warehouse in (("duckdb", city_warehouse), ("spark", result.warehouse)):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            tables[engine] = (
+                con.execute("""
+                    select * exclude (raised_run_id, updated_run_id) replace (cast(evidence as varchar) as evidence)
+                    from alerts.warnings
+                    order by warning_id
+                """).fetchall(),
+                con.execute("select * from alerts.list_texts order by all").fetchall(),
+                json.loads(con.execute("select stats from alerts.rule_runs where as_of = ?", [AS_OF]).fetchone()[0]),
+                con.execute("select outcome from ledger.runs where as_of = ?", [AS_OF]).fetchone()[0],
+            )
+        finally:
+            con.close()
+    # the generated city's mess (a rejected delivery, ...) ends both nights completed_with_problems
+    assert result.outcome == tables["duckdb"][3] == tables["spark"][3]
+    (duckdb_warnings, duckdb_texts, duckdb_stats, _), (spark_warnings, spark_texts, spark_stats, _) = tables.values()
+    assert len(duckdb_warnings) >= len(load_catalog()) and spark_warnings == duckdb_warnings
+    assert spark_texts == duckdb_texts
+    assert {**spark_stats, "run_id": None} == {**duckdb_stats, "run_id": None}
+    assert not spark.sparkContext._jsc.sc().isStopped()
+
+
+def test_nightly_refuses_an_unknown_engine_before_touching_the_warehouse(tmp_path):
+    from typer.testing import CliRunner
+
+    from hedui.cli import app
+
+    result = CliRunner().invoke(app, ["nightly", "--landing", str(tmp_path), "--warehouse", str(tmp_path / "w.duckdb"),
+                                      "--as-of", "2026-11-03", "--no-prefect", "--engine", "sparc"])
+    assert result.exit_code == 2
+    assert "unknown engine 'sparc': one of duckdb, spark" in result.output
+    assert not (tmp_path / "w.duckdb").exists()

@@ -42,12 +42,13 @@ class SparkNight:
     """The Spark session of one night and the `SparkRules` its rules stage uses."""
 
     def __init__(self, engine: SparkEngine, scratch: Path) -> None:
-        from pyspark.sql import SparkSession
+        from pyspark import SparkContext
 
         from hedui.engines.spark_rules import SparkRules
         from hedui.engines.spark_session import start_spark
 
-        self._started_here = SparkSession.getActiveSession() is None
+        # a session already running in this process (a test's, a notebook's) is joined, and left running
+        self._started_here = SparkContext._active_spark_context is None
         folder = engine.parquet_dir or scratch / "spark"
         self.spark = start_spark(engine.master, app_name="hedui-nightly", work_dir=scratch / "spark-work",
                                  conf=engine.conf)
