@@ -232,3 +232,16 @@ def test_nightly_refuses_an_unknown_engine_before_touching_the_warehouse(tmp_pat
     assert result.exit_code == 2
     assert "unknown engine 'sparc': one of duckdb, spark" in result.output
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_without_pyspark_or_java_spark_missing_says_which(monkeypatch, tmp_path):
+    """What the spark tests' skip and `--engine spark`'s refusal say."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark raises ImportError
+    assert "pyspark is not installed" in spark_missing()
+    monkeypatch.undo()
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    pytest.importorskip("pyspark", reason="pyspark is not installed (the spark extra): the Java check comes after it")
+    assert spark_missing().startswith("no Java runtime")
