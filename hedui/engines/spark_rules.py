@@ -11,7 +11,7 @@ Evidence JSON is serialised by DuckDB on both paths, so both hash the same bytes
 `to_json(<list of records>) as evidence_records` and `to_json({...}) as facts`; on Spark the `to_json` is left
 out and the values come back typed (lists of structs, dates, decimals) through Parquet. DuckDB casts them to the
 types its own evaluation of the rule has (`describe`, which plans the query without running it: a Spark decimal
-sum is DECIMAL(28, 2) where DuckDB's is DECIMAL(38, 2); a JSON field is text in Parquet) and writes the JSON
+sum is DECIMAL(24, 2) where DuckDB's is DECIMAL(38, 2); a JSON field is text in Parquet) and writes the JSON
 itself. Spark's own `to_json` would differ in bytes: it writes `12541.3` for a DECIMAL(14, 2), dates of
 timestamps in its own pattern, and doubles of 10⁷ and more as `1.2345678E7`.
 """
@@ -94,8 +94,11 @@ class SparkRules:
     def create_rule_output(self, con, rule, parameters: dict[str, Any]) -> None:
         """Evaluate `rule` on Spark with its bound `parameters` and leave its rows in DuckDB's temp table
         `_rule_output`, with DuckDB's column types and its evidence as DuckDB's JSON."""
-        text, tables = self.spark_sql(con, rule, parameters)
-        self.tables.hand_over(con, tables)
+        try:
+            text, tables = self.spark_sql(con, rule, parameters)
+            self.tables.hand_over(con, tables)
+        except ValueError as exc:  # NotPortable, a table that is not the warehouse's
+            raise SparkRuleFailed(str(exc)) from None
         out = self.folder / "rule_output" / rule.code
         try:
             self.spark.sql(text).write.mode("overwrite").parquet(str(out))
