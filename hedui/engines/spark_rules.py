@@ -112,10 +112,6 @@ class SparkRules:
         con.execute(f"create or replace temp table _rule_output as\nselect\n    {select}\n"
                     "from read_parquet($files)", {"files": files})
 
-    def forget_tables(self) -> None:
-        """Hand every table over again at the next rule: the warehouse changed (another night)."""
-        self.tables.forget()
-
 
 def _typed_column(column: str, duckdb_type: str | None) -> str:
     """A Spark output column as DuckDB's evaluation types it; the evidence columns as DuckDB's JSON of it. The

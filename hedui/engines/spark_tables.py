@@ -72,7 +72,8 @@ def rename_tables(tree: exp.Expr) -> exp.Expr:
 
 @dataclass
 class ParquetHandover:
-    """The warehouse tables written for one Spark session, in `folder`, each once (`hand_over`)."""
+    """The warehouse tables written for one night's rules, in `folder`, each once (`hand_over`): the rules read
+    them after the income model is built, and nothing changes them until the night's end."""
 
     spark: object
     folder: Path
@@ -89,11 +90,6 @@ class ParquetHandover:
             con.execute(f"copy ({self._select(con, table)}) to '{_quoted_path(path)}' (format parquet)")
             self.spark.read.parquet(str(path)).createOrReplaceTempView(view_name(table))
             self.handed[table] = path
-
-    def forget(self, tables: set[str] | None = None) -> None:
-        """Hand these tables (default: all) over again when next asked: DuckDB changed them (a new night)."""
-        for table in list(self.handed) if tables is None else tables:
-            self.handed.pop(table, None)
 
     @staticmethod
     def _select(con, table: str) -> str:
