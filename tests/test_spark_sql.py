@@ -80,8 +80,13 @@ REWRITES = {
         " MAX_BY(a, CASE WHEN NOT a IS NULL THEN b END) FROM t"),
     "a quotient is a double, rounded as DuckDB rounds doubles": (
         "select cast(round(total / months, 2) as decimal(14, 2)), a / 2 from t",
-        "SELECT CAST(ROUND((CAST(total AS DOUBLE) / months) * CAST(100 AS DOUBLE), 0) / CAST(100 AS DOUBLE)"
-        " AS DECIMAL(14, 2)), CAST(a AS DOUBLE) / 2 FROM t"),
+        "SELECT CAST(ROUND((CASE WHEN months = 0 THEN CAST(total AS DOUBLE) * CAST('Infinity' AS DOUBLE) ELSE"
+        " CAST(total AS DOUBLE) / months END) * CAST(100 AS DOUBLE), 0) / CAST(100 AS DOUBLE) AS DECIMAL(14, 2)),"
+        " CAST(a AS DOUBLE) / 2 FROM t"),
+    "a division by zero is infinity or NaN as on DuckDB, not NULL": (
+        "select a / b, a / 0.5 from t",
+        "SELECT CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * CAST('Infinity' AS DOUBLE) ELSE CAST(a AS DOUBLE) / b END,"
+        " CAST(a AS DOUBLE) / 0.5 FROM t"),
     "a value named in a one-row subquery is written in place": (
         "select (select case when year(m) > 1890 then m end from (select cast(s as date) as m)) from t",
         "SELECT (CASE WHEN YEAR((CAST(s AS DATE))) > 1890 THEN (CAST(s AS DATE)) END) FROM t"),

@@ -140,11 +140,34 @@ def division_in_double(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     Spark divides two DECIMALs exactly into a DECIMAL of six or more decimals, so a per-capita income would be
     12541.300000 where DuckDB has 12541.3, in the wording, the JSON evidence and its fingerprint, and would round
-    differently. (Division by zero: DuckDB gives infinity, Spark NULL; the project's SQL guards its divisors.)"""
+    differently. Division by zero: `division_by_zero_as_duckdb`."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
             return exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("double")),
                            expression=node.expression.copy(), typed=node.args.get("typed"), safe=node.args.get("safe"))
+        return node
+    return _bottom_up(tree, rewrite)
+
+
+def _nonzero_literal(node: exp.Expr) -> bool:
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    return isinstance(node, exp.Literal) and not node.is_string and float(node.this) != 0
+
+
+def division_by_zero_as_duckdb(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`a / b` → `case when b = 0 then a * infinity else a / b end` (in doubles), unless b is a non-zero number.
+
+    DuckDB divides by zero as IEEE doubles do: `1 / 0` is infinity, `-1 / 0` minus infinity, `0 / 0` NaN; Spark
+    gives NULL, so `per_capita > limit` would be true on DuckDB and NULL (not raised) on Spark. `a × ∞` is each of
+    those (and NULL for a NULL `a`). Applied after the rounding rewrite, which needs to see the quotient."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div) and not _nonzero_literal(node.expression):
+            infinity = exp.Cast(this=exp.Literal.string("Infinity"), to=exp.DataType.build("double"))
+            return exp.Case(
+                ifs=[exp.If(this=exp.EQ(this=node.expression.copy(), expression=exp.Literal.number(0)),
+                            true=exp.Mul(this=node.this.copy(), expression=infinity))],
+                default=node.copy())
         return node
     return _bottom_up(tree, rewrite)
 
@@ -594,6 +617,7 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     arg_extremes_skip_null_values,
     division_in_double,
     rounding_of_doubles,
+    division_by_zero_as_duckdb,
     date_diff_boundaries,
     chr_literals,
     json_keeps_nulls,
