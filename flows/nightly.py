@@ -83,8 +83,15 @@ def nightly(
     wait_seconds: float = 0.0,
     memory_limit: str | None = None,
     allow_future_as_of: bool = False,
+    engine: str = "duckdb",
+    spark_master: str = "local[2]",
+    spark_parquet: str | None = None,
 ) -> NightResult:
-    """Ingest every department extract, link, raise warnings, publish the warehouse, deliver the lists."""
+    """Ingest every department extract, link, raise warnings, publish the warehouse, deliver the lists. With
+    `engine="spark"` the rules' queries run on Spark at `spark_master` (docs/spark.md)."""
+    from hedui.engines.night_engine import SparkEngine, check_engine
+
+    check_engine(engine)
     logger = get_run_logger()
     result = run_night(
         Path(landing),
@@ -97,6 +104,7 @@ def nightly(
         memory_limit=memory_limit,
         progress=lambda message: logger.info(message),
         allow_future_as_of=allow_future_as_of,
+        spark=SparkEngine(spark_master, Path(spark_parquet) if spark_parquet else None) if engine == "spark" else None,
     )
     summary = publish_summary(result)
     logger.info("run %s %s", result.run_id, result.outcome)

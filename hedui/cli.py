@@ -191,21 +191,37 @@ def nightly(
     wait: Annotated[float, typer.Option(help="Seconds to wait if another run holds the warehouse.")] = 0.0,
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory limit, e.g. 4GB.")] = None,
     allow_future_as_of: AllowFutureOpt = False,
+    engine: Annotated[str, typer.Option(help="Where the rules' queries run: duckdb (this machine) or spark "
+                                             "(docs/spark.md); the night's outputs are the same.")] = "duckdb",
+    spark_master: Annotated[str, typer.Option(help="With --engine spark: local[N] or the cluster's master URL.")
+                            ] = "local[2]",
+    spark_parquet: Annotated[Optional[Path], typer.Option(
+        help="With --engine spark: the folder of the Parquet DuckDB and Spark hand each other, which every "
+             "executor must reach (default: the run's scratch folder beside the warehouse).")] = None,
 ) -> None:
     """Run the nightly flow: ingest every source, link, raise warnings, publish, deliver lists."""
+    from hedui.engines.night_engine import SparkEngine, check_engine
     from hedui.night import check_as_of, run_night
 
     day = _date(as_of)
     if day is not None:
         check_as_of(day, allow_future=allow_future_as_of)  # before Prefect starts a flow run for it
+    try:
+        check_engine(engine)
+    except (ValueError, RuntimeError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    spark = SparkEngine(spark_master, spark_parquet) if engine == "spark" else None
     kwargs = dict(as_of=day, policy=_policy(policy), outputs=outputs, wait_seconds=wait,
-                  memory_limit=memory_limit, allow_future_as_of=allow_future_as_of)
+                  memory_limit=memory_limit, allow_future_as_of=allow_future_as_of, spark=spark)
     if prefect:
         from flows.nightly import nightly as nightly_flow
 
         result = nightly_flow(landing=str(landing), warehouse=str(warehouse), as_of=as_of,
                               policy=str(policy) if policy else None, outputs=str(outputs) if outputs else None,
-                              wait_seconds=wait, memory_limit=memory_limit, allow_future_as_of=allow_future_as_of)
+                              wait_seconds=wait, memory_limit=memory_limit, allow_future_as_of=allow_future_as_of,
+                              engine=engine, spark_master=spark_master,
+                              spark_parquet=str(spark_parquet) if spark_parquet else None)
     else:
         result = run_night(landing, warehouse, progress=lambda m: console.print(f"[dim]{m}[/dim]"), **kwargs)
     _print_result(result)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.engines.night_engine import SparkEngine, SparkNight, check_engine
 from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
@@ -107,10 +108,15 @@ def run_night(
     progress: Callable[[str], None] | None = None,
     full_recompute: bool = False,
     allow_future_as_of: bool = False,
+    spark: SparkEngine | None = None,
 ) -> NightResult:
+    """The night. With `spark` the rules' queries run on Spark (hedui.engines.spark_rules); everything else, and
+    every table the night leaves, is the same as on DuckDB alone."""
     steps = steps or DirectSteps()
     as_of = as_of or today_in_city()
     check_as_of(as_of, allow_future=allow_future_as_of)
+    if spark is not None:
+        check_engine("spark")  # before the warehouse is touched
     policy = policy or load_policy()
     paths = WarehousePaths(Path(warehouse))
     clock = stages.StageClock()
@@ -148,10 +154,17 @@ def run_night(
                 stage = "link"
                 with clock.time("link"):
                     steps.stage("link", stages.link, con, run)
-                say("raise warnings")
+                say("raise warnings" + (f" on Spark ({spark.master})" if spark is not None else ""))
                 stage = "warnings"
                 with clock.time("warnings"):
-                    steps.stage("warnings", stages.raise_warnings, con, run)
+                    if spark is None:
+                        steps.stage("warnings", stages.raise_warnings, con, run)
+                    else:
+                        spark_night = SparkNight(spark, scratch)
+                        try:
+                            steps.stage("warnings", stages.raise_warnings, con, run, spark_rules=spark_night.rules)
+                        finally:
+                            spark_night.close()
                 stage = "pseudonyms"
                 steps.stage("pseudonyms", refresh_pseudonymous_views, con)
                 stage = "finish"

@@ -63,10 +63,10 @@ def link(con: duckdb.DuckDBPyConnection, run: RunInfo):
     return link_records(con, run)
 
 
-def raise_warnings(con: duckdb.DuckDBPyConnection, run: RunInfo):
+def raise_warnings(con: duckdb.DuckDBPyConnection, run: RunInfo, spark_rules=None):
     from hedui.rules import raise_warnings as run_rules
 
-    return run_rules(con, run)
+    return run_rules(con, run, spark_rules=spark_rules)
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, float]) -> str:

@@ -140,11 +140,34 @@ def division_in_double(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     Spark divides two DECIMALs exactly into a DECIMAL of six or more decimals, so a per-capita income would be
     12541.300000 where DuckDB has 12541.3, in the wording, the JSON evidence and its fingerprint, and would round
-    differently. (Division by zero: DuckDB gives infinity, Spark NULL; the project's SQL guards its divisors.)"""
+    differently. Division by zero: `division_by_zero_as_duckdb`."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
             return exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("double")),
                            expression=node.expression.copy(), typed=node.args.get("typed"), safe=node.args.get("safe"))
+        return node
+    return _bottom_up(tree, rewrite)
+
+
+def _nonzero_literal(node: exp.Expr) -> bool:
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    return isinstance(node, exp.Literal) and not node.is_string and float(node.this) != 0
+
+
+def division_by_zero_as_duckdb(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`a / b` → `case when b = 0 then a * infinity else a / b end` (in doubles), unless b is a non-zero number.
+
+    DuckDB divides by zero as IEEE doubles do: `1 / 0` is infinity, `-1 / 0` minus infinity, `0 / 0` NaN; Spark
+    gives NULL, so `per_capita > limit` would be true on DuckDB and NULL (not raised) on Spark. `a × ∞` is each of
+    those (and NULL for a NULL `a`). Applied after the rounding rewrite, which needs to see the quotient."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div) and not _nonzero_literal(node.expression):
+            infinity = exp.Cast(this=exp.Literal.string("Infinity"), to=exp.DataType.build("double"))
+            return exp.Case(
+                ifs=[exp.If(this=exp.EQ(this=node.expression.copy(), expression=exp.Literal.number(0)),
+                            true=exp.Mul(this=node.this.copy(), expression=infinity))],
+                default=node.copy())
         return node
     return _bottom_up(tree, rewrite)
 
@@ -213,9 +236,10 @@ def chr_literals(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 def json_keeps_nulls(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """`to_json(x)` keeps NULL fields, as DuckDB's does: `to_json(x, map('ignoreNullFields', 'false'))`.
 
-    Spark's to_json drops a NULL field by default, so evidence JSON would lose keys. Flagged besides: that the
-    two engines write the same bytes for every value (numbers, dates, escapes) is not shown until the evidence
-    is built canonically (issue 15, item 1) and compared on Spark."""
+    Spark's to_json drops a NULL field by default, so evidence JSON would lose keys. Flagged besides: Spark writes
+    other bytes than DuckDB for some values (a DECIMAL(14, 2) as 12541.3, doubles from 10⁷ on as 1.2345678E7).
+    The rule engine on Spark never uses it for evidence: it takes the values and DuckDB writes their JSON
+    (hedui.engines.spark_rules); a to_json elsewhere in a query is flagged."""
     found = []
 
     def rewrite(node: exp.Expr) -> exp.Expr:
@@ -228,8 +252,8 @@ def json_keeps_nulls(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     tree = _bottom_up(tree, rewrite)
     if found:
-        flags.append("to_json: NULL fields kept (ignoreNullFields=false); byte-equal JSON across engines is not"
-                     " yet shown (canonical evidence JSON, issue 15 item 1)")
+        flags.append("to_json: NULL fields kept (ignoreNullFields=false), but Spark's bytes differ from DuckDB's"
+                     " for decimals and large doubles; evidence JSON is written by DuckDB (hedui.engines.spark_rules)")
     return tree
 
 
@@ -314,12 +338,14 @@ def one_based_list_index(tree: exp.Expr, flags: list[str]) -> exp.Expr:
 
     DuckDB's lists count from 1 and Spark's `[]` from 0. sqlglot shifts a literal index but leaves a computed
     one as it is, so `['一', '二'][grade]` would give the next grade's word. `try_element_at` counts from 1, and
-    is NULL past the end, as DuckDB is."""
+    is NULL past the end, as DuckDB is. Spark 3.3 takes an INT index only ("element_at should have been array
+    followed by a int"), and DuckDB's index is a BIGINT, so it is cast."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
             (index,) = node.expressions
             if not isinstance(index, exp.Literal) and not isinstance(index, exp.Slice):
-                return _call("try_element_at", node.this.copy(), index.copy())
+                return _call("try_element_at", node.this.copy(),
+                             exp.Cast(this=index.copy(), to=exp.DataType.build("int")))
         return node
     return _bottom_up(tree, rewrite)
 
@@ -522,6 +548,33 @@ def _own_names(query: exp.Select) -> set[str]:
     return own | {cte.alias for cte in query.find_all(exp.CTE)}
 
 
+def membership_in_lists(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`x in (select unnest(list))` → `array_contains(list, x)` (FALSE for a literal empty list).
+
+    The rules test a value against a list parameter this way (`role in (select unnest($business_roles))`), also
+    in a select list (`… as counted`). Spark 3.3 allows an IN subquery only in a filter or a join ("IN/EXISTS
+    predicate sub-queries can only be used in Filter/Join"). `array_contains` keeps SQL's three values: NULL when
+    `x` is NULL or the list holds a NULL and no element matches, as IN does. Only an empty list differs (IN over no
+    rows is FALSE even for a NULL `x`), so a list that is empty, or may be, is tested for it first."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.In) or not isinstance(node.args.get("query"), exp.Subquery):
+            return node
+        select = node.args["query"].this
+        if not (isinstance(select, exp.Select) and len(select.expressions) == 1 and not select.args.get("from_")
+                and not select.args.get("where") and isinstance(select.expressions[0], (exp.Explode, exp.Unnest))):
+            return node
+        unnested = select.expressions[0]
+        values = unnested.this if isinstance(unnested, exp.Explode) else unnested.expressions[0]
+        if isinstance(values, exp.Array):
+            if not values.expressions:
+                return exp.false()
+            return _call("array_contains", values.copy(), node.this.copy())
+        return exp.Case(ifs=[exp.If(this=exp.EQ(this=_call("size", values.copy()), expression=exp.Literal.number(0)),
+                                    true=exp.false())],
+                        default=_call("array_contains", values.copy(), node.this.copy()))
+    return _bottom_up(tree, rewrite)
+
+
 def _bottom_up(tree: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
     """`rewrite` applied to every node, children before parents, so that a rewritten node is built from its
     rewritten children (sqlglot's own transform does not visit the nodes a replacement brings)."""
@@ -558,11 +611,13 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     one_row_subqueries,
     refuse_duckdb_only,
     first_match_replacements,
+    membership_in_lists,
     cte_hints,
     ordered_aggregates,
     arg_extremes_skip_null_values,
     division_in_double,
     rounding_of_doubles,
+    division_by_zero_as_duckdb,
     date_diff_boundaries,
     chr_literals,
     json_keeps_nulls,

@@ -33,8 +33,8 @@ from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 from hedui.engines.macros import Macro, expand_macros, project_macros
 from hedui.engines.spark_rewrites import NotPortable, rewrite_for_spark
 
-__all__ = ["HeduiSpark33", "NotPortable", "SparkQuery", "to_spark", "spark_problems", "unknown_functions",
-           "functions_called", "spark_builtins", "bind_parameters", "parse_duckdb", "SPARK_SESSION_SETTINGS",
+__all__ = ["HeduiSpark33", "NotPortable", "SparkQuery", "to_spark", "tree_to_spark", "spark_problems",
+           "unknown_functions", "functions_called", "spark_builtins", "bind_parameters", "parse_duckdb", "SPARK_SESSION_SETTINGS",
            "PROJECT_FUNCTIONS"]
 
 SPARK_SESSION_SETTINGS = {
@@ -127,7 +127,12 @@ def to_spark(sql: str, parameters: dict[str, Any] | None = None, *, pretty: bool
 
     Raises NotPortable for a construct outside the portable subset, and sqlglot's UnsupportedError for anything
     its Spark generator cannot express."""
-    tree = parse_duckdb(sql)
+    return tree_to_spark(parse_duckdb(sql), parameters, pretty=pretty)
+
+
+def tree_to_spark(tree: exp.Expr, parameters: dict[str, Any] | None = None, *, pretty: bool = False) -> SparkQuery:
+    """`to_spark` of a query already parsed (`parse_duckdb`), for a caller that changes the tree first (the Spark
+    rule engine returns a rule's evidence as typed values, not JSON). The tree is consumed."""
     if parameters is not None:
         tree = bind_parameters(tree, parameters)
     generator = HeduiSpark33().generator(pretty=pretty, unsupported_level=ErrorLevel.RAISE)

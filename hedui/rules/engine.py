@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from hedui import statements
+from hedui.engines.spark_rules import SparkRuleFailed
 from hedui.evidence_batches import evidence_batches
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
@@ -272,14 +273,19 @@ def _batchable(rule: Rule) -> bool:
         f"{macro}(" in rule.sql for macro in ("active_households_of", "active_members_of"))
 
 
-def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None) -> Evaluation:
+def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None,
+                   spark_rules=None) -> Evaluation:
     """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
 
     The shared definitions the rules call (active households, severe disability) are created first, and the
     verified-income model (income.*) is rebuilt when its sources have all delivered. A rule that reads a source
     which never delivered is skipped: the result names those rules with the sources that were missing, and counts
     the active households the income model could not test. The rules of household and member level run in
-    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`)."""
+    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`).
+
+    With `spark_rules` (a `hedui.engines.spark_rules.SparkRules`) each rule's query runs on Spark, in one batch
+    (Spark spills what DuckDB cannot), and its rows come back to `_rule_output`: the checks, the evidence, the
+    fingerprints and all that follows stay on DuckDB."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     settings = income_settings(run.policy)
@@ -308,11 +314,11 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         if rule.code in skipped:
             continue
         settings_used = {name: settings[name] for name in rule.uses_settings}
-        rule_batches = batches if _batchable(rule) else 1
+        rule_batches = batches if _batchable(rule) and spark_rules is None else 1
         for batch in range(rule_batches):
             con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
             _evaluate_rule(con, run, rule, parameters[rule.code], settings_used,
-                           f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "")
+                           f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "", spark_rules)
         if rule_batches > 1:
             repeated = con.execute(
                 "select count(*) - count(distinct subject_key) from _rule_hits where rule_code = ?", [rule.code]
@@ -326,18 +332,24 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
 
 
 def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settings_used: dict[str, Any],
-                   batch_label: str) -> None:
+                   batch_label: str, spark_rules=None) -> None:
     """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`. The policy's
-    income settings the rule uses are bound beside its parameters and stated among its thresholds."""
+    income settings the rule uses are bound beside its parameters and stated among its thresholds. The rows come
+    from DuckDB, or from Spark when `spark_rules` is given."""
     bound = dict(params)
     if rule.uses_as_of:
         bound["as_of"] = run.as_of
     bound.update(settings_used)
     try:
-        con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
+        if spark_rules is None:
+            con.execute(f"create or replace temp table _rule_output as\n{rule.sql}", bound)
+        else:
+            spark_rules.create_rule_output(con, rule, bound)
     except duckdb.Error as exc:
         raise RuleExecutionError.of_rule(rule, f"query failed: {type(exc).__name__}: {_redact(str(exc))}",
                                          batch_label) from None
+    except SparkRuleFailed as exc:
+        raise RuleExecutionError.of_rule(rule, _redact(str(exc)), batch_label) from None
     columns = tuple(row[0] for row in con.execute("select * from _rule_output limit 0").description)
     if columns != OUTPUT_COLUMNS:
         raise RuleExecutionError.of_rule(
@@ -358,11 +370,12 @@ def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settin
                    {"rule_code": rule.code, "thresholds": thresholds})
 
 
-def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> RuleStats:
+def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spark_rules=None) -> RuleStats:
     """Evaluate the rule catalog for the run's as-of date and bring `alerts.warnings` up to date.
 
     Refuses (AsOfBeforeLatestRun) an as-of date earlier than one already processed; re-running the latest
-    as-of date with the same inputs changes nothing.
+    as-of date with the same inputs changes nothing. With `spark_rules` the rules' queries run on Spark
+    (`evaluate_rules`); the result is the same.
     """
     refuse_as_of_before(latest_processed_as_of(con), run.as_of)
     if catalog is None:
@@ -372,7 +385,7 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None) -> Rule
 
     con.execute("begin transaction")
     try:
-        evaluation = evaluate_rules(con, run, catalog)
+        evaluation = evaluate_rules(con, run, catalog, spark_rules=spark_rules)
         note_review_links(con)  # a link a reviewer confirmed says so, and by whom, in the evidence
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
         # (the stats name them under skipped_rules; source_problems stays what the ledger says)

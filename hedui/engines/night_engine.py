@@ -1,0 +1,59 @@
+"""Which engine a night's rules stage runs on: DuckDB (the default) or Spark (`hedui nightly --engine spark`).
+
+A `SparkEngine` says where Spark runs (`local[N]` or a master URL), where the Parquet both engines read lives, and
+any Spark settings a province adds. `spark_rules_for_night` starts (or joins) the session and hands back what
+`hedui.rules.engine` takes (`SparkRules`); `close` stops the session only if this night started it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hedui.engines.spark_session import spark_missing
+
+__all__ = ["ENGINES", "SparkEngine", "SparkNight", "check_engine"]
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class SparkEngine:
+    """Spark for a night's rules stage. `parquet_dir`: where DuckDB writes the tables the rules read and Spark
+    writes their rows, a folder the machine running hedui and every executor reach (default: the run's scratch
+    folder beside the warehouse, fine for `local[N]`)."""
+
+    master: str = "local[2]"
+    parquet_dir: Path | None = None
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+def check_engine(engine: str) -> None:
+    """Refuse an unknown engine, or Spark where it cannot start, before the night touches the warehouse."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        missing = spark_missing()
+        if missing:
+            raise RuntimeError(f"--engine spark: {missing}")
+
+
+class SparkNight:
+    """The Spark session of one night and the `SparkRules` its rules stage uses."""
+
+    def __init__(self, engine: SparkEngine, scratch: Path) -> None:
+        from pyspark import SparkContext
+
+        from hedui.engines.spark_rules import SparkRules
+        from hedui.engines.spark_session import start_spark
+
+        # a session already running in this process (a test's, a notebook's) is joined, and left running
+        self._started_here = SparkContext._active_spark_context is None
+        folder = engine.parquet_dir or scratch / "spark"
+        self.spark = start_spark(engine.master, app_name="hedui-nightly", work_dir=scratch / "spark-work",
+                                 conf=engine.conf)
+        self.rules = SparkRules(self.spark, Path(folder))
+
+    def close(self) -> None:
+        if self._started_here:
+            self.spark.stop()
