@@ -38,7 +38,7 @@ def sample_landing(tmp_path: Path) -> Path:
 # workers in collection order (pytest-xdist, --dist loadfile), so starting with these and ending with the short
 # ones keeps both workers busy until the end instead of leaving one alone with a long file.
 LONGEST_FIRST = (
-    "test_faults", "test_incremental", "test_hostile_input", "test_deliver_report_city", "test_flow_states",
+    "test_faults", "test_spark_engine", "test_incremental", "test_hostile_input", "test_deliver_report_city", "test_flow_states",
     "test_privacy_leaks", "test_analyst_guide", "test_hostile_families", "test_last_good_picture",
     "test_warehouse_atomic", "test_flow_prefect", "test_warnings_memory", "test_summary_nights",
     "test_matching_namesakes", "test_review_workflow", "test_lifecycle_problem_sources", "test_scheduling",
