@@ -303,3 +303,30 @@ def test_list_writer_workers_do_not_carry_the_parents_memory():
         worker_status = writers.pool.submit(Path("/proc/self/status").read_text).result(timeout=120)
     assert _resident_mb(worker_status) < 150
     del ballast
+
+
+def test_each_night_writes_every_list_with_its_own_as_of_and_overdue_count(tmp_path):
+    """Nothing of a list is carried from an earlier night: written again two months on from the same warnings, each
+    list names the later date and counts every warning overdue, while its rows are the same."""
+    from hedui.deliver.workbook import LIST_SHEET
+
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    later = SAMPLES_AS_OF + dt.timedelta(days=60)
+    first = write_township_lists(con, tmp_path / "first", SAMPLES_AS_OF)
+    second = write_township_lists(con, tmp_path / "second", later)
+    assert [p.name.replace(later.strftime("%Y%m%d"), SAMPLES_AS_OF.strftime("%Y%m%d")) for p in second] == [
+        p.name for p in first]
+    overdue_moved = 0
+    for before, after in zip(first, second):
+        books = openpyxl.load_workbook(before), openpyxl.load_workbook(after)
+        for sheet in (LIST_SHEET, DETAIL_SHEET):
+            rows_before, rows_after = (list(b[sheet].iter_rows(values_only=True)) for b in books)
+            assert rows_before == rows_after, (after.name, sheet)
+        summaries = [{r[0]: r[1] for r in b["汇总"].iter_rows(values_only=True) if r[0]} for b in books]
+        assert summaries[0]["数据截至日期（as-of）"] == SAMPLES_AS_OF.isoformat()
+        assert summaries[1]["数据截至日期（as-of）"] == later.isoformat()
+        assert summaries[1]["其中已超过核查截止日期"] == summaries[1]["待核查预警总数"]
+        assert books[1].properties.title.endswith(later.isoformat())
+        overdue_moved += summaries[0]["其中已超过核查截止日期"] < summaries[1]["其中已超过核查截止日期"]
+    assert overdue_moved

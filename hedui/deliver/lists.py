@@ -225,9 +225,9 @@ class _WorkbookWriters:
     The workers come from a fork server where the platform has one (Linux): a small process started afresh, which
     has imported only the workbook writer. Forked from the night's own process instead, each worker kept a
     copy-on-write view of everything the parent held, DuckDB's buffers included; as the parent went on writing
-    them, each worker's view became its own copy, multiplying the parent's resident memory by the workers. A
-    spawned worker (where there is no fork server) re-imports the caller's main module; the fork server imports
-    only what it is told to preload. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by
+    them, each worker's view became its own copy, multiplying the parent's resident memory by the workers. The
+    fork server imports only what it is told to preload; each worker, forked from it or spawned, still runs the
+    caller's main script as `__mp_main__` (multiprocessing's preparation), so a script needs a main guard. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by
     a few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
 
     def __init__(self, workers: int) -> None:
