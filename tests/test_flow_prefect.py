@@ -157,3 +157,20 @@ def test_the_prefect_run_logs_and_artifacts_hold_no_id_or_name_even_when_a_task_
     printed = capfd.readouterr()
     assert [line for line in stored if leaks(line)] == []
     assert leaks(printed.out + printed.err, SENSITIVE) == []
+
+
+def test_the_prefect_server_a_night_starts_sends_no_telemetry():
+    """The center's network has no internet: Prefect's server would report usage to Prefect every night (and log
+    its failure). Importing hedui's flows turns that off, unless the operator set it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import flows.nightly\nfrom prefect.settings import get_current_settings\n"
+            "print(get_current_settings().server.analytics_enabled)")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_SERVER_ANALYTICS_ENABLED"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "False"
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "true"})
+    assert chosen.stdout.strip() == "True"
