@@ -36,7 +36,8 @@ def sample_landing(tmp_path: Path) -> Path:
 
 # The files that take longest, measured (`pytest --durations`), longest first. `.ci/run` hands whole files to its two
 # workers in collection order (pytest-xdist, --dist loadfile), so starting with these and ending with the short
-# ones keeps both workers busy until the end instead of leaving one alone with a long file.
+# ones keeps both workers busy until the end instead of leaving one alone with a long file. That order holds only
+# with --no-loadscope-reorder (README, .ci/run): by default xdist reorders the files by their number of tests.
 LONGEST_FIRST = (
     "test_faults", "test_spark_engine", "test_incremental", "test_hostile_input", "test_deliver_report_city", "test_flow_states",
     "test_privacy_leaks", "test_analyst_guide", "test_hostile_families", "test_last_good_picture",
