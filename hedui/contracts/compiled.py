@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from hedui.contracts.errors import ContractStructureError
 from hedui.contracts.gx_results import PARTIAL_INDEX_COUNT, expectation_result, map_result
 from hedui.contracts.reasons import ident, lit, value_and_reason
 
@@ -32,14 +33,6 @@ TABLE_COLUMNS = "expect_table_columns_to_match_set"
 
 class NotCompilable(ValueError):
     """The expectation uses a type or keyword that hedui does not compile (the caller names the file)."""
-
-
-class StructureMissing(Exception):
-    """The candidates lack columns the suite's column check requires."""
-
-    def __init__(self, columns: list[str]):
-        super().__init__(", ".join(columns))
-        self.columns = columns
 
 
 @dataclass(frozen=True)
@@ -112,11 +105,10 @@ def _compiled(n: int, domain: str, judged: str, holds: str) -> CompiledExpectati
 def missing_columns(exp: dict, actual: list[str]) -> list[str]:
     """The suite's required columns the candidates lack; GX matches unquoted names case-insensitively."""
     have = {a.lower() for a in actual}
-    quoted = {a for a in actual}
     missing = []
     for name in exp["kwargs"].get("column_set") or []:
         if name.startswith('"') and name.endswith('"'):
-            if name[1:-1] not in quoted:
+            if name[1:-1] not in actual:
                 missing.append(name[1:-1])
         elif name.lower() not in have:
             missing.append(name)
@@ -197,19 +189,20 @@ def sql_value(v, as_of: dt.date | None = None) -> str:
     return lit(str(v))
 
 
-def run_compiled(con, view: str, suite_json: dict, as_of: dt.date, failed: str, batch_id: str) -> list[dict]:
+def run_compiled(con, source: str, view: str, suite_json: dict, as_of: dt.date, failed: str,
+                 batch_id: str) -> list[dict]:
     """Validate the candidates of ``view`` against a suite: fill ``failed`` (a row per failing row and
     expectation) and return GX-shaped results, one per expectation, in the suite's order.
 
-    Raises NotCompilable for a suite outside what is compiled, and StructureMissing when the candidates lack
-    a column the suite requires (nothing else is then evaluated)."""
+    Raises NotCompilable for a suite outside what is compiled, and ContractStructureError when the candidates
+    lack a column the suite requires (nothing else is then evaluated)."""
     expectations = suite_json["expectations"]
     compiled = {n: compile_expectation(n, exp, as_of) for n, exp in enumerate(expectations)}
     actual = [d[0] for d in con.execute(f"SELECT * FROM {ident(view)} LIMIT 0").description]
     table_checks = {n: missing_columns(exp, actual) for n, exp in enumerate(expectations) if compiled[n] is None}
     missing = sorted({m for cols in table_checks.values() for m in cols})
     if missing:
-        raise StructureMissing(missing)
+        raise ContractStructureError(source, missing)
 
     maps = [c for c in compiled.values() if c is not None]
     if maps:

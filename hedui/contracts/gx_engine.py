@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hedui.contracts._gxenv import gx_offline
 from hedui.contracts.compiled import condition_sql
+from hedui.contracts.errors import ContractRunError, ContractStructureError
 from hedui.contracts.gx_results import INDEX_COLUMNS, PARTIAL_INDEX_COUNT, scrub
 from hedui.contracts.reasons import ident, lit, value_and_reason
 from hedui.contracts.suites import load_suite
@@ -32,16 +33,6 @@ RESULT_FORMAT = {
 
 _ctx_lock = threading.Lock()
 _ctx = None
-
-
-class GXStructureError(Exception):
-    def __init__(self, columns: list[str]):
-        super().__init__(", ".join(columns))
-        self.columns = columns
-
-
-class GXRunError(Exception):
-    """GX could not evaluate an expectation, or its counts and row queries disagree (message has no values)."""
 
 
 def gx_context():
@@ -85,9 +76,9 @@ def run_gx(con, view: str, suite_json: dict, as_of: date, failed: str, tag: str,
             if r.expectation_config.type == "expect_table_columns_to_match_set" and not r.success:
                 missing_cols = (r.result.get("details") or {}).get("mismatched", {}).get("missing") or ["?"]
         if missing_cols:
-            raise GXStructureError(sorted(missing_cols))
+            raise ContractStructureError(source, sorted(missing_cols))
         if errors:
-            raise GXRunError(f"GX could not evaluate {', '.join(errors[:10])}")
+            raise ContractRunError(f"{source}: GX could not evaluate {', '.join(errors[:10])}")
 
         for i, exp in enumerate(expectations):
             r = by_n.get(i)
@@ -95,7 +86,7 @@ def run_gx(con, view: str, suite_json: dict, as_of: date, failed: str, tag: str,
                 continue
             query = (r.result or {}).get("unexpected_index_query")
             if not isinstance(query, str):
-                raise GXRunError(f"GX returned no row query for {exp['type']} on {exp['kwargs'].get('column')}")
+                raise ContractRunError(f"{source}: GX returned no row query for {exp['type']} on {exp['kwargs'].get('column')}")
             column, value_sql, reason_sql = value_and_reason(exp, as_of)
             # GX 1.24 leaves the row_condition out of unexpected_index_query: apply it to the joined row
             cond = exp["kwargs"].get("row_condition")
@@ -109,8 +100,8 @@ def run_gx(con, view: str, suite_json: dict, as_of: date, failed: str, tag: str,
             ).fetchone()[0]
             expected = r.result.get("unexpected_count")
             if expected is not None and inserted != expected:
-                raise GXRunError(
-                    f"{exp['type']} on {column}: GX counts {expected} failing rows but its row query "
+                raise ContractRunError(
+                    f"{source}: {exp['type']} on {column}: GX counts {expected} failing rows but its row query "
                     f"selects {inserted}; refusing to quarantine on a disagreement"
                 )
     finally:

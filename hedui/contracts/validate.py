@@ -25,7 +25,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from hedui.contracts.compiled import NotCompilable, StructureMissing, run_compiled
+import duckdb
+
+from hedui.contracts.compiled import NotCompilable, run_compiled
+from hedui.contracts.errors import ContractRunError
 from hedui.contracts.gx_results import suite_result
 from hedui.contracts.reasons import ident
 from hedui.contracts.suites import ContractSuiteError, load_suite_json, suite_path
@@ -40,14 +43,6 @@ FAILED_COLUMNS = ("row_number BIGINT, file VARCHAR, expectation VARCHAR, column_
                   "reason VARCHAR, expectation_no INTEGER")
 
 
-class ContractStructureError(RuntimeError):
-    """The candidate table lacks columns the suite needs (the connector/contract interface is broken)."""
-
-
-class ContractRunError(RuntimeError):
-    """An expectation could not be evaluated; nothing is quarantined on a half-run contract."""
-
-
 @dataclass
 class ContractResult:
     source: str
@@ -60,7 +55,6 @@ class ContractResult:
     validation_result: dict  # GX's serialisation of the suite's validation result, values removed
     result_path: Path | None = None
     success: bool = field(default=True)
-    engine: str = "compiled"
 
 
 def contract_engine(engine: str | None = None) -> str:
@@ -149,31 +143,22 @@ def validate_delivery(
     return ContractResult(
         source=source, delivery_id=delivery_id, failed=failed, row_count=row_count, failed_row_count=failed_rows,
         passed_count=row_count - failed_rows, statistics=statistics, validation_result=result,
-        result_path=path, success=failed_rows == 0, engine=engine,
+        result_path=path, success=failed_rows == 0,
     )
 
 
 def _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir) -> list[dict]:
-    """One engine's results, its failures turned into the errors callers know."""
+    """One engine's results. The compiled engine's refusals name the suite file, and DuckDB's errors lose
+    their message (it can quote a value)."""
     if engine == "gx":
-        from hedui.contracts.gx_engine import GXRunError, GXStructureError, run_gx
+        from hedui.contracts.gx_engine import run_gx
 
-        try:
-            return run_gx(con, view, suite_json, as_of, failed, tag, suites_dir, source)
-        except GXStructureError as e:
-            raise ContractStructureError(f"{source}: candidate table lacks columns {e.columns}") from e
-        except GXRunError as e:
-            raise ContractRunError(f"{source}: {e}") from e
-    import duckdb
-
+        return run_gx(con, view, suite_json, as_of, failed, tag, suites_dir, source)
     try:
-        return run_compiled(con, view, suite_json, as_of, failed, batch_id=f"hedui_{tag}-candidates")
-    except StructureMissing as e:
-        raise ContractStructureError(f"{source}: candidate table lacks columns {e.columns}") from e
+        return run_compiled(con, source, view, suite_json, as_of, failed, batch_id=f"hedui_{tag}-candidates")
     except NotCompilable as e:
         raise ContractSuiteError(f"{suite_path(source, suites_dir)}: {e}") from e
     except duckdb.Error as e:
-        # DuckDB's message can quote a value; say which kind of error and where, not what it read
         raise ContractRunError(
             f"{source}: the compiled contract could not be evaluated ({type(e).__name__}); "
             f"{ENGINE_VARIABLE}=gx names the expectation"
