@@ -45,10 +45,6 @@ class FileRead:
     note: str | None = None
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _first_record(path: Path) -> list[str] | None:
     """The header record. `newline=""` on the StringIO too: with the default, a file whose lines end in a bare
     CR (old Mac / some mainframe exports) would reach the csv module as one line holding CRs and raise

@@ -7,3 +7,8 @@ from __future__ import annotations
 def sql_literal(text: str) -> str:
     """`text` as a single-quoted SQL string literal (a quote inside doubled)."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """`name` as a double-quoted SQL identifier (a quote inside doubled)."""
+    return '"' + name.replace('"', '""') + '"'

@@ -15,6 +15,29 @@ def stranger_id() -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def night_equals_full_recompute(landing, warehouse, as_of, *, incremental: bool,
+                                tables=("linked.links", "linked.link_review")) -> None:
+    """Run the night of `as_of` on `warehouse` as the nightly would (incrementally where it can), and on a copy
+    from scratch (`full_recompute`): `tables` must be equal, and the night must have linked incrementally or not
+    as `incremental` says."""
+    import shutil
+
+    from tests.warehouse_state import data_state
+
+    full = warehouse.with_name(f"full-{as_of:%Y%m%d}.duckdb")
+    shutil.copyfile(warehouse, full)
+    run_night(landing, warehouse, as_of, deliver=False)
+    run_night(landing, full, as_of, deliver=False, full_recompute=True)
+    mine, theirs = data_state(warehouse, ledgers=False), data_state(full, ledgers=False)
+    for table in tables:
+        assert mine[table] == theirs[table], table
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select incremental from linked.link_state").fetchone() == (incremental,)
+    finally:
+        con.close()
+
+
 def test_name_only_record_goes_to_review_when_a_non_member_namesake_is_known(sample_landing, tmp_path):
     header, rows = read_sample_rows("medical")
     namesake = list(rows[4])
@@ -46,9 +69,6 @@ def test_a_name_only_record_is_re_decided_on_an_incremental_night_when_its_name_
     incrementally, yet the old name-only record is decided again and leaves the links for review
     (`docs/internals.md`, incremental linking). A full recompute of the same night agrees."""
     import datetime as dt
-    import shutil
-
-    from tests.warehouse_state import data_state
 
     no_id_unit = "430482002003GB00007F00020003||王建国"
     header, rows = read_sample_rows("medical")
@@ -60,22 +80,14 @@ def test_a_name_only_record_is_re_decided_on_an_incremental_night_when_its_name_
     assert con.execute("select person_id from linked.links where record_key = ?", [no_id_unit]).fetchall() == [
         ("430482196203151313",)]  # linked on night 1
     con.close()
-    full = first_night.with_name("full.duckdb")
-    shutil.copyfile(first_night, full)
-    night2 = SAMPLES_AS_OF + dt.timedelta(days=1)
-    run_night(sample_landing, first_night, night2, deliver=False)
-    run_night(sample_landing, full, night2, deliver=False, full_recompute=True)
+    night_equals_full_recompute(sample_landing, first_night, SAMPLES_AS_OF + dt.timedelta(days=1), incremental=True)
     con = duckdb.connect(str(first_night), read_only=True)
     try:
-        assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
         assert con.execute("select count(*) from linked.links where record_key = ?", [no_id_unit]).fetchone()[0] == 0
         assert con.execute("select reason from linked.link_review where record_key = ?",
                            [no_id_unit]).fetchall() == [("ambiguous",)]
     finally:
         con.close()
-    assert data_state(first_night, ledgers=False)["linked.links"] == data_state(full, ledgers=False)["linked.links"]
-    assert (data_state(first_night, ledgers=False)["linked.link_review"]
-            == data_state(full, ledgers=False)["linked.link_review"])
 
 
 # ---- what the registers know of a namesake's home and birth (issue 14, item 3) -------------------------------
@@ -236,24 +248,11 @@ def test_a_namesake_home_known_on_a_later_night_gives_what_a_full_recompute_give
     full recompute of that night; and on night 4 a further settlement of the same stranger (an incremental night:
     only events) leaves the link as it is."""
     import datetime as dt
-    import shutil
-
-    from tests.warehouse_state import data_state
 
     def night(day: int, expect_incremental: bool) -> tuple[list, list]:
-        as_of = SAMPLES_AS_OF + dt.timedelta(days=day)
-        full = first_night.with_name(f"full-{day}.duckdb")
-        shutil.copyfile(first_night, full)
-        run_night(sample_landing, first_night, as_of, deliver=False)
-        run_night(sample_landing, full, as_of, deliver=False, full_recompute=True)
-        mine, theirs = data_state(first_night, ledgers=False), data_state(full, ledgers=False)
-        for table in ("linked.links", "linked.link_review", "linked.known_people"):
-            assert mine[table] == theirs[table], table
-        con = duckdb.connect(str(first_night), read_only=True)
-        try:
-            assert con.execute("select incremental from linked.link_state").fetchone() == (expect_incremental,)
-        finally:
-            con.close()
+        night_equals_full_recompute(sample_landing, first_night, SAMPLES_AS_OF + dt.timedelta(days=day),
+                                    incremental=expect_incremental,
+                                    tables=("linked.links", "linked.link_review", "linked.known_people"))
         return decided(first_night)
 
     assert decided(first_night) == ([(MEMBER, "fuzzy")], [])
@@ -272,9 +271,6 @@ def test_a_record_spelt_otherwise_is_re_decided_when_the_member_name_gains_a_nam
     decided again by the member's namesakes, so it is ambiguous, as a full recompute of that night has it,
     although its own name gained nobody."""
     import datetime as dt
-    import shutil
-
-    from tests.warehouse_state import data_state
 
     header, rows = read_sample_rows("housing")
     unit = list(rows[2])  # the samples' name-only unit of 王建国 in 大坪村
@@ -292,18 +288,10 @@ def test_a_record_spelt_otherwise_is_re_decided_when_the_member_name_gains_a_nam
     finally:
         con.close()
     add_medical_stranger(sample_landing, stranger_id(), day="20261104", serial="Y20261104000777")
-    full = tmp_path / "full.duckdb"
-    shutil.copyfile(warehouse, full)
-    night2 = SAMPLES_AS_OF + dt.timedelta(days=1)
-    run_night(sample_landing, warehouse, night2, deliver=False)
-    run_night(sample_landing, full, night2, deliver=False, full_recompute=True)
+    night_equals_full_recompute(sample_landing, warehouse, SAMPLES_AS_OF + dt.timedelta(days=1), incremental=True)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        assert con.execute("select incremental from linked.link_state").fetchone() == (True,)
         assert con.execute("select reason from linked.link_review where record_key = ?",
                            [homophone_unit]).fetchall() == [("ambiguous",)]
     finally:
         con.close()
-    mine, theirs = data_state(warehouse, ledgers=False), data_state(full, ledgers=False)
-    assert mine["linked.link_review"] == theirs["linked.link_review"]
-    assert mine["linked.links"] == theirs["linked.links"]

@@ -83,6 +83,9 @@ REWRITES = {
         "SELECT CAST(ROUND((CASE WHEN months = 0 THEN CAST(total AS DOUBLE) * CAST('Infinity' AS DOUBLE) ELSE"
         " CAST(total AS DOUBLE) / months END) * CAST(100 AS DOUBLE), 0) / CAST(100 AS DOUBLE) AS DECIMAL(14, 2)),"
         " CAST(a AS DOUBLE) / 2 FROM t"),
+    "a decimal cast numerator is divided as a double too (only a double cast is left as it is)": (
+        "select cast(a as decimal(14, 2)) / 2, cast(a as double) / 2 from t",
+        "SELECT CAST(CAST(a AS DECIMAL(14, 2)) AS DOUBLE) / 2, CAST(a AS DOUBLE) / 2 FROM t"),
     "a division by zero is infinity or NaN as on DuckDB, not NULL": (
         "select a / b, a / 0.5 from t",
         "SELECT CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * CAST('Infinity' AS DOUBLE) ELSE CAST(a AS DOUBLE) / b END,"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.sql_text import sql_literal
+from connectors.sql_text import sql_identifier, sql_literal
 
 KIND_WORD = {
     "date": "a date",
@@ -23,8 +23,7 @@ KIND_WORD = {
 lit = sql_literal  # the short name the expressions below use
 
 
-def ident(s: str) -> str:
-    return '"' + s.replace('"', '""') + '"'
+ident = sql_identifier  # the short name the expressions below use
 
 
 def _v(col: str) -> str:

@@ -7,6 +7,7 @@ any Spark settings a province adds. `spark_rules_for_night` starts (or joins) th
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,11 @@ class SparkNight:
 
         # a session already running in this process (a test's, a notebook's) is joined, and left running
         self._started_here = SparkContext._active_spark_context is None
-        folder = engine.parquet_dir or scratch / "spark"
+        # A shared --spark-parquet folder gets one folder per run, removed when the night ends: its Parquet holds
+        # whole staged tables, personal data included, and two nights (or warehouses) must not mix their files.
+        # The default, inside the run's scratch folder, goes with it.
+        self._shared = Path(engine.parquet_dir) / scratch.name if engine.parquet_dir else None
+        folder = self._shared or scratch / "spark"
         self.spark = start_spark(engine.master, app_name="hedui-nightly", work_dir=scratch / "spark-work",
                                  conf=engine.conf)
         self.rules = SparkRules(self.spark, Path(folder))
@@ -57,3 +62,5 @@ class SparkNight:
     def close(self) -> None:
         if self._started_here:
             self.spark.stop()
+        if self._shared is not None:
+            shutil.rmtree(self._shared, ignore_errors=True)

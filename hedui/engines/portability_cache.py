@@ -36,13 +36,20 @@ def cache_dir() -> Path:
 
 @cache
 def _checker_version() -> str:
-    """sqlglot's version and the text of the dialect's code and function list: what the answers depend on
-    besides the query itself."""
+    """sqlglot's version, the text of the dialect's code and function list, and the macros a query expands
+    into (a macro edited into non-portable SQL must not leave its callers' cached answers "portable"): what the
+    answers depend on besides the query itself."""
+    from hedui.rules.shared_definitions import _MACROS as RULE_MACROS
+
     digest = hashlib.sha256(sqlglot.__version__.encode())
     engines = files("hedui.engines")
     for name in sorted(("macros.py", "spark_rewrites.py", "spark_sql.py", "spark_builtins.txt")):
         digest.update(name.encode())
         digest.update(engines.joinpath(name).read_bytes())
+    for package, name in (("connectors", "sql/macros.sql"), ("hedui.income", "window.sql"),
+                          ("hedui.income", "model.sql")):
+        digest.update(files(package).joinpath(name).read_bytes())
+    digest.update(";".join(RULE_MACROS).encode())
     return digest.hexdigest()
 
 

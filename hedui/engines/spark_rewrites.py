@@ -142,7 +142,8 @@ def division_in_double(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     12541.300000 where DuckDB has 12541.3, in the wording, the JSON evidence and its fingerprint, and would round
     differently. Division by zero: `division_by_zero_as_duckdb`."""
     def rewrite(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast):
+        already_double = isinstance(node.this, exp.Cast) and node.this.to.is_type("double")
+        if isinstance(node, exp.Div) and not already_double:
             return exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("double")),
                            expression=node.expression.copy(), typed=node.args.get("typed"), safe=node.args.get("safe"))
         return node

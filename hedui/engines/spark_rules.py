@@ -24,6 +24,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from connectors.sql_text import sql_identifier
 from hedui.engines.macros import expand_macros, project_macros
 from hedui.engines.spark_sql import tree_to_spark
 from hedui.engines.star_columns import name_star_columns
@@ -116,7 +117,7 @@ class SparkRules:
 def _typed_column(column: str, duckdb_type: str | None) -> str:
     """A Spark output column as DuckDB's evaluation types it; the evidence columns as DuckDB's JSON of it. The
     names and types come from the two engines' catalogs (the rule's own column names), not from data."""
-    quoted = '"' + column.replace('"', '""') + '"'
+    quoted = sql_identifier(column)
     if duckdb_type is None:
         return quoted  # not a column of the rule on DuckDB: the engine's check of the columns names it
     if column in EVIDENCE_COLUMNS:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from connectors.sql_text import sql_identifier, sql_literal
 from hedui.engines.spark_sql import SPARK_SESSION_SETTINGS
 
 __all__ = ["tables_read", "view_name", "rename_tables", "ParquetHandover", "BATCH_VIEW"]
@@ -87,7 +88,7 @@ class ParquetHandover:
         """Write each of `tables` not yet handed over from DuckDB (`con`) to Parquet and make it a Spark view."""
         for table in sorted(tables - set(self.handed)):
             path = self.folder / f"{table}.parquet"
-            con.execute(f"copy ({self._select(con, table)}) to '{_quoted_path(path)}' (format parquet)")
+            con.execute(f"copy ({self._select(con, table)}) to {sql_literal(str(path))} (format parquet)")
             self.spark.read.parquet(str(path)).createOrReplaceTempView(view_name(table))
             self.handed[table] = path
 
@@ -102,7 +103,7 @@ class ParquetHandover:
         zone = SPARK_SESSION_SETTINGS["spark.sql.session.timeZone"]
         listed = []
         for column, data_type in columns:
-            quoted = '"' + column.replace('"', '""') + '"'
+            quoted = sql_identifier(column)
             if data_type == "TIMESTAMP":
                 # the zone is the project's constant, not input
                 listed.append(f"timezone('{zone}', {quoted}) as {quoted}")
@@ -111,7 +112,3 @@ class ParquetHandover:
         # the names are the query's own tables, found in the warehouse's catalog above
         return f'select {", ".join(listed)} from "{schema}"."{name}"'
 
-
-def _quoted_path(path: Path) -> str:
-    """A file path as the text of a SQL string (COPY … TO takes no parameter)."""
-    return str(path).replace("'", "''")
