@@ -89,22 +89,27 @@ def staged_table_comment(table: str, source: Source) -> str:
     return f"{source.title}: typed, normalised rows that passed the contract{held}"
 
 
-def comment_staged_table(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
-    """Comment `table` (a staged table of `source`) and each of its columns that the declaration describes.
-
-    Only comments that differ are written: each `comment on` is a catalog change, and ingest asks for every
-    source every night (about a second a night, on a warehouse whose comments are already right)."""
+def apply_comments(con: duckdb.DuckDBPyConnection, table: str, table_comment: str,
+                   column_comments: dict[str, str]) -> None:
+    """Comment `table` and those of `column_comments` it has, writing only the comments that differ: each
+    `comment on` is a catalog change, and ingest asks for every source every night (about a second a night, on a
+    warehouse whose comments are already right)."""
     schema, name = table.split(".")
     present = dict(con.execute(
-        "select column_name, comment from duckdb_columns() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?", [schema, name]).fetchall())
-    columns = {column: text for column, text in staged_column_comments(source).items()
+        """
+        select column_name, comment from duckdb_columns()
+        where database_name = current_database() and schema_name = $schema and table_name = $name
+        union all
+        select null, comment from duckdb_tables()
+        where database_name = current_database() and schema_name = $schema and table_name = $name
+        """, {"schema": schema, "name": name}).fetchall())
+    columns = {column: text for column, text in column_comments.items()
                if column in present and present[column] != text}
-    table_comment = staged_table_comment(table, source)
-    current = con.execute(
-        "select comment from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?", [schema, name]).fetchall()
-    statements = comment_statements(table, table_comment if not current or current[0][0] != table_comment else None,
-                                    columns)
+    statements = comment_statements(table, table_comment if present.get(None) != table_comment else None, columns)
     if statements:
         con.execute("\n".join(statements))
+
+
+def comment_staged_table(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    """Comment `table` (a staged table of `source`) and each of its columns that the declaration describes."""
+    apply_comments(con, table, staged_table_comment(table, source), staged_column_comments(source))

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import normalise
-from connectors.comments import comment_staged_table
+from connectors.comments import apply_comments, comment_staged_table
 from connectors.digests import FileDigests
 from connectors.discovery import Delivery, Discovery, discover
 from connectors.delivery_reader import (
@@ -126,7 +126,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
             extended = _create_or_extend(con, table, "select * from _empty_staged") or extended
     con.execute("drop table _empty_staged")
     con.execute("drop view _empty_raw")
-    con.execute(f"comment on table raw.{source.name} is 'Rows as delivered ({source.title}), text; unknown columns in extra'")
+    apply_comments(con, f"raw.{source.name}", f"Rows as delivered ({source.title}), text; unknown columns in extra", {})
     comment_staged_table(con, f"staged.{source.name}", source)
     if source.kind == "event":
         comment_staged_table(con, f"staged.{source.name}_events", source)

@@ -45,7 +45,6 @@ from matching.temp_tables import (
     REVIEW_SPLIT,
 )
 
-DECISIONS_TABLE = REVIEW_DECISIONS_TABLE
 REVIEW_METHOD = "review"
 
 # The fingerprint of a record's linking fields, over the columns of `RECORDS` (or a `record_select`): what the
@@ -62,7 +61,7 @@ def match_decisions(con: duckdb.DuckDBPyConnection) -> int:
     """`REVIEW_DECIDED`: the decisions whose record is among tonight's, by fingerprint; `REVIEW_SPLIT`: the
     records with a rejection, which the fuzzy path folds into a profile of their own. Returns how many."""
     # every record is fingerprinted only when there is a decision to meet (a few seconds per million records)
-    if table_exists(con, DECISIONS_TABLE) and con.execute(f"select exists (from {DECISIONS_TABLE})").fetchone()[0]:
+    if table_exists(con, REVIEW_DECISIONS_TABLE) and con.execute(f"select exists (from {REVIEW_DECISIONS_TABLE})").fetchone()[0]:
         con.execute(
             f"""
             create or replace temp table {REVIEW_DECIDED} as
@@ -81,7 +80,7 @@ def match_decisions(con: duckdb.DuckDBPyConnection) -> int:
                 decisions.reviewer,
                 decisions.decided_at
             from fingerprinted
-            join {DECISIONS_TABLE} as decisions
+            join {REVIEW_DECISIONS_TABLE} as decisions
                 on decisions.source = fingerprinted.source
                 and decisions.record_fingerprint = fingerprinted.fingerprint
             """
@@ -283,7 +282,7 @@ def update_queue(con: duckdb.DuckDBPyConnection, run) -> None:
         ),
         marked as (
             select distinct source, record_fingerprint
-            from {DECISIONS_TABLE}
+            from {REVIEW_DECISIONS_TABLE}
             where decision = 'undecided'
         )
         select
@@ -327,7 +326,7 @@ def update_queue(con: duckdb.DuckDBPyConnection, run) -> None:
                 count(distinct (source, record_fingerprint)) filter (where is_new),
                 count(distinct (source, record_fingerprint)) filter (where decision = 'undecided'),
                 (select count(*) from linked.links where method = '{REVIEW_METHOD}'),
-                (select count(*) from {DECISIONS_TABLE} where decision = 'different'),
+                (select count(*) from {REVIEW_DECISIONS_TABLE} where decision = 'different'),
                 min(first_queued_on) filter (where decision is null)
             from {REVIEW_QUEUE}
             """,

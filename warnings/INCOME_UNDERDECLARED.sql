@@ -74,11 +74,17 @@ member_lines as (
     where household_id in (select household_id from households_underdeclared)
 ),
 
--- every income record of the household, counted or not (hedui/income/model.sql, income_evidence_from)
+-- every income record of the household, counted or not (hedui/income/model.sql, income_evidence_from); the
+-- households are chosen first, so that the evidence lists are built for them only
+flagged_records as (
+    select *
+    from income.records
+    where household_id in (select household_id from households_underdeclared)
+),
+
 evidence as (
     select *
-    from income_evidence_from('income.records')
-    where household_id in (select household_id from households_underdeclared)
+    from income_evidence_from('flagged_records')
 ),
 
 raised as (

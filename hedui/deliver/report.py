@@ -380,7 +380,7 @@ def fmt(value: Any) -> str:
 @functools.cache
 def _template() -> jinja2.Template:
     """The report's template, compiled once per process: compiling it took 50 ms, as long as rendering a page,
-    and the nightly renders one report per household with an open warning."""
+    and a process that renders many households' reports paid it for each."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("hedui.deliver", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
                              lstrip_blocks=True)

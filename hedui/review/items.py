@@ -146,12 +146,14 @@ join linked.link_review as review
 left join (
     select *
     from staged.members
+    where (id_norm, household_id) in (select person_id, household_id from linked.link_review)
     qualify row_number() over (partition by id_norm, household_id order by record_key) = 1
 ) as members
     on members.id_norm = review.person_id and members.household_id = review.household_id
 left join (
     select *
     from staged.households
+    where household_id in (select household_id from linked.link_review)
     qualify row_number() over (partition by household_id order by record_key) = 1
 ) as households
     on households.household_id = review.household_id
