@@ -81,7 +81,7 @@ def household_income(con: duckdb.DuckDBPyConnection, household_id: str, as_of: d
     steps = (
         ("_report_income_records",
          "select * from income_records_of($as_of, $counted_insurance_types, $counted_participant_types,"
-         " $exempt_benefit_types) where household_id = $hh"),
+         " $exempt_benefit_types, $hh)"),
         ("_report_income_member_months",
          "select * from income_member_months_from('_report_income_records', $as_of) where household_id = $hh"),
         ("_report_income_members", "select * from income_members_from('_report_income_member_months')"),

@@ -16,8 +16,12 @@
 -- housing fund accounts, public payroll rows and benefit payments, each with the month it belongs to, the amount,
 -- whether it is counted, and why (note_zh). The records not counted are kept with their reason: the evidence of a
 -- warning says which records were left out and why, as much as which were counted.
+--
+-- Each source's rows are narrowed to the linked ones before their notes and fields are written, and
+-- `only_household` (the household report's) narrows the links to one household: a report then reads that
+-- household's records, not the whole city's.
 create or replace temp macro income_records_of(
-    as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types
+    as_of, counted_insurance_types, counted_participant_types, exempt_benefit_types, only_household
 ) as table
 with
 
@@ -28,6 +32,7 @@ members as (
         person_name
     from staged.members
     where id_norm is not null
+        and (only_household is null or household_id = only_household)
 ),
 
 links as (
@@ -40,6 +45,7 @@ links as (
         score
     from linked.links
     where source in ('social_insurance', 'housing_fund', 'public_payroll', 'benefits')
+        and (only_household is null or household_id = only_household)
 ),
 
 -- a refund (退费) cancels the contribution named by its 原缴费流水号: it is netted in that record's month, under
@@ -144,7 +150,10 @@ housing_fund as (
             '账户状态': account_status,
             '最后缴存年月': strftime(last_deposit_month, '%Y-%m')
         }) as fields
-    from staged.housing_fund
+    from staged.housing_fund as record
+    semi join links
+        on links.source = 'housing_fund'
+        and links.record_key = record.record_key
 ),
 
 public_payroll as (
@@ -170,7 +179,10 @@ public_payroll as (
             '应发工资': gross_pay,
             '统发年月': strftime(payroll_month, '%Y-%m')
         }) as fields
-    from staged.public_payroll
+    from staged.public_payroll as record
+    semi join links
+        on links.source = 'public_payroll'
+        and links.record_key = record.record_key
 ),
 
 benefits as (
@@ -203,7 +215,10 @@ benefits as (
             '发放金额': amount,
             '发放状态': payment_status
         }) as fields
-    from staged.benefits
+    from staged.benefits as record
+    semi join links
+        on links.source = 'benefits'
+        and links.record_key = record.record_key
 ),
 
 all_records as (

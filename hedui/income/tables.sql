@@ -4,7 +4,7 @@
 
 create or replace table income.records as
 select *
-from income_records_of($as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types);
+from income_records_of($as_of, $counted_insurance_types, $counted_participant_types, $exempt_benefit_types, null);
 
 comment on table income.records is 'Every income record linked to a member of the current members snapshot (social insurance, housing fund, public payroll, benefits), counted or not, with why';
 comment on column income.records.household_id is '家庭编号 of the member';
