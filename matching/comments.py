@@ -8,7 +8,7 @@ fails when a column of `linked` has no comment here.
 
 from __future__ import annotations
 
-from connectors.comments import comment_statements
+from connectors.comments import comment_statements, execute_comments
 
 _LINK = {
     "source": "Department source of the record: housing, vehicle, medical, disability, death or households (the head's record)",
@@ -80,5 +80,11 @@ def comment_linked_tables(con) -> None:
     statements = [statement
                   for table, (table_comment, columns) in COMMENTS.items() if table in existing
                   for statement in comment_statements(table, table_comment, columns)]
-    if statements:
-        con.execute("\n".join(statements))
+    # one commit for them all (`execute_comments`); linking runs outside a transaction
+    con.execute("begin transaction")
+    try:
+        execute_comments(con, statements)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
