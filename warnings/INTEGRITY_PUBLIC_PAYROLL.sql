@@ -11,6 +11,8 @@ policy: >-
   month. An integrity warning: it goes to the county's review list (县级复核), never to a township's.
 sources: [households, members, public_payroll]
 raises_on_absence_of: []
+as_of_grain: month                       # the as-of date counts only by its month (the income window: the three calendar months before the as-of month)
+as_of_grain: month                       # the as-of date counts only by its month (the income window: the three calendar months before the as-of month)
 parameters:
   active_statuses:
     default: [在保, 审核中]
