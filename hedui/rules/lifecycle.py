@@ -12,6 +12,8 @@ Per subject (rule code, household, person) the latest episode in `alerts.warning
 | no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved (naming the fresh data when the subject left scope) |
 | no longer holds | open, a source has a problem, and fresh data of a healthy source shows the subject left the rule's scope | resolved: event resolved, naming the fresh data |
 | no longer holds | open, a source has a problem, the subject still in scope | held: the warning stands as it was |
+| carried (the rule was not evaluated: nothing it is computed from changed, `hedui.rules.rule_inputs`) | open | still_open: last_seen_on moves on |
+| carried | not open | nothing changes |
 
 A source has a problem tonight when its delivery was rejected, held back or failed, when it never delivered
 (missing), or when its picture in force is not its newest delivery (not fresh). Its staged tables keep its last
