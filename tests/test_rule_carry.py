@@ -174,3 +174,11 @@ def test_the_as_of_date_counts_at_the_rule_s_grain():
     medical = rules["HARDSHIP_MEDICAL"]
     assert medical.as_of_grain == "day"
     assert rule_inputs.as_of_part(medical, day) != rule_inputs.as_of_part(medical, next_day)
+
+
+def test_a_rule_whose_hits_move_with_the_day_is_evaluated_every_night():
+    """A 365-day window moves each night (and the window's dates are in the sentence): never carried."""
+    medical = next(rule for rule in load_catalog() if rule.code == "HARDSHIP_MEDICAL")
+    decision = rule_inputs.decide(medical, None, {}, {"per_rule": {medical.code: {"held": 0, "deferred": 0}}},
+                                  full_recompute=False)
+    assert (decision.carried, decision.reason) == (False, "its hits move with the as-of date (as_of_grain day)")

@@ -358,7 +358,10 @@ def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, 
     `evaluation` (keys, carried, evaluated_because). A skipped rule gets no key."""
     from hedui.income.model import income_definition_text
 
-    digests = rule_inputs.InputDigests(con)
+    keyed = {rule.code: rule for rule in catalog
+             if rule.code not in evaluation.skipped_rules and rule.as_of_grain != "day"}
+    digests = rule_inputs.InputDigests(
+        con, {source for rule in keyed.values() for source in rule_inputs.key_sources(rule)})
     previous_keys, previous_stats = rule_inputs.previous_state(con)
     definitions = shared_definitions_text() + _HITS_DDL + _INSERT_HITS + NOTE_REVIEW_LINKS
     income_definition = income_definition_text(settings)
@@ -368,11 +371,12 @@ def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, 
             continue
         bound = {**parameters[rule.code], **{name: settings[name] for name in rule.uses_settings}}
         key = rule_inputs.rule_key(rule, bound, run.as_of, digests, definitions=definitions,
-                                   income_definition=income_definition)
+                                   income_definition=income_definition) if rule.code in keyed else None
         decision = rule_inputs.decide(rule, key, previous_keys, previous_stats, full_recompute=run.full_recompute)
         if decision.carried and rule.reads_income_model and not income_tables_kept:
             decision = rule_inputs.CarryDecision(key, False, "the income model's tables are missing")
-        evaluation.keys[rule.code] = key
+        if key is not None:
+            evaluation.keys[rule.code] = key
         if decision.carried:
             evaluation.carried.add(rule.code)
         else:

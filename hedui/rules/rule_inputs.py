@@ -16,8 +16,10 @@ What goes into the key:
   those sources, the income model's sources when it reads `income.*`), the table's columns and an
   order-independent digest of its rows; the reviewers' confirmed links (`linked.review_links`), which the
   engine writes into the evidence;
-- the as-of date at the rule's grain (`as_of_grain` in the rule file): the day, the month (the income window),
-  or nothing for a rule that neither binds `$as_of` nor reads the income model.
+- the as-of date at the rule's grain (`as_of_grain` in the rule file): the month (the income window), or nothing
+  for a rule that neither binds `$as_of` nor reads the income model. A rule whose hits move with the day (the
+  default for a rule that uses the as-of date: a window of days, an age, the date in its sentence) is evaluated
+  every night and gets no key: computing one would cost the digests of what it reads for nothing.
 
 A rule is never carried when it reads a table outside that list (the key would not cover it), on a
 `full_recompute` night, or when the previous night left it in a state that tonight's evaluation could change
@@ -61,6 +63,7 @@ select
     coalesce(sum(cast(hash(links) as hugeint)), 0),
     coalesce(bit_xor(hash(links, 'hedui')), 0)
 from linked.links as links
+where source in (select unnest($sources))
 group by source
 """
 
@@ -75,16 +78,18 @@ where schema_name = ? and table_name = ?
 class CarryDecision:
     """Per rule: its key tonight, and whether it keeps last night's hits (carried) or why not."""
 
-    key: str
+    key: str | None
     carried: bool
     reason: str
 
 
 class InputDigests:
-    """Digests of the tables rules read, each computed at most once a night."""
+    """Digests of the tables rules read, each computed at most once a night; `sources` are every source whose
+    links a key may need (their links are digested in one pass over linked.links)."""
 
-    def __init__(self, con) -> None:
+    def __init__(self, con, sources) -> None:
         self._con = con
+        self._sources = sorted(set(sources))
         self._tables: dict[str, str] = {}
         self._links: dict[str, str] | None = None
 
@@ -104,7 +109,7 @@ class InputDigests:
             self._links = {}
             if table_exists(self._con, "linked.links"):
                 (columns,) = self._con.execute(_COLUMNS, ["linked", "links"]).fetchone()
-                for row in self._con.execute(_LINKS_DIGEST).fetchall():
+                for row in self._con.execute(_LINKS_DIGEST, {"sources": self._sources}).fetchall():
                     self._links[row[0]] = json.dumps([columns, [str(value) for value in row[1:]]])
         return self._links.get(source, "none")
 
@@ -126,12 +131,18 @@ def as_of_part(rule: Rule, as_of: dt.date) -> str:
     return ""
 
 
+def key_sources(rule: Rule) -> tuple[str, ...]:
+    """The sources whose staged table and links a rule's key covers: its own, and the income model's when it
+    reads `income.*`."""
+    return tuple(sorted(set(rule.sources) | (set(_model_sources()) if rule.reads_income_model else set())))
+
+
 def rule_key(rule: Rule, bound: dict[str, Any], as_of: dt.date, digests: InputDigests, *,
              definitions: str, income_definition: str | None) -> str:
     """sha256 over what the rule's hits are a function of (the module docstring): `bound` are its parameters and
     income settings as the engine binds them, `definitions` the text of the shared macros and the engine's
     statements, `income_definition` the model's SQL and parameters (None when the rule does not read it)."""
-    sources = sorted(set(rule.sources) | ({*_model_sources()} if rule.reads_income_model else set()))
+    sources = key_sources(rule)
     payload = {
         "version": CARRY_VERSION,
         "sql": rule.sql,
@@ -162,9 +173,12 @@ def previous_state(con) -> tuple[dict[str, str], dict[str, Any] | None]:
     return keys, (json.loads(row[0]) if row and row[0] else None)
 
 
-def decide(rule: Rule, key: str, previous_keys: dict[str, str], previous_stats: dict[str, Any] | None, *,
+def decide(rule: Rule, key: str | None, previous_keys: dict[str, str], previous_stats: dict[str, Any] | None, *,
            full_recompute: bool) -> CarryDecision:
-    """Whether `rule` keeps last night's hits tonight (the module docstring says when)."""
+    """Whether `rule` keeps last night's hits tonight (the module docstring says when); `key` is None for a rule
+    whose hits move with the day."""
+    if rule.as_of_grain == "day":
+        return CarryDecision(None, False, "its hits move with the as-of date (as_of_grain day)")
     blocker = carry_blocker(rule)
     if blocker:
         return CarryDecision(key, False, blocker)
@@ -182,7 +196,8 @@ def decide(rule: Rule, key: str, previous_keys: dict[str, str], previous_stats: 
 
 
 def remember(con, keys: dict[str, str], as_of: dt.date) -> None:
-    """Keep tonight's keys: every rule evaluated or carried tonight; a rule skipped tonight has none."""
+    """Keep tonight's keys: of every rule evaluated or carried tonight but those whose hits move with the day;
+    a rule skipped tonight has none."""
     con.execute("delete from alerts.rule_evaluations")
     con.executemany("insert into alerts.rule_evaluations (rule_code, inputs_key, as_of) values (?, ?, ?)",
                     [(code, key, as_of) for code, key in sorted(keys.items())])
