@@ -117,7 +117,7 @@ class InputDigests:
 def carry_blocker(rule: Rule) -> str | None:
     """Why the key cannot cover what `rule` reads (it names a table outside its sources, their links and the
     income model), or None."""
-    allowed = {f"staged.{source}" for source in rule.sources} | {"linked.links", *INCOME_MODEL_TABLES}
+    allowed = {f"staged.{source}" for source in key_sources(rule)} | {"linked.links", *INCOME_MODEL_TABLES}
     unknown = sorted(set(rule.tables_read) - allowed)
     return f"reads {', '.join(unknown)}" if unknown else None
 
@@ -131,10 +131,15 @@ def as_of_part(rule: Rule, as_of: dt.date) -> str:
     return ""
 
 
+# the tables the shared definitions read (active_households_of, active_members_of), whatever a rule declares
+SHARED_DEFINITION_SOURCES = ("households", "members")
+
+
 def key_sources(rule: Rule) -> tuple[str, ...]:
-    """The sources whose staged table and links a rule's key covers: its own, and the income model's when it
-    reads `income.*`."""
-    return tuple(sorted(set(rule.sources) | (set(_model_sources()) if rule.reads_income_model else set())))
+    """The sources whose staged table and links a rule's key covers: its own, those of the shared definitions,
+    and the income model's when it reads `income.*`."""
+    return tuple(sorted(set(rule.sources) | set(SHARED_DEFINITION_SOURCES)
+                        | (set(_model_sources()) if rule.reads_income_model else set())))
 
 
 def rule_key(rule: Rule, bound: dict[str, Any], as_of: dt.date, digests: InputDigests, *,
