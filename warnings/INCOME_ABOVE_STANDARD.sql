@@ -16,6 +16,7 @@ policy: >-
   A household whose 城乡 is unknown is not tested.
 sources: [households, members, social_insurance, housing_fund, public_payroll, benefits]
 raises_on_absence_of: []
+as_of_grain: month                       # only the as-of month counts: the income window is the three months before it
 parameters:
   active_statuses:
     default: [在保, 审核中]

@@ -13,6 +13,7 @@ policy: >-
   compared.
 sources: [households, members, social_insurance, housing_fund, public_payroll, benefits]
 raises_on_absence_of: []
+as_of_grain: month                       # only the as-of month counts: the income window is the three months before it
 parameters:
   active_statuses:
     default: [在保, 审核中]

@@ -11,6 +11,7 @@ policy: >-
   month. An integrity warning: it goes to the county's review list (县级复核), never to a township's.
 sources: [households, members, public_payroll]
 raises_on_absence_of: []
+as_of_grain: month                       # only the as-of month counts: the income window is the three months before it
 parameters:
   active_statuses:
     default: [在保, 审核中]

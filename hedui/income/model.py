@@ -10,6 +10,7 @@ rules that need it are skipped and reported instead (`hedui.rules.engine`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from importlib.resources import files
 from typing import Any
 
@@ -26,6 +27,21 @@ _PACKAGE = files("hedui.income")
 
 def _statements(con: duckdb.DuckDBPyConnection, name: str):
     return con.extract_statements((_PACKAGE / name).read_text(encoding="utf-8"))
+
+
+def window_macros_text() -> str:
+    return (_PACKAGE / "window.sql").read_text(encoding="utf-8")
+
+
+def income_definition_text(settings: dict[str, Any]) -> str:
+    """What the model's tables are computed with besides their sources and the as-of month: the text of
+    model.sql and tables.sql and the settings' parameters (part of the income rules' keys,
+    `hedui.rules.rule_inputs`)."""
+    parameters = {name: value for name, value in model_parameters(settings, dt.date(2000, 1, 1)).items()
+                  if name != "as_of"}
+    return "\n".join((window_macros_text(), (_PACKAGE / "model.sql").read_text(encoding="utf-8"),
+                      (_PACKAGE / "tables.sql").read_text(encoding="utf-8"),
+                      json.dumps(parameters, sort_keys=True, default=str, ensure_ascii=False)))
 
 
 def install_window_macros(con: duckdb.DuckDBPyConnection) -> None:

@@ -15,7 +15,7 @@ from hedui.warehouse.schema import table_exists
 
 # `_rule_hits`' evidence with each review-linked record's note: a map from source|record_key to the note,
 # looked up inside the lambda that rewrites the records of the hits that quote a review link.
-_NOTE_REVIEW_LINKS = """
+NOTE_REVIEW_LINKS = """
 update _rule_hits
 set evidence = json_merge_patch(_rule_hits.evidence, json_object('records', to_json(list_transform(
     cast(json_extract(_rule_hits.evidence, '$.records') as json[]),
@@ -42,4 +42,4 @@ def note_review_links(con: duckdb.DuckDBPyConnection) -> None:
         return
     if not con.execute("select exists (select 1 from linked.review_links)").fetchone()[0]:
         return
-    con.execute(_NOTE_REVIEW_LINKS)
+    con.execute(NOTE_REVIEW_LINKS)

@@ -94,7 +94,10 @@ def attach_impact(warehouse: Path, items: list[Item], policy: Policy, latest_run
                 {"sources": [item.source for item in items], "keys": [item.record_key for item in items]},
             )
             con.execute(_PROBE_LINKS)
-            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy), catalog)
+            # every rule evaluated (none keeps last night's hits, hedui.rules.rule_inputs): the impact compares
+            # each rule's hits on the scratch copy with the open warnings
+            evaluate_rules(con, RunInfo(run_id=latest_run[0], as_of=latest_run[1], policy=policy,
+                                        full_recompute=True), catalog)
             found = con.execute(_IMPACT).fetchall()
         finally:
             con.close()

@@ -54,7 +54,18 @@ LEVELS = ("member", "household", "person")
 # delivery ever accepted) skips the rules that read it (hedui.rules.engine): it does not read as "no records".
 SOURCES = tuple(DECLARATIONS)
 REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
-OPTIONAL_KEYS = ("raises_on_absence_of",)
+OPTIONAL_KEYS = ("raises_on_absence_of", "as_of_grain")
+# How a rule's hits depend on the as-of date (`as_of_grain`): not at all (it neither binds $as_of nor reads the
+# income model), on the day (the default for a rule that does: a window, an age, a date in its wording), or only
+# on the calendar month (the income window). A rule whose inputs and definition are unchanged since its last
+# evaluation, and whose as-of grain did not move, keeps its hits without being evaluated again
+# (hedui.rules.rule_inputs).
+AS_OF_GRAINS = ("day", "month")
+# The verified-income model's tables (hedui/income/tables.sql): built from the model's sources with the as-of date
+INCOME_MODEL_TABLES = ("income.records", "income.member_months", "income.members", "income.households")
+# The warehouse schemas a rule may name a table in; `tables_read` lists the tables a rule's SQL names in them.
+_WAREHOUSE_SCHEMAS = ("raw", "staged", "quarantine", "ledger", "linked", "alerts", "ref", "income", "meta")
+_TABLE_NAME = re.compile(r"\b(" + "|".join(_WAREHOUSE_SCHEMAS) + r")\.([a-z_][a-z0-9_]*)\b")
 # every rule query returns exactly these columns, in this order
 OUTPUT_COLUMNS = (
     "household_id",
@@ -98,6 +109,14 @@ class Rule:
     uses_as_of: bool = False
     # the policy's `income:` settings the rule uses ($business_roles, ...), bound by the engine
     uses_settings: tuple[str, ...] = ()
+    # the warehouse tables the SQL names (`staged.medical`, `linked.links`, `income.households`)
+    tables_read: tuple[str, ...] = ()
+    # how the hits depend on the as-of date: None (not at all), "day" or "month" (AS_OF_GRAINS)
+    as_of_grain: str | None = None
+
+    @property
+    def reads_income_model(self) -> bool:
+        return any(table in INCOME_MODEL_TABLES for table in self.tables_read)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -231,6 +250,16 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
     if unused:
         raise RuleFileError(f"{name}: declared parameter(s) the SQL never uses: {', '.join(unused)}")
     _check_portable(sql, name, parameters)
+    tables_read = tables_named(sql)
+    uses_as_of = "as_of" in referenced
+    as_of_grain = meta.get("as_of_grain")
+    if as_of_grain is not None and as_of_grain not in AS_OF_GRAINS:
+        raise RuleFileError(f"{name}: unknown as_of_grain {as_of_grain!r}; expected one of {', '.join(AS_OF_GRAINS)}")
+    if uses_as_of or any(table in INCOME_MODEL_TABLES for table in tables_read):
+        as_of_grain = as_of_grain or "day"
+    elif as_of_grain is not None:
+        raise RuleFileError(f"{name}: as_of_grain is declared, but the rule neither uses $as_of nor reads the income"
+                            " model")
 
     return Rule(
         code=code,
@@ -246,9 +275,17 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
         output=output,
         sql=sql,
         path=path,
-        uses_as_of="as_of" in referenced,
+        uses_as_of=uses_as_of,
         uses_settings=tuple(sorted(referenced & set(RULE_BOUND_SETTINGS))),
+        tables_read=tables_read,
+        as_of_grain=as_of_grain,
     )
+
+
+def tables_named(sql: str) -> tuple[str, ...]:
+    """The warehouse tables (`schema.table`) a rule's SQL names, sorted; comments included (a name there can
+    only make a rule look as if it read more than it does, never less)."""
+    return tuple(sorted({f"{schema}.{table}" for schema, table in _TABLE_NAME.findall(sql)}))
 
 
 def _name_list(value: Any, name: str, key: str) -> list[str]:

@@ -21,11 +21,16 @@ from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.income.model import MODEL_SOURCES, build_income_tables
 from hedui.income.settings import income_settings
-from hedui.rules import lifecycle
+from hedui.rules import lifecycle, rule_inputs
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
-from hedui.review.evidence_note import note_review_links
-from hedui.rules.shared_definitions import SET_HOUSEHOLD_BATCH, check_shared_parameters, install_rule_macros
+from hedui.review.evidence_note import NOTE_REVIEW_LINKS, note_review_links
+from hedui.rules.shared_definitions import (
+    SET_HOUSEHOLD_BATCH,
+    check_shared_parameters,
+    install_rule_macros,
+    shared_definitions_text,
+)
 from hedui.run_info import RunInfo, refuse_as_of_before
 from hedui.warehouse.schema import table_exists
 from hedui.workdays import add_working_days, calendar_overrides
@@ -54,6 +59,10 @@ class RuleStats:
 
     skipped_rules: rules not evaluated tonight, with the sources they read that never delivered (no staged table,
     or no delivery ever accepted): an income rule evaluated without the social insurance would read "no income".
+
+    carried_rules: rules not evaluated again tonight because nothing they are computed from changed since their
+    last evaluation (`hedui.rules.rule_inputs`): their open warnings are counted still_open; their suppressed
+    count is not known without evaluating them and is 0. evaluated_because: why each other rule was evaluated.
     """
 
     run_id: str
@@ -66,6 +75,8 @@ class RuleStats:
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
     # active households the income rules could not test, by reason (城乡 unknown, ...)
     income_not_tested: dict[str, int] = field(default_factory=dict)
+    carried_rules: list[str] = field(default_factory=list)
+    evaluated_because: dict[str, str] = field(default_factory=dict)
 
     @property
     def totals(self) -> RuleCounts:
@@ -85,6 +96,8 @@ class RuleStats:
             "source_problems": self.source_problems,
             "skipped_rules": self.skipped_rules,
             "income_not_tested": self.income_not_tested,
+            "carried_rules": self.carried_rules,
+            "evaluated_because": self.evaluated_because,
             "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
             "totals": asdict(self.totals),
         }
@@ -252,11 +265,15 @@ def latest_processed_as_of(con) -> dt.date | None:
 
 @dataclass
 class Evaluation:
-    """What evaluating the catalog tonight left out: the rules skipped (a source they read never delivered) and
-    the active households the income model could not test, counted by reason."""
+    """What evaluating the catalog tonight left out: the rules skipped (a source they read never delivered), the
+    rules carried (nothing they are computed from changed: `hedui.rules.rule_inputs`), and the active households
+    the income model could not test, counted by reason; and each rule's key tonight, skipped rules aside."""
 
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
     income_not_tested: dict[str, int] = field(default_factory=dict)
+    carried: set[str] = field(default_factory=set)
+    evaluated_because: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 # Rules of these levels are about members of active households, each household by its own records: they reach
@@ -293,9 +310,13 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     skipped = {rule.code: sorted(set(rule.sources) & absent) for rule in catalog if set(rule.sources) & absent}
     install_rule_macros(con)
     evaluation = Evaluation(skipped_rules=skipped)
+    _decide_carry(con, run, catalog, parameters, settings, evaluation)
     income_rules = [rule for rule in catalog if set(MODEL_SOURCES) <= set(rule.sources) and rule.code not in skipped]
-    if income_rules:
+    if any(rule.code not in evaluation.carried for rule in income_rules):
+        # the model's tables, like the hits, are a function of what the income rules' keys cover: when every
+        # income rule is carried, the tables built with those inputs stand
         build_income_tables(con, run.as_of, settings)
+    if income_rules:
         active = sorted({status for rule in income_rules for status in parameters[rule.code].get("active_statuses", [])})
         evaluation.income_not_tested = dict(con.execute(
             """
@@ -311,7 +332,7 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     con.execute(_HITS_DDL)
     batches = batches or evidence_batches(con)
     for rule in catalog:
-        if rule.code in skipped:
+        if rule.code in skipped or rule.code in evaluation.carried:
             continue
         settings_used = {name: settings[name] for name in rule.uses_settings}
         rule_batches = batches if _batchable(rule) and spark_rules is None else 1
@@ -329,6 +350,37 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
     return evaluation
+
+
+def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, dict[str, Any]],
+                  settings: dict[str, Any], evaluation: Evaluation) -> None:
+    """Each rule's key tonight, and which rules keep last night's hits (`hedui.rules.rule_inputs`): into
+    `evaluation` (keys, carried, evaluated_because). A skipped rule gets no key."""
+    from hedui.income.model import income_definition_text
+
+    keyed = {rule.code: rule for rule in catalog
+             if rule.code not in evaluation.skipped_rules and rule.as_of_grain != "day"}
+    digests = rule_inputs.InputDigests(
+        con, {source for rule in keyed.values() for source in rule_inputs.key_sources(rule)})
+    previous_keys, previous_stats = rule_inputs.previous_state(con)
+    definitions = shared_definitions_text() + _HITS_DDL + _INSERT_HITS + NOTE_REVIEW_LINKS
+    income_definition = income_definition_text(settings)
+    income_tables_kept = table_exists(con, "income.households")
+    for rule in catalog:
+        if rule.code in evaluation.skipped_rules:
+            continue
+        bound = {**parameters[rule.code], **{name: settings[name] for name in rule.uses_settings}}
+        key = rule_inputs.rule_key(rule, bound, run.as_of, digests, definitions=definitions,
+                                   income_definition=income_definition) if rule.code in keyed else None
+        decision = rule_inputs.decide(rule, key, previous_keys, previous_stats, full_recompute=run.full_recompute)
+        if decision.carried and rule.reads_income_model and not income_tables_kept:
+            decision = rule_inputs.CarryDecision(key, False, "the income model's tables are missing")
+        if key is not None:
+            evaluation.keys[rule.code] = key
+        if decision.carried:
+            evaluation.carried.add(rule.code)
+        else:
+            evaluation.evaluated_because[rule.code] = decision.reason
 
 
 def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settings_used: dict[str, Any],
@@ -391,7 +443,10 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
         # (the stats name them under skipped_rules; source_problems stays what the ledger says)
         never = {source for sources in evaluation.skipped_rules.values() for source in sources}
         counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog,
-                                           {**dict.fromkeys(never, "missing"), **problems}, due_on, due_basis)
+                                           {**dict.fromkeys(never, "missing"), **problems}, due_on, due_basis,
+                                           carried=evaluation.carried)
+        if table_exists(con, "alerts.rule_evaluations"):
+            rule_inputs.remember(con, evaluation.keys, run.as_of)
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
@@ -402,6 +457,8 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
             ledger_checked=ledger_checked,
             skipped_rules=evaluation.skipped_rules,
             income_not_tested=evaluation.income_not_tested,
+            carried_rules=sorted(evaluation.carried),
+            evaluated_because=evaluation.evaluated_because,
         )
         con.execute(
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",

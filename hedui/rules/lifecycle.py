@@ -12,6 +12,8 @@ Per subject (rule code, household, person) the latest episode in `alerts.warning
 | no longer holds | open, and none of the rule's sources has a problem | resolved: event resolved (naming the fresh data when the subject left scope) |
 | no longer holds | open, a source has a problem, and fresh data of a healthy source shows the subject left the rule's scope | resolved: event resolved, naming the fresh data |
 | no longer holds | open, a source has a problem, the subject still in scope | held: the warning stands as it was |
+| carried (the rule was not evaluated: nothing it is computed from changed, `hedui.rules.rule_inputs`) | open | still_open: last_seen_on moves on |
+| carried | not open | nothing changes |
 
 A source has a problem tonight when its delivery was rejected, held back or failed, when it never delivered
 (missing), or when its picture in force is not its newest delivery (not fresh). Its staged tables keep its last
@@ -99,7 +101,8 @@ create or replace temp table _rule_guard (
     problem_sources varchar[],
     active_statuses varchar[],
     households_fresh boolean,
-    members_fresh boolean
+    members_fresh boolean,
+    carried boolean
 );
 """
 
@@ -148,6 +151,9 @@ select
     paired.latest_person_id,
     coalesce(paired.latest_episode_seq, 0) + 1 as next_episode_seq,
     case
+        -- a carried rule (not evaluated again, its hits unchanged: hedui.rules.rule_inputs) has no rows in
+        -- _rule_hits; its open warnings are still open, and nothing else of it changes
+        when _rule_guard.carried then case when paired.latest_status = 'open' then 'still_open' else 'none' end
         when paired.holds and paired.latest_status = 'open' then 'still_open'
         when paired.holds
             and paired.latest_status in (select unnest($closed_by_outcome))
@@ -481,7 +487,7 @@ _ACTION_COUNTER = {
 }
 
 
-def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str]) -> None:
+def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str], carried: set[str]) -> None:
     """One row per rule: what tonight's problems allow it (resolve, raise), and what its scope is judged on.
 
     The scope sources count as fresh only when the rule reads them and they have no problem tonight; a rule
@@ -505,9 +511,10 @@ def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str
                 list(active_statuses) if active_statuses is not None else None,
                 "households" in rule.sources and "households" not in problems,
                 "members" in rule.sources and "members" not in problems,
+                rule.code in carried,
             )
         )
-    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def apply_lifecycle(
@@ -517,9 +524,13 @@ def apply_lifecycle(
     problems: dict[str, str],
     due_on: dt.date,
     due_basis: str,
+    *,
+    carried: set[str] = frozenset(),
 ) -> dict[str, RuleCounts]:
-    """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code."""
-    _load_guards(con, run, catalog, problems)
+    """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code.
+    The rules in `carried` were not evaluated tonight, their hits being last night's (`hedui.rules.rule_inputs`):
+    their open warnings are still open."""
+    _load_guards(con, run, catalog, problems, set(carried))
     con.execute(_PLAN, {"closed_by_outcome": list(CLOSED_BY_OUTCOME)})
     con.execute(_SCOPE)
     base = {"run_id": run.run_id, "as_of": run.as_of}

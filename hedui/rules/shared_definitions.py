@@ -135,6 +135,14 @@ def install_rule_macros(con: duckdb.DuckDBPyConnection) -> None:
     install_window_macros(con)
 
 
+def shared_definitions_text() -> str:
+    """The text of every shared definition a rule may call (the macros and the income window's): part of each
+    rule's key (`hedui.rules.rule_inputs`), so that a change to one evaluates every rule again."""
+    from hedui.income.model import window_macros_text
+
+    return "\n".join((_BATCH_TABLE, *_MACROS, window_macros_text()))
+
+
 def check_shared_parameters(parameters: dict[str, dict[str, Any]], policy: Policy) -> None:
     """Refuse (PolicyError) a policy under which the rules disagree on what severe disability is.
 

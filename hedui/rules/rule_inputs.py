@@ -1,0 +1,208 @@
+"""Which rules keep last night's hits tonight without being evaluated again.
+
+A rule is a query: its hits are a function of the tables it reads, of its definition (its SQL, its bound
+parameters and income settings, the shared macros it calls, the engine's evidence and fingerprint statements)
+and, for some rules, of the as-of date. When none of these changed since the rule's last evaluation, evaluating
+it again gives exactly the hits it gave then, and the lifecycle would only move its open warnings' last-seen
+date (issue 13: the typical night must cost a tenth of a full run, and most rules read nothing the night
+changed). So each night the engine computes, per rule, a key over all of that (`rule_key`) and keeps it in
+`alerts.rule_evaluations`; a rule whose key is the one kept is *carried*: not evaluated, its open warnings still
+open, last seen tonight (`hedui.rules.lifecycle`).
+
+What goes into the key:
+- the rule's definition: the text of its SQL, its parameters and income settings as the policy binds them,
+  the shared definitions and the income model's SQL, and the engine's statements that turn rows into evidence;
+- its data: for each table the rule reads (`staged.<source>` of each source it declares, `linked.links` of
+  those sources, the income model's sources when it reads `income.*`), the table's columns and an
+  order-independent digest of its rows; the reviewers' confirmed links (`linked.review_links`), which the
+  engine writes into the evidence;
+- the as-of date at the rule's grain (`as_of_grain` in the rule file): the month (the income window), or nothing
+  for a rule that neither binds `$as_of` nor reads the income model. A rule whose hits move with the day (the
+  default for a rule that uses the as-of date: a window of days, an age, the date in its sentence) is evaluated
+  every night and gets no key: computing one would cost the digests of what it reads for nothing.
+
+A rule is never carried when it reads a table outside that list (the key would not cover it), on a
+`full_recompute` night, or when the previous night left it in a state that tonight's evaluation could change
+without any input changing: a warning held or a hit deferred because a source had a problem (then a healthy
+night resolves or raises it), or the rule skipped. Then it is evaluated, as every rule is on a full run.
+
+Why carrying gives the warehouse a full evaluation gives: after a night's lifecycle, every subject the rule
+held for has its latest episode open with that night's evidence, or closed by a caseworker with its fingerprint
+(suppressed); and every open warning of the rule is one of its hits (none held). Caseworkers only close
+warnings. So with the same hits tonight, the lifecycle's only change is `still_open`: last seen tonight. That
+is what a carried rule gets (`tests/test_rule_carry.py` compares both warehouses for the kinds of nights).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hedui.rules.catalog import INCOME_MODEL_TABLES, Rule
+from hedui.warehouse.schema import table_exists
+
+# Bump when the engine's handling of a rule's rows changes in a way its statements' text does not show: every
+# rule is then evaluated again on the next night.
+CARRY_VERSION = 1
+
+_ROWS_DIGEST = """
+select
+    count(*),
+    coalesce(sum(cast(hash(rows) as hugeint)), 0),
+    coalesce(bit_xor(hash(rows, 'hedui')), 0)
+from {table} as rows
+"""
+
+_LINKS_DIGEST = """
+select
+    source,
+    count(*),
+    coalesce(sum(cast(hash(links) as hugeint)), 0),
+    coalesce(bit_xor(hash(links, 'hedui')), 0)
+from linked.links as links
+where source in (select unnest($sources))
+group by source
+"""
+
+_COLUMNS = """
+select list(column_name || ' ' || data_type order by column_index)
+from duckdb_columns()
+where schema_name = ? and table_name = ?
+"""
+
+
+@dataclass(frozen=True)
+class CarryDecision:
+    """Per rule: its key tonight, and whether it keeps last night's hits (carried) or why not."""
+
+    key: str | None
+    carried: bool
+    reason: str
+
+
+class InputDigests:
+    """Digests of the tables rules read, each computed at most once a night; `sources` are every source whose
+    links a key may need (their links are digested in one pass over linked.links)."""
+
+    def __init__(self, con, sources) -> None:
+        self._con = con
+        self._sources = sorted(set(sources))
+        self._tables: dict[str, str] = {}
+        self._links: dict[str, str] | None = None
+
+    def table(self, qualified: str) -> str:
+        if qualified not in self._tables:
+            if not table_exists(self._con, qualified):
+                self._tables[qualified] = "absent"
+            else:
+                schema, name = qualified.split(".", 1)
+                (columns,) = self._con.execute(_COLUMNS, [schema, name]).fetchone()
+                rows = self._con.execute(_ROWS_DIGEST.format(table=qualified)).fetchone()
+                self._tables[qualified] = json.dumps([columns, [str(value) for value in rows]])
+        return self._tables[qualified]
+
+    def links(self, source: str) -> str:
+        if self._links is None:
+            self._links = {}
+            if table_exists(self._con, "linked.links"):
+                (columns,) = self._con.execute(_COLUMNS, ["linked", "links"]).fetchone()
+                for row in self._con.execute(_LINKS_DIGEST, {"sources": self._sources}).fetchall():
+                    self._links[row[0]] = json.dumps([columns, [str(value) for value in row[1:]]])
+        return self._links.get(source, "none")
+
+
+def carry_blocker(rule: Rule) -> str | None:
+    """Why the key cannot cover what `rule` reads (it names a table outside its sources, their links and the
+    income model), or None."""
+    allowed = {f"staged.{source}" for source in key_sources(rule)} | {"linked.links", *INCOME_MODEL_TABLES}
+    unknown = sorted(set(rule.tables_read) - allowed)
+    return f"reads {', '.join(unknown)}" if unknown else None
+
+
+def as_of_part(rule: Rule, as_of: dt.date) -> str:
+    """The as-of date as far as the rule's hits depend on it."""
+    if rule.as_of_grain == "day":
+        return as_of.isoformat()
+    if rule.as_of_grain == "month":
+        return as_of.strftime("%Y-%m")
+    return ""
+
+
+# the tables the shared definitions read (active_households_of, active_members_of), whatever a rule declares
+SHARED_DEFINITION_SOURCES = ("households", "members")
+
+
+def key_sources(rule: Rule) -> tuple[str, ...]:
+    """The sources whose staged table and links a rule's key covers: its own, those of the shared definitions,
+    and the income model's when it reads `income.*`."""
+    return tuple(sorted(set(rule.sources) | set(SHARED_DEFINITION_SOURCES)
+                        | (set(_model_sources()) if rule.reads_income_model else set())))
+
+
+def rule_key(rule: Rule, bound: dict[str, Any], as_of: dt.date, digests: InputDigests, *,
+             definitions: str, income_definition: str | None) -> str:
+    """sha256 over what the rule's hits are a function of (the module docstring): `bound` are its parameters and
+    income settings as the engine binds them, `definitions` the text of the shared macros and the engine's
+    statements, `income_definition` the model's SQL and parameters (None when the rule does not read it)."""
+    sources = key_sources(rule)
+    payload = {
+        "version": CARRY_VERSION,
+        "sql": rule.sql,
+        "bound": bound,
+        "definitions": definitions,
+        "income": income_definition if rule.reads_income_model else None,
+        "as_of": as_of_part(rule, as_of),
+        "staged": {source: digests.table(f"staged.{source}") for source in sources},
+        "links": {source: digests.links(source) for source in sources},
+        "review_links": digests.table("linked.review_links"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _model_sources() -> tuple[str, ...]:
+    from hedui.income.model import MODEL_SOURCES
+
+    return MODEL_SOURCES
+
+
+def previous_state(con) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """The keys kept by the last night (rule code to key), and that night's rule statistics (None before any)."""
+    keys = dict(con.execute("select rule_code, inputs_key from alerts.rule_evaluations").fetchall()) \
+        if table_exists(con, "alerts.rule_evaluations") else {}
+    row = con.execute(
+        "select stats from alerts.rule_runs order by as_of desc, run_id desc limit 1"
+    ).fetchone() if table_exists(con, "alerts.rule_runs") else None
+    return keys, (json.loads(row[0]) if row and row[0] else None)
+
+
+def decide(rule: Rule, key: str | None, previous_keys: dict[str, str], previous_stats: dict[str, Any] | None, *,
+           full_recompute: bool) -> CarryDecision:
+    """Whether `rule` keeps last night's hits tonight (the module docstring says when); `key` is None for a rule
+    whose hits move with the day."""
+    if rule.as_of_grain == "day":
+        return CarryDecision(None, False, "its hits move with the as-of date (as_of_grain day)")
+    blocker = carry_blocker(rule)
+    if blocker:
+        return CarryDecision(key, False, blocker)
+    if full_recompute:
+        return CarryDecision(key, False, "full recompute")
+    if previous_keys.get(rule.code) != key:
+        return CarryDecision(key, False, "inputs, definition or as-of date changed" if rule.code in previous_keys
+                             else "not evaluated before")
+    counts = ((previous_stats or {}).get("per_rule") or {}).get(rule.code)
+    if counts is None or rule.code in ((previous_stats or {}).get("skipped_rules") or {}):
+        return CarryDecision(key, False, "not evaluated last night")
+    if counts.get("held") or counts.get("deferred"):
+        return CarryDecision(key, False, "warnings held or hits deferred last night")
+    return CarryDecision(key, True, "unchanged")
+
+
+def remember(con, keys: dict[str, str], as_of: dt.date) -> None:
+    """Keep tonight's keys: of every rule evaluated or carried tonight but those whose hits move with the day;
+    a rule skipped tonight has none."""
+    con.execute("delete from alerts.rule_evaluations")
+    con.executemany("insert into alerts.rule_evaluations (rule_code, inputs_key, as_of) values (?, ?, ?)",
+                    [(code, key, as_of) for code, key in sorted(keys.items())])
