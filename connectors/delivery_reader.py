@@ -103,15 +103,23 @@ def checksum_files(delivery: Delivery, digests: FileDigests) -> tuple[str, dict[
 
 
 def candidates_table(tag: str) -> str:
-    """The typed rows of a delivery before validation. A real table in `main` (dropped before anything is
-    published), not a TEMP one: Great Expectations reads through other cursors of the connection, which cannot
-    see TEMP tables, and copying a year of settlements (20 million rows) for it cost most of the medical ingest."""
+    """The typed rows of one delivery before validation: a view of its part of the batch's candidates
+    (`batch_candidates_table`)."""
     return f"main._hedui_cand_{tag}"
+
+
+def batch_candidates_table(tag: str) -> str:
+    """The typed rows of every delivery read together, with `_part` (the delivery's position in the batch). A
+    real table in `main` (dropped before anything is published), not a TEMP one: Great Expectations reads
+    through other cursors of the connection, which cannot see TEMP tables, and copying a year of settlements
+    (20 million rows) for it cost most of the medical ingest."""
+    return f"main._hedui_cand_batch_{tag}"
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
              tmp_dir: Path) -> LoadedDelivery:
-    """Read the delivery's files and type its rows into `candidates_table(tag)`; ragged rows go to quarantine."""
+    """Read the delivery's files into `<tag>_raw` (a view of the text cells by column name); ragged rows go to
+    quarantine. The rows are typed later, with the other deliveries read together (`_type_batch`)."""
     if not delivery.files:
         # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
         raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]), 0)
@@ -149,10 +157,30 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     con.execute(
         f"create or replace temp view {tag}_raw as select * exclude (_ragged) from {tag}_cells where _ragged is null"
     )
-
-    con.execute(f"create or replace table {candidates_table(tag)} as {staging_query(source, f'{tag}_raw')}",
-                {"as_of": as_of})
     return result
+
+
+def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
+                as_of: dt.date) -> str:
+    """Type the rows of every delivery read together in ONE statement, into `batch_candidates_table`, and give
+    each delivery its view `candidates_table(tag)`. One pass, not one per delivery: the names, IDs and dates
+    are looked up once per distinct value of the whole batch, and a year of weekly settlements repeats the
+    same people and dates every week (typing each of 53 deliveries on its own looked each person up 53 times
+    and cost half of the medical ingest)."""
+    batch = batch_candidates_table(prepared[0].tag)
+    parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
+    con.execute(f"create or replace temp view {prepared[0].tag}_batch_raw as {parts}")
+    try:
+        con.execute(
+            f"create or replace table {batch} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
+            {"as_of": as_of},
+        )
+    finally:
+        con.execute(f"drop view if exists {prepared[0].tag}_batch_raw")
+    for i, p in enumerate(prepared):
+        con.execute(f"create or replace view {candidates_table(p.tag)} as "
+                    f"select * exclude (_part) from {batch} where _part = {i}")
+    return batch
 
 
 def read_deliveries(
@@ -181,15 +209,24 @@ def read_deliveries(
         outcome[delivery.delivery_id] = loaded
     if not prepared:
         return outcome
-    # A view over the real candidate tables: Great Expectations' cursors see it, and nothing is copied.
+    try:
+        candidates = _type_batch(con, prepared, source, as_of)
+        _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir)
+    finally:
+        con.execute(f"drop table if exists {batch_candidates_table(prepared[0].tag)}")
+    return outcome
+
+
+def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
+                         candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None) -> None:
+    # A view over the real candidate table: Great Expectations' cursors see it, and nothing is copied. Each
+    # row's file is named by its delivery's folder and its position in it (`_file_labels`).
     batch = f"main._hedui_batch_{prepared[0].tag}"
     con.execute(
         f"create or replace view {batch} as "
-        + "\nunion all\n".join(
-            f"select * replace ({sql_literal(p.delivery.folder + '/')} || {_file_position(p)} as file) "
-            f"from {candidates_table(p.tag)}"
-            for p in prepared
-        )
+        f"select c.* exclude (_part) replace (labels.label as file) "
+        f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label) "
+        f"on c._part = labels.part and c.file = labels.file"
     )
     try:
         checked = contracts.validate_delivery(
@@ -212,17 +249,19 @@ def read_deliveries(
         )
         _finish(con, source, loaded)
     con.execute(f"drop table if exists {checked.failed}")
-    return outcome
 
 
-def _file_position(loaded: LoadedDelivery) -> str:
-    """SQL: the position (1, 2, …) of the row's file in the delivery, as text."""
-    cases = " ".join(f"when {sql_literal(f['file'])} then '{i + 1}'" for i, f in enumerate(loaded.files))
-    return f"(case file {cases} end)"
+def _file_labels(prepared: list[LoadedDelivery]) -> str:
+    """SQL: (part, file, label) for every file of the batch, its label `<folder>/<position of the file>`."""
+    rows = ", ".join(
+        f"({part}, {sql_literal(f['file'])}, {sql_literal(f'{p.delivery.folder}/{i + 1}')})"
+        for part, p in enumerate(prepared) for i, f in enumerate(p.files)
+    )
+    return f"values {rows}"
 
 
 def _file_name(loaded: LoadedDelivery, position: str) -> str:
-    """SQL: the file's name again from its position (`_file_position`'s inverse)."""
+    """SQL: the file's name again from its position (the inverse of `_file_labels`)."""
     cases = " ".join(f"when '{i + 1}' then {sql_literal(f['file'])}" for i, f in enumerate(loaded.files))
     return f"(case {position} {cases} end)"
 
@@ -257,7 +296,7 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
             on c.file = q.file and c.row_number = q.row_number
         """
     )
-    con.execute(f"drop table {candidates_table(tag)}")
+    con.execute(f"drop view {candidates_table(tag)}")
     _collect_flags(con, source, tag)
 
     result.rows_read = sum(f["rows"] for f in result.files)
@@ -347,7 +386,7 @@ def drop_delivery_tables(con: duckdb.DuckDBPyConnection, tag: str) -> None:
         con.execute(f"drop view if exists {tag}_{suffix}")
     for suffix in ("loaded", "quarantine", "flags"):
         con.execute(f"drop table if exists {tag}_{suffix}")
-    con.execute(f"drop table if exists {candidates_table(tag)}")
+    con.execute(f"drop view if exists {candidates_table(tag)}")
     files = con.execute(
         "select table_name from duckdb_tables() where temporary and regexp_full_match(table_name, $pattern)",
         {"pattern": re.escape(tag) + r"_f[0-9]+"},

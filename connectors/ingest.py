@@ -516,28 +516,27 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_ids: list[str]) -> None:
     """Fold new deliveries into the one-version-per-key table without rereading the year of events before
     them. The result equals `rebuild_event_table` because the versions already there are each key's newest
-    among the older deliveries, and are untouched: per key, the newest of (that, the newest new row) wins."""
+    among the older deliveries, and are untouched: per key, the newest of (that, the newest new row) wins.
+
+    The versions are ranked on narrow rows (key, delivery, file, row), never on whole records: a year of
+    settlements read at once is 20 million wide rows, and ranking them (a window over every column) cost more
+    than typing them. A row of an event delivery is named by (delivery_id, file, row_number)."""
     newer = """
         new.delivery_date > old.delivery_date
         or (new.delivery_date = old.delivery_date and new.delivery_id > old.delivery_id)
         or (new.delivery_id = old.delivery_id and new.file > old.file)
         or (new.delivery_id = old.delivery_id and new.file = old.file and new.row_number > old.row_number)
     """
+    # the newest version of each key among the new deliveries (the others lose to it)
     con.execute(
         f"""
         create or replace temp table _new_event_versions as
-        select * exclude (version_rank)
-        from (
-            select
-                *,
-                row_number() over (
-                    partition by record_key
-                    order by delivery_date desc, delivery_id desc, file desc, row_number desc
-                ) as version_rank
-            from staged.{source.name}_events
-            where delivery_id in (select unnest($ids))
-        )
-        where version_rank = 1
+        select record_key, delivery_date, delivery_id, file, row_number
+        from staged.{source.name}_events
+        where delivery_id in (select unnest($ids))
+        qualify row_number() over (
+            partition by record_key order by delivery_date desc, delivery_id desc, file desc, row_number desc
+        ) = 1
         """,
         {"ids": delivery_ids},
     )
@@ -551,10 +550,18 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_id
     con.execute(
         f"""
         insert into staged.{source.name} by name
-        select new.*
-        from _new_event_versions as new
-        anti join staged.{source.name} as old on old.record_key = new.record_key
-        """
+        select version.*
+        from staged.{source.name}_events as version
+        semi join (
+            select new.delivery_id, new.file, new.row_number
+            from _new_event_versions as new
+            anti join staged.{source.name} as old on old.record_key = new.record_key
+        ) as taken
+            on version.delivery_id = taken.delivery_id and version.file = taken.file
+            and version.row_number = taken.row_number
+        where version.delivery_id in (select unnest($ids))
+        """,
+        {"ids": delivery_ids},
     )
     con.execute("drop table _new_event_versions")
 
