@@ -6,7 +6,8 @@ its rows.
 Tables left behind for the caller (temporary, named after the delivery's `tag`):
 - `<tag>_raw`: a view of the text cells by column name, one row per record (`file`, `row_number`, `src_*`,
   `extra`), over the files' cell tables `<tag>_f<i>`
-- `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date`
+- `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date` (a view of the
+  candidates of the deliveries typed together, which stay until `drop_delivery_tables`)
 - `<tag>_quarantine`: one row per failure (file, row_number, expectation, column_name, value, reason)
 - `<tag>_flags`: loaded rows with a finding (file, row_number, flag, detail)
 """
@@ -31,6 +32,7 @@ from connectors.spec import Source
 from connectors.sql_text import sql_literal
 from connectors.typing_sql import staging_query
 from hedui import contracts
+from hedui.contracts.validate import contract_engine
 
 
 class DeliveryRejected(Exception):
@@ -102,18 +104,32 @@ def checksum_files(delivery: Delivery, digests: FileDigests) -> tuple[str, dict[
     return delivery_checksum(sums), sums
 
 
+def _scratch_in_main() -> bool:
+    """Whether the candidates live in `main` rather than as TEMP objects: Great Expectations (the `gx` contract
+    engine) reads them through other cursors of the connection, which cannot see TEMP objects. The compiled
+    engine reads them on the connection itself, and a TEMP table is never written to the warehouse's file (a
+    table in `main` is: 20 million typed rows of a year of settlements, written only to be dropped)."""
+    return contract_engine() == "gx"
+
+
+def _scratch(name: str) -> str:
+    return f"main.{name}" if _scratch_in_main() else f"temp.{name}"
+
+
+def _create_scratch(kind: str, name: str) -> str:
+    """`create or replace [temp] table|view <name>` in the scratch schema (`_scratch_in_main`)."""
+    return f"create or replace {kind} main.{name}" if _scratch_in_main() else f"create or replace temp {kind} {name}"
+
+
 def candidates_table(tag: str) -> str:
     """The typed rows of one delivery before validation: a view of its part of the batch's candidates
     (`batch_candidates_table`)."""
-    return f"main._hedui_cand_{tag}"
+    return _scratch(f"_hedui_cand_{tag}")
 
 
 def batch_candidates_table(tag: str) -> str:
-    """The typed rows of every delivery read together, with `_part` (the delivery's position in the batch). A
-    real table in `main` (dropped before anything is published), not a TEMP one: Great Expectations reads
-    through other cursors of the connection, which cannot see TEMP tables, and copying a year of settlements
-    (20 million rows) for it cost most of the medical ingest."""
-    return f"main._hedui_cand_batch_{tag}"
+    """The typed rows of every delivery read together, with `_part` (the delivery's position in the batch)."""
+    return _scratch(f"_hedui_cand_batch_{tag}")
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
@@ -168,17 +184,18 @@ def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], 
     same people and dates every week (typing each of 53 deliveries on its own looked each person up 53 times
     and cost half of the medical ingest)."""
     batch = batch_candidates_table(prepared[0].tag)
+    batch_name = batch.split(".", 1)[1]
     parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
     con.execute(f"create or replace temp view {prepared[0].tag}_batch_raw as {parts}")
     try:
         con.execute(
-            f"create or replace table {batch} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
+            f"{_create_scratch('table', batch_name)} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
             {"as_of": as_of},
         )
     finally:
         con.execute(f"drop view if exists {prepared[0].tag}_batch_raw")
     for i, p in enumerate(prepared):
-        con.execute(f"create or replace view {candidates_table(p.tag)} as "
+        con.execute(f"{_create_scratch('view', candidates_table(p.tag).split('.', 1)[1])} as "
                     f"select * exclude (_part) from {batch} where _part = {i}")
     return batch
 
@@ -209,21 +226,19 @@ def read_deliveries(
         outcome[delivery.delivery_id] = loaded
     if not prepared:
         return outcome
-    try:
-        candidates = _type_batch(con, prepared, source, as_of)
-        _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir)
-    finally:
-        con.execute(f"drop table if exists {batch_candidates_table(prepared[0].tag)}")
+    # the candidates stay until `drop_delivery_tables`: each delivery's `<tag>_loaded` is a view of them
+    candidates = _type_batch(con, prepared, source, as_of)
+    _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir)
     return outcome
 
 
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
                          candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None) -> None:
-    # A view over the real candidate table: Great Expectations' cursors see it, and nothing is copied. Each
-    # row's file is named by its delivery's folder and its position in it (`_file_labels`).
-    batch = f"main._hedui_batch_{prepared[0].tag}"
+    # A view over the candidate table: nothing is copied (and Great Expectations' cursors see it when the
+    # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it.
+    batch = _scratch(f"_hedui_batch_{prepared[0].tag}")
     con.execute(
-        f"create or replace view {batch} as "
+        f"{_create_scratch('view', batch.split('.', 1)[1])} as "
         f"select c.* exclude (_part) replace (labels.label as file) "
         f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label) "
         f"on c._part = labels.part and c.file = labels.file"
@@ -284,9 +299,11 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
     working_columns = [f"src_{c.name}" for c in source.columns] + [
         f"{'id' if c.name == 'id' else c.name}_sci_notation" for c in source.columns if c.type == "id"
     ]
+    # A view, not a copy: the rows are written once, when the delivery is committed (a year of settlements
+    # copied here cost a tenth of the medical ingest).
     con.execute(
         f"""
-        create or replace temp table {tag}_loaded as
+        create or replace temp view {tag}_loaded as
         select
             {sql_literal(delivery.delivery_id)} as delivery_id,
             {sql_literal(delivery.date.isoformat())}::date as delivery_date,
@@ -296,7 +313,6 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
             on c.file = q.file and c.row_number = q.row_number
         """
     )
-    con.execute(f"drop view {candidates_table(tag)}")
     _collect_flags(con, source, tag)
 
     result.rows_read = sum(f["rows"] for f in result.files)
@@ -382,11 +398,12 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
 
 
 def drop_delivery_tables(con: duckdb.DuckDBPyConnection, tag: str) -> None:
-    for suffix in ("raw", "cells"):
+    for suffix in ("raw", "cells", "loaded"):
         con.execute(f"drop view if exists {tag}_{suffix}")
-    for suffix in ("loaded", "quarantine", "flags"):
+    for suffix in ("quarantine", "flags"):
         con.execute(f"drop table if exists {tag}_{suffix}")
     con.execute(f"drop view if exists {candidates_table(tag)}")
+    con.execute(f"drop table if exists {batch_candidates_table(tag)}")  # held by the batch's first delivery
     files = con.execute(
         "select table_name from duckdb_tables() where temporary and regexp_full_match(table_name, $pattern)",
         {"pattern": re.escape(tag) + r"_f[0-9]+"},

@@ -527,16 +527,17 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_id
         or (new.delivery_id = old.delivery_id and new.file > old.file)
         or (new.delivery_id = old.delivery_id and new.file = old.file and new.row_number > old.row_number)
     """
-    # the newest version of each key among the new deliveries (the others lose to it)
+    # each new row's rank among the new versions of its key (1: the newest, which may replace the old one)
     con.execute(
         f"""
         create or replace temp table _new_event_versions as
-        select record_key, delivery_date, delivery_id, file, row_number
+        select
+            record_key, delivery_date, delivery_id, file, row_number,
+            row_number() over (
+                partition by record_key order by delivery_date desc, delivery_id desc, file desc, row_number desc
+            ) as version_rank
         from staged.{source.name}_events
         where delivery_id in (select unnest($ids))
-        qualify row_number() over (
-            partition by record_key order by delivery_date desc, delivery_id desc, file desc, row_number desc
-        ) = 1
         """,
         {"ids": delivery_ids},
     )
@@ -544,7 +545,20 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_id
         f"""
         delete from staged.{source.name} as old
         using _new_event_versions as new
-        where old.record_key = new.record_key and ({newer})
+        where new.version_rank = 1 and old.record_key = new.record_key and ({newer})
+        """
+    )
+    # the new rows that do not become their key's version: beaten by a newer new row (few: a key repeated
+    # within tonight's deliveries), or by the version left in the table (an older delivery read late)
+    con.execute(
+        f"""
+        create or replace temp table _new_event_losers as
+        select delivery_id, file, row_number from _new_event_versions where version_rank > 1
+        union all
+        select new.delivery_id, new.file, new.row_number
+        from _new_event_versions as new
+        semi join staged.{source.name} as old on old.record_key = new.record_key
+        where new.version_rank = 1
         """
     )
     con.execute(
@@ -552,18 +566,15 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_id
         insert into staged.{source.name} by name
         select version.*
         from staged.{source.name}_events as version
-        semi join (
-            select new.delivery_id, new.file, new.row_number
-            from _new_event_versions as new
-            anti join staged.{source.name} as old on old.record_key = new.record_key
-        ) as taken
-            on version.delivery_id = taken.delivery_id and version.file = taken.file
-            and version.row_number = taken.row_number
+        anti join _new_event_losers as lost
+            on version.delivery_id = lost.delivery_id and version.file = lost.file
+            and version.row_number = lost.row_number
         where version.delivery_id in (select unnest($ids))
         """,
         {"ids": delivery_ids},
     )
     con.execute("drop table _new_event_versions")
+    con.execute("drop table _new_event_losers")
 
 
 def _record_run_source(con, run: RunInfo, source: Source, outcome: SourceOutcome) -> None:
