@@ -7,7 +7,9 @@ what the data contracts compare against to tell "missing" from "unparseable".
 
 Names and IDs go through library code (OpenCC, python-stdnum) behind vectorised DuckDB functions. A year of
 settlements repeats the same few million people, so those functions run over each column's DISTINCT values
-(one lookup CTE per name or ID column, joined back), not over every row. Dates too: parsing one (several
+(one lookup CTE per name or ID column, joined back), not over every row; and the deliveries of a source read
+in one night are typed together, in one statement (`connectors.delivery_reader._type_batch`), so a value is
+looked up once for the whole batch, not once per weekly delivery. Dates too: parsing one (several
 formats, spreadsheet time suffixes, a plausibility range) cost more per row than any other column, and a
 delivery holds a few hundred distinct dates in hundreds of thousands of rows. Months (`hd_month`: the first day of
 the month, from 202610, 2026-10, 2026年10月 or a spreadsheet date) are looked up the same way.
