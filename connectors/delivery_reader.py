@@ -6,7 +6,8 @@ its rows.
 Tables left behind for the caller (temporary, named after the delivery's `tag`):
 - `<tag>_raw`: a view of the text cells by column name, one row per record (`file`, `row_number`, `src_*`,
   `extra`), over the files' cell tables `<tag>_f<i>`
-- `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date`
+- `<tag>_loaded`: typed rows that passed the contract, with `delivery_id` and `delivery_date` (a view of the
+  candidates of the deliveries typed together, which stay until `drop_delivery_tables`)
 - `<tag>_quarantine`: one row per failure (file, row_number, expectation, column_name, value, reason)
 - `<tag>_flags`: loaded rows with a finding (file, row_number, flag, detail)
 """
@@ -31,6 +32,7 @@ from connectors.spec import Source
 from connectors.sql_text import sql_literal
 from connectors.typing_sql import staging_query
 from hedui import contracts
+from hedui.contracts.validate import contract_engine
 
 
 class DeliveryRejected(Exception):
@@ -102,16 +104,38 @@ def checksum_files(delivery: Delivery, digests: FileDigests) -> tuple[str, dict[
     return delivery_checksum(sums), sums
 
 
+def _scratch_in_main() -> bool:
+    """Whether the candidates live in `main` rather than as TEMP objects: Great Expectations (the `gx` contract
+    engine) reads them through other cursors of the connection, which cannot see TEMP objects. The compiled
+    engine reads them on the connection itself, and a TEMP table is never written to the warehouse's file (a
+    table in `main` is: 20 million typed rows of a year of settlements, written only to be dropped)."""
+    return contract_engine() == "gx"
+
+
+def _scratch(name: str) -> str:
+    return f"main.{name}" if _scratch_in_main() else f"temp.{name}"
+
+
+def _create_scratch(kind: str, name: str) -> str:
+    """`create or replace [temp] table|view <name>` in the scratch schema (`_scratch_in_main`)."""
+    return f"create or replace {kind} main.{name}" if _scratch_in_main() else f"create or replace temp {kind} {name}"
+
+
 def candidates_table(tag: str) -> str:
-    """The typed rows of a delivery before validation. A real table in `main` (dropped before anything is
-    published), not a TEMP one: Great Expectations reads through other cursors of the connection, which cannot
-    see TEMP tables, and copying a year of settlements (20 million rows) for it cost most of the medical ingest."""
-    return f"main._hedui_cand_{tag}"
+    """The typed rows of one delivery before validation: a view of its part of the batch's candidates
+    (`batch_candidates_table`)."""
+    return _scratch(f"_hedui_cand_{tag}")
+
+
+def batch_candidates_table(tag: str) -> str:
+    """The typed rows of every delivery read together, with `_part` (the delivery's position in the batch)."""
+    return _scratch(f"_hedui_cand_batch_{tag}")
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
              tmp_dir: Path) -> LoadedDelivery:
-    """Read the delivery's files and type its rows into `candidates_table(tag)`; ragged rows go to quarantine."""
+    """Read the delivery's files into `<tag>_raw` (a view of the text cells by column name); ragged rows go to
+    quarantine. The rows are typed later, with the other deliveries read together (`_type_batch`)."""
     if not delivery.files:
         # name what was set aside (a refused link, a stray file): otherwise the reason does not say why
         raise DeliveryRejected("; ".join(["the delivery folder holds no .csv or .xlsx file", *delivery.skipped]), 0)
@@ -149,10 +173,31 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     con.execute(
         f"create or replace temp view {tag}_raw as select * exclude (_ragged) from {tag}_cells where _ragged is null"
     )
-
-    con.execute(f"create or replace table {candidates_table(tag)} as {staging_query(source, f'{tag}_raw')}",
-                {"as_of": as_of})
     return result
+
+
+def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
+                as_of: dt.date) -> str:
+    """Type the rows of every delivery read together in ONE statement, into `batch_candidates_table`, and give
+    each delivery its view `candidates_table(tag)`. One pass, not one per delivery: the names, IDs and dates
+    are looked up once per distinct value of the whole batch, and a year of weekly settlements repeats the
+    same people and dates every week (typing each of 53 deliveries on its own looked each person up 53 times
+    and cost half of the medical ingest)."""
+    batch = batch_candidates_table(prepared[0].tag)
+    batch_name = batch.split(".", 1)[1]
+    parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
+    con.execute(f"create or replace temp view {prepared[0].tag}_batch_raw as {parts}")
+    try:
+        con.execute(
+            f"{_create_scratch('table', batch_name)} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
+            {"as_of": as_of},
+        )
+    finally:
+        con.execute(f"drop view if exists {prepared[0].tag}_batch_raw")
+    for i, p in enumerate(prepared):
+        con.execute(f"{_create_scratch('view', candidates_table(p.tag).split('.', 1)[1])} as "
+                    f"select * exclude (_part) from {batch} where _part = {i}")
+    return batch
 
 
 def read_deliveries(
@@ -181,15 +226,22 @@ def read_deliveries(
         outcome[delivery.delivery_id] = loaded
     if not prepared:
         return outcome
-    # A view over the real candidate tables: Great Expectations' cursors see it, and nothing is copied.
-    batch = f"main._hedui_batch_{prepared[0].tag}"
+    # the candidates stay until `drop_delivery_tables`: each delivery's `<tag>_loaded` is a view of them
+    candidates = _type_batch(con, prepared, source, as_of)
+    _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir)
+    return outcome
+
+
+def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
+                         candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None) -> None:
+    # A view over the candidate table: nothing is copied (and Great Expectations' cursors see it when the
+    # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it.
+    batch = _scratch(f"_hedui_batch_{prepared[0].tag}")
     con.execute(
-        f"create or replace view {batch} as "
-        + "\nunion all\n".join(
-            f"select * replace ({sql_literal(p.delivery.folder + '/')} || {_file_position(p)} as file) "
-            f"from {candidates_table(p.tag)}"
-            for p in prepared
-        )
+        f"{_create_scratch('view', batch.split('.', 1)[1])} as "
+        f"select c.* exclude (_part) replace (labels.label as file) "
+        f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label) "
+        f"on c._part = labels.part and c.file = labels.file"
     )
     try:
         checked = contracts.validate_delivery(
@@ -212,17 +264,19 @@ def read_deliveries(
         )
         _finish(con, source, loaded)
     con.execute(f"drop table if exists {checked.failed}")
-    return outcome
 
 
-def _file_position(loaded: LoadedDelivery) -> str:
-    """SQL: the position (1, 2, …) of the row's file in the delivery, as text."""
-    cases = " ".join(f"when {sql_literal(f['file'])} then '{i + 1}'" for i, f in enumerate(loaded.files))
-    return f"(case file {cases} end)"
+def _file_labels(prepared: list[LoadedDelivery]) -> str:
+    """SQL: (part, file, label) for every file of the batch, its label `<folder>/<position of the file>`."""
+    rows = ", ".join(
+        f"({part}, {sql_literal(f['file'])}, {sql_literal(f'{p.delivery.folder}/{i + 1}')})"
+        for part, p in enumerate(prepared) for i, f in enumerate(p.files)
+    )
+    return f"values {rows}"
 
 
 def _file_name(loaded: LoadedDelivery, position: str) -> str:
-    """SQL: the file's name again from its position (`_file_position`'s inverse)."""
+    """SQL: the file's name again from its position (the inverse of `_file_labels`)."""
     cases = " ".join(f"when '{i + 1}' then {sql_literal(f['file'])}" for i, f in enumerate(loaded.files))
     return f"(case {position} {cases} end)"
 
@@ -245,9 +299,11 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
     working_columns = [f"src_{c.name}" for c in source.columns] + [
         f"{'id' if c.name == 'id' else c.name}_sci_notation" for c in source.columns if c.type == "id"
     ]
+    # A view, not a copy: the rows are written once, when the delivery is committed (a year of settlements
+    # copied here cost a tenth of the medical ingest).
     con.execute(
         f"""
-        create or replace temp table {tag}_loaded as
+        create or replace temp view {tag}_loaded as
         select
             {sql_literal(delivery.delivery_id)} as delivery_id,
             {sql_literal(delivery.date.isoformat())}::date as delivery_date,
@@ -257,7 +313,6 @@ def _finish(con: duckdb.DuckDBPyConnection, source: Source, result: LoadedDelive
             on c.file = q.file and c.row_number = q.row_number
         """
     )
-    con.execute(f"drop table {candidates_table(tag)}")
     _collect_flags(con, source, tag)
 
     result.rows_read = sum(f["rows"] for f in result.files)
@@ -343,11 +398,12 @@ def _collect_flags(con: duckdb.DuckDBPyConnection, source: Source, tag: str) -> 
 
 
 def drop_delivery_tables(con: duckdb.DuckDBPyConnection, tag: str) -> None:
-    for suffix in ("raw", "cells"):
+    for suffix in ("raw", "cells", "loaded"):
         con.execute(f"drop view if exists {tag}_{suffix}")
-    for suffix in ("loaded", "quarantine", "flags"):
+    for suffix in ("quarantine", "flags"):
         con.execute(f"drop table if exists {tag}_{suffix}")
-    con.execute(f"drop table if exists {candidates_table(tag)}")
+    con.execute(f"drop view if exists {candidates_table(tag)}")
+    con.execute(f"drop table if exists {batch_candidates_table(tag)}")  # held by the batch's first delivery
     files = con.execute(
         "select table_name from duckdb_tables() where temporary and regexp_full_match(table_name, $pattern)",
         {"pattern": re.escape(tag) + r"_f[0-9]+"},

@@ -530,28 +530,28 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_ids: list[str]) -> None:
     """Fold new deliveries into the one-version-per-key table without rereading the year of events before
     them. The result equals `rebuild_event_table` because the versions already there are each key's newest
-    among the older deliveries, and are untouched: per key, the newest of (that, the newest new row) wins."""
+    among the older deliveries, and are untouched: per key, the newest of (that, the newest new row) wins.
+
+    The versions are ranked on narrow rows (key, delivery, file, row), never on whole records: a year of
+    settlements read at once is 20 million wide rows, and ranking them (a window over every column) cost more
+    than typing them. A row of an event delivery is named by (delivery_id, file, row_number)."""
     newer = """
         new.delivery_date > old.delivery_date
         or (new.delivery_date = old.delivery_date and new.delivery_id > old.delivery_id)
         or (new.delivery_id = old.delivery_id and new.file > old.file)
         or (new.delivery_id = old.delivery_id and new.file = old.file and new.row_number > old.row_number)
     """
+    # each new row's rank among the new versions of its key (1: the newest, which may replace the old one)
     con.execute(
         f"""
         create or replace temp table _new_event_versions as
-        select * exclude (version_rank)
-        from (
-            select
-                *,
-                row_number() over (
-                    partition by record_key
-                    order by delivery_date desc, delivery_id desc, file desc, row_number desc
-                ) as version_rank
-            from staged.{source.name}_events
-            where delivery_id in (select unnest($ids))
-        )
-        where version_rank = 1
+        select
+            record_key, delivery_date, delivery_id, file, row_number,
+            row_number() over (
+                partition by record_key order by delivery_date desc, delivery_id desc, file desc, row_number desc
+            ) as version_rank
+        from staged.{source.name}_events
+        where delivery_id in (select unnest($ids))
         """,
         {"ids": delivery_ids},
     )
@@ -559,18 +559,36 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, delivery_id
         f"""
         delete from staged.{source.name} as old
         using _new_event_versions as new
-        where old.record_key = new.record_key and ({newer})
+        where new.version_rank = 1 and old.record_key = new.record_key and ({newer})
+        """
+    )
+    # the new rows that do not become their key's version: beaten by a newer new row (few: a key repeated
+    # within tonight's deliveries), or by the version left in the table (an older delivery read late)
+    con.execute(
+        f"""
+        create or replace temp table _new_event_losers as
+        select delivery_id, file, row_number from _new_event_versions where version_rank > 1
+        union all
+        select new.delivery_id, new.file, new.row_number
+        from _new_event_versions as new
+        semi join staged.{source.name} as old on old.record_key = new.record_key
+        where new.version_rank = 1
         """
     )
     con.execute(
         f"""
         insert into staged.{source.name} by name
-        select new.*
-        from _new_event_versions as new
-        anti join staged.{source.name} as old on old.record_key = new.record_key
-        """
+        select version.*
+        from staged.{source.name}_events as version
+        anti join _new_event_losers as lost
+            on version.delivery_id = lost.delivery_id and version.file = lost.file
+            and version.row_number = lost.row_number
+        where version.delivery_id in (select unnest($ids))
+        """,
+        {"ids": delivery_ids},
     )
     con.execute("drop table _new_event_versions")
+    con.execute("drop table _new_event_losers")
 
 
 def _record_run_source(con, run: RunInfo, source: Source, outcome: SourceOutcome) -> None:

@@ -7,7 +7,9 @@ what the data contracts compare against to tell "missing" from "unparseable".
 
 Names and IDs go through library code (OpenCC, python-stdnum) behind vectorised DuckDB functions. A year of
 settlements repeats the same few million people, so those functions run over each column's DISTINCT values
-(one lookup CTE per name or ID column, joined back), not over every row. Dates too: parsing one (several
+(one lookup CTE per name or ID column, joined back), not over every row; and the deliveries of a source read
+in one night are typed together, in one statement (`connectors.delivery_reader._type_batch`), so a value is
+looked up once for the whole batch, not once per weekly delivery. Dates too: parsing one (several
 formats, spreadsheet time suffixes, a plausibility range) cost more per row than any other column, and a
 delivery holds a few hundred distinct dates in hundreds of thousands of rows. Months (`hd_month`: the first day of
 the month, from 202610, 2026-10, 2026年10月 or a spreadsheet date) are looked up the same way.
@@ -88,9 +90,11 @@ def _joins(source: Source) -> list[str]:
     return joins
 
 
-def typed_select(source: Source, cells_table: str) -> str:
-    """`with <lookups> select file, row_number, <src_ columns>, <typed columns> from <cells_table> <joins>`."""
-    lines = ["cells.file", "cells.row_number"] + [f"cells.src_{c.name}" for c in source.columns]
+def typed_select(source: Source, cells_table: str, carry: tuple[str, ...] = ()) -> str:
+    """`with <lookups> select file, row_number, <src_ columns>, <typed columns> from <cells_table> <joins>`;
+    the `carry` columns of `cells_table` are passed through untouched (the delivery a row belongs to, when
+    several deliveries are typed in one pass)."""
+    lines = ["cells.file", "cells.row_number"] + [f"cells.{c}" for c in carry] + [f"cells.src_{c.name}" for c in source.columns]
     for column in source.columns:
         lines += [line.replace("src_", "cells.src_") for line in _typed(column, source)]
     body = ",\n    ".join(lines)
@@ -99,8 +103,9 @@ def typed_select(source: Source, cells_table: str) -> str:
     return f"with {lookups}\nselect\n    {body}\nfrom {cells_table} as cells\n{joins}"
 
 
-def staging_query(source: Source, cells_table: str) -> str:
+def staging_query(source: Source, cells_table: str, carry: tuple[str, ...] = ()) -> str:
     """The source's staging SQL (`connectors/sql/<source>.sql`, which reads `delivery_typed`) over the typed
-    projection of `cells_table`, as one statement taking the parameter `$as_of`."""
+    projection of `cells_table`, as one statement taking the parameter `$as_of`. Every staging SQL selects
+    `*` of `delivery_typed`, so the `carry` columns reach its result."""
     staging_sql = (SQL_DIR / f"{source.name}.sql").read_text(encoding="utf-8")
-    return f"with delivery_typed as (\n{typed_select(source, cells_table)}\n)\n{staging_sql}"
+    return f"with delivery_typed as (\n{typed_select(source, cells_table, carry)}\n)\n{staging_sql}"
