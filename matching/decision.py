@@ -9,7 +9,13 @@ the members who bear the record's very name but were not compared with it (anoth
 to compare), each weighed as the comparisons would weigh them (the name's exact weight, and the address level
 their place and the record's give), unless a reviewer rejected them for this record; and all other members, each
 at the likelihood ratio expected of a member whose name is not the record's: 1 - m of `exact_norm`, 0.12, since
-over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1.
+over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1. When the
+record carries ID digits, also the people the registers know outside the households (`NAMESAKES`) who bear the
+record's very name, each weighed as the comparisons would weigh them: their valid ID against the record's digits,
+the name's exact weight, and the address level of the home of theirs nearest the record (1 when none is known).
+A record whose ID fails its check character and is one edit from a member's is a member's mistyped ID only if it
+is not as near the valid ID of someone else of its name: since MATCHING_VERSION 7 a non-member of the name one
+edit away weighs as much as the candidate, and the record goes to review.
 
 Until MATCHING_VERSION 6 the bar was log2(members) + 7: every other member at that average of 1, as if none had
 been looked at. So a name-and-address record whose name no other member bears, with its one candidate in the
