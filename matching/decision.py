@@ -157,7 +157,8 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
         -- name of a profile that carries ID digits, each weighed as the comparisons would weigh them: the ID
         -- level of their valid ID against the record's digits, the name's exact weight, and the address level
         -- of the home of theirs that could be nearest the record (1, no evidence either way, when no home of
-        -- theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's.
+        -- theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's. Only
+        -- for a contender that reaches the policy's weight: one below it is in review whatever the others weigh.
         stranger_homes as (
             select
                 profiles.profile_id,
@@ -170,7 +171,7 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
                 and places.village is not distinct from named.village
             where profiles.name_cmp <> ''
               and profiles.id_cmp is not null
-              and profiles.profile_id in (select profile_id from contenders)
+              and profiles.profile_id in (select profile_id from contenders where score >= $auto)
             group by profiles.profile_id, named.id_norm
         ),
 
