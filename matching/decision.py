@@ -9,7 +9,13 @@ the members who bear the record's very name but were not compared with it (anoth
 to compare), each weighed as the comparisons would weigh them (the name's exact weight, and the address level
 their place and the record's give), unless a reviewer rejected them for this record; and all other members, each
 at the likelihood ratio expected of a member whose name is not the record's: 1 - m of `exact_norm`, 0.12, since
-over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1.
+over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1. When the
+record carries ID digits, also the people the registers know outside the households (`NAMESAKES`) who bear the
+record's very name, each weighed as the comparisons would weigh them: their valid ID against the record's digits,
+the name's exact weight, and the address level of the home of theirs nearest the record (1 when none is known).
+A record whose ID fails its check character and is one edit from a member's is a member's mistyped ID only if it
+is not as near the valid ID of someone else of its name: since MATCHING_VERSION 7 a non-member of the name one
+edit away weighs as much as the candidate, and the record goes to review.
 
 Until MATCHING_VERSION 6 the bar was log2(members) + 7: every other member at that average of 1, as if none had
 been looked at. So a name-and-address record whose name no other member bears, with its one candidate in the
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import duckdb
 
-from matching.comparisons import ADDRESS_LEVELS, NAME_LEVELS
+from matching.comparisons import ADDRESS_LEVELS, ID_LEVELS, NAME_LEVELS
 from matching.temp_tables import DECISIONS, MEMBERS, NAME_TF, NAMESAKES, PLACE_SHARE, PROFILES, REJECTED_PAIRS, SCORED
 
 
@@ -42,7 +48,21 @@ NAME_M_OTHER = sum(level.m for level in NAME_LEVELS[1:])
 OTHERS_WEIGHT_SQL = """
     (candidates.lr_sum - pow(2, contenders.score))
     + coalesce(outside.lr_sum, 0)
+    + coalesce(strangers.lr_sum, 0)
     + greatest($members - candidates.n_candidates - coalesce(outside.n_same_name, 0), 0) * $m_other
+"""
+
+# The ID comparison's likelihood ratio (m / u) of a profile's ID digits and a known person's valid ID, levelled
+# as `matching.comparisons.classify_id` levels them (Damerau–Levenshtein, a transposition where Levenshtein
+# counts 2); the birth comparison adds nothing beside an ID (its digits carry the birth date).
+ID_RATIO_SQL = """
+    case
+        when id_dl = 0 then $id_exact
+        when id_dl = 1 and id_lev = 2 then $id_transposition
+        when id_dl = 1 then $id_one_edit
+        when id_dl = 2 then $id_two_edits
+        else $id_different
+    end
 """
 
 # The address comparison's likelihood ratio (m / u) for a profile (`profiles`) and a member (`named`) with the
@@ -133,6 +153,51 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             group by same_name.profile_id
         ),
 
+        -- The people the registers know outside the households (`NAMESAKES`, one row per home) who bear the
+        -- name of a profile that carries ID digits, each weighed as the comparisons would weigh them: the ID
+        -- level of their valid ID against the record's digits, the name's exact weight, and the address level
+        -- of the home of theirs that could be nearest the record (1, no evidence either way, when no home of
+        -- theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's. Only
+        -- for a contender that reaches the policy's weight: one below it is in review whatever the others weigh.
+        stranger_homes as (
+            select
+                profiles.profile_id,
+                named.id_norm,
+                max(case when named.township is not null then {ADDRESS_RATIO_SQL} end) as address_lr
+            from {PROFILES} as profiles
+            join {NAMESAKES} as named on named.name_cmp = profiles.name_cmp
+            left join {PLACE_SHARE} as places
+                on places.township is not distinct from named.township
+                and places.village is not distinct from named.village
+            where profiles.name_cmp <> ''
+              and profiles.id_cmp is not null
+              and profiles.profile_id in (select profile_id from contenders where score >= $auto)
+            group by profiles.profile_id, named.id_norm
+        ),
+
+        stranger_ids as (
+            select
+                stranger_homes.*,
+                profiles.name_cmp,
+                damerau_levenshtein(profiles.id_cmp, stranger_homes.id_norm) as id_dl,
+                levenshtein(profiles.id_cmp, stranger_homes.id_norm) as id_lev
+            from stranger_homes
+            join {PROFILES} as profiles on profiles.profile_id = stranger_homes.profile_id
+        ),
+
+        strangers as (
+            select
+                stranger_ids.profile_id,
+                sum(
+                    ({ID_RATIO_SQL})
+                    * ($m_exact / coalesce(name_tf.u, 1e-6))
+                    * coalesce(stranger_ids.address_lr, 1.0)
+                ) as lr_sum
+            from stranger_ids
+            left join {NAME_TF} as name_tf on name_tf.name_cmp = stranger_ids.name_cmp
+            group by stranger_ids.profile_id
+        ),
+
         floors as (
             select
                 contenders.profile_id,
@@ -145,6 +210,7 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             from contenders
             join candidates on candidates.profile_id = contenders.profile_id
             left join outside on outside.profile_id = contenders.profile_id
+            left join strangers on strangers.profile_id = contenders.profile_id
         ),
 
         -- Each namesake of a name-only contender's member, unless the record's birth date rules them out,
@@ -211,6 +277,7 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             "m_township": ADDRESS_LEVELS[1].m,
             "m_elsewhere": ADDRESS_LEVELS[2].m,
             "u_elsewhere": ADDRESS_LEVELS[2].u,
+            **{f"id_{level.name}": level.m / level.u for level in ID_LEVELS if not level.neutral},
         },
     )
     strictest = con.execute(

@@ -16,6 +16,7 @@ import math
 import duckdb
 import pytest
 
+from matching.comparisons import ID_LEVELS, NAME_LEVELS
 from matching.decision import NAME_M_EXACT, NAME_M_OTHER, decide
 from matching.settings import DEFAULTS
 from matching.temp_tables import (
@@ -61,15 +62,16 @@ def _stage(extra_members: list[tuple[str, str, str]] = (), namesakes: list[tuple
             [rid, f"H{rid}", f"M{rid}", name, township, village],
         )
     con.execute(
-        f"create temp table {PROFILES} as select 1 as profile_id, '王建国' as name_cmp, null as id_cmp, "
-        f"null as birth, '{TOWNSHIP}' as township, '{VILLAGE}' as village"
+        f"create temp table {PROFILES} as select 1 as profile_id, '王建国' as name_cmp, null::varchar as id_cmp, "
+        f"null::varchar as birth, '{TOWNSHIP}'::varchar as township, '{VILLAGE}'::varchar as village"
     )
     con.execute(
         f"""
         create temp table {SCORED} as
         select 1 as profile_id, 'M1' as m_id, 'H1' as household_id, $score as score, 'missing' as id_level,
                'exact_norm' as name_level, 'missing' as birth_level, 'village' as address_level,
-               0.0 as id_weight, $name_w as name_weight, 0.0 as birth_weight, $village_w as address_weight
+               0.0::double as id_weight, $name_w::double as name_weight, 0.0::double as birth_weight,
+               $village_w::double as address_weight
         """,
         {"score": NAME_WEIGHT + VILLAGE_WEIGHT, "name_w": NAME_WEIGHT, "village_w": VILLAGE_WEIGHT},
     )
@@ -144,3 +146,60 @@ def test_a_namesake_with_an_unknown_home_still_makes_the_record_ambiguous():
     record's person, so the record that would now link goes to review as ambiguous."""
     assert _decision(_stage(namesakes=[("王建国", None, None)]))[0] == "ambiguous"
     assert _decision(_stage(namesakes=[("王建国", "外镇", "外村")]))[0] == "link"  # known to live elsewhere
+
+
+# ---- a record with ID digits: the known non-members of its name, weighed on their valid ID -------------------
+#
+# The 100k city's vehicle record that was wrongly linked: its ID fails the check character and is one edit from
+# the candidate member's, whose name is one character off (19.6 + 4.3 = 23.9 bits, over the 20.6-bit floor). The
+# registers also knew a non-member of the record's very name whose valid ID is one edit from its digits.
+
+RECORD_ID = "430482202501040496"  # fails its check character
+MEMBER_ONE_EDIT = "430482202501040476"
+ID_ONE_EDIT = ID_LEVELS[1].m / ID_LEVELS[1].u
+ID_DIFFERENT = ID_LEVELS[4].m / ID_LEVELS[4].u
+NAME_ONE_CHAR = NAME_LEVELS[2].m / NAME_LEVELS[2].u
+
+
+def _stage_with_id(strangers: list[tuple[str, str]]):
+    """The register of `_stage`; the profile carries RECORD_ID and no address, its candidate scored one edit
+    and one character off; `strangers` (name, valid ID) are non-members the registers know, home unknown."""
+    con = _stage()
+    con.execute(f"update {PROFILES} set id_cmp = ?, birth = '20250104', township = null, village = null",
+                [RECORD_ID])
+    score = math.log2(ID_ONE_EDIT) + math.log2(NAME_ONE_CHAR)
+    con.execute(
+        f"""
+        update {SCORED} set m_id = ?, score = ?, id_level = 'one_edit', name_level = 'one_char',
+            address_level = 'missing', id_weight = ?, name_weight = ?, address_weight = 0.0
+        """,
+        [MEMBER_ONE_EDIT, score, math.log2(ID_ONE_EDIT), math.log2(NAME_ONE_CHAR)],
+    )
+    con.execute(f"update {MEMBERS} set id_norm = ?, name_cmp = '王建军' where member_rid = 1", [MEMBER_ONE_EDIT])
+    for name, valid_id in strangers:
+        con.execute(f"insert into {NAMESAKES} values (?, ?, null, null, null)", [name, valid_id])
+    return con
+
+
+def test_a_mistyped_id_one_edit_from_a_member_links_when_no_known_person_of_its_name_is_near():
+    decision, floor = _decision(_stage_with_id([]))
+    assert floor == pytest.approx(math.log2((REGISTER - 1) * NAME_M_OTHER) + 7, abs=1e-3)
+    assert decision == "link"
+
+
+def test_a_non_member_of_the_records_name_one_edit_from_its_id_sends_it_to_review():
+    """The non-member weighs what a member would: one edit (19.6 bits) and the record's very name (14.7 bits),
+    34.3 bits, more than the candidate's 23.9. The record's ID is likelier theirs: it goes to review."""
+    decision, floor = _decision(_stage_with_id([("王建国", "430482202501040396")]))
+    others = (REGISTER - 1) * NAME_M_OTHER + ID_ONE_EDIT * 2**NAME_WEIGHT
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "review_band"
+
+
+def test_a_non_member_of_the_records_name_whose_id_is_far_from_its_digits_weighs_little():
+    """Same name, but an ID that is not within two edits: such IDs agree for 4% of true matches, so they weigh
+    0.04 x 2^14.7 (10.1 bits) together with the name, and the record still links."""
+    decision, floor = _decision(_stage_with_id([("王建国", "110101199001011234")]))
+    others = (REGISTER - 1) * NAME_M_OTHER + ID_DIFFERENT * 2**NAME_WEIGHT
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "link"
