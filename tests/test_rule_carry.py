@@ -21,7 +21,6 @@ from hedui.night import run_night
 from hedui.policy import load_policy
 from hedui.rules import rule_inputs
 from hedui.rules.catalog import DEFAULT_RULES_DIR, RULES_DIR_ENV, load_catalog
-from tests.conftest import SAMPLES_AS_OF, read_sample_rows, write_csv
 from tests.test_incremental import new_events
 from tests.test_lifecycle_problem_sources import LEFT, household_leaves
 from tests.warehouse_state import data_state
