@@ -161,6 +161,23 @@ def test_a_rule_reading_a_table_its_key_does_not_cover_is_never_carried():
     assert (decision.carried, decision.reason) == (False, "reads quarantine.flags")
 
 
+def test_the_tables_a_rule_reads_are_found_in_any_case_quoted_or_through_an_income_macro():
+    from hedui.rules.catalog import tables_named
+
+    sql = 'select * from STAGED.Vehicle v join staged."housing" h using (x), income_evidence_from(\'t\') e'
+    assert tables_named(sql) == ("income.records", "staged.housing", "staged.vehicle")
+
+
+def test_a_rule_reading_a_table_named_at_run_time_is_never_carried():
+    import dataclasses
+
+    rule = dataclasses.replace(next(r for r in load_catalog() if r.code == "ASSET_VEHICLE"),
+                               sql="select * from query_table('staged.housing')")
+    decision = rule_inputs.decide(rule, "k", {rule.code: "k"},
+                                  {"per_rule": {rule.code: {"held": 0, "deferred": 0}}}, full_recompute=False)
+    assert (decision.carried, decision.reason) == (False, "reads a table named at run time (query_table)")
+
+
 def test_the_as_of_date_counts_at_the_rule_s_grain():
     rules = {rule.code: rule for rule in load_catalog()}
     day, next_day, next_month = dt.date(2026, 11, 29), dt.date(2026, 11, 30), dt.date(2026, 12, 1)

@@ -200,12 +200,17 @@ def install_deliver_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Install the masking macros and the wording macros on `con`, unless this wording is installed already.
 
     Creating the macros takes a tenth of a second; a report per household, or a test rendering every household
-    of a city, would pay it each time. Once they are all created, a session variable names the wording version
-    they were made with (reading a variable is free; looking a macro up in duckdb_functions() took 45 ms)."""
-    version = wording_version(threshold_wordings_in_force())
-    if con.execute("select getvariable('hd_deliver_macros') is not distinct from ?", [version]).fetchall()[0][0]:
+    of a city, would pay it each time. Once they are all created, a temporary table named for the wording
+    version marks them. A table, not a session variable: creating it is undone with the macros when the
+    transaction they were made in rolls back (the rules stage words the lists inside its own), which a variable
+    is not; and finding it in duckdb_tables() takes under a millisecond, where looking a macro up in
+    duckdb_functions() took 17-45 ms."""
+    marker = "_hd_deliver_macros_" + wording_version(threshold_wordings_in_force())
+    installed = con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
+                            [marker]).fetchall()
+    if installed[0][0]:
         return
     install_masking_macros(con)
     for stmt in macros_sql():
         con.execute(stmt)
-    con.execute("set variable hd_deliver_macros = ?", [version])
+    con.execute(f"create temp table if not exists {marker} (installed boolean)")

@@ -65,7 +65,10 @@ AS_OF_GRAINS = ("day", "month")
 INCOME_MODEL_TABLES = ("income.records", "income.member_months", "income.members", "income.households")
 # The warehouse schemas a rule may name a table in; `tables_read` lists the tables a rule's SQL names in them.
 _WAREHOUSE_SCHEMAS = ("raw", "staged", "quarantine", "ledger", "linked", "alerts", "ref", "income", "meta")
-_TABLE_NAME = re.compile(r"\b(" + "|".join(_WAREHOUSE_SCHEMAS) + r")\.([a-z_][a-z0-9_]*)\b")
+# In any case, quoted or not (`STAGED.VEHICLE`, `staged."vehicle"`).
+_TABLE_NAME = re.compile(r'\b(' + "|".join(_WAREHOUSE_SCHEMAS) + r')\s*\.\s*"?([a-z_][a-z0-9_]*)\b', re.IGNORECASE)
+# The income model's table macros (hedui/income/model.sql) read the model's sources as `income.*` does.
+_INCOME_MODEL_MACRO = re.compile(r"\b(income_records_of|income_[a-z_]+_from)\s*\(", re.IGNORECASE)
 # every rule query returns exactly these columns, in this order
 OUTPUT_COLUMNS = (
     "household_id",
@@ -283,9 +286,13 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
 
 
 def tables_named(sql: str) -> tuple[str, ...]:
-    """The warehouse tables (`schema.table`) a rule's SQL names, sorted; comments included (a name there can
-    only make a rule look as if it read more than it does, never less)."""
-    return tuple(sorted({f"{schema}.{table}" for schema, table in _TABLE_NAME.findall(sql)}))
+    """The warehouse tables (`schema.table`, lower case) a rule's SQL names, sorted, comments included; a call of
+    one of the income model's table macros counts as reading `income.records`. A read this scan cannot see (a
+    table named through `query_table`) is refused carrying by `hedui.rules.rule_inputs.carry_blocker`."""
+    named = {f"{schema.lower()}.{table.lower()}" for schema, table in _TABLE_NAME.findall(sql)}
+    if _INCOME_MODEL_MACRO.search(sql):
+        named.add("income.records")
+    return tuple(sorted(named))
 
 
 def _name_list(value: Any, name: str, key: str) -> list[str]:

@@ -292,10 +292,12 @@ def _batchable(rule: Rule) -> bool:
 
 def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None,
                    spark_rules=None) -> Evaluation:
-    """Run every rule and collect its rows, with evidence and fingerprint, in the temp table `_rule_hits`.
+    """Run every rule that is not carried and collect its rows, with evidence and fingerprint, in the temp table
+    `_rule_hits`. A carried rule (nothing it is computed from changed: `hedui.rules.rule_inputs`) is not run; the
+    result names the carried rules and why each other rule was run.
 
     The shared definitions the rules call (active households, severe disability) are created first, and the
-    verified-income model (income.*) is rebuilt when its sources have all delivered. A rule that reads a source
+    verified-income model (income.*) is rebuilt when its sources have all delivered and an income rule is run. A rule that reads a source
     which never delivered is skipped: the result names those rules with the sources that were missing, and counts
     the active households the income model could not test. The rules of household and member level run in
     `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`).

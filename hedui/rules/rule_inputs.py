@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ group by source
 _COLUMNS = """
 select list(column_name || ' ' || data_type order by column_index)
 from duckdb_columns()
-where schema_name = ? and table_name = ?
+where database_name = current_database() and schema_name = ? and table_name = ?
 """
 
 
@@ -117,6 +118,8 @@ class InputDigests:
 def carry_blocker(rule: Rule) -> str | None:
     """Why the key cannot cover what `rule` reads (it names a table outside its sources, their links and the
     income model), or None."""
+    if re.search(r"\bquery_table\s*\(", rule.sql, re.IGNORECASE):
+        return "reads a table named at run time (query_table)"
     allowed = {f"staged.{source}" for source in key_sources(rule)} | {"linked.links", *INCOME_MODEL_TABLES}
     unknown = sorted(set(rule.tables_read) - allowed)
     return f"reads {', '.join(unknown)}" if unknown else None
