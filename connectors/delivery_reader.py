@@ -116,9 +116,10 @@ def _scratch(name: str) -> str:
     return f"main.{name}" if _scratch_in_main() else f"temp.{name}"
 
 
-def _create_scratch(kind: str, name: str) -> str:
-    """`create or replace [temp] table|view <name>` in the scratch schema (`_scratch_in_main`)."""
-    return f"create or replace {kind} main.{name}" if _scratch_in_main() else f"create or replace temp {kind} {name}"
+def _create_scratch(kind: str, qualified: str) -> str:
+    """`create or replace [temp] table|view <qualified>`, for a name `_scratch` qualified."""
+    temporary = "temp " if qualified.startswith("temp.") else ""
+    return f"create or replace {temporary}{kind} {qualified}"
 
 
 def candidates_table(tag: str) -> str:
@@ -184,18 +185,17 @@ def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], 
     same people and dates every week (typing each of 53 deliveries on its own looked each person up 53 times
     and cost half of the medical ingest)."""
     batch = batch_candidates_table(prepared[0].tag)
-    batch_name = batch.split(".", 1)[1]
     parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
     con.execute(f"create or replace temp view {prepared[0].tag}_batch_raw as {parts}")
     try:
         con.execute(
-            f"{_create_scratch('table', batch_name)} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
+            f"{_create_scratch('table', batch)} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
             {"as_of": as_of},
         )
     finally:
         con.execute(f"drop view if exists {prepared[0].tag}_batch_raw")
     for i, p in enumerate(prepared):
-        con.execute(f"{_create_scratch('view', candidates_table(p.tag).split('.', 1)[1])} as "
+        con.execute(f"{_create_scratch('view', candidates_table(p.tag))} as "
                     f"select * exclude (_part) from {batch} where _part = {i}")
     return batch
 
@@ -238,7 +238,7 @@ def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDe
     # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it.
     batch = _scratch(f"_hedui_batch_{prepared[0].tag}")
     con.execute(
-        f"{_create_scratch('view', batch.split('.', 1)[1])} as "
+        f"{_create_scratch('view', batch)} as "
         f"select c.* exclude (_part) replace (labels.label as file) "
         f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label) "
         f"on c._part = labels.part and c.file = labels.file"

@@ -159,10 +159,13 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
         -- of the home of theirs that could be nearest the record (1, no evidence either way, when no home of
         -- theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's. Only
         -- for a contender that reaches the policy's weight: one below it is in review whatever the others weigh.
-        stranger_homes as (
+        stranger_ids as (
             select
                 profiles.profile_id,
+                profiles.name_cmp,
                 named.id_norm,
+                damerau_levenshtein(profiles.id_cmp, named.id_norm) as id_dl,
+                levenshtein(profiles.id_cmp, named.id_norm) as id_lev,
                 max(case when named.township is not null then {ADDRESS_RATIO_SQL} end) as address_lr
             from {PROFILES} as profiles
             join {NAMESAKES} as named on named.name_cmp = profiles.name_cmp
@@ -172,17 +175,7 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             where profiles.name_cmp <> ''
               and profiles.id_cmp is not null
               and profiles.profile_id in (select profile_id from contenders where score >= $auto)
-            group by profiles.profile_id, named.id_norm
-        ),
-
-        stranger_ids as (
-            select
-                stranger_homes.*,
-                profiles.name_cmp,
-                damerau_levenshtein(profiles.id_cmp, stranger_homes.id_norm) as id_dl,
-                levenshtein(profiles.id_cmp, stranger_homes.id_norm) as id_lev
-            from stranger_homes
-            join {PROFILES} as profiles on profiles.profile_id = stranger_homes.profile_id
+            group by profiles.profile_id, profiles.name_cmp, profiles.id_cmp, named.id_norm
         ),
 
         strangers as (

@@ -25,22 +25,26 @@ MODEL_SOURCES = ("households", "members", "social_insurance", "housing_fund", "p
 _PACKAGE = files("hedui.income")
 
 
+def _sql_text(name: str) -> str:
+    """One of the model's SQL files (window.sql, model.sql, tables.sql), as text."""
+    return (_PACKAGE / name).read_text(encoding="utf-8")
+
+
 def _statements(con: duckdb.DuckDBPyConnection, name: str):
-    return con.extract_statements((_PACKAGE / name).read_text(encoding="utf-8"))
+    return con.extract_statements(_sql_text(name))
 
 
 def window_macros_text() -> str:
-    return (_PACKAGE / "window.sql").read_text(encoding="utf-8")
+    return _sql_text("window.sql")
 
 
 def income_definition_text(settings: dict[str, Any]) -> str:
     """What the model's tables are computed with besides their sources and the as-of month: the text of
-    model.sql and tables.sql and the settings' parameters (part of the income rules' keys,
+    window.sql, model.sql and tables.sql and the settings' parameters (part of the income rules' keys,
     `hedui.rules.rule_inputs`)."""
     parameters = {name: value for name, value in model_parameters(settings, dt.date(2000, 1, 1)).items()
                   if name != "as_of"}
-    return "\n".join((window_macros_text(), (_PACKAGE / "model.sql").read_text(encoding="utf-8"),
-                      (_PACKAGE / "tables.sql").read_text(encoding="utf-8"),
+    return "\n".join((*(_sql_text(name) for name in ("window.sql", "model.sql", "tables.sql")),
                       json.dumps(parameters, sort_keys=True, default=str, ensure_ascii=False)))
 
 
