@@ -198,3 +198,19 @@ def test_a_rule_whose_hits_move_with_the_day_is_evaluated_every_night():
     decision = rule_inputs.decide(medical, None, {}, {"per_rule": {medical.code: {"held": 0, "deferred": 0}}},
                                   full_recompute=False)
     assert (decision.carried, decision.reason) == (False, "its hits move with the as-of date (as_of_grain day)")
+
+
+def test_a_landing_zone_whose_only_sources_are_the_households_completes_with_no_rule_key(sample_landing, tmp_path):
+    """Every rule with a key reads a source that never delivered, so tonight keeps no key: the night completes
+    (storing no keys once failed the warnings stage), and the rules are reported skipped."""
+    for folder in sample_landing.iterdir():
+        if folder.is_dir() and folder.name not in ("households", "members"):
+            shutil.rmtree(folder)
+    result = run_night(sample_landing, tmp_path / "w.duckdb", dt.date(2026, 11, 3), deliver=False)
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from alerts.rule_evaluations").fetchone() == (0,)
+        stats = json.loads(con.execute("select stats from alerts.rule_runs").fetchone()[0])
+    finally:
+        con.close()
+    assert set(stats["skipped_rules"]) >= {"ASSET_VEHICLE", "ASSET_PROPERTY", "INCOME_ABOVE_STANDARD"}

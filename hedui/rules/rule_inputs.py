@@ -207,5 +207,6 @@ def remember(con, keys: dict[str, str], as_of: dt.date) -> None:
     """Keep tonight's keys: of every rule evaluated or carried tonight but those whose hits move with the day;
     a rule skipped tonight has none."""
     con.execute("delete from alerts.rule_evaluations")
-    con.executemany("insert into alerts.rule_evaluations (rule_code, inputs_key, as_of) values (?, ?, ?)",
-                    [(code, key, as_of) for code, key in sorted(keys.items())])
+    if keys:  # none when every rule with a key was skipped (its sources never delivered)
+        con.executemany("insert into alerts.rule_evaluations (rule_code, inputs_key, as_of) values (?, ?, ?)",
+                        [(code, key, as_of) for code, key in sorted(keys.items())])
