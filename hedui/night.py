@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from connectors import SOURCES
 from hedui import stages
+from hedui.contracts.docs_process import DataDocsBuild
 from hedui.engines.night_engine import SparkEngine, SparkNight, check_engine
 from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
@@ -131,6 +132,7 @@ def run_night(
     # None until the run has begun: a refused run (busy, earlier as-of date, newer schema) is not a failed night.
     stage: str | None = None
     published = False
+    docs: DataDocsBuild | None = None
     try:
         with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
                           memory_limit=memory_limit or default_memory_limit(),
@@ -150,6 +152,9 @@ def run_night(
                         failed.append(source)
                         log.error("source %s failed: %s", source, type(result).__name__)
                         stages.mark_source_failed(con, source, run, result)
+                if deliver and paths.validations(run.run_id).exists():
+                    # tonight's validation results are final: their pages render beside the rest of the night
+                    docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root)
                 say("link records")
                 stage = "link"
                 with clock.time("link"):
@@ -181,8 +186,11 @@ def run_night(
             with clock.time("deliver"):
                 result.outputs = outputs or paths.outputs(as_of)
                 result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of,
-                                                  result.outputs)
+                                                  result.outputs, docs)
+                docs = None
     except Exception as exc:
+        if docs is not None:
+            docs.settle()
         if stage is not None:
             record_failure(paths, run_id, as_of, started_at, failure_of(exc, stage), published=published,
                            wait_seconds=wait_seconds, memory_limit=memory_limit)
@@ -214,19 +222,28 @@ def record_failure(paths: WarehousePaths, run_id: str, as_of: dt.date, started_a
     return True
 
 
-def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path) -> list[Path]:
-    """From the published warehouse: the caseworkers' lists and the Data Docs of the run's validations."""
+def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path,
+                    docs: DataDocsBuild | None = None) -> list[Path]:
+    """From the published warehouse: the caseworkers' lists and the Data Docs of the run's validations, which
+    `docs` is already rendering (started when ingest ended), or which are rendered here when it is None."""
     from hedui.contracts import build_data_docs
     from hedui.deliver.lists import write_township_lists
     from hedui.warehouse import open_readonly
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = open_readonly(paths.warehouse)
     try:
-        written = list(write_township_lists(con, out_dir / "lists", as_of))
-    finally:
-        con.close()
-    if paths.validations(run_id).exists():
+        con = open_readonly(paths.warehouse)
+        try:
+            written = list(write_township_lists(con, out_dir / "lists", as_of))
+        finally:
+            con.close()
+    except BaseException:
+        if docs is not None:
+            docs.settle()
+        raise
+    if docs is not None:
+        written.append(docs.wait())
+    elif paths.validations(run_id).exists():
         # Tonight's validations are rendered; the index lists every night's (validations/<run_id>/, GX JSON).
         written.append(build_data_docs(paths.validations(run_id), paths.data_docs,
                                        history_dir=paths.validations_root))
