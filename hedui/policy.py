@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from hedui import strict_yaml
+
 # the repository's policy.yaml, shipped in the package as hedui/policy.yaml (docs/internals.md, "Data files")
 DEFAULT_POLICY_FILE = files("hedui") / "policy.yaml"
 
@@ -86,7 +88,7 @@ def load_policy(path: Path | None = None) -> Policy:
     else:
         path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = strict_yaml.load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise PolicyError(f"policy file {path}: {exc}") from exc
     if not isinstance(data, dict):

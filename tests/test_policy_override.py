@@ -175,3 +175,14 @@ def test_a_policy_narrowing_severe_disability_in_one_rule_only_is_refused(night,
                                        "--out", str(tmp_path / "r"), "--policy", str(typo)])
     said = " ".join(outcome.output.split())  # the console may wrap a long line
     assert outcome.exit_code == 2 and "severe disability must be defined the same" in said
+
+
+def test_a_policy_file_giving_a_key_twice_is_refused_naming_the_key_and_lines(tmp_path):
+    """PyYAML keeps the last of two equal keys silently: a standard written twice would take the second."""
+    from hedui.policy import PolicyError
+
+    path = tmp_path / "policy.yaml"
+    path.write_text("income:\n  standards: {城市: 680, 农村: 540}\n  standards: {城市: 780, 农村: 640}\n",
+                    encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"key 'standards' is given twice \(lines 2 and 3\)"):
+        load_policy(path)

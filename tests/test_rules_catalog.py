@@ -95,6 +95,7 @@ def test_a_well_formed_rule_file_loads(tmp_path):
         (lambda t: t.replace("/*---", "/*", 1), "must open with a metadata block"),
         (lambda t: t.replace("policy: a test\n", "policy: a test\nowner: someone\n"), "unknown key(s) owner"),
         (lambda t: t.replace("  min_vehicles:\n", "  as_of:\n"), "bound by the engine"),
+        (lambda t: t.replace("severity: high\n", "severity: high\nseverity: low\n"), "key 'severity' is given twice"),
     ],
 )
 def test_malformed_rule_file_fails_naming_the_file_and_the_problem(tmp_path, broken, problem):

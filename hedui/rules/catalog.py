@@ -38,6 +38,7 @@ import duckdb
 import yaml
 
 from connectors import SOURCES as DECLARATIONS
+from hedui import strict_yaml
 from hedui.engines.portability_cache import cached_problems
 from hedui.engines.spark_sql import spark_problems
 from hedui.income.settings import DEFAULTS as INCOME_DEFAULTS
@@ -86,7 +87,6 @@ BUILTIN_PARAMETERS = {"as_of": "the run's as-of date (DATE)",
                       **{name: f"income.{name} of the policy" for name in RULE_BOUND_SETTINGS}}
 
 _METADATA = re.compile(r"\A\s*/\*---\s*\n(?P<yaml>.*?)\n\s*---\*/(?P<sql>.*)\Z", re.S)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -187,7 +187,7 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
     if not match:
         raise RuleFileError(f"{name}: must open with a metadata block /*--- ... ---*/")
     try:
-        meta = yaml.load(match["yaml"], Loader=_YAML_LOADER)
+        meta = strict_yaml.load(match["yaml"])
     except yaml.YAMLError as exc:
         raise RuleFileError(f"{name}: metadata block is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
