@@ -61,6 +61,27 @@ class Policy:
         """…when at least this many of its rows are quarantined (a tiny delivery's share says little)."""
         return int(self.deliveries.get("quarantine_share_min_rows", 5))
 
+    @property
+    def late_factor(self) -> float:
+        """A source whose newest delivery is older than this many times its usual interval is late
+        (connectors.cadence)."""
+        return float(self.deliveries.get("late_factor", 2.0))
+
+    @property
+    def expected_every_days(self) -> dict[str, int]:
+        """Per source, the days between deliveries the center expects, in place of the interval learnt from the
+        source's history; a source hedui does not know raises PolicyError."""
+        from connectors import SOURCES
+
+        expected = self.deliveries.get("expected_every_days") or {}
+        if not isinstance(expected, dict):
+            raise PolicyError("policy deliveries.expected_every_days must map sources to days")
+        unknown = sorted(set(expected) - set(SOURCES))
+        if unknown:
+            raise PolicyError(f"policy deliveries.expected_every_days: unknown source(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(SOURCES)}")
+        return {source: int(days) for source, days in expected.items()}
+
     def section(self, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
         """`defaults` overridden by the policy's section `name`; unknown keys raise PolicyError."""
         return _merge(defaults, getattr(self, name), f"{name}")
@@ -103,7 +124,7 @@ def load_policy(path: Path | None = None) -> Policy:
     for code, params in rules.items():
         if not isinstance(params, dict):
             raise PolicyError(f"policy file {path}: rules.{code} must be a mapping")
-    return Policy(
+    policy = Policy(
         verification=data.get("verification") or {},
         deliveries=data.get("deliveries") or {},
         matching=data.get("matching") or {},
@@ -111,3 +132,5 @@ def load_policy(path: Path | None = None) -> Policy:
         rules=rules,
         source=str(path),
     )
+    policy.expected_every_days  # noqa: B018 (checked now, not when the night has run)
+    return policy

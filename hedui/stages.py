@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import SOURCES
+from connectors.cadence import late_sources
 from connectors.ingest import NEVER_DELIVERED, SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
 from hedui.run_info import RunInfo, refuse_as_of_before
@@ -81,6 +82,8 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, 
     outcome = "completed_with_problems" if problems else "completed"
     message = "; ".join([*(f"{source}: {problem}" for source, problem in problems),
                          *([f"never delivered (no data yet, not 'no records'): {', '.join(never)}"] if never else []),
+                         *(late.note_en() for late in late_sources(con, run.as_of, late_factor=run.policy.late_factor,
+                                                                   expected_every_days=run.policy.expected_every_days)),
                          *_landing_notes(con, run)]) or None
     con.execute(
         "update ledger.runs set finished_at = ?, outcome = ?, message = ?, stage_timings = ? where run_id = ?",
