@@ -154,7 +154,8 @@ def run_night(
                         stages.mark_source_failed(con, source, run, result)
                 if deliver and paths.validations(run.run_id).exists():
                     # tonight's validation results are final: their pages render beside the rest of the night
-                    docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root)
+                    docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root,
+                                               keep_days=policy.data_docs_days)
                 say("link records")
                 stage = "link"
                 with clock.time("link"):
@@ -224,9 +225,8 @@ def record_failure(paths: WarehousePaths, run_id: str, as_of: dt.date, started_a
 
 def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path,
                     docs: DataDocsBuild | None = None) -> list[Path]:
-    """From the published warehouse: the caseworkers' lists and the Data Docs of the run's validations, which
-    `docs` is already rendering (started when ingest ended), or which are rendered here when it is None."""
-    from hedui.contracts import build_data_docs
+    """From the published warehouse: the caseworkers' lists; and the Data Docs of the run's validations, which
+    `docs` is rendering (started when ingest ended; None when the night validated nothing)."""
     from hedui.deliver.lists import write_township_lists
     from hedui.warehouse import open_readonly
 
@@ -243,8 +243,4 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
         raise
     if docs is not None:
         written.append(docs.wait())
-    elif paths.validations(run_id).exists():
-        # Tonight's validations are rendered; the index lists every night's (validations/<run_id>/, GX JSON).
-        written.append(build_data_docs(paths.validations(run_id), paths.data_docs,
-                                       history_dir=paths.validations_root))
     return written

@@ -62,6 +62,12 @@ class Policy:
         return int(self.deliveries.get("quarantine_share_min_rows", 5))
 
     @property
+    def data_docs_days(self) -> int:
+        """The Data Docs site lists the validations of the runs of this many days before tonight's as-of date
+        (hedui.contracts.docs); the results stay under validations/."""
+        return int(self.deliveries.get("data_docs_days", 92))
+
+    @property
     def late_factor(self) -> float:
         """A source whose newest delivery is older than this many times its usual interval is late
         (connectors.cadence)."""

@@ -9,7 +9,10 @@ History: GX's index lists the validation pages whose result is in the context's 
 of results it does not hold. So the store gets every night's saved results (``history_dir``, the
 ``validations/`` folder beside the warehouse), while only tonight's (``results_dir``) — and any older one whose
 page is missing — are rendered again: the index lists every night, and a night's cost grows only with the
-reading of the old results, not with re-rendering them.
+reading of the old results, not with re-rendering them. The reading is bounded too: only the results of runs
+whose as-of date is within `keep_days` of tonight's (policy `deliveries.data_docs_days`, 92 by default) go into
+the store, so GX drops the older pages and the site holds the last three months. A year of nights would
+otherwise be read again every night. The results themselves stay under `validations/`: nothing is deleted.
 
 Offline: the pages GX writes load their CSS and JavaScript from CDNs; `docs_assets.localise_site` points them
 at vendored copies in ``static/vendor/`` (the center's network has no internet).
@@ -17,7 +20,9 @@ at vendored copies in ``static/vendor/`` (the center's network has no internet).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -26,10 +31,40 @@ from hedui.contracts.docs_assets import localise_site
 from hedui.contracts.suites import SOURCES, load_suite
 
 
+# the run folders under validations/ are named by run id: asof<YYYYMMDD>_started…
+_RUN_AS_OF = re.compile(r"^asof(\d{8})_")
+
+
+def run_folder_as_of(folder: Path) -> dt.date | None:
+    """The as-of date in a run folder's name (`asof20261121_started…`), None for another name."""
+    match = _RUN_AS_OF.match(folder.name)
+    if not match:
+        return None
+    try:
+        return dt.datetime.strptime(match[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _kept(path: Path, history_dir: Path, keep_from: dt.date | None) -> bool:
+    """Whether a result under `history_dir` (in its run's folder) is recent enough to stay in the site; one whose
+    folder is not named by a run cannot be dated, and stays."""
+    parts = path.relative_to(history_dir).parts
+    run_as_of = run_folder_as_of(Path(parts[0])) if len(parts) > 1 else None
+    return keep_from is None or run_as_of is None or run_as_of >= keep_from
+
+
+def _remove_empty_folders(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | None = None,
-                    history_dir: Path | None = None) -> Path:
+                    history_dir: Path | None = None, keep_days: int | None = None) -> Path:
     """Render the results under `results_dir` into the site at `docs_dir`; its index lists those and every
-    result under `history_dir` (default: `results_dir` only). Returns the index page."""
+    result under `history_dir` (default: `results_dir` only) of a run whose as-of date is at most `keep_days`
+    before the as-of date of `results_dir` (all of them when `keep_days` is None). Returns the index page."""
     gx_offline()
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
@@ -61,7 +96,11 @@ def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | Non
                     raise
         schema = ExpectationSuiteValidationResultSchema()
         tonight = {path.resolve() for path in results_dir.rglob("*.json")}
-        paths = sorted(tonight | {path.resolve() for path in Path(history_dir or results_dir).rglob("*.json")})
+        history = Path(history_dir or results_dir).resolve()
+        tonight_as_of = run_folder_as_of(results_dir)
+        keep_from = tonight_as_of - dt.timedelta(days=keep_days) if keep_days is not None and tonight_as_of else None
+        paths = sorted(tonight | {path.resolve() for path in history.rglob("*.json")
+                                  if _kept(path.resolve(), history, keep_from)})
         render: list = list(ctx.expectations_store.list_keys())  # the suites' pages: cheap, always redone
         for path in paths:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -84,6 +123,7 @@ def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | Non
             if path in tonight or not page.exists():
                 render.append(key)
         ctx.build_data_docs(site_names=["hedui"], resource_identifiers=render or None)
+    _remove_empty_folders(docs_dir / "validations")  # GX deletes a dropped run's pages, not their folders
     localise_site(docs_dir)
     index = docs_dir / "index.html"
     if not index.exists():  # pragma: no cover

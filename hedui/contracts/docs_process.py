@@ -40,11 +40,13 @@ class DataDocsBuild:
         self._finished = False
 
     @classmethod
-    def start(cls, results_dir: Path, docs_dir: Path, history_dir: Path) -> "DataDocsBuild":
-        """Start rendering `results_dir` into the site at `docs_dir`, its index listing `history_dir`."""
+    def start(cls, results_dir: Path, docs_dir: Path, history_dir: Path, *, keep_days: int) -> "DataDocsBuild":
+        """Start rendering `results_dir` into the site at `docs_dir`, its index listing the results under
+        `history_dir` of the last `keep_days` days (`hedui.contracts.docs.build_data_docs`)."""
         stderr_file = tempfile.TemporaryFile()
         process = subprocess.Popen(
-            [sys.executable, "-m", "hedui.contracts.docs_child", str(results_dir), str(docs_dir), str(history_dir)],
+            [sys.executable, "-m", "hedui.contracts.docs_child", str(results_dir), str(docs_dir), str(history_dir),
+             str(keep_days)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_file,
         )
         return cls(process, stderr_file, Path(docs_dir) / "index.html")
