@@ -57,6 +57,7 @@ OTHERS_WEIGHT_SQL = """
 # counts 2); the birth comparison adds nothing beside an ID (its digits carry the birth date).
 ID_RATIO_SQL = """
     case
+        when id_dl is null then 1.0
         when id_dl = 0 then $id_exact
         when id_dl = 1 and id_lev = 2 then $id_transposition
         when id_dl = 1 then $id_one_edit
@@ -173,7 +174,6 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
                 on places.township is not distinct from named.township
                 and places.village is not distinct from named.village
             where profiles.name_cmp <> ''
-              and profiles.id_cmp is not null
               and profiles.profile_id in (select profile_id from contenders where score >= $auto)
             group by profiles.profile_id, profiles.name_cmp, profiles.id_cmp, named.id_norm
         ),
