@@ -4,7 +4,8 @@
 
 For measuring a change to `matching` on a big city without a whole night (ingest and warnings are most of a
 night's time; a MATCHING_VERSION bump would relink everything at the next night anyway). WAREHOUSE is
-rewritten: `linked.*` become what this checkout's matching makes of its staged tables, nothing else changes.
+rewritten: `linked.*` become what this checkout's matching makes of its staged tables, and the stage's review-queue
+health adds its row to `ledger.review_queue_nights`, as a night's linking does; nothing else changes.
 Never point it at a warehouse analysts read: copy it first. Then `bench/link_quality.py city` measures it.
 Prints the stage's counts (no personal data) and its wall time.
 """
