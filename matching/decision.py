@@ -9,13 +9,18 @@ the members who bear the record's very name but were not compared with it (anoth
 to compare), each weighed as the comparisons would weigh them (the name's exact weight, and the address level
 their place and the record's give), unless a reviewer rejected them for this record; and all other members, each
 at the likelihood ratio expected of a member whose name is not the record's: 1 - m of `exact_norm`, 0.12, since
-over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1. When the
-record carries ID digits, also the people the registers know outside the households (`NAMESAKES`) who bear the
-record's very name, each weighed as the comparisons would weigh them: their valid ID against the record's digits,
+over pairs of different people every comparison's ratio averages the sum of its m probabilities, 1. And the
+people the registers know outside the households (`NAMESAKES`) who bear the record's very name, each weighed as
+the comparisons would weigh them: their valid ID against the record's digits (1 when the record carries none),
 the name's exact weight, and the address level of the home of theirs nearest the record (1 when none is known).
 A record whose ID fails its check character and is one edit from a member's is a member's mistyped ID only if it
 is not as near the valid ID of someone else of its name: since MATCHING_VERSION 7 a non-member of the name one
-edit away weighs as much as the candidate, and the record goes to review.
+edit away weighs as much as the candidate, and the record goes to review. Since MATCHING_VERSION 8 they are
+weighed for a name-only record too: a non-member whose every known home is elsewhere does not make it ambiguous
+(below), but may still be its person (a home is often known only from a property they hold or co-own, and people
+hold property away from where they live), exactly as a member of the name in another township may be. On the
+1M city two name-only housing records of such non-members were linked to a member of the name in the record's
+village at 24.5 bits against a floor of 23.9 that weighed members only.
 
 Until MATCHING_VERSION 6 the bar was log2(members) + 7: every other member at that average of 1, as if none had
 been looked at. So a name-and-address record whose name no other member bears, with its one candidate in the
@@ -57,6 +62,7 @@ OTHERS_WEIGHT_SQL = """
 # counts 2); the birth comparison adds nothing beside an ID (its digits carry the birth date).
 ID_RATIO_SQL = """
     case
+        when id_dl is null then 1.0
         when id_dl = 0 then $id_exact
         when id_dl = 1 and id_lev = 2 then $id_transposition
         when id_dl = 1 then $id_one_edit
@@ -154,11 +160,12 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
         ),
 
         -- The people the registers know outside the households (`NAMESAKES`, one row per home) who bear the
-        -- name of a profile that carries ID digits, each weighed as the comparisons would weigh them: the ID
-        -- level of their valid ID against the record's digits, the name's exact weight, and the address level
-        -- of the home of theirs that could be nearest the record (1, no evidence either way, when no home of
-        -- theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's. Only
-        -- for a contender that reaches the policy's weight: one below it is in review whatever the others weigh.
+        -- profile's name, each weighed as the comparisons would weigh them: the ID level of their valid ID
+        -- against the record's digits (neutral when it carries none), the name's exact weight, and the address
+        -- level of the home of theirs that could be nearest the record (1, no evidence either way, when no home
+        -- of theirs is known). A mistyped ID one edit from theirs is as likely to be theirs as a member's; a
+        -- name-only record in another village may be about a property of theirs. Only for a contender that
+        -- reaches the policy's weight: one below it is in review whatever the others weigh.
         stranger_ids as (
             select
                 profiles.profile_id,
@@ -173,7 +180,6 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
                 on places.township is not distinct from named.township
                 and places.village is not distinct from named.village
             where profiles.name_cmp <> ''
-              and profiles.id_cmp is not null
               and profiles.profile_id in (select profile_id from contenders where score >= $auto)
             group by profiles.profile_id, profiles.name_cmp, profiles.id_cmp, named.id_norm
         ),

@@ -15,7 +15,7 @@ from matching.sources import EVENT_SOURCES, table_exists
 REVIEW_DECISIONS_TABLE = "linked.review_decisions"
 
 # Bump when a change to this package changes which links are made: the next night then relinks everything.
-MATCHING_VERSION = 7
+MATCHING_VERSION = 8
 
 
 def inputs_key(con: duckdb.DuckDBPyConnection, cfg: dict) -> str | None:

@@ -13,8 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "auto_accept_weight": 20.0,
     # ... and at least this many bits above the weight of everyone else who could be the record's person, taken
     # together (matching.decision): its other candidates, the members of its name the blocking did not compare,
-    # every other member at the ratio expected of a member whose name differs (0.12), and, when the record
-    # carries ID digits, the non-members of its name the registers know, weighed on their valid ID. 7 bits keeps the odds
+    # every other member at the ratio expected of a member whose name differs (0.12), and the non-members of its
+    # name the registers know, weighed on their valid ID (when the record carries digits) and their nearest home. 7 bits keeps the odds
     # of every automatic link at 128 to 1 or better, whatever the size of the city: a rare name in its village
     # clears it in a register of 100,000 (20.6 bits), a name other members bear nearby does not.
     "auto_accept_prior_margin": 7.0,

@@ -203,3 +203,77 @@ def test_a_non_member_of_the_records_name_whose_id_is_far_from_its_digits_weighs
     others = (REGISTER - 1) * NAME_M_OTHER + ID_DIFFERENT * 2**NAME_WEIGHT
     assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
     assert decision == "link"
+
+
+# ---- a name-only record: the known non-members of its name, weighed where their homes are -------------------
+#
+# Since MATCHING_VERSION 8. The namesake rule rules out a non-member whose every known home is elsewhere (the
+# record is not ambiguous), but such a person could still be the record's: a home is often known only from
+# a property they hold or co-own, and people hold property away from where they live. So each is weighed as
+# the comparisons would weigh them (the name's exact weight, the address level of their home nearest the
+# record), as an uncompared member of the name is. The 1M city's two wrong housing links were of that kind.
+
+ELSEWHERE = 0.25 / 0.9  # the address ratio of a home in another township (m / u of `different`)
+
+
+def test_a_known_non_member_of_the_name_in_another_township_weighs_as_the_address_says():
+    """One non-member 王建国 the registers know in another township: 14.7 bits of name, -1.85 of address; the
+    floor rises to 21.2 bits and the record (22.5) still links, as one uncompared member there would let it."""
+    decision, floor = _decision(_stage(namesakes=[("王建国", "外镇", "外村")]))
+    others = (REGISTER - 1) * NAME_M_OTHER + 2**NAME_WEIGHT * ELSEWHERE
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "link"
+
+
+def test_a_known_non_member_of_the_name_in_another_village_of_the_township_sends_the_record_to_review():
+    """A non-member 王建国 whose known home is in another village of the record's township is not a namesake who
+    may live where the record is (not ambiguous), but they weigh 14.7 bits of name and 0.15 / 0.05 of address
+    (16.3 bits): the candidate's 22.5 bits are under 128 to 1 against them, and the record goes to review."""
+    decision, floor = _decision(_stage(namesakes=[("王建国", TOWNSHIP, "别村")]))
+    others = (REGISTER - 1) * NAME_M_OTHER + 2**NAME_WEIGHT * 0.15 / 0.05
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "review_band"
+    # the same person unknown to the registers: the record links
+    assert _decision(_stage())[0] == "link"
+
+
+# The 1M city's wrong links: a register of 1,000,000 members, a name of 17.4 bits and the record's village of
+# 7.1 bits (24.5 bits, over the floor of log2(0.12 x 1,000,000) + 7 = 23.9); the registers knew non-members of
+# the name only in other townships (from a property they co-own), and the record was one of theirs.
+BIG_REGISTER = 1_000_000
+BIG_NAME_WEIGHT, BIG_VILLAGE_WEIGHT = 17.4, 7.1
+
+
+def _stage_big_city(namesakes: list[tuple[str, str | None, str | None]]):
+    con = _stage(namesakes=namesakes, register=BIG_REGISTER)
+    con.execute(f"update {NAME_TF} set u = ?", [NAME_M_EXACT / 2**BIG_NAME_WEIGHT])
+    con.execute(f"update {PLACE_SHARE} set u_village = ? where village = ?", [0.6 / 2**BIG_VILLAGE_WEIGHT, VILLAGE])
+    con.execute(f"update {SCORED} set score = ?, name_weight = ?, address_weight = ?",
+                [BIG_NAME_WEIGHT + BIG_VILLAGE_WEIGHT, BIG_NAME_WEIGHT, BIG_VILLAGE_WEIGHT])
+    return con
+
+
+def test_two_known_non_members_of_the_name_elsewhere_send_the_big_citys_record_to_review():
+    decision, floor = _decision(_stage_big_city([("王建国", "外镇", "外村"), ("王建国", "远镇", "远村")]))
+    others = (BIG_REGISTER - 1) * NAME_M_OTHER + 2 * 2**BIG_NAME_WEIGHT * ELSEWHERE
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert floor > BIG_NAME_WEIGHT + BIG_VILLAGE_WEIGHT
+    assert decision == "review_band"
+
+
+def test_the_big_citys_record_links_when_the_registers_know_no_one_else_of_its_name():
+    decision, floor = _decision(_stage_big_city([]))
+    assert floor == pytest.approx(math.log2((BIG_REGISTER - 1) * NAME_M_OTHER) + 7, abs=1e-3)
+    assert decision == "link"
+
+
+def test_each_known_non_member_counts_once_at_their_home_nearest_the_record():
+    """A person the registers know with homes in two places, and rows without one: weighed once, at the
+    nearer home (here the record's township, 0.15 / 0.05), not once per row."""
+    con = _stage()
+    con.execute(f"insert into {NAMESAKES} values ('王建国', 'S9', null, '外镇', '外村'), "
+                f"('王建国', 'S9', null, ?, '别村'), ('王建国', 'S9', null, null, null)", [TOWNSHIP])
+    decision, floor = _decision(con)
+    others = (REGISTER - 1) * NAME_M_OTHER + 2**NAME_WEIGHT * 0.15 / 0.05
+    assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
+    assert decision == "review_band"
