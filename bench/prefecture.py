@@ -273,7 +273,11 @@ def main() -> None:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                         help="spark: measure (b)-(d) on DuckDB alone and again with the rules stage on Spark")
     parser.add_argument("--spark-master", default="local[2]", help="with --engine spark: local[N] or a master URL")
+    parser.add_argument("--spark-only", action="store_true",
+                        help="with --engine spark: skip the DuckDB nights (to compare masters on one city)")
     args = parser.parse_args()
+    if args.spark_only and args.engine != "spark":
+        parser.error("--spark-only needs --engine spark")
     if args.cache is None:
         args.cache = CACHE / ("prefecture" if args.profile == "default" else f"prefecture-{args.profile}")
     global LOG_DIR
@@ -299,7 +303,7 @@ def main() -> None:
     floor = measure("(a) scan floor", FLOOR, str(city / "landing"), args.memory_limit)
     add_typical_night(typical_landing)
     add_snapshot_redelivery(redelivery_landing, manifest)
-    engines = ["duckdb"] + (["spark"] if args.engine == "spark" else [])
+    engines = (["duckdb"] if not args.spark_only else []) + (["spark"] if args.engine == "spark" else [])
     nights = {engine: measure_nights(engine, city / "landing", typical_landing, redelivery_landing, work / engine,
                                      args.memory_limit, args.spark_master)
               for engine in engines}
