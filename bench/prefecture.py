@@ -1,7 +1,7 @@
 """Prefecture-scale benchmark: one command, four measurements side by side.
 
     .venv/bin/python bench/prefecture.py [--profile default|heavy] [--members 300000] [--residents-per-member 16.7]
-                                         [--memory-limit 5GB]
+                                         [--memory-limit 5GB] [--engine duckdb|spark] [--spark-master local[2]]
 
 1. Generates, once and cached under bench/.cache/, a prefecture city: 300,000 household members among
    5,000,000 residents whose department extracts come with the spec's mess (about 3,000,000 housing rows per
@@ -20,6 +20,13 @@
    (c) a typical next night: one new medical delivery (60,000 rows) and one death delivery, snapshots unchanged;
    (d) a night where every snapshot is redelivered with 1% of its rows changed.
 3. Prints the table and the ratios (b)/(a), (c)/(b), (d)/(b).
+
+With `--engine spark` it measures (b), (c) and (d) twice, on the same landing zones: on DuckDB alone, then with
+the rules stage on Spark (`run_night(..., spark=SparkEngine(master))`, what `hedui nightly --engine spark` runs;
+`--spark-master`, default `local[2]`), and prints both tables and the warnings stage of each night on each engine.
+The Spark nights' "warnings" figure includes the session's start (10 to 20 s; the night times it apart, as
+`spark.start`, before the linking, whose ID join also runs on Spark). Every table carries the machine's
+load average over the measurements: on shared cores a figure means little without it.
 
 Runs are plain calls of the nightly sequence (`hedui.night.run_night`), without Prefect's temporary API
 (its 10–20 s start-up is a constant, not a property of the pipeline), and include the caseworker lists.
@@ -46,11 +53,14 @@ AS_OF = dt.date(2026, 11, 20)
 NEXT = AS_OF + dt.timedelta(days=1)
 
 
-def measure(label: str, code: str, *args: str) -> dict:
-    """Run `code` in a fresh Python process; wall, CPU (user + system) and peak RSS of that process."""
-    log_path = LOG_DIR / f"{label.split(')')[0].strip('(')}.log"
+def measure(label: str, code: str, *args: str, log_name: str | None = None) -> dict:
+    """Run `code` in a fresh Python process; wall, CPU (user + system) and peak RSS of that process and the children
+    it waited for (a local Spark session's JVM: CPU summed, peak RSS the larger of the two), and the load average
+    before and after."""
+    log_path = LOG_DIR / f"{log_name or label.split(')')[0].strip('(')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the child while we wait
         process = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=log,
                                    stderr=subprocess.STDOUT, env={**os.environ, "HEDUI_QUIET": "1"})
@@ -60,11 +70,12 @@ def measure(label: str, code: str, *args: str) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label} failed:\n{output[-4000:]}")
     result = {"label": label, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-              "peak_mb": usage.ru_maxrss / 1024}
+              "peak_mb": usage.ru_maxrss / 1024, "load": (load_before, os.getloadavg()[0])}
     reported = [line for line in output.splitlines() if line.startswith("BENCH ")]
     if reported:  # a night's stage timings and open warnings
         result.update(json.loads(reported[-1][len("BENCH "):]))
-    print(f"  {label}: {wall:.1f} s wall, {result['cpu']:.1f} s CPU, {result['peak_mb']:.0f} MB peak", flush=True)
+    print(f"  {label}: {wall:.1f} s wall, {result['cpu']:.1f} s CPU, {result['peak_mb']:.0f} MB peak, "
+          f"load average {result['load'][0]:.1f} → {result['load'][1]:.1f}", flush=True)
     return result
 
 
@@ -99,14 +110,28 @@ print(total)
 NIGHT = """
 import datetime as dt, json, sys
 from pathlib import Path
+from hedui.engines.night_engine import SparkEngine
 from hedui.night import run_night
-r = run_night(Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), memory_limit=sys.argv[4])
+spark = SparkEngine(sys.argv[5]) if len(sys.argv) > 5 else None
+r = run_night(Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), memory_limit=sys.argv[4],
+              spark=spark)
 print(r.outcome, {k: round(v, 1) for k, v in r.timings.items()})
+if spark is not None:
+    # pyspark keeps a local session's JVM for the life of the process. Ended and waited for here (it exits when its
+    # stdin closes), its CPU time and peak memory count in this process's rusage, which measure() reads.
+    from pyspark import SparkContext
+    gateway = SparkContext._gateway
+    if gateway is not None and getattr(gateway, "proc", None) is not None:
+        gateway.shutdown()
+        gateway.proc.stdin.close()
+        gateway.proc.wait(timeout=120)
 from hedui.warehouse import open_readonly
 con = open_readonly(Path(sys.argv[2]))
 open_warnings = con.execute("select count(*) from alerts.warnings where status = 'open'").fetchone()[0]
 con.close()
-print("BENCH " + json.dumps({"warnings_s": r.timings.get("warnings", 0.0), "open_warnings": open_warnings,
+# the rules stage with the Spark session's start, which a Spark night times apart (spark.start)
+warnings_s = r.timings.get("warnings", 0.0) + r.timings.get("spark.start", 0.0)
+print("BENCH " + json.dumps({"warnings_s": warnings_s, "open_warnings": open_warnings,
                              "timings": {k: round(v, 1) for k, v in r.timings.items()}}))
 """
 
@@ -248,7 +273,14 @@ def main() -> None:
                         help="where the generated city and the runs live (default bench/.cache/prefecture[-heavy]); "
                              "a city generated with the same parameters there is reused")
     parser.add_argument("--only-generate", action="store_true")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: measure (b)-(d) on DuckDB alone and again with the rules stage on Spark")
+    parser.add_argument("--spark-master", default="local[2]", help="with --engine spark: local[N] or a master URL")
+    parser.add_argument("--spark-only", action="store_true",
+                        help="with --engine spark: skip the DuckDB nights (to compare masters on one city)")
     args = parser.parse_args()
+    if args.spark_only and args.engine != "spark":
+        parser.error("--spark-only needs --engine spark")
     if args.cache is None:
         args.cache = CACHE / ("prefecture" if args.profile == "default" else f"prefecture-{args.profile}")
     global LOG_DIR
@@ -272,40 +304,64 @@ def main() -> None:
 
     print("(a) scan floor", flush=True)
     floor = measure("(a) scan floor", FLOOR, str(city / "landing"), args.memory_limit)
-    print("(b) full run from an empty warehouse", flush=True)
-    full = measure("(b) full run", NIGHT, str(city / "landing"), str(work / "full" / "hedui.duckdb"),
-                   AS_OF.isoformat(), args.memory_limit)
-
-    print("(c) typical next night", flush=True)
     add_typical_night(typical_landing)
+    add_snapshot_redelivery(redelivery_landing, manifest)
+    engines = (["duckdb"] if not args.spark_only else []) + (["spark"] if args.engine == "spark" else [])
+    nights = {engine: measure_nights(engine, city / "landing", typical_landing, redelivery_landing, work / engine,
+                                     args.memory_limit, args.spark_master)
+              for engine in engines}
+
+    print()
+    print_rows_per_source(manifest)
+    for engine, (full, typical, redelivery) in nights.items():
+        rows = [floor, full, typical, redelivery]
+        loads = [load for r in rows for load in r["load"]]
+        where = "DuckDB alone" if engine == "duckdb" else f"the rules stage on Spark ({args.spark_master})"
+        print()
+        print(f"{where}: profile {args.profile}; machine: {os.cpu_count()} cores, DuckDB memory limit "
+              f"{args.memory_limit}; load average (1 min) {min(loads):.1f} to {max(loads):.1f}")
+        print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'open warn.':>12}{'warn. s':>9}"
+              f"{'s/100k':>8}")
+        for r in rows:
+            per_100k = (f"{100_000 * r['warnings_s'] / r['open_warnings']:>8.1f}" if r.get("open_warnings")
+                        else f"{'':>8}")
+            extra = (f"{r['open_warnings']:>12,}{r['warnings_s']:>9.1f}{per_100k}" if "open_warnings" in r else "")
+            print(f"{r['label']:<24}{r['wall']:>10.1f}{r['cpu']:>10.1f}{r['peak_mb']:>10.0f}{extra}")
+        print(f"(b)/(a) = {full['wall'] / floor['wall']:.2f}   target <= 4")
+        print(f"(c)/(b) = {typical['wall'] / full['wall']:.3f}  target <= 0.1")
+        print(f"(d)/(b) = {redelivery['wall'] / full['wall']:.3f}  target <= 0.5")
+    if len(nights) > 1:
+        print()
+        print("the warnings stage, s (Spark's with its session's start); open warnings equal on both engines:")
+        print(f"{'night':<24}{'DuckDB':>10}{'Spark':>10}{'equal':>8}")
+        for duck, spark in zip(nights["duckdb"], nights["spark"]):
+            same = duck["open_warnings"] == spark["open_warnings"]
+            print(f"{duck['label']:<24}{duck['warnings_s']:>10.1f}{spark['warnings_s']:>10.1f}{str(same):>8}")
+    (args.cache / "last-result.json").write_text(json.dumps({"floor": floor, **nights}, indent=1))
+
+
+def measure_nights(engine: str, landing: Path, typical_landing: Path, redelivery_landing: Path, work: Path,
+                   memory_limit: str, spark_master: str) -> tuple[dict, dict, dict]:
+    """(b), (c) and (d) with the rules stage on `engine`: (c) and (d) each start from a copy of (b)'s warehouse."""
+    spark = [spark_master] if engine == "spark" else []
+    on = "" if engine == "duckdb" else f" on Spark ({spark_master})"
+    work.mkdir(parents=True)
+    print(f"(b) full run from an empty warehouse{on}", flush=True)
+    full = measure("(b) full run", NIGHT, str(landing), str(work / "full" / "hedui.duckdb"), AS_OF.isoformat(),
+                   memory_limit, *spark, log_name=f"b-{engine}")
+
+    print(f"(c) typical next night{on}", flush=True)
     (work / "typical").mkdir()
     shutil.copyfile(work / "full" / "hedui.duckdb", work / "typical" / "hedui.duckdb")
     typical = measure("(c) typical night", NIGHT, str(typical_landing), str(work / "typical" / "hedui.duckdb"),
-                      NEXT.isoformat(), args.memory_limit)
+                      NEXT.isoformat(), memory_limit, *spark, log_name=f"c-{engine}")
 
-    print("(d) every snapshot redelivered, 1% changed", flush=True)
-    add_snapshot_redelivery(redelivery_landing, manifest)
+    print(f"(d) every snapshot redelivered, 1% changed{on}", flush=True)
     (work / "redelivery").mkdir()
     shutil.copyfile(work / "full" / "hedui.duckdb", work / "redelivery" / "hedui.duckdb")
-    redelivery = measure("(d) 1% redelivery", NIGHT, str(redelivery_landing),
-                         str(work / "redelivery" / "hedui.duckdb"), NEXT.isoformat(), args.memory_limit)
-
-    rows = [floor, full, typical, redelivery]
-    print()
-    print_rows_per_source(manifest)
-    print()
-    print(f"profile {args.profile}; machine: {os.cpu_count()} cores, DuckDB memory limit {args.memory_limit}")
-    print(f"{'measurement':<24}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'open warn.':>12}{'warn. s':>9}"
-          f"{'s/100k':>8}")
-    for r in rows:
-        per_100k = (f"{100_000 * r['warnings_s'] / r['open_warnings']:>8.1f}" if r.get("open_warnings")
-                    else f"{'':>8}")
-        extra = (f"{r['open_warnings']:>12,}{r['warnings_s']:>9.1f}{per_100k}" if "open_warnings" in r else "")
-        print(f"{r['label']:<24}{r['wall']:>10.1f}{r['cpu']:>10.1f}{r['peak_mb']:>10.0f}{extra}")
-    print(f"(b)/(a) = {full['wall'] / floor['wall']:.2f}   target <= 4")
-    print(f"(c)/(b) = {typical['wall'] / full['wall']:.3f}  target <= 0.1")
-    print(f"(d)/(b) = {redelivery['wall'] / full['wall']:.3f}  target <= 0.5")
-    (args.cache / "last-result.json").write_text(json.dumps(rows, indent=1))
+    redelivery = measure("(d) 1% redelivery", NIGHT, str(redelivery_landing), str(work / "redelivery" / "hedui.duckdb"),
+                         NEXT.isoformat(), memory_limit, *spark, log_name=f"d-{engine}")
+    return full, typical, redelivery
 
 
 if __name__ == "__main__":

@@ -111,7 +111,8 @@ def run_night(
     allow_future_as_of: bool = False,
     spark: SparkEngine | None = None,
 ) -> NightResult:
-    """The night. With `spark` the rules' queries run on Spark (hedui.engines.spark_rules); everything else, and
+    """The night. With `spark` the linking's ID join (hedui.engines.spark_temp_queries) and the rules' queries
+    (hedui.engines.spark_rules) run on Spark, in one session started before the linking; everything else, and
     every table the night leaves, is the same as on DuckDB alone."""
     steps = steps or DirectSteps()
     as_of = as_of or today_in_city()
@@ -156,21 +157,30 @@ def run_night(
                     # tonight's validation results are final: their pages render beside the rest of the night
                     docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root,
                                                keep_days=policy.data_docs_days)
-                say("link records")
-                stage = "link"
-                with clock.time("link"):
-                    steps.stage("link", stages.link, con, run)
-                say("raise warnings" + (f" on Spark ({spark.master})" if spark is not None else ""))
-                stage = "warnings"
-                with clock.time("warnings"):
-                    if spark is None:
-                        steps.stage("warnings", stages.raise_warnings, con, run)
-                    else:
+                spark_night = None
+                if spark is not None:
+                    say(f"start Spark ({spark.master})")
+                    stage = "spark.start"
+                    with clock.time("spark.start"):
                         spark_night = SparkNight(spark, scratch)
-                        try:
+                try:
+                    say("link records" + (" (the ID join on Spark)" if spark_night else ""))
+                    stage = "link"
+                    with clock.time("link"):
+                        if spark_night is None:
+                            steps.stage("link", stages.link, con, run)
+                        else:
+                            steps.stage("link", stages.link, con, run, spark_queries=spark_night.link_queries)
+                    say("raise warnings" + (f" on Spark ({spark.master})" if spark_night else ""))
+                    stage = "warnings"
+                    with clock.time("warnings"):
+                        if spark_night is None:
+                            steps.stage("warnings", stages.raise_warnings, con, run)
+                        else:
                             steps.stage("warnings", stages.raise_warnings, con, run, spark_rules=spark_night.rules)
-                        finally:
-                            spark_night.close()
+                finally:
+                    if spark_night is not None:
+                        spark_night.close()
                 stage = "pseudonyms"
                 steps.stage("pseudonyms", refresh_pseudonymous_views, con)
                 stage = "finish"

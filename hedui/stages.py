@@ -58,10 +58,10 @@ def mark_source_failed(con: duckdb.DuckDBPyConnection, source_name: str, run: Ru
     record_failed_source(con, run, SOURCES[source_name], f"{type(error).__name__}: {redact_error_text(error)}")
 
 
-def link(con: duckdb.DuckDBPyConnection, run: RunInfo):
+def link(con: duckdb.DuckDBPyConnection, run: RunInfo, spark_queries=None):
     from matching import link_records
 
-    return link_records(con, run)
+    return link_records(con, run, spark_queries=spark_queries)
 
 
 def raise_warnings(con: duckdb.DuckDBPyConnection, run: RunInfo, spark_rules=None):

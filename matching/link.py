@@ -76,8 +76,9 @@ class LinkStats:
         return sum(n for per in self.links.values() for n in per.values())
 
 
-def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
-    """(Re)create linked.links and linked.link_review from the staged tables; return counts."""
+def link_records(con: duckdb.DuckDBPyConnection, run, spark_queries=None) -> LinkStats:
+    """(Re)create linked.links and linked.link_review from the staged tables; return counts. With `spark_queries`
+    (`hedui nightly --engine spark`) the ID join runs on Spark; the rest of the stage on DuckDB."""
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
@@ -90,7 +91,7 @@ def link_records(con: duckdb.DuckDBPyConnection, run) -> LinkStats:
         prepare_members(con)
         known_people(con, incremental)
         review.match_decisions(con)
-        id_path(con)
+        id_path(con, spark_queries)
         review.drop_rejected_id_hits(con)
         term_frequencies(con, cfg)
         stats.fuzzy_profiles = fuzzy_profiles(con)

@@ -77,6 +77,15 @@ def test_every_staging_query_with_its_typing_sql_transpiles_to_spark_3_3(source)
     assert query.flags == []
 
 
+def test_the_linking_id_join_transpiles_to_spark_3_3():
+    """`--engine spark` runs the ID join of `matching.id_path` on Spark (hedui.engines.spark_temp_queries)."""
+    from matching.id_path import ID_JOIN_SQL
+
+    query = to_spark(ID_JOIN_SQL)
+    assert_portable(query)
+    assert query.flags == []
+
+
 SCALAR_MACROS = sorted(name for name, macro in MACROS.items() if not macro.is_table)
 
 

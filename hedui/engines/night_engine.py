@@ -1,8 +1,10 @@
-"""Which engine a night's rules stage runs on: DuckDB (the default) or Spark (`hedui nightly --engine spark`).
+"""Which engine a night's heavy queries run on: DuckDB (the default) or Spark (`hedui nightly --engine spark`):
+the linking's ID join and the rules' queries.
 
 A `SparkEngine` says where Spark runs (`local[N]` or a master URL), where the Parquet both engines read lives, and
-any Spark settings a province adds. `spark_rules_for_night` starts (or joins) the session and hands back what
-`hedui.rules.engine` takes (`SparkRules`); `close` stops the session only if this night started it.
+any Spark settings a province adds. `SparkNight` starts (or joins) the session and holds what the linking's ID
+join takes (`SparkTempQueries`) and what `hedui.rules.engine` takes (`SparkRules`); `close` stops the session only
+if this night started it.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ def check_engine(engine: str) -> None:
 
 
 class SparkNight:
-    """The Spark session of one night and the `SparkRules` its rules stage uses."""
+    """The Spark session of one night, the `SparkTempQueries` of its linking and the `SparkRules` of its rules."""
 
     def __init__(self, engine: SparkEngine, scratch: Path) -> None:
         from pyspark import SparkContext
 
         from hedui.engines.spark_rules import SparkRules
         from hedui.engines.spark_session import start_spark
+        from hedui.engines.spark_temp_queries import SparkTempQueries
 
         # a session already running in this process (a test's, a notebook's) is joined, and left running
         self._started_here = SparkContext._active_spark_context is None
@@ -58,6 +61,7 @@ class SparkNight:
         self.spark = start_spark(engine.master, app_name="hedui-nightly", work_dir=scratch / "spark-work",
                                  conf=engine.conf)
         self.rules = SparkRules(self.spark, Path(folder))
+        self.link_queries = SparkTempQueries(self.spark, Path(folder) / "link")
 
     def close(self) -> None:
         if self._started_here:
