@@ -154,7 +154,9 @@ def run_night(
                         log.error("source %s failed: %s", source, type(result).__name__)
                         stages.mark_source_failed(con, source, run, result)
                 if deliver and paths.validations(run.run_id).exists():
-                    # tonight's validation results are final: their pages render beside the rest of the night
+                    # tonight's validation results are final: their pages render beside the rest of the night,
+                    # into a staging copy of the site that the deliver stage swaps in after publication
+                    stage = "docs.start"
                     docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root,
                                                keep_days=policy.data_docs_days)
                 spark_night = None
@@ -200,11 +202,15 @@ def run_night(
                                                   result.outputs, docs)
                 docs = None
     except Exception as exc:
-        if docs is not None:
-            docs.settle()
         if stage is not None:
             record_failure(paths, run_id, as_of, started_at, failure_of(exc, stage), published=published,
                            wait_seconds=wait_seconds, memory_limit=memory_limit)
+        if docs is not None:
+            docs.discard()
+        raise
+    except BaseException:  # interrupted (Ctrl-C, a Prefect cancellation): stop the renderer, change no site
+        if docs is not None:
+            docs.discard(interrupted=True)
         raise
     return result
 
@@ -241,16 +247,11 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
     from hedui.warehouse import open_readonly
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    con = open_readonly(paths.warehouse)
     try:
-        con = open_readonly(paths.warehouse)
-        try:
-            written = list(write_township_lists(con, out_dir / "lists", as_of))
-        finally:
-            con.close()
-    except BaseException:
-        if docs is not None:
-            docs.settle()
-        raise
+        written = list(write_township_lists(con, out_dir / "lists", as_of))
+    finally:
+        con.close()
     if docs is not None:
-        written.append(docs.wait())
+        written.append(docs.publish())
     return written

@@ -1,21 +1,26 @@
-"""Data Docs render in a child process started when ingest ends, and the deliver stage waits for them.
+"""Data Docs render in a child process started when ingest ends, into a staging copy the deliver stage swaps in.
 
-What must hold: the pages of tonight's validations are there when the night returns; a renderer that fails fails
-the deliver stage with its (redacted) reason, never silently; and a night that fails after ingest does not return
-while its renderer still writes into the site (a retry minutes later would write beside it).
+What must hold: the pages of tonight's validations are there when the night returns, and not before the warehouse
+is published; a night that fails or is interrupted leaves the site as it was and no renderer behind; a renderer
+that fails fails the deliver stage with its (redacted) reason, never silently; two renderers never write at once;
+and the site lists the runs of the policy's last `data_docs_days` days.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 
 import pytest
 
 from hedui import night as night_module
+from hedui.contracts import docs_process
 from hedui.contracts.docs import build_data_docs
-from hedui.contracts.docs_process import DataDocsBuild, DataDocsFailed
+from hedui.contracts.docs_process import DataDocsBuild, DataDocsFailed, site_lock
 from hedui.night import run_night
-from tests.conftest import SAMPLES_AS_OF
+from hedui.policy import load_policy
+from tests.conftest import SAMPLES_AS_OF, query, read_sample_rows, write_csv
 
 
 @pytest.fixture
@@ -33,20 +38,34 @@ def started(monkeypatch):
     return builds
 
 
-def test_a_night_returns_with_its_validations_rendered_by_the_child(sample_landing, tmp_path, started):
+def _staging(home):
+    return sorted(home.glob(f"{docs_process.STAGING_PREFIX}*"))
+
+
+def test_a_night_returns_with_its_validations_rendered_and_the_policys_days_kept(sample_landing, tmp_path, started):
     warehouse = tmp_path / "home" / "hedui.duckdb"
-    result = run_night(sample_landing, warehouse, SAMPLES_AS_OF)
-    assert len(started) == 1
-    assert started[0]._process.returncode == 0
+    first = run_night(sample_landing, warehouse, SAMPLES_AS_OF)
+    assert len(started) == 1 and started[0]._process.returncode == 0
     index = warehouse.parent / "data_docs" / "index.html"
-    assert index in result.deliverables
+    assert index in first.deliverables
     rendered = list((warehouse.parent / "data_docs" / "validations").rglob("*.html"))
-    saved = list((warehouse.parent / "validations" / result.run_id).rglob("*.json"))
+    saved = list((warehouse.parent / "validations" / first.run_id).rglob("*.json"))
     assert saved and len(rendered) == len(saved)
-    assert result.run_id in index.read_text(encoding="utf-8")
+    assert first.run_id in index.read_text(encoding="utf-8")
+    assert _staging(warehouse.parent) == []
+
+    # the next night, with a new vehicle snapshot and a policy keeping no earlier day: only its own run is listed
+    header, rows = read_sample_rows("vehicle")
+    write_csv(sample_landing / "vehicle" / "20261104" / "vehicle.csv", header, rows)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("deliveries:\n  data_docs_days: 0\n", encoding="utf-8")
+    second = run_night(sample_landing, warehouse, SAMPLES_AS_OF + dt.timedelta(days=1), policy=load_policy(policy))
+    text = index.read_text(encoding="utf-8")
+    assert second.run_id in text and first.run_id not in text
 
 
-def test_a_night_that_fails_after_ingest_waits_for_its_renderer(sample_landing, tmp_path, started, monkeypatch):
+def test_a_night_that_fails_after_ingest_leaves_the_site_and_no_renderer(sample_landing, tmp_path, started,
+                                                                         monkeypatch):
     def broken_link(con, run):
         raise RuntimeError("link stage broken for the test")
 
@@ -55,6 +74,31 @@ def test_a_night_that_fails_after_ingest_waits_for_its_renderer(sample_landing, 
         run_night(sample_landing, tmp_path / "home" / "hedui.duckdb", SAMPLES_AS_OF)
     assert len(started) == 1
     assert started[0]._process.returncode is not None  # finished before the night returned
+    assert not (tmp_path / "home" / "data_docs").exists()  # the failed night's validations are listed nowhere
+    assert _staging(tmp_path / "home") == []
+
+
+def test_an_interrupted_night_stops_its_renderer_and_leaves_the_site(sample_landing, tmp_path, started, monkeypatch):
+    def interrupted_link(con, run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(night_module.stages, "link", interrupted_link)
+    with pytest.raises(KeyboardInterrupt):
+        run_night(sample_landing, tmp_path / "home" / "hedui.duckdb", SAMPLES_AS_OF)
+    assert len(started) == 1 and started[0]._process.returncode is not None
+    assert not (tmp_path / "home" / "data_docs").exists()
+    assert _staging(tmp_path / "home") == []
+
+
+def test_a_renderer_that_fails_fails_the_deliver_stage_of_a_published_night(sample_landing, tmp_path, monkeypatch):
+    monkeypatch.setattr(docs_process, "CHILD_MODULE", "hedui.contracts.no_such_renderer")
+    warehouse = tmp_path / "home" / "hedui.duckdb"
+    with pytest.raises(DataDocsFailed, match="exited with 1: .*No module named"):
+        run_night(sample_landing, warehouse, SAMPLES_AS_OF)
+    assert query(warehouse, "select count(*) from ledger.runs")[0][0] == 1  # published
+    [(stage, error, published)] = query(warehouse, "select stage, error, published from ledger.failed_runs")
+    assert (stage, published) == ("deliver", True) and "DataDocsFailed" in error
+    assert not (tmp_path / "home" / "data_docs").exists() and _staging(tmp_path / "home") == []
 
 
 def test_a_renderer_that_fails_says_why(tmp_path):
@@ -63,11 +107,25 @@ def test_a_renderer_that_fails_says_why(tmp_path):
     (results / "members.json").write_text("{ not json", encoding="utf-8")
     build = DataDocsBuild.start(results, tmp_path / "data_docs", tmp_path / "validations", keep_days=92)
     with pytest.raises(DataDocsFailed, match="exited with 1: .*JSONDecodeError"):
+        build.publish()
+    with pytest.raises(DataDocsFailed):  # asked again (the night's own error path discards it once more)
         build.wait()
-    with pytest.raises(DataDocsFailed):  # asked again (the night's own error path settles it twice)
-        build.wait()
-    build.settle()
+    build.discard()
+    assert not (tmp_path / "data_docs").exists() and _staging(tmp_path) == []
 
+
+def test_a_renderer_waits_for_the_site_lock_before_touching_anything(tmp_path):
+    """A renderer orphaned by a killed night may still run when the next night's starts: they take turns."""
+    results = tmp_path / "validations" / "asof20261103_started20261103T180000Z_aaaaaa"
+    results.mkdir(parents=True)
+    stale = tmp_path / f"{docs_process.STAGING_PREFIX}killed-night"
+    stale.mkdir()
+    with site_lock(tmp_path / "data_docs"):
+        build = DataDocsBuild.start(results, tmp_path / "data_docs", tmp_path / "validations", keep_days=92)
+        time.sleep(5)
+        assert build._process.poll() is None and stale.exists()  # blocked on the lock, nothing touched
+    index = build.publish()
+    assert index.exists() and not stale.exists()
 
 
 def _as_run(results: list, folder) -> None:
@@ -87,8 +145,8 @@ def test_the_site_lists_the_runs_of_the_last_data_docs_days_and_keeps_every_resu
     validations = warehouse.parent / "validations"
     results = sorted((validations / night.run_id).rglob("*.json"))
     assert results
-    old, recent = "asof20260703_started20260703T180000Z_aaaaaa", "asof20260803_started20260803T180000Z_bbbbbb"
-    _as_run(results, validations / old)      # 123 days before
+    old, recent = "asof20260802_started20260802T180000Z_aaaaaa", "asof20260803_started20260803T180000Z_bbbbbb"
+    _as_run(results, validations / old)      # 93 days before: dropped
     _as_run(results, validations / recent)   # 92 days before: kept
     site = tmp_path / "site"
     build_data_docs(validations / night.run_id, site, history_dir=validations)  # no bound: every run
