@@ -3,10 +3,12 @@
 A source without a new delivery keeps its last picture in force, and `ledger.run_sources` marks it fresh: its
 newest delivery *was* taken. That is right for the lifecycle (no delivery is not a problem with a delivery), but
 a vehicle register last sent three months ago by a department that sends one every month is stale, and nothing
-said so. The spec gives no cadences, so each source's usual interval is learnt from its own history: the median
-gap between the dates of its last deliveries (any delivery that arrived counts, whatever its fate: a rejected
-one shows the department is sending). A source is late when its newest delivery is older than `late_factor`
-(policy `deliveries.late_factor`, default 2) times that interval. A source with fewer than three deliveries has
+said so. The spec gives no cadences, so each source's usual interval is learnt from its own history: the longest
+of the usual gaps between the dates of its last deliveries, their 90th percentile (any delivery that arrived
+counts, whatever its fate: a rejected one shows the department is sending). Not the median: a source sent in two
+parts a day apart each month has gaps of 1 and 30 days, and its median gap of 1 would call it late all month. A source is late when its newest delivery is older than `late_factor`
+(policy `deliveries.late_factor`, default 2) times that interval and more than `late_min_days` (7) past it: a
+source sent every working day is not late over a weekend or a week's holiday. A source with fewer than three deliveries has
 no usual interval yet and is never late, unless the policy names one (`deliveries.expected_every_days`:
 {source: days}).
 
@@ -55,7 +57,7 @@ select
     arrived.source,
     max(arrived.delivery_date) as newest,
     (
-        select quantile_disc(recent_gaps.gap_days, 0.5)
+        select quantile_cont(recent_gaps.gap_days, 0.9)
         from recent_gaps
         where recent_gaps.source = arrived.source
             and recent_gaps.recency <= {RECENT_GAPS}
@@ -72,22 +74,26 @@ class LateSource:
     source: str
     newest_delivery: dt.date
     age_days: int
-    usual_days: int
+    usual_days: float
     from_policy: bool  # the interval is the policy's expected_every_days, not learnt
 
     def note_en(self) -> str:
         return (f"{self.source} late (newest delivery {self.newest_delivery.isoformat()}, {self.age_days} days ago; "
-                f"{'expected' if self.from_policy else 'usually'} every {self.usual_days} day{'s' if self.usual_days != 1 else ''})")
+                f"{'expected' if self.from_policy else 'usually'} every {_days(self.usual_days)})")
 
     def note_zh(self) -> str:
         return (f"迟交：最近一次交付 {self.newest_delivery.isoformat()}（{self.age_days} 天前），"
-                f"{'应每' if self.from_policy else '通常每'} {self.usual_days} 天交付一次")
+                f"{'应每' if self.from_policy else '通常每'} {self.usual_days:g} 天交付一次")
 
 
-def late_sources(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, late_factor: float = 2.0,
+def _days(days: float) -> str:
+    return "1 day" if days == 1 else f"{days:g} days"
+
+
+def late_sources(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, late_factor: float = 2.0, late_min_days: int = 7,
                  expected_every_days: dict[str, int] | None = None) -> list[LateSource]:
     """The sources whose newest delivery on or before `as_of` is older than `late_factor` times their usual
-    interval (the policy's, else the learnt one), by source name."""
+    interval (the policy's, else the learnt one) and more than `late_min_days` past it, by source name."""
     expected = {source: int(days) for source, days in (expected_every_days or {}).items()}
     late = []
     for source, newest, learnt in con.execute(_CADENCE_SQL, {"as_of": as_of}).fetchall():
@@ -95,6 +101,6 @@ def late_sources(con: duckdb.DuckDBPyConnection, as_of: dt.date, *, late_factor:
         if usual is None or usual <= 0:
             continue
         age = (as_of - newest).days
-        if age > late_factor * usual:
-            late.append(LateSource(source, newest, age, int(usual), source in expected))
+        if age > late_factor * usual and age > usual + late_min_days:
+            late.append(LateSource(source, newest, age, float(usual), source in expected))
     return late

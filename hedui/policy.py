@@ -65,13 +65,18 @@ class Policy:
     def data_docs_days(self) -> int:
         """The Data Docs site lists the validations of the runs of this many days before tonight's as-of date
         (hedui.contracts.docs); the results stay under validations/."""
-        return int(self.deliveries.get("data_docs_days", 92))
+        return _number(self.deliveries, "data_docs_days", 92, int, minimum=0)
 
     @property
     def late_factor(self) -> float:
         """A source whose newest delivery is older than this many times its usual interval is late
         (connectors.cadence)."""
-        return float(self.deliveries.get("late_factor", 2.0))
+        return _number(self.deliveries, "late_factor", 2.0, float, minimum=1.0)
+
+    @property
+    def late_min_days(self) -> int:
+        """…and more than this many days past its usual interval (a daily source is not late over a weekend)."""
+        return _number(self.deliveries, "late_min_days", 7, int, minimum=0)
 
     @property
     def expected_every_days(self) -> dict[str, int]:
@@ -86,7 +91,8 @@ class Policy:
         if unknown:
             raise PolicyError(f"policy deliveries.expected_every_days: unknown source(s) {', '.join(unknown)}; "
                               f"known: {', '.join(SOURCES)}")
-        return {source: int(days) for source, days in expected.items()}
+        return {source: _number(expected, source, None, int, minimum=1, where="deliveries.expected_every_days")
+                for source in expected}
 
     def section(self, name: str, defaults: dict[str, Any]) -> dict[str, Any]:
         """`defaults` overridden by the policy's section `name`; unknown keys raise PolicyError."""
@@ -95,6 +101,17 @@ class Policy:
     def for_rule(self, code: str, defaults: dict[str, Any]) -> dict[str, Any]:
         """A rule's parameters: the rule file's defaults overridden by `rules.<code>` of the policy."""
         return _merge(defaults, self.rules.get(code, {}), f"rules.{code}")
+
+
+def _number(section: dict[str, Any], key: str, default, kind: type, *, minimum, where: str = "deliveries"):
+    """`section[key]` as a number of `kind` at least `minimum` (the default when absent); PolicyError naming the
+    setting otherwise: a mistyped value must fail when the policy is read, not hours into a night."""
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        raise PolicyError(f"policy {where}.{key} must be a{'n integer' if kind is int else ' number'}, not {value!r}")
+    if value < minimum:
+        raise PolicyError(f"policy {where}.{key} must be at least {minimum}, not {value!r}")
+    return kind(value)
 
 
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any], where: str) -> dict[str, Any]:
@@ -138,5 +155,9 @@ def load_policy(path: Path | None = None) -> Policy:
         rules=rules,
         source=str(path),
     )
-    policy.expected_every_days  # noqa: B018 (checked now, not when the night has run)
+    # checked now, not when the night has run for hours
+    policy.expected_every_days  # noqa: B018
+    policy.data_docs_days  # noqa: B018
+    policy.late_factor  # noqa: B018
+    policy.late_min_days  # noqa: B018
     return policy

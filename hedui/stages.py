@@ -82,8 +82,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, 
     outcome = "completed_with_problems" if problems else "completed"
     message = "; ".join([*(f"{source}: {problem}" for source, problem in problems),
                          *([f"never delivered (no data yet, not 'no records'): {', '.join(never)}"] if never else []),
-                         *(late.note_en() for late in late_sources(con, run.as_of, late_factor=run.policy.late_factor,
-                                                                   expected_every_days=run.policy.expected_every_days)),
+                         *_late_notes(con, run, {source for source, problem in problems if problem == "failed"}),
                          *_landing_notes(con, run)]) or None
     con.execute(
         "update ledger.runs set finished_at = ?, outcome = ?, message = ?, stage_timings = ? where run_id = ?",
@@ -91,6 +90,14 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, 
          json.dumps({k: round(v, 3) for k, v in timings.items()}), run.run_id],
     )
     return outcome
+
+
+def _late_notes(con: duckdb.DuckDBPyConnection, run: RunInfo, failed: set[str]) -> list[str]:
+    """The sources that stopped delivering (connectors.cadence); a source whose reader failed tonight is left
+    out: its deliveries were not looked at, so its lateness would blame the department for hedui's fault."""
+    late = late_sources(con, run.as_of, late_factor=run.policy.late_factor, late_min_days=run.policy.late_min_days,
+                        expected_every_days=run.policy.expected_every_days)
+    return [source.note_en() for source in late if source.source not in failed]
 
 
 def _landing_notes(con: duckdb.DuckDBPyConnection, run: RunInfo) -> list[str]:

@@ -7,9 +7,12 @@ import datetime as dt
 import duckdb
 import pytest
 
+from types import SimpleNamespace
+
 from connectors.cadence import late_sources
 from hedui.night import run_night
-from hedui.policy import PolicyError, load_policy
+from hedui.policy import Policy, PolicyError, load_policy
+from hedui.stages import _late_notes
 from tests.conftest import SAMPLES_AS_OF, query
 
 AS_OF = dt.date(2026, 11, 30)
@@ -46,7 +49,7 @@ def test_the_same_delivery_seen_by_many_runs_is_one_delivery():
     # every later night records the delivery in force again as unchanged: same date, no gap of 0 days
     rows += [("medical", (AS_OF - dt.timedelta(days=10)).isoformat(), "unchanged")] * 9
     assert late_sources(con := _ledger(rows), AS_OF) == []
-    assert late_sources(con, AS_OF, late_factor=1.2)[0].usual_days == 7
+    assert late_sources(con, AS_OF, late_factor=1.2, late_min_days=0)[0].usual_days == 7
 
 
 def test_a_rejected_delivery_shows_the_department_is_sending():
@@ -69,6 +72,46 @@ def test_deliveries_dated_after_the_as_of_date_do_not_count():
     assert late.newest_delivery == AS_OF - dt.timedelta(days=30)
 
 
+def test_a_source_sent_in_two_parts_a_day_apart_each_month_is_not_late_mid_month():
+    rows = [("housing", d, "loaded") for d in ("2026-07-01", "2026-07-02", "2026-08-01", "2026-08-02",
+                                                "2026-09-01", "2026-09-02", "2026-10-01", "2026-10-02",
+                                                "2026-11-01", "2026-11-02")]
+    con = _ledger(rows)
+    assert late_sources(con, dt.date(2026, 11, 20)) == []  # the usual gap is ~30 days, not the median's 1
+    assert late_sources(con, dt.date(2026, 12, 20)) == []  # 48 days: one month's parts missing, within 2 × 30
+    [late] = late_sources(con, dt.date(2027, 1, 10))       # 69 days: two months missing
+    assert 29 < late.usual_days <= 31
+
+
+def test_a_source_sent_every_working_day_is_not_late_over_a_holiday_week():
+    days = [dt.date(2026, 9, 1) + dt.timedelta(days=k) for k in range(30)]
+    rows = [("death", d.isoformat(), "loaded") for d in days if d.weekday() < 5]  # to 2026-09-30
+    assert late_sources(_ledger(rows), dt.date(2026, 10, 8)) == []   # National Day week: 8 days, not late
+    assert late_sources(_ledger(rows), dt.date(2026, 10, 9)) == []   # usual gap ~3 (a weekend) + 7 days
+    assert [s.source for s in late_sources(_ledger(rows), dt.date(2026, 10, 10))] == ["death"]
+
+
+def test_a_source_whose_reader_failed_tonight_is_not_called_late():
+    con = _ledger(_weekly("vehicle", AS_OF - dt.timedelta(days=30), 5) + _weekly("medical", AS_OF - dt.timedelta(days=30), 5))
+    run = SimpleNamespace(as_of=AS_OF, policy=Policy())
+    assert [note.split()[0] for note in _late_notes(con, run, failed={"vehicle"})] == ["medical"]
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("data_docs_days: three months", "deliveries.data_docs_days must be an integer"),
+    ("data_docs_days: -1", "deliveries.data_docs_days must be at least 0"),
+    ("late_factor: 0", "deliveries.late_factor must be at least 1.0"),
+    ("late_min_days: 2.5", "deliveries.late_min_days must be an integer"),
+    ("expected_every_days: {vehicle: monthly}", "deliveries.expected_every_days.vehicle must be an integer"),
+    ("expected_every_days: {vehicle: 0}", "deliveries.expected_every_days.vehicle must be at least 1"),
+])
+def test_a_mistyped_delivery_setting_is_refused_when_the_policy_is_read(tmp_path, setting, said):
+    path = tmp_path / "policy.yaml"
+    path.write_text(f"deliveries:\n  {setting}\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=said):
+        load_policy(path)
+
+
 def test_a_policy_expecting_a_source_hedui_does_not_know_is_refused(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text("deliveries:\n  expected_every_days: {cars: 30}\n", encoding="utf-8")
@@ -80,7 +123,7 @@ def test_a_night_says_which_source_is_late_and_keeps_its_outcome(sample_landing,
     """The samples deliver each source once: a policy expecting vehicles daily makes the vehicle register,
     delivered 2026-11-03, late on 2026-11-06; the night's outcome is what it would be without it."""
     policy = tmp_path / "policy.yaml"
-    policy.write_text("deliveries:\n  expected_every_days: {vehicle: 1}\n", encoding="utf-8")
+    policy.write_text("deliveries:\n  expected_every_days: {vehicle: 1}\n  late_min_days: 0\n", encoding="utf-8")
     warehouse = tmp_path / "home" / "hedui.duckdb"
     run_night(sample_landing, warehouse, SAMPLES_AS_OF, deliver=False)
     later = run_night(sample_landing, warehouse, SAMPLES_AS_OF + dt.timedelta(days=3), deliver=False,
