@@ -183,3 +183,17 @@ def test_every_repository_threshold_has_a_chinese_wording():
         assert wording.count("{}") == 1, param
         # words for caseworkers: no parameter names or other identifiers in the wording itself
         assert not re.search(r"[A-Za-z_]{3,}", wording), (param, wording)
+
+
+def test_a_key_given_twice_in_a_rule_header_is_named_with_its_lines_in_the_file(tmp_path):
+    text = GOOD.replace("severity: high\n", "severity: high\nseverity: low\n")
+    line = text.splitlines().index("severity: high") + 1
+    write_rule(tmp_path, text)
+    with pytest.raises(RuleFileError, match=rf"key 'severity' is given twice \(lines {line} and {line + 1}\)"):
+        load_catalog(tmp_path)
+
+
+def test_a_list_as_a_key_in_a_rule_header_is_a_yaml_error_not_a_crash(tmp_path):
+    write_rule(tmp_path, GOOD.replace("severity: high\n", "severity: high\n? [a, b]\n: 1\n"))
+    with pytest.raises(RuleFileError, match="(?s)not valid YAML: .*unhashable key"):
+        load_catalog(tmp_path)

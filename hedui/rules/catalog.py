@@ -187,7 +187,7 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
     if not match:
         raise RuleFileError(f"{name}: must open with a metadata block /*--- ... ---*/")
     try:
-        meta = strict_yaml.load(match["yaml"])
+        meta = strict_yaml.load(match["yaml"], line_offset=text[:match.start("yaml")].count("\n"))
     except yaml.YAMLError as exc:
         raise RuleFileError(f"{name}: metadata block is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
