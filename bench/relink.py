@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     con = duckdb.connect(str(args.warehouse))
     temp = args.warehouse.with_name(args.warehouse.name + ".tmp")
-    con.execute(f"set memory_limit = '{args.memory_limit}'")
-    con.execute(f"set threads = {int(args.threads)}")
+    con.execute("set memory_limit = ?", [args.memory_limit])
+    con.execute("set threads = ?", [int(args.threads)])
     con.execute("set temp_directory = ?", [str(temp)])
     (as_of,) = con.execute("select max(as_of) from ledger.runs").fetchone()
     run = RunInfo(run_id="relink", as_of=as_of or dt.date.today(), policy=load_policy(args.policy),
