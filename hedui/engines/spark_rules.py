@@ -28,7 +28,7 @@ from connectors.sql_text import sql_identifier
 from hedui.engines.macros import expand_macros, project_macros
 from hedui.engines.spark_sql import tree_to_spark
 from hedui.engines.star_columns import name_star_columns
-from hedui.engines.spark_tables import ParquetHandover, rename_tables, tables_read
+from hedui.engines.spark_tables import ParquetHandover, first_line, rename_tables, tables_read
 
 __all__ = ["SparkRules", "SparkRuleFailed", "EVIDENCE_COLUMNS", "typed_evidence"]
 
@@ -104,7 +104,7 @@ class SparkRules:
         try:
             self.spark.sql(text).write.mode("overwrite").parquet(str(out))
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError, PythonException: no common base
-            raise SparkRuleFailed(f"query failed on Spark: {type(exc).__name__}: {_first_line(exc)}") from None
+            raise SparkRuleFailed(f"query failed on Spark: {type(exc).__name__}: {first_line(exc)}") from None
         types = duckdb_output_types(con, rule.sql, parameters)
         files = str(out / "*.parquet")
         columns = [row[0] for row in con.execute("describe select * from read_parquet($files)",
@@ -123,8 +123,3 @@ def _typed_column(column: str, duckdb_type: str | None) -> str:
     if column in EVIDENCE_COLUMNS:
         return f"to_json(cast({quoted} as {duckdb_type})) as {quoted}"
     return f"cast({quoted} as {duckdb_type}) as {quoted}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""

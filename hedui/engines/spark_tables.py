@@ -100,15 +100,23 @@ class ParquetHandover:
             " order by column_index", [schema, name]).fetchall()
         if not columns:
             raise ValueError(f"no table {table} in the warehouse to hand over to Spark")
-        zone = SPARK_SESSION_SETTINGS["spark.sql.session.timeZone"]
-        listed = []
-        for column, data_type in columns:
-            quoted = sql_identifier(column)
-            if data_type == "TIMESTAMP":
-                # the zone is the project's constant, not input
-                listed.append(f"timezone('{zone}', {quoted}) as {quoted}")
-            else:
-                listed.append(quoted)
         # the names are the query's own tables, found in the warehouse's catalog above
-        return f'select {", ".join(listed)} from "{schema}"."{name}"'
+        return select_for_spark(columns, f'"{schema}"."{name}"')
 
+
+
+def select_for_spark(columns: list[tuple[str, str]], relation: str) -> str:
+    """A select of `relation`'s (column, DuckDB type) as Spark reads DuckDB's meaning of them: a TIMESTAMP (a
+    wall-clock time) as the instant it is in the session's zone, which Spark shows as the same wall-clock time."""
+    zone = SPARK_SESSION_SETTINGS["spark.sql.session.timeZone"]  # the project's constant, not input
+    listed = []
+    for column, data_type in columns:
+        quoted = sql_identifier(column)
+        listed.append(f"timezone('{zone}', {quoted}) as {quoted}" if data_type == "TIMESTAMP" else quoted)
+    return f"select {', '.join(listed)} from {relation}"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (Spark's errors run to a Java stack trace)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

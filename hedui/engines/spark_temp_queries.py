@@ -19,7 +19,8 @@ import itertools
 from pathlib import Path
 
 from connectors.sql_text import sql_identifier, sql_literal
-from hedui.engines.spark_sql import SPARK_SESSION_SETTINGS, to_spark
+from hedui.engines.spark_sql import to_spark
+from hedui.engines.spark_tables import first_line, select_for_spark
 
 __all__ = ["SparkTempQueries", "SparkQueryFailed"]
 
@@ -52,8 +53,7 @@ class SparkTempQueries:
         try:
             self.spark.sql(to_spark(sql).sql).write.parquet(str(out))
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError: no common base
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: {first}") from None
+            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: {first_line(exc)}") from None
         # the query's own column names and DuckDB's types for them, from DuckDB's plan of the same query
         described = con.execute(f"describe {sql}").fetchall()
         columns = ",\n    ".join(f"cast({sql_identifier(column)} as {data_type}) as {sql_identifier(column)}"
@@ -66,12 +66,7 @@ class SparkTempQueries:
 
 
 def _select_for_spark(con, table: str) -> str:
-    """The temp table's columns as Spark reads DuckDB's meaning of them: a TIMESTAMP (a wall-clock time) as the
-    instant it is in the session's zone, which Spark shows as the same wall-clock time (as
-    `hedui.engines.spark_tables` hands warehouse tables over)."""
-    zone = SPARK_SESSION_SETTINGS["spark.sql.session.timeZone"]  # the project's constant, not input
-    listed = []
-    for column, data_type, *_ in con.execute(f"describe {sql_identifier(table)}").fetchall():
-        quoted = sql_identifier(column)
-        listed.append(f"timezone('{zone}', {quoted}) as {quoted}" if data_type == "TIMESTAMP" else quoted)
-    return f"select {', '.join(listed)} from {sql_identifier(table)}"
+    """The temp table's columns as Spark reads DuckDB's meaning of them (as warehouse tables are handed over)."""
+    columns = [(column, data_type) for column, data_type, *_ in
+               con.execute(f"describe {sql_identifier(table)}").fetchall()]
+    return select_for_spark(columns, sql_identifier(table))
