@@ -81,9 +81,6 @@ class LateSource:
         return (f"{self.source} late (newest delivery {self.newest_delivery.isoformat()}, {self.age_days} days ago; "
                 f"{'expected' if self.from_policy else 'usually'} every {_days(self.usual_days)})")
 
-    def note_zh(self) -> str:
-        return (f"迟交：最近一次交付 {self.newest_delivery.isoformat()}（{self.age_days} 天前），"
-                f"{'应每' if self.from_policy else '通常每'} {self.usual_days:g} 天交付一次")
 
 
 def _days(days: float) -> str:

@@ -36,7 +36,6 @@ def test_a_weekly_source_silent_for_more_than_two_weeks_is_late():
     [late] = late_sources(con, AS_OF)
     assert (late.source, late.age_days, late.usual_days, late.from_policy) == ("medical", 15, 7, False)
     assert late.note_en() == "medical late (newest delivery 2026-11-15, 15 days ago; usually every 7 days)"
-    assert "通常每 7 天交付一次" in late.note_zh()
 
 
 def test_a_weekly_source_two_weeks_after_its_last_delivery_is_not_late_yet():
