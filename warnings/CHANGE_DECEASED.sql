@@ -10,6 +10,9 @@ policy: >-
   member with 死亡日期 on or before the as-of date.
 sources: [households, members, death]
 raises_on_absence_of: []
+window:
+  source: death
+  date_column: died_on
 parameters:
   active_statuses:
     default: [在保, 审核中]

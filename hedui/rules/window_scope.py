@@ -1,0 +1,305 @@
+"""Evaluate a windowed rule only for the households whose hits can have changed since its last evaluation.
+
+HARDSHIP_MEDICAL and HARDSHIP_MAJOR_ILLNESS count each household's settlements of the 365 days ending on the
+as-of date: their hits move with the day, so the rule carry (`hedui.rules.rule_inputs`) never keeps them, and each
+night evaluated them for every household, though a typical night brings one week of settlements for a few
+thousand households (issue 13: the typical night must cost a tenth of a full run).
+
+A rule file declares its window (`window:`, `hedui.rules.catalog.Window`): the source, the date column, the length
+parameter, and how a reversal names the record it reverses. Then a household's hits can differ between the last
+evaluation (as-of d0) and tonight (d1) only when
+
+1. something the rule reads for it changed: a household or member (the households and members snapshots), a
+   definition or parameter, a reviewer's link (the rule's key, `rule_inputs.rule_key`, covers all of these; the
+   window's records and their links aside), or one of its records or links (`alerts.window_records`, below);
+2. a record crosses the window's edges: a record dated in [d0 - W + 1, d1 - W] leaves it, one dated in
+   (d0, d1] enters it (a record dated in the future enters on its day);
+3. a reversal starts to count (dated in (d0, d1]) or changed: it acts on the households of the records it
+   reverses, whoever the reversal itself is linked to (often nobody).
+
+So when the key is the one kept at the last evaluation, the rule is evaluated only for the households of (1) to
+(3), the *scope*: the shared definitions `active_households_of`/`active_members_of` see only them
+(`hedui.rules.shared_definitions`), and the lifecycle treats the rule as evaluated for them and carried for the
+others: their open warnings still open, last seen tonight, nothing resolved outside the scope
+(`hedui.rules.lifecycle`). When the key differs (a snapshot, a parameter, a definition, a reviewer's link), the
+rule is evaluated for every household, as on a full run.
+
+The records (1) compares are those the rule can read: every record of the source that is linked (once per link)
+and every reversal, each with a hash over all the columns of the record and of its link. They are kept per rule
+in `alerts.window_records` at each evaluation, scoped or not; tonight's are compared with them (EXCEPT both
+ways). Comparing record by record rather than a digest of the table is what makes the scope work on a real week:
+a weekly medical delivery resends a few hundred settlements of the week before (each a newer version of its
+record, replacing the older), and a delivery corrected, a record relinked or a reversal arriving all show as the
+records that changed, with the households on both sides (before and after), instead of forcing every household
+to be evaluated.
+
+Why the scoped night leaves the warehouse a full evaluation leaves: a household outside the scope has the same
+members, the same records and links, the same reversals acting on them and no record crossing an edge, so the
+rule's rows for it are the ones of its last evaluation; the evidence holds the records and thresholds, not the
+date (the rules state their window by its length). After that evaluation's lifecycle, each such hit's warning is
+open with that evidence or closed by a caseworker with its fingerprint, and every open warning of the rule is
+a hit (a night that left warnings held or hits deferred is followed by a full evaluation). The lifecycle's only
+change for them is then `still_open`. `tests/test_rule_scope.py` compares both warehouses for each kind of night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from hedui.rules.catalog import Rule, Window
+
+# Bump when what the records' hash covers changes: every windowed rule is then evaluated whole once.
+RECORDS_VERSION = 1
+
+_COLUMNS = """
+select list(column_name order by column_index)
+from duckdb_columns()
+where database_name = current_database() and schema_name = ? and table_name = ?
+"""
+
+# The records of the window's source the rule can read, each linked record once per link and every reversal
+# (linked or not), with a hash over every column of the record and of its link. Identical rows (a link repeated)
+# are one row whose hash counts them: a repeat appearing is a change.
+_CURRENT_RECORDS = """
+create or replace temp table {table} as
+with
+
+records as (
+    select
+        record_key,
+        hash({record_columns}) as row_hash,
+        {date_column} as record_date,
+        {reversal} as reversal,
+        {reaches} as reaches
+    from staged.{source}
+),
+
+links as (
+    select
+        record_key,
+        household_id,
+        hash({link_columns}) as link_hash
+    from linked.links
+    where source = $source
+)
+
+select
+    records.record_key,
+    links.household_id,
+    hash(records.row_hash, links.link_hash, count(*)) as record_hash,
+    records.reversal,
+    records.reaches,
+    records.record_date
+from records
+left join links
+    on records.record_key = links.record_key
+where links.record_key is not null
+    or records.reversal
+group by
+    records.record_key,
+    links.household_id,
+    records.row_hash,
+    links.link_hash,
+    records.reversal,
+    records.reaches,
+    records.record_date
+"""
+
+# Tonight's records against those kept at the rule's last evaluation: added (in tonight's, not kept) and removed.
+_CHANGED = """
+create or replace temp table _window_changed as
+select 'added' as side, *
+from (
+    select record_key, household_id, record_hash, reversal, reaches from {table}
+    except
+    select record_key, household_id, record_hash, reversal, reaches from alerts.window_records
+    where rule_code = $rule_code
+)
+union all
+select 'removed' as side, *
+from (
+    select record_key, household_id, record_hash, reversal, reaches from alerts.window_records
+    where rule_code = $rule_code
+    except
+    select record_key, household_id, record_hash, reversal, reaches from {table}
+)
+"""
+
+# The households whose hits can have changed since $since (the module docstring, 1 to 3), with why.
+_SCOPE = """
+create or replace temp table _window_scope as
+with
+
+crossing as (
+    select household_id
+    from {table}
+    where not reversal
+        and (
+            (record_date > cast($since as date) and record_date <= cast($as_of as date))
+            or (
+                $length is not null
+                and record_date >= cast($since as date) - cast($length - 1 as integer)
+                and record_date <= cast($as_of as date) - cast($length as integer)
+            )
+        )
+),
+
+reached as (
+    select reaches from _window_changed where reversal and reaches is not null
+    union
+    select reaches from {table}
+    where reversal
+        and reaches is not null
+        and record_date > cast($since as date)
+        and record_date <= cast($as_of as date)
+),
+
+reversed as (
+    select records.household_id
+    from {table} as records
+    inner join reached
+        on records.reaches = reached.reaches
+    where not records.reversal
+),
+
+scope as (
+    select household_id, 'changed' as why from _window_changed
+    union all
+    select household_id, 'reversed' as why from reversed
+    union all
+    select household_id, 'crossing' as why from crossing
+)
+
+select
+    household_id,
+    list(distinct why order by why) as why
+from scope
+where household_id is not null
+group by household_id
+"""
+
+_SCOPE_COUNTS = """
+select
+    (select count(*) from _window_scope),
+    (select count(*) from _window_changed),
+    (select count(*) from _window_scope where list_contains(why, 'reversed')),
+    (select count(*) from _window_scope where list_contains(why, 'crossing'))
+"""
+
+# A reversal linked to nobody has no household: the columns are matched as EXCEPT matches them (NULL to NULL).
+_FORGET_REMOVED = """
+delete from alerts.window_records as kept
+using _window_changed as removed
+where kept.rule_code = $rule_code
+    and removed.side = 'removed'
+    and kept.record_key = removed.record_key
+    and kept.household_id is not distinct from removed.household_id
+    and kept.record_hash = removed.record_hash
+    and kept.reversal = removed.reversal
+    and kept.reaches is not distinct from removed.reaches
+"""
+
+_KEEP_ADDED = """
+insert into alerts.window_records (rule_code, record_key, household_id, record_hash, reversal, reaches)
+select $rule_code, record_key, household_id, record_hash, reversal, reaches
+from _window_changed
+where side = 'added'
+"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scoped evaluation covers: the households, and in words why (for `evaluated_because`)."""
+
+    households: int
+    reason: str
+
+
+class WindowRecords:
+    """Tonight's records of each window, computed once per window (two rules with the same window share them), in
+    temp tables that `drop` removes."""
+
+    def __init__(self, con) -> None:
+        self._con = con
+        self._tables: dict[Window, str] = {}
+
+    def table(self, window: Window) -> str:
+        if window not in self._tables:
+            name = "_window_records_" + hashlib.sha256(
+                json.dumps(asdict(window), sort_keys=True).encode()).hexdigest()[:12]
+            self._con.execute(_current_records_sql(self._con, window, name),
+                              {"source": window.source, **({"reversal_value": window.reversal_value}
+                                                           if window.has_reversals else {})})
+            self._tables[window] = name
+        return self._tables[window]
+
+    def drop(self) -> None:
+        for name in self._tables.values():
+            self._con.execute(f"drop table if exists {name}")
+        self._tables.clear()
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _current_records_sql(con, window: Window, table: str) -> str:
+    (record_columns,) = con.execute(_COLUMNS, ["staged", window.source]).fetchone()
+    (link_columns,) = con.execute(_COLUMNS, ["linked", "links"]).fetchone()
+    if window.has_reversals:
+        reversal = f"coalesce({_quoted(window.reversal_column)} = $reversal_value, false)"
+        reaches = (f"case when {reversal} then {_quoted(window.reverses_column)}"
+                   f" else {_quoted(window.key_column)} end")
+    else:
+        reversal, reaches = "false", "cast(null as varchar)"
+    return _CURRENT_RECORDS.format(
+        table=table,
+        source=window.source,
+        record_columns=", ".join(_quoted(c) for c in record_columns),
+        link_columns=", ".join(_quoted(c) for c in link_columns),
+        date_column=_quoted(window.date_column),
+        reversal=reversal,
+        reaches=reaches,
+    )
+
+
+def compare(con, records: WindowRecords, rule: Rule) -> None:
+    """Tonight's records of the rule's window against those kept at its last evaluation, into the temp table
+    `_window_changed` (side added or removed)."""
+    con.execute(_CHANGED.format(table=records.table(rule.window)), {"rule_code": rule.code})
+
+
+def scope_households(con, records: WindowRecords, rule: Rule, since: dt.date, as_of: dt.date,
+                     length: int | None) -> Scope:
+    """The households whose hits can have changed between `since` (the rule's last evaluation) and `as_of`, into
+    the temp table `_window_scope` (household_id, why); `length` is the window's length in days, None for a
+    window open to the past."""
+    compare(con, records, rule)
+    con.execute(_SCOPE.format(table=records.table(rule.window)),
+                {"since": since, "as_of": as_of, "length": length})
+    households, changed, reversed_, crossing = con.execute(_SCOPE_COUNTS).fetchone()
+    return Scope(households, f"scoped to {households} households since {since.isoformat()}: {changed} of their"
+                             f" records changed, {reversed_} reached by reversals, {crossing} with records crossing"
+                             " the window's edges")
+
+
+def linked_records_in_scope(con, records: WindowRecords, rule: Rule) -> int:
+    """How many of the window's records the scope's households have: what the evidence batches are sized by."""
+    return con.execute(
+        f"select count(*) from {records.table(rule.window)}"
+        " where household_id in (select household_id from _window_scope)").fetchone()[0]
+
+
+def remember(con, records: WindowRecords, rules: list[Rule]) -> None:
+    """Keep tonight's records of each windowed rule evaluated tonight (scoped or whole), as the next night's
+    comparison; the records of every other rule are forgotten (a rule skipped tonight, or without a window)."""
+    con.execute("delete from alerts.window_records where rule_code not in (select unnest($codes))",
+                {"codes": [rule.code for rule in rules]})
+    for rule in rules:
+        compare(con, records, rule)
+        con.execute(_FORGET_REMOVED, {"rule_code": rule.code})
+        con.execute(_KEEP_ADDED, {"rule_code": rule.code})
+    con.execute("drop table if exists _window_changed")
