@@ -213,3 +213,21 @@ def test_without_the_window_s_edges_the_scope_would_miss_a_lapse(sample_landing,
     with pytest.raises(AssertionError):
         night_equals_full_evaluation(sample_landing, first_night, dt.date(2027, 10, 20))
     assert open_warnings(first_night, "HARDSHIP_MEDICAL") == 1  # the scoped night kept it open: wrong, caught
+
+
+@pytest.mark.parametrize("change, problem", [
+    (("  source: medical\n  date_column", "  source: vehicle\n  date_column"), "is not among the rule's sources"),
+    (("length_parameter: window_days", "length_parameter: window_weeks"), "is not a declared parameter"),
+    (("    key_column: settlement_id\n", ""), "window reversals must give"),
+    (("date_column: settled_on", "date_column: settled_on; drop table x"), "must be column names"),
+])
+def test_a_malformed_window_header_fails_naming_the_file(tmp_path, change, problem):
+    from hedui.rules.catalog import DEFAULT_RULES_DIR, RuleFileError, parse_rule_file
+
+    text = (DEFAULT_RULES_DIR / "HARDSHIP_MEDICAL.sql").read_text(encoding="utf-8")
+    assert change[0] in text
+    broken = tmp_path / "HARDSHIP_MEDICAL.sql"
+    broken.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=problem) as raised:
+        parse_rule_file(broken)
+    assert "HARDSHIP_MEDICAL.sql" in str(raised.value)

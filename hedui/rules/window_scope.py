@@ -110,7 +110,7 @@ group by
 
 # Tonight's records against those kept at the rule's last evaluation: added (in tonight's, not kept) and removed.
 _CHANGED = """
-create or replace temp table _window_changed as
+create or replace temp table {changed} as
 select 'added' as side, *
 from (
     select record_key, household_id, record_hash, reversal, reaches from {table}
@@ -148,7 +148,7 @@ crossing as (
 ),
 
 reached as (
-    select reaches from _window_changed where reversal and reaches is not null
+    select reaches from {changed} where reversal and reaches is not null
     union
     select reaches from {table}
     where reversal
@@ -166,7 +166,7 @@ reversed as (
 ),
 
 scope as (
-    select household_id, 'changed' as why from _window_changed
+    select household_id, 'changed' as why from {changed}
     union all
     select household_id, 'reversed' as why from reversed
     union all
@@ -184,7 +184,7 @@ group by household_id
 _SCOPE_COUNTS = """
 select
     (select count(*) from _window_scope),
-    (select count(*) from _window_changed),
+    (select count(*) from {changed}),
     (select count(*) from _window_scope where list_contains(why, 'reversed')),
     (select count(*) from _window_scope where list_contains(why, 'crossing'))
 """
@@ -192,7 +192,7 @@ select
 # A reversal linked to nobody has no household: the columns are matched as EXCEPT matches them (NULL to NULL).
 _FORGET_REMOVED = """
 delete from alerts.window_records as kept
-using _window_changed as removed
+using {changed} as removed
 where kept.rule_code = $rule_code
     and removed.side = 'removed'
     and kept.record_key = removed.record_key
@@ -205,7 +205,7 @@ where kept.rule_code = $rule_code
 _KEEP_ADDED = """
 insert into alerts.window_records (rule_code, record_key, household_id, record_hash, reversal, reaches)
 select $rule_code, record_key, household_id, record_hash, reversal, reaches
-from _window_changed
+from {changed}
 where side = 'added'
 """
 
@@ -219,12 +219,23 @@ class Scope:
 
 
 class WindowRecords:
-    """Tonight's records of each window, computed once per window (two rules with the same window share them), in
+    """Tonight's records of each window, computed once per window (two rules with the same window share them), and
+    each rule's comparison with its kept records, computed once per rule (the scope and `remember` read it), in
     temp tables that `drop` removes."""
 
     def __init__(self, con) -> None:
         self._con = con
         self._tables: dict[Window, str] = {}
+        self._compared: dict[str, str] = {}
+
+    def changed(self, rule: Rule) -> str:
+        """The temp table of the rule's records added and removed since its last evaluation (side added or
+        removed)."""
+        if rule.code not in self._compared:
+            name = f"_window_changed_{len(self._compared)}"
+            self._con.execute(_CHANGED.format(table=self.table(rule.window), changed=name), {"rule_code": rule.code})
+            self._compared[rule.code] = name
+        return self._compared[rule.code]
 
     def table(self, window: Window) -> str:
         if window not in self._tables:
@@ -237,9 +248,10 @@ class WindowRecords:
         return self._tables[window]
 
     def drop(self) -> None:
-        for name in self._tables.values():
+        for name in [*self._tables.values(), *self._compared.values()]:
             self._con.execute(f"drop table if exists {name}")
         self._tables.clear()
+        self._compared.clear()
 
 
 def _quoted(column: str) -> str:
@@ -266,21 +278,16 @@ def _current_records_sql(con, window: Window, table: str) -> str:
     )
 
 
-def compare(con, records: WindowRecords, rule: Rule) -> None:
-    """Tonight's records of the rule's window against those kept at its last evaluation, into the temp table
-    `_window_changed` (side added or removed)."""
-    con.execute(_CHANGED.format(table=records.table(rule.window)), {"rule_code": rule.code})
-
-
 def scope_households(con, records: WindowRecords, rule: Rule, since: dt.date, as_of: dt.date,
                      length: int | None) -> Scope:
     """The households whose hits can have changed between `since` (the rule's last evaluation) and `as_of`, into
-    the temp table `_window_scope` (household_id, why); `length` is the window's length in days, None for a
+    the temp table `_window_scope` (household_id, why); the rule's comparison with its kept records stays for
+    `remember`, which must come after (it changes the kept records). `length` is the window's length in days, None for a
     window open to the past."""
-    compare(con, records, rule)
-    con.execute(_SCOPE.format(table=records.table(rule.window)),
+    changed_table = records.changed(rule)
+    con.execute(_SCOPE.format(table=records.table(rule.window), changed=changed_table),
                 {"since": since, "as_of": as_of, "length": length})
-    households, changed, reversed_, crossing = con.execute(_SCOPE_COUNTS).fetchone()
+    households, changed, reversed_, crossing = con.execute(_SCOPE_COUNTS.format(changed=changed_table)).fetchone()
     return Scope(households, f"scoped to {households} households since {since.isoformat()}: {changed} of their"
                              f" records changed, {reversed_} reached by reversals, {crossing} with records crossing"
                              " the window's edges")
@@ -299,7 +306,6 @@ def remember(con, records: WindowRecords, rules: list[Rule]) -> None:
     con.execute("delete from alerts.window_records where rule_code not in (select unnest($codes))",
                 {"codes": [rule.code for rule in rules]})
     for rule in rules:
-        compare(con, records, rule)
-        con.execute(_FORGET_REMOVED, {"rule_code": rule.code})
-        con.execute(_KEEP_ADDED, {"rule_code": rule.code})
-    con.execute("drop table if exists _window_changed")
+        changed = records.changed(rule)
+        con.execute(_FORGET_REMOVED.format(changed=changed), {"rule_code": rule.code})
+        con.execute(_KEEP_ADDED.format(changed=changed), {"rule_code": rule.code})
