@@ -322,7 +322,7 @@ where _lifecycle_plan.action = 'still_open'
 # were last seen. One statement setting every column rewrote the evidence of every open warning each night.
 # The changed ones are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a transaction's
 # updated values in memory, and a medical warning's evidence quotes hundreds of settlements, so an update of
-# every such warning (the window moves every night) did not fit any memory limit. Deleted and inserted rows spill.
+# every such warning (a full run, or a wording changed) did not fit any memory limit. Deleted and inserted rows spill.
 _STILL_OPEN_CHANGED = """
 create or replace temp table _still_open_changed as
 select warnings.* replace (
