@@ -231,3 +231,22 @@ def test_a_malformed_window_header_fails_naming_the_file(tmp_path, change, probl
     with pytest.raises(RuleFileError, match=problem) as raised:
         parse_rule_file(broken)
     assert "HARDSHIP_MEDICAL.sql" in str(raised.value)
+
+
+def test_the_records_hash_covers_the_columns_the_rules_name_or_every_column():
+    """A column no rule with the window names cannot change its hits (the hash leaves 身份证号 out of the medical
+    records: the links carry who a settlement is); a rule that could read a column without naming it (a whole row
+    as a value) makes the hash cover every column."""
+    import dataclasses
+
+    readers = [rule for rule in load_catalog() if rule.window is not None and rule.window.source == "medical"]
+    columns = ["delivery_id", "record_key", "settlement_id", "settled_on", "id_norm", "id_raw", "out_of_pocket",
+               "diagnosis_code"]
+    assert window_scope.columns_read(readers, columns) == ["delivery_id", "record_key", "settlement_id",
+                                                           "settled_on", "out_of_pocket", "diagnosis_code"]
+    whole_row = dataclasses.replace(readers[0], sql=readers[0].sql.replace(
+        "select * from staged.medical", "select *, to_json(staged_rows) as whole from staged.medical as staged_rows"))
+    assert window_scope.columns_read([whole_row], columns) == columns
+    star_in_expression = dataclasses.replace(readers[0], sql=readers[0].sql.replace(
+        "select * from staged.medical", "select *, struct_pack(*) as whole from staged.medical"))
+    assert window_scope.columns_read([star_in_expression], columns) == columns

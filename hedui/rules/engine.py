@@ -350,7 +350,7 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         ).fetchall())
     con.execute(_HITS_DDL)
     con.execute(_RULE_SCOPE_DDL)
-    evaluation.window_records = window_scope.WindowRecords(con)
+    evaluation.window_records = window_scope.WindowRecords(con, catalog)
     batches = batches or evidence_batches(con)
     for rule in catalog:
         if rule.code in skipped or rule.code in evaluation.carried:

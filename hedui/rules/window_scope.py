@@ -25,7 +25,9 @@ others: their open warnings still open, last seen tonight, nothing resolved outs
 rule is evaluated for every household, as on a full run.
 
 The records (1) compares are those the rule can read: every record of the source that is linked (once per link)
-and every reversal, each with a hash over all the columns of the record and of its link. They are kept per rule
+and every reversal, each with a hash over the columns of the record that the window's rules name, and over its
+link. A column no rule with that window names cannot change its hits (`columns_read`: every column, when a rule
+could read one without naming it). They are kept per rule
 in `alerts.window_records` at each evaluation, scoped or not; tonight's are compared with them (EXCEPT both
 ways). Comparing record by record rather than a digest of the table is what makes the scope work on a real week:
 a weekly medical delivery resends a few hundred settlements of the week before (each a newer version of its
@@ -52,7 +54,7 @@ from dataclasses import asdict, dataclass
 from hedui.rules.catalog import Rule, Window
 
 # Bump when what the records' hash covers changes: every windowed rule is then evaluated whole once.
-RECORDS_VERSION = 1
+RECORDS_VERSION = 2
 
 _COLUMNS = """
 select list(column_name order by column_index)
@@ -61,7 +63,7 @@ where database_name = current_database() and schema_name = ? and table_name = ?
 """
 
 # The records of the window's source the rule can read, each linked record once per link and every reversal
-# (linked or not), with a hash over every column of the record and of its link. Identical rows (a link repeated)
+# (linked or not), with a hash over the columns of the record its rules read (`columns_read`) and of its link. Identical rows (a link repeated)
 # are one row whose hash counts them: a repeat appearing is a change.
 _CURRENT_RECORDS = """
 create or replace temp table {table} as
@@ -218,13 +220,47 @@ class Scope:
     reason: str
 
 
+def columns_read(rules: list[Rule], columns: list[str]) -> list[str]:
+    """Of the window source's `columns`, those the `rules` (the rules with that window) can read: every column one
+    of them names, and the key. Every column when a rule could read one without naming it: a whole row used as a
+    value (`to_json(settlements)`), a star inside an expression (`struct_pack(*)`), DuckDB's `COLUMNS(...)`, a
+    PIVOT, or SQL the parser cannot read. A `select *` that only passes the columns on, and `count(*)`, are fine:
+    what the rule then uses is named."""
+    import sqlglot
+    from sqlglot import exp
+
+    named = {"record_key"}
+    for rule in rules:
+        text = rule.sql.lower()
+        if any(word in text for word in ("columns(", "pivot")):
+            return columns
+        try:
+            tree = sqlglot.parse_one(rule.sql, read="duckdb")
+        except sqlglot.errors.ParseError:
+            return columns
+        aliases = {node.alias_or_name.lower() for node in tree.find_all(exp.Table, exp.CTE, exp.Subquery)}
+        used = {column.name.lower() for column in tree.find_all(exp.Column) if column.name}
+        if used & aliases:
+            return columns
+        for star in tree.find_all(exp.Star):
+            parent = star.parent
+            if isinstance(parent, exp.Column):
+                parent = parent.parent
+            if not isinstance(parent, (exp.Select, exp.Count)):
+                return columns
+        named |= used
+    return [column for column in columns if column.lower() in named]
+
+
 class WindowRecords:
     """Tonight's records of each window, computed once per window (two rules with the same window share them), and
     each rule's comparison with its kept records, computed once per rule (the scope and `remember` read it), in
-    temp tables that `drop` removes."""
+    temp tables that `drop` removes. `catalog`: the rules whose columns the records' hash covers (the rules with
+    the same window); every column without it."""
 
-    def __init__(self, con) -> None:
+    def __init__(self, con, catalog: list[Rule] | None = None) -> None:
         self._con = con
+        self._catalog = catalog
         self._tables: dict[Window, str] = {}
         self._compared: dict[str, str] = {}
 
@@ -241,7 +277,8 @@ class WindowRecords:
         if window not in self._tables:
             name = "_window_records_" + hashlib.sha256(
                 json.dumps(asdict(window), sort_keys=True).encode()).hexdigest()[:12]
-            self._con.execute(_current_records_sql(self._con, window, name),
+            readers = None if self._catalog is None else [rule for rule in self._catalog if rule.window == window]
+            self._con.execute(_current_records_sql(self._con, window, name, readers),
                               {"source": window.source, **({"reversal_value": window.reversal_value}
                                                            if window.has_reversals else {})})
             self._tables[window] = name
@@ -258,8 +295,10 @@ def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _current_records_sql(con, window: Window, table: str) -> str:
+def _current_records_sql(con, window: Window, table: str, readers: list[Rule] | None) -> str:
     (record_columns,) = con.execute(_COLUMNS, ["staged", window.source]).fetchone()
+    if readers:
+        record_columns = columns_read(readers, record_columns)
     (link_columns,) = con.execute(_COLUMNS, ["linked", "links"]).fetchone()
     if window.has_reversals:
         reversal = f"coalesce({_quoted(window.reversal_column)} = $reversal_value, false)"
