@@ -363,9 +363,13 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             since = None
         if since is not None:
             rule_batches = _scope(con, run, rule, parameters[rule.code], since, evaluation)
+        # a rule with a window reads the rows of its source it can read, not the whole table (a full recompute
+        # reads the table: hedui.rules.window_scope.on_window_rows)
+        evaluated = rule if rule.window is None or run.full_recompute or spark_rules is not None \
+            else window_scope.on_window_rows(rule, evaluation.window_records)
         for batch in range(rule_batches):
             con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
-            _evaluate_rule(con, run, rule, parameters[rule.code], settings_used,
+            _evaluate_rule(con, run, evaluated, parameters[rule.code], settings_used,
                            f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "", spark_rules)
         if rule_batches > 1:
             repeated = con.execute(
