@@ -35,6 +35,11 @@ record, replacing the older), and a delivery corrected, a record relinked or a r
 records that changed, with the households on both sides (before and after), instead of forcing every household
 to be evaluated.
 
+The rows those records come from (the linked records and the reversals, with the columns the rules name) are a
+tenth of the medical table: built once a night, the window's rules read them instead of `staged.<source>`
+(`on_window_rows`), which is what their header promises they read. Without that, each rule scanned the year of
+the city's settlements whatever its scope, and the comparison's own scan cost what the scope saved.
+
 Why the scoped night leaves the warehouse a full evaluation leaves: a household outside the scope has the same
 members, the same records and links, the same reversals acting on them and no record crossing an edge, so the
 rule's rows for it are the ones of its last evaluation; the evidence holds the records and thresholds, not the
