@@ -30,13 +30,15 @@ def memory_limit_bytes(con) -> int | None:
         return None
 
 
-def evidence_batches(con) -> int:
+def evidence_batches(con, records: int | None = None) -> int:
     """How many batches the evidence is handled in (the rules of household and member level, by household; the
     lists' wording, by warning): enough that a batch's evidence (the linked records of its members) fits a share
     of the memory limit. Chosen from the data and the settings; 1 for an ordinary city, more for one whose
-    households cite hundreds of records each, or at a small memory limit."""
+    households cite hundreds of records each, or at a small memory limit. `records`: the linked records the work
+    covers, when it covers fewer than all (a rule evaluated for a scope of households); all links by default."""
     limit = memory_limit_bytes(con)
-    records = table_exists(con, "linked.links") and con.execute("select count(*) from linked.links").fetchone()[0]
+    if records is None:
+        records = table_exists(con, "linked.links") and con.execute("select count(*) from linked.links").fetchone()[0]
     if not limit or not records:
         return 1
     return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * EVIDENCE_SHARE_OF_MEMORY_LIMIT)))

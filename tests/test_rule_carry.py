@@ -187,17 +187,33 @@ def test_the_as_of_date_counts_at_the_rule_s_grain():
     assert income.as_of_grain == "month"
     assert rule_inputs.as_of_part(income, day) == rule_inputs.as_of_part(income, next_day) != \
         rule_inputs.as_of_part(income, next_month)
+    outreach = rules["OUTREACH_SEVERE_DISABILITY"]
+    assert outreach.as_of_grain == "day" and outreach.window is None
+    assert rule_inputs.as_of_part(outreach, day) != rule_inputs.as_of_part(outreach, next_day)
+    # a rule with a window leaves the date to its records (hedui.rules.window_scope: the edges are its scope)
     medical = rules["HARDSHIP_MEDICAL"]
-    assert medical.as_of_grain == "day"
-    assert rule_inputs.as_of_part(medical, day) != rule_inputs.as_of_part(medical, next_day)
+    assert medical.as_of_grain == "day" and medical.window is not None
+    assert rule_inputs.as_of_part(medical, day) == rule_inputs.as_of_part(medical, next_day) == ""
 
 
 def test_a_rule_whose_hits_move_with_the_day_is_evaluated_every_night():
-    """A 365-day window moves each night (and the window's dates are in the sentence): never carried."""
-    medical = next(rule for rule in load_catalog() if rule.code == "HARDSHIP_MEDICAL")
-    decision = rule_inputs.decide(medical, None, {}, {"per_rule": {medical.code: {"held": 0, "deferred": 0}}},
+    """An age reached on a day (outreach), without a declared window: never carried."""
+    outreach = next(rule for rule in load_catalog() if rule.code == "OUTREACH_SEVERE_DISABILITY")
+    decision = rule_inputs.decide(outreach, None, {}, {"per_rule": {outreach.code: {"held": 0, "deferred": 0}}},
                                   full_recompute=False)
     assert (decision.carried, decision.reason) == (False, "its hits move with the as-of date (as_of_grain day)")
+
+
+def test_a_rule_with_a_window_is_never_carried_but_may_be_scoped():
+    """A 365-day window moves each night: with its key unchanged it is evaluated for a scope of households since
+    the as-of date its key was kept on (hedui.rules.window_scope), never carried."""
+    medical = next(rule for rule in load_catalog() if rule.code == "HARDSHIP_MEDICAL")
+    kept = {medical.code: ("k", dt.date(2026, 11, 20))}
+    previous = {"per_rule": {medical.code: {"held": 0, "deferred": 0}}}
+    decision = rule_inputs.decide(medical, "k", kept, previous, full_recompute=False)
+    assert (decision.carried, decision.scoped_since) == (False, dt.date(2026, 11, 20))
+    assert rule_inputs.decide(medical, "other", kept, previous, full_recompute=False).scoped_since is None
+    assert rule_inputs.decide(medical, "k", kept, previous, full_recompute=True).scoped_since is None
 
 
 def test_a_landing_zone_whose_only_sources_are_the_households_completes_with_no_rule_key(sample_landing, tmp_path):

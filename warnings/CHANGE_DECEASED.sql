@@ -10,6 +10,9 @@ policy: >-
   member with 死亡日期 on or before the as-of date.
 sources: [households, members, death]
 raises_on_absence_of: []
+window:
+  source: death
+  date_column: died_on
 parameters:
   active_statuses:
     default: [在保, 审核中]
@@ -116,8 +119,7 @@ raised as (
         township,
         person_name,
         '公安户籍注销（死亡）记录显示，家庭成员' || person_name || '已于'
-            || strftime(died_on, '%Y年%-m月%-d日') || '死亡（核查基准日'
-            || strftime(cast($as_of as date), '%Y年%-m月%-d日') || '前），请核实家庭人口与待遇。' as summary_zh,
+            || strftime(died_on, '%Y年%-m月%-d日') || '死亡，请核实家庭人口与待遇。' as summary_zh,
         to_json(evidence_records) as evidence_records,
         to_json({'died_on': died_on}) as facts
     from per_member

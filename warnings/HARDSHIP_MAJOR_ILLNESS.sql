@@ -13,6 +13,15 @@ policy: >-
   matches N18.5, N18.3 matches nothing).
 sources: [households, members, medical]
 raises_on_absence_of: []
+window:
+  source: medical
+  date_column: settled_on
+  length_parameter: window_days
+  reversals:
+    type_column: settlement_type
+    type_value: 冲销
+    reverses_column: original_settlement_id
+    key_column: settlement_id
 parameters:
   active_statuses:
     default: [在保, 审核中]

@@ -12,6 +12,15 @@ policy: >-
   household's 申报月收入.
 sources: [households, members, medical]
 raises_on_absence_of: []
+window:
+  source: medical
+  date_column: settled_on
+  length_parameter: window_days
+  reversals:
+    type_column: settlement_type
+    type_value: 冲销
+    reverses_column: original_settlement_id
+    key_column: settlement_id
 parameters:
   active_statuses:
     default: [在保, 审核中]
@@ -45,7 +54,9 @@ output:
   person_name: the head of the household
   summary_zh: one sentence for the caseworker
   evidence_records: the settlements counted and the reversals netted against them, with delivery, row and link
-  facts: the net out-of-pocket total, the window and the income test
+  facts: >-
+    the net out-of-pocket total and the income test; the window is stated by its length (window_days, among the
+    thresholds) ending on the as-of date, without dates, so that a household's evidence moves only with its records
 ---*/
 
 with
@@ -271,8 +282,7 @@ raised as (
         active_households.county,
         active_households.township,
         active_households.head_name as person_name,
-        '医保结算记录显示，该户成员近' || $window_days || '天（' || strftime(window_bounds.window_start, '%Y-%m-%d')
-            || '至' || strftime(window_bounds.window_end, '%Y-%m-%d') || '）医疗费用个人自付合计'
+        '医保结算记录显示，该户成员近' || $window_days || '天（截至数据截止日，含当天）医疗费用个人自付合计'
             || printf('%.2f', households_over_threshold.net_out_of_pocket_total) || '元（已扣除冲销），'
             || case
                 when households_over_threshold.meets_total_threshold
@@ -286,15 +296,12 @@ raised as (
         to_json({
             'net_out_of_pocket_total': households_over_threshold.net_out_of_pocket_total,
             'settlements_counted': households_over_threshold.settlements_counted,
-            'window_start': window_bounds.window_start,
-            'window_end': window_bounds.window_end,
             'declared_monthly_income': households_over_threshold.declared_monthly_income,
             'income_test_threshold': households_over_threshold.income_test_threshold,
             'meets_total_threshold': households_over_threshold.meets_total_threshold,
             'meets_income_test': coalesce(households_over_threshold.meets_income_test, false)
         }) as facts
     from households_over_threshold
-    cross join window_bounds
     inner join active_households
         on households_over_threshold.household_id = active_households.household_id
     inner join household_evidence

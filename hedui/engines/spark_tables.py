@@ -29,9 +29,13 @@ __all__ = ["tables_read", "view_name", "rename_tables", "ParquetHandover", "BATC
 
 # The DuckDB temp table of the household batch (hedui.rules.shared_definitions), which the shared definitions
 # read. Spark evaluates a rule over all households at once (it spills what DuckDB cannot), so it sees one batch.
+# It is never scoped either (a scoped evaluation runs on DuckDB): the scope's table is empty.
 BATCH_VIEW = "_household_batch"
+SCOPE_VIEW = "_household_scope"
 _BATCH_VIEW_SQL = f"create or replace temp view {BATCH_VIEW} as select cast(1 as bigint) as batches," \
-                  " cast(0 as bigint) as batch"
+                  " cast(0 as bigint) as batch, false as scoped"
+_SCOPE_VIEW_SQL = f"create or replace temp view {SCOPE_VIEW} as select cast(null as string) as household_id" \
+                  " where false"
 
 
 def view_name(table: str) -> str:
@@ -53,7 +57,7 @@ def tables_read(tree: exp.Expr) -> set[str]:
             continue  # a table function or subquery in FROM
         if table.db:
             tables.add(f"{table.db}.{table.name}".lower())
-        elif table.name.lower() not in ctes and table.name.lower() != BATCH_VIEW:
+        elif table.name.lower() not in ctes and table.name.lower() not in (BATCH_VIEW, SCOPE_VIEW):
             raise ValueError(f"the query reads {table.name}, which is neither a warehouse table (schema.table),"
                              " one of its CTEs nor the household batch")
     return tables
@@ -83,6 +87,7 @@ class ParquetHandover:
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.spark.sql(_BATCH_VIEW_SQL)
+        self.spark.sql(_SCOPE_VIEW_SQL)
 
     def hand_over(self, con, tables: set[str]) -> None:
         """Write each of `tables` not yet handed over from DuckDB (`con`) to Parquet and make it a Spark view."""

@@ -55,7 +55,7 @@ LEVELS = ("member", "household", "person")
 # delivery ever accepted) skips the rules that read it (hedui.rules.engine): it does not read as "no records".
 SOURCES = tuple(DECLARATIONS)
 REQUIRED_KEYS = ("code", "title_zh", "title_en", "category", "severity", "level", "policy", "sources", "parameters", "output")
-OPTIONAL_KEYS = ("raises_on_absence_of", "as_of_grain")
+OPTIONAL_KEYS = ("raises_on_absence_of", "as_of_grain", "window")
 # How a rule's hits depend on the as-of date (`as_of_grain`): not at all (it neither binds $as_of nor reads the
 # income model), on the day (the default for a rule that does: a window, an age, a date in its wording), or only
 # on the calendar month (the income window). A rule whose inputs and definition are unchanged since its last
@@ -94,6 +94,34 @@ class RuleFileError(ValueError):
     """A rule file is malformed; the message names the file and the problem."""
 
 
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rule's window of one source's records (the `window:` header), which lets a night evaluate the rule only
+    for the households whose hits can have changed (hedui.rules.window_scope).
+
+    What the header promises, and the rule's SQL must do: the rule reads `staged.<source>` only through its links
+    (linked.links of that source, to members of the households it raises for) and, when `reversals` are declared,
+    through the reversals, which act on the records whose `key_column` equals their `reverses_column`, whoever
+    those are linked to. A record that is not a reversal counts when its `date_column` is in the window: the
+    `length_parameter` days ending on the as-of date, both ends included, or (no length) on or before the as-of
+    date. A reversal counts once its date is on or before the as-of date."""
+
+    source: str
+    date_column: str
+    length_parameter: str | None = None
+    reversal_column: str | None = None
+    reversal_value: str | None = None
+    reverses_column: str | None = None
+    key_column: str | None = None
+
+    @property
+    def has_reversals(self) -> bool:
+        return self.reversal_column is not None
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -116,6 +144,8 @@ class Rule:
     tables_read: tuple[str, ...] = ()
     # how the hits depend on the as-of date: None (not at all), "day" or "month" (AS_OF_GRAINS)
     as_of_grain: str | None = None
+    # the window of one source's records the rule reads (`window:`), None for a rule that declares none
+    window: Window | None = None
 
     @property
     def reads_income_model(self) -> bool:
@@ -264,6 +294,8 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
         raise RuleFileError(f"{name}: as_of_grain is declared, but the rule neither uses $as_of nor reads the income"
                             " model")
 
+    window = _window(meta.get("window"), name, sources, parameters, meta["level"], tables_read, uses_as_of)
+
     return Rule(
         code=code,
         title_zh=meta["title_zh"],
@@ -282,7 +314,42 @@ def parse_rule_file(path: Traversable, parser: duckdb.DuckDBPyConnection | None 
         uses_settings=tuple(sorted(referenced & set(RULE_BOUND_SETTINGS))),
         tables_read=tables_read,
         as_of_grain=as_of_grain,
+        window=window,
     )
+
+
+def _window(value: Any, name: str, sources: list[str], parameters: dict[str, Any], level: str,
+            tables_read: tuple[str, ...], uses_as_of: bool) -> Window | None:
+    """The `window:` header, checked: a source the rule reads, column names, a declared length parameter, and
+    reversals either declared whole or not at all. Only a rule of household or member level that reads nothing
+    but its staged sources and their links can declare one (the scope is a set of households)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"source", "date_column", "length_parameter", "reversals"}:
+        raise RuleFileError(f"{name}: window must be a mapping of source, date_column, length_parameter and reversals")
+    if value.get("source") not in sources:
+        raise RuleFileError(f"{name}: window source {value.get('source')!r} is not among the rule's sources")
+    if level not in ("household", "member") or not uses_as_of:
+        raise RuleFileError(f"{name}: a window needs a rule of household or member level that uses $as_of")
+    others = sorted(set(tables_read) - {f"staged.{source}" for source in sources} - {"linked.links"})
+    if others:
+        raise RuleFileError(f"{name}: a rule with a window may read only its staged sources and their links;"
+                            f" it reads {', '.join(others)}")
+    length = value.get("length_parameter")
+    if length is not None and length not in parameters:
+        raise RuleFileError(f"{name}: window length_parameter {length!r} is not a declared parameter")
+    reversals = value.get("reversals") or {}
+    keys = ("type_column", "type_value", "reverses_column", "key_column")
+    if reversals and (not isinstance(reversals, dict) or set(reversals) != set(keys)):
+        raise RuleFileError(f"{name}: window reversals must give {', '.join(keys)}")
+    columns = [value.get("date_column")] + [reversals[key] for key in keys if key != "type_value" and reversals]
+    if not all(isinstance(column, str) and _IDENTIFIER.match(column) for column in columns):
+        raise RuleFileError(f"{name}: window columns must be column names of staged.{value['source']}")
+    if reversals and not isinstance(reversals["type_value"], str):
+        raise RuleFileError(f"{name}: window reversals type_value must be text")
+    return Window(source=value["source"], date_column=value["date_column"], length_parameter=length,
+                  reversal_column=reversals.get("type_column"), reversal_value=reversals.get("type_value"),
+                  reverses_column=reversals.get("reverses_column"), key_column=reversals.get("key_column"))
 
 
 def tables_named(sql: str) -> tuple[str, ...]:

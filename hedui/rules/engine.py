@@ -21,12 +21,14 @@ from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.income.model import MODEL_SOURCES, build_income_tables
 from hedui.income.settings import income_settings
-from hedui.rules import lifecycle, rule_inputs
+from hedui.rules import lifecycle, rule_inputs, window_scope
 from hedui.rules.catalog import OUTPUT_COLUMNS, Rule, load_catalog
 from hedui.rules.lifecycle import RuleCounts
 from hedui.review.evidence_note import NOTE_REVIEW_LINKS, note_review_links
 from hedui.rules.shared_definitions import (
+    CLEAR_HOUSEHOLD_SCOPE,
     SET_HOUSEHOLD_BATCH,
+    SET_HOUSEHOLD_SCOPE,
     check_shared_parameters,
     install_rule_macros,
     shared_definitions_text,
@@ -63,6 +65,10 @@ class RuleStats:
     carried_rules: rules not evaluated again tonight because nothing they are computed from changed since their
     last evaluation (`hedui.rules.rule_inputs`): their open warnings are counted still_open; their suppressed
     count is not known without evaluating them and is 0. evaluated_because: why each other rule was evaluated.
+
+    scoped_rules: rules with a window evaluated only for the households whose hits can have changed since their
+    last evaluation (`hedui.rules.window_scope`), with how many households that was; their other households'
+    open warnings are counted still_open, as a carried rule's.
     """
 
     run_id: str
@@ -77,6 +83,7 @@ class RuleStats:
     income_not_tested: dict[str, int] = field(default_factory=dict)
     carried_rules: list[str] = field(default_factory=list)
     evaluated_because: dict[str, str] = field(default_factory=dict)
+    scoped_rules: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> RuleCounts:
@@ -98,6 +105,7 @@ class RuleStats:
             "income_not_tested": self.income_not_tested,
             "carried_rules": self.carried_rules,
             "evaluated_because": self.evaluated_because,
+            "scoped_rules": self.scoped_rules,
             "per_rule": {code: asdict(counts) for code, counts in self.per_rule.items()},
             "totals": asdict(self.totals),
         }
@@ -267,13 +275,20 @@ def latest_processed_as_of(con) -> dt.date | None:
 class Evaluation:
     """What evaluating the catalog tonight left out: the rules skipped (a source they read never delivered), the
     rules carried (nothing they are computed from changed: `hedui.rules.rule_inputs`), and the active households
-    the income model could not test, counted by reason; and each rule's key tonight, skipped rules aside."""
+    the income model could not test, counted by reason; and each rule's key tonight, skipped rules aside.
+
+    scoped_since: the rules with a window that may be evaluated for a scope of households, with the as-of date of
+    their last evaluation; scopes: those evaluated so, with the scope's number of households (its households in
+    the temp table `_rule_scope`); window_records: tonight's records of the windows (hedui.rules.window_scope)."""
 
     skipped_rules: dict[str, list[str]] = field(default_factory=dict)
     income_not_tested: dict[str, int] = field(default_factory=dict)
     carried: set[str] = field(default_factory=set)
     evaluated_because: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    scoped_since: dict[str, dt.date] = field(default_factory=dict)
+    scopes: dict[str, int] = field(default_factory=dict)
+    window_records: window_scope.WindowRecords | None = None
 
 
 # Rules of these levels are about members of active households, each household by its own records: they reach
@@ -300,7 +315,9 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     verified-income model (income.*) is rebuilt when its sources have all delivered and an income rule is run. A rule that reads a source
     which never delivered is skipped: the result names those rules with the sources that were missing, and counts
     the active households the income model could not test. The rules of household and member level run in
-    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`).
+    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`). A rule with a window
+    whose key is the one kept is evaluated only for the households whose records changed or crossed the window's
+    edges since its last evaluation (`hedui.rules.window_scope`), in as many batches as their records take.
 
     With `spark_rules` (a `hedui.engines.spark_rules.SparkRules`) each rule's query runs on Spark, in one batch
     (Spark spills what DuckDB cannot), and its rows come back to `_rule_output`: the checks, the evidence, the
@@ -332,15 +349,27 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             {"active": active},
         ).fetchall())
     con.execute(_HITS_DDL)
+    con.execute(_RULE_SCOPE_DDL)
+    evaluation.window_records = window_scope.WindowRecords(con, catalog)
     batches = batches or evidence_batches(con)
     for rule in catalog:
         if rule.code in skipped or rule.code in evaluation.carried:
             continue
         settings_used = {name: settings[name] for name in rule.uses_settings}
         rule_batches = batches if _batchable(rule) and spark_rules is None else 1
+        since = evaluation.scoped_since.get(rule.code)
+        if since is not None and (spark_rules is not None or not _batchable(rule)):
+            evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"
+            since = None
+        if since is not None:
+            rule_batches = _scope(con, run, rule, parameters[rule.code], since, evaluation)
+        # a rule with a window reads the rows of its source it can read, not the whole table (a full recompute
+        # reads the table: hedui.rules.window_scope.on_window_rows)
+        evaluated = rule if rule.window is None or run.full_recompute or spark_rules is not None \
+            else window_scope.on_window_rows(rule, evaluation.window_records)
         for batch in range(rule_batches):
             con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
-            _evaluate_rule(con, run, rule, parameters[rule.code], settings_used,
+            _evaluate_rule(con, run, evaluated, parameters[rule.code], settings_used,
                            f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "", spark_rules)
         if rule_batches > 1:
             repeated = con.execute(
@@ -349,9 +378,29 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             if repeated:  # it reads households other than through the shared definitions
                 raise RuleExecutionError.of_rule(
                     rule, f"query returns {repeated} subject(s) in more than one household batch")
+        if since is not None:
+            con.execute(CLEAR_HOUSEHOLD_SCOPE)
     con.execute(SET_HOUSEHOLD_BATCH, {"batches": 1, "batch": 0})
     con.execute("drop table if exists _rule_output")
     return evaluation
+
+
+_RULE_SCOPE_DDL = "create or replace temp table _rule_scope (rule_code varchar, household_id varchar)"
+
+_ADD_RULE_SCOPE = "insert into _rule_scope select $rule_code, household_id from _window_scope"
+
+
+def _scope(con, run: RunInfo, rule: Rule, params: dict[str, Any], since: dt.date, evaluation: Evaluation) -> int:
+    """Set the shared definitions to see only the households whose hits under `rule` can have changed since
+    `since` (hedui.rules.window_scope), note them for the lifecycle (`_rule_scope`) and the reason; returns the
+    number of batches the scope's evidence takes."""
+    length = params[rule.window.length_parameter] if rule.window.length_parameter else None
+    scope = window_scope.scope_households(con, evaluation.window_records, rule, since, run.as_of, length)
+    evaluation.evaluated_because[rule.code] = scope.reason
+    evaluation.scopes[rule.code] = scope.households
+    con.execute(SET_HOUSEHOLD_SCOPE)
+    con.execute(_ADD_RULE_SCOPE, {"rule_code": rule.code})
+    return evidence_batches(con, window_scope.linked_records_in_scope(con, evaluation.window_records, rule))
 
 
 def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, dict[str, Any]],
@@ -361,9 +410,9 @@ def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, 
     from hedui.income.model import income_definition_text
 
     keyed = {rule.code: rule for rule in catalog
-             if rule.code not in evaluation.skipped_rules and rule.as_of_grain != "day"}
+             if rule.code not in evaluation.skipped_rules and (rule.as_of_grain != "day" or rule.window is not None)}
     digests = rule_inputs.InputDigests(
-        con, {source for rule in keyed.values() for source in rule_inputs.key_sources(rule)})
+        con, {source for rule in keyed.values() for source in rule_inputs.digested_sources(rule)})
     previous_keys, previous_stats = rule_inputs.previous_state(con)
     definitions = shared_definitions_text() + _HITS_DDL + _INSERT_HITS + NOTE_REVIEW_LINKS
     income_definition = income_definition_text(settings)
@@ -381,6 +430,8 @@ def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, 
             evaluation.keys[rule.code] = key
         if decision.carried:
             evaluation.carried.add(rule.code)
+        elif decision.scoped_since is not None:
+            evaluation.scoped_since[rule.code] = decision.scoped_since  # the reason comes with the scope
         else:
             evaluation.evaluated_because[rule.code] = decision.reason
 
@@ -446,9 +497,14 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
         never = {source for sources in evaluation.skipped_rules.values() for source in sources}
         counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog,
                                            {**dict.fromkeys(never, "missing"), **problems}, due_on, due_basis,
-                                           carried=evaluation.carried)
+                                           carried=evaluation.carried, scoped=set(evaluation.scopes))
         if table_exists(con, "alerts.rule_evaluations"):
             rule_inputs.remember(con, evaluation.keys, run.as_of)
+        if table_exists(con, "alerts.window_records"):
+            # tonight's records of each window, the next night's comparison (every windowed rule with a key)
+            window_scope.remember(con, evaluation.window_records,
+                                  [rule for rule in catalog if rule.window is not None and rule.code in evaluation.keys])
+        evaluation.window_records.drop()
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
@@ -461,6 +517,7 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
             income_not_tested=evaluation.income_not_tested,
             carried_rules=sorted(evaluation.carried),
             evaluated_because=evaluation.evaluated_because,
+            scoped_rules=evaluation.scopes,
         )
         con.execute(
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",

@@ -14,6 +14,11 @@ Per subject (rule code, household, person) the latest episode in `alerts.warning
 | no longer holds | open, a source has a problem, the subject still in scope | held: the warning stands as it was |
 | carried (the rule was not evaluated: nothing it is computed from changed, `hedui.rules.rule_inputs`) | open | still_open: last_seen_on moves on |
 | carried | not open | nothing changes |
+| scoped (a rule with a window evaluated for some households, `hedui.rules.window_scope`), household outside the scope | open | still_open: last_seen_on moves on |
+| scoped, household outside the scope | not open | nothing changes |
+
+A scoped rule is evaluated for the households of its scope (`_rule_scope`): their subjects follow the rows
+above; the others' hits are last evaluation's, so they are treated as a carried rule's.
 
 A source has a problem tonight when its delivery was rejected, held back or failed, when it never delivered
 (missing), or when its picture in force is not its newest delivery (not fresh). Its staged tables keep its last
@@ -102,8 +107,10 @@ create or replace temp table _rule_guard (
     active_statuses varchar[],
     households_fresh boolean,
     members_fresh boolean,
-    carried boolean
+    carried boolean,
+    scoped boolean
 );
+create temp table if not exists _rule_scope (rule_code varchar, household_id varchar);
 """
 
 _PLAN = """
@@ -136,10 +143,17 @@ paired as (
         latest_episodes.evidence_fingerprint as latest_fingerprint,
         latest_episodes.household_id as latest_household_id,
         latest_episodes.person_id as latest_person_id,
-        _rule_hits.evidence_fingerprint as fingerprint
+        _rule_hits.evidence_fingerprint as fingerprint,
+        coalesce(_rule_hits.household_id, latest_episodes.household_id) as household_id
     from _rule_hits
     full outer join latest_episodes
         on _rule_hits.subject_key = latest_episodes.subject_key
+),
+
+-- the households a scoped rule was evaluated for tonight
+in_scope as (
+    select distinct rule_code, household_id
+    from _rule_scope
 )
 
 select
@@ -153,7 +167,9 @@ select
     case
         -- a carried rule (not evaluated again, its hits unchanged: hedui.rules.rule_inputs) has no rows in
         -- _rule_hits; its open warnings are still open, and nothing else of it changes
-        when _rule_guard.carried then case when paired.latest_status = 'open' then 'still_open' else 'none' end
+        when _rule_guard.carried
+            or (_rule_guard.scoped and in_scope.household_id is null)
+            then case when paired.latest_status = 'open' then 'still_open' else 'none' end
         when paired.holds and paired.latest_status = 'open' then 'still_open'
         when paired.holds
             and paired.latest_status in (select unnest($closed_by_outcome))
@@ -171,6 +187,9 @@ select
 from paired
 inner join _rule_guard
     on paired.rule_code = _rule_guard.rule_code
+left join in_scope
+    on paired.rule_code = in_scope.rule_code
+    and paired.household_id = in_scope.household_id
 """
 
 # The open warnings whose condition lapsed (planned `resolve` or `held`): which fresh snapshot shows the subject
@@ -303,7 +322,7 @@ where _lifecycle_plan.action = 'still_open'
 # were last seen. One statement setting every column rewrote the evidence of every open warning each night.
 # The changed ones are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a transaction's
 # updated values in memory, and a medical warning's evidence quotes hundreds of settlements, so an update of
-# every such warning (the window moves every night) did not fit any memory limit. Deleted and inserted rows spill.
+# every such warning (a full run, or a wording changed) did not fit any memory limit. Deleted and inserted rows spill.
 _STILL_OPEN_CHANGED = """
 create or replace temp table _still_open_changed as
 select warnings.* replace (
@@ -487,7 +506,8 @@ _ACTION_COUNTER = {
 }
 
 
-def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str], carried: set[str]) -> None:
+def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str], carried: set[str],
+                 scoped: set[str]) -> None:
     """One row per rule: what tonight's problems allow it (resolve, raise), and what its scope is judged on.
 
     The scope sources count as fresh only when the rule reads them and they have no problem tonight; a rule
@@ -512,9 +532,10 @@ def _load_guards(con, run: RunInfo, catalog: list[Rule], problems: dict[str, str
                 "households" in rule.sources and "households" not in problems,
                 "members" in rule.sources and "members" not in problems,
                 rule.code in carried,
+                rule.code in scoped,
             )
         )
-    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into _rule_guard values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def apply_lifecycle(
@@ -526,11 +547,13 @@ def apply_lifecycle(
     due_basis: str,
     *,
     carried: set[str] = frozenset(),
+    scoped: set[str] = frozenset(),
 ) -> dict[str, RuleCounts]:
     """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code.
     The rules in `carried` were not evaluated tonight, their hits being last night's (`hedui.rules.rule_inputs`):
-    their open warnings are still open."""
-    _load_guards(con, run, catalog, problems, set(carried))
+    their open warnings are still open. The rules in `scoped` were evaluated for the households of `_rule_scope`
+    only (`hedui.rules.window_scope`): outside them, as if carried."""
+    _load_guards(con, run, catalog, problems, set(carried), set(scoped))
     con.execute(_PLAN, {"closed_by_outcome": list(CLOSED_BY_OUTCOME)})
     con.execute(_SCOPE)
     base = {"run_id": run.run_id, "as_of": run.as_of}
@@ -553,4 +576,5 @@ def apply_lifecycle(
         setattr(rule_counts, attribute, getattr(rule_counts, attribute) + n)
     con.execute("drop table if exists _lifecycle_plan")
     con.execute("drop table if exists _rule_guard")
+    con.execute("drop table if exists _rule_scope")
     return counts

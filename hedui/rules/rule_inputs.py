@@ -21,6 +21,12 @@ What goes into the key:
   default for a rule that uses the as-of date: a window of days, an age, the date in its sentence) is evaluated
   every night and gets no key: computing one would cost the digests of what it reads for nothing.
 
+A rule with a window (`window:` in its file, `hedui.rules.window_scope`) moves with the day, but only at the
+window's edges: its key leaves out the as-of date and the records of its window source and their links, which
+`alerts.window_records` keeps instead, record by record. When its key is the one kept, it is evaluated only for
+the households whose records changed or crossed the window's edges since its last evaluation (*scoped*), and
+the others keep their hits as a carried rule's do.
+
 A rule is never carried when it reads a table outside that list (the key would not cover it), on a
 `full_recompute` night, or when the previous night left it in a state that tonight's evaluation could change
 without any input changing: a warning held or a hit deferred because a source had a problem (then a healthy
@@ -77,11 +83,14 @@ where database_name = current_database() and schema_name = ? and table_name = ?
 
 @dataclass(frozen=True)
 class CarryDecision:
-    """Per rule: its key tonight, and whether it keeps last night's hits (carried) or why not."""
+    """Per rule: its key tonight, and whether it keeps last night's hits (carried) or why not; for a rule with a
+    window, `scoped_since` is the as-of date of its last evaluation when it may be evaluated for the households
+    whose records changed or crossed the window's edges since (hedui.rules.window_scope)."""
 
     key: str | None
     carried: bool
     reason: str
+    scoped_since: dt.date | None = None
 
 
 class InputDigests:
@@ -126,7 +135,10 @@ def carry_blocker(rule: Rule) -> str | None:
 
 
 def as_of_part(rule: Rule, as_of: dt.date) -> str:
-    """The as-of date as far as the rule's hits depend on it."""
+    """The as-of date as far as the rule's hits depend on it, beyond what a window's records say (a rule with a
+    window is scoped to the records that crossed its edges: hedui.rules.window_scope)."""
+    if rule.window is not None:
+        return ""
     if rule.as_of_grain == "day":
         return as_of.isoformat()
     if rule.as_of_grain == "month":
@@ -151,6 +163,8 @@ def rule_key(rule: Rule, bound: dict[str, Any], as_of: dt.date, digests: InputDi
     income settings as the engine binds them, `definitions` the text of the shared macros and the engine's
     statements, `income_definition` the model's SQL and parameters (None when the rule does not read it)."""
     sources = key_sources(rule)
+    # a window's records and their links are compared record by record (alerts.window_records), not digested
+    windowed = {rule.window.source} if rule.window is not None else set()
     payload = {
         "version": CARRY_VERSION,
         "sql": rule.sql,
@@ -158,11 +172,26 @@ def rule_key(rule: Rule, bound: dict[str, Any], as_of: dt.date, digests: InputDi
         "definitions": definitions,
         "income": income_definition if rule.reads_income_model else None,
         "as_of": as_of_part(rule, as_of),
-        "staged": {source: digests.table(f"staged.{source}") for source in sources},
-        "links": {source: digests.links(source) for source in sources},
+        "staged": {source: "window records" if source in windowed else digests.table(f"staged.{source}")
+                   for source in sources},
+        "links": {source: "window records" if source in windowed else digests.links(source) for source in sources},
         "review_links": digests.table("linked.review_links"),
+        "window": _window_part(rule),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _window_part(rule: Rule) -> Any:
+    from dataclasses import asdict
+
+    from hedui.rules.window_scope import RECORDS_VERSION
+
+    return None if rule.window is None else {"window": asdict(rule.window), "records_version": RECORDS_VERSION}
+
+
+def digested_sources(rule: Rule) -> set[str]:
+    """The sources whose staged table and links the rule's key digests (its window's source aside)."""
+    return set(key_sources(rule)) - ({rule.window.source} if rule.window is not None else set())
 
 
 def _model_sources() -> tuple[str, ...]:
@@ -171,9 +200,11 @@ def _model_sources() -> tuple[str, ...]:
     return MODEL_SOURCES
 
 
-def previous_state(con) -> tuple[dict[str, str], dict[str, Any] | None]:
-    """The keys kept by the last night (rule code to key), and that night's rule statistics (None before any)."""
-    keys = dict(con.execute("select rule_code, inputs_key from alerts.rule_evaluations").fetchall()) \
+def previous_state(con) -> tuple[dict[str, tuple[str, dt.date]], dict[str, Any] | None]:
+    """The keys kept by the last night (rule code to key and the as-of date it was kept on), and that night's
+    rule statistics (None before any)."""
+    keys = {code: (key, as_of) for code, key, as_of in con.execute(
+        "select rule_code, inputs_key, as_of from alerts.rule_evaluations").fetchall()} \
         if table_exists(con, "alerts.rule_evaluations") else {}
     row = con.execute(
         "select stats from alerts.rule_runs order by as_of desc, run_id desc limit 1"
@@ -181,18 +212,21 @@ def previous_state(con) -> tuple[dict[str, str], dict[str, Any] | None]:
     return keys, (json.loads(row[0]) if row and row[0] else None)
 
 
-def decide(rule: Rule, key: str | None, previous_keys: dict[str, str], previous_stats: dict[str, Any] | None, *,
-           full_recompute: bool) -> CarryDecision:
-    """Whether `rule` keeps last night's hits tonight (the module docstring says when); `key` is None for a rule
-    whose hits move with the day."""
-    if rule.as_of_grain == "day":
+def decide(rule: Rule, key: str | None, previous_keys: dict[str, str | tuple[str, dt.date]],
+           previous_stats: dict[str, Any] | None, *, full_recompute: bool) -> CarryDecision:
+    """Whether `rule` keeps last night's hits tonight (the module docstring says when), or for a rule with a
+    window whether it may be scoped; `key` is None for a rule whose hits move with the day. `previous_keys` are
+    the kept keys, each with the as-of date it was kept on (`previous_state`), or the keys alone."""
+    if rule.as_of_grain == "day" and rule.window is None:
         return CarryDecision(None, False, "its hits move with the as-of date (as_of_grain day)")
     blocker = carry_blocker(rule)
     if blocker:
         return CarryDecision(key, False, blocker)
     if full_recompute:
         return CarryDecision(key, False, "full recompute")
-    if previous_keys.get(rule.code) != key:
+    previous = previous_keys.get(rule.code)
+    previous_key, previous_as_of = previous if isinstance(previous, tuple) else (previous, None)
+    if previous_key != key:
         return CarryDecision(key, False, "inputs, definition or as-of date changed" if rule.code in previous_keys
                              else "not evaluated before")
     counts = ((previous_stats or {}).get("per_rule") or {}).get(rule.code)
@@ -200,6 +234,10 @@ def decide(rule: Rule, key: str | None, previous_keys: dict[str, str], previous_
         return CarryDecision(key, False, "not evaluated last night")
     if counts.get("held") or counts.get("deferred"):
         return CarryDecision(key, False, "warnings held or hits deferred last night")
+    if rule.window is not None:
+        if previous_as_of is None:
+            return CarryDecision(key, False, "the as-of date of its last evaluation is not known")
+        return CarryDecision(key, False, "scoped", scoped_since=previous_as_of)
     return CarryDecision(key, True, "unchanged")
 
 

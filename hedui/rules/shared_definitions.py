@@ -38,13 +38,28 @@ SEVERE_DISABILITY_PARAMETERS = ("valid_cert_statuses", "severe_max_grade", "seve
 
 # The household batch the rules see (`hedui.rules.engine` evaluates the rules of household and member level batch
 # by batch): households whose hash of 家庭编号 modulo `batches` is `batch`. One batch (the default, and what the
-# report sees) is every household.
+# report sees) is every household. When `scoped`, only the households of `_household_scope` are seen: a rule with
+# a window evaluated for the households whose hits can have changed (hedui.rules.window_scope).
 _BATCH_TABLE = """
 create or replace temp table _household_batch as
-select cast(1 as bigint) as batches, cast(0 as bigint) as batch
+select cast(1 as bigint) as batches, cast(0 as bigint) as batch, false as scoped;
+create or replace temp table _household_scope (household_id varchar);
 """
 
 SET_HOUSEHOLD_BATCH = "update _household_batch set batches = $batches, batch = $batch"
+
+# The scope of a scoped evaluation: the households of `_window_scope` (hedui.rules.window_scope), or none (every
+# household is seen again).
+SET_HOUSEHOLD_SCOPE = """
+delete from _household_scope;
+insert into _household_scope select household_id from _window_scope;
+update _household_batch set scoped = true;
+"""
+
+CLEAR_HOUSEHOLD_SCOPE = """
+update _household_batch set scoped = false;
+delete from _household_scope;
+"""
 
 _MACROS = (
     # A household is active when its 状态 is one of the rule's `active_statuses`; of them, those of the current
@@ -58,6 +73,10 @@ _MACROS = (
                 (select batches from _household_batch) = 1
                 or hash(household_id) % (select batches from _household_batch)
                     = (select batch from _household_batch)
+            )
+            and (
+                not (select scoped from _household_batch)
+                or household_id in (select household_id from _household_scope)
             )
     """,
     # The members of active households, with the household's county and township (the caseworker unit).
