@@ -19,9 +19,9 @@ import duckdb
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.evidence_batches import evidence_batches
 
-# What the detail wording reads: the records and the thresholds, not the summary or the facts. A rule whose
-# summary states a moving window (HARDSHIP_MEDICAL) changes every warning's evidence every night while its
-# records stay the same; keyed on these alone, the costly detail is reworded only when they change.
+# What the detail wording reads: the records and the thresholds, not the summary or the facts. A warning whose
+# summary or facts change while its records stay the same (a total restated, a resend's new delivery) keeps its
+# costly detail; keyed on these alone, the detail is reworded only when they change.
 # Both md5s also cover the wording's version (`wording_md5`, `wording_detail_md5` in evidence.py): new words for
 # the thresholds, or a rule file's changed `wording_zh`, reword every kept text once.
 _DETAIL_MD5 = "wording_detail_md5({ev})"
@@ -36,28 +36,47 @@ where not exists (
 )
 """
 
-# The warnings whose evidence changed since their wording was made, with the md5s computed once per warning and
-# the kept detail beside them. The changed wordings are replaced (collected, deleted, inserted again), not
-# updated: DuckDB keeps a transaction's updated values in memory, and on a night where every medical warning's
-# summary moves with its window, an update of all their wordings did not fit the memory limit.
+# The open warnings whose wording must be made again or for the first time, found in one pass over the open
+# warnings that computes each evidence's md5 (a short value, however long the evidence): the costly wording is then
+# done, batch by batch, for these alone. Batching the pass itself (as the wording must be) read every open
+# warning's evidence once per batch, on nights where a few hundred of 27,000 needed new words.
+_TO_WORD = """
+create or replace temp table _to_word as
+select
+    w.warning_id,
+    w.evidence_md5,
+    before.warning_id is not null as kept_before
+from (
+    select warning_id, wording_md5(evidence) as evidence_md5
+    from alerts.warnings
+    where status = 'open'
+) as w
+left join alerts.list_texts as before
+    on before.warning_id = w.warning_id
+where before.warning_id is null
+    or before.evidence_md5 <> w.evidence_md5
+"""
+
+# The warnings of one batch whose evidence changed since their wording was made, with the kept detail beside
+# them. The changed wordings are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a
+# transaction's updated values in memory, and on a night where every medical warning's evidence changes (a full
+# run, a wording changed), an update of all their wordings did not fit the memory limit.
 _CHANGED = """
 create or replace temp table _changed as
 select
     w.warning_id,
     w.evidence,
-    w.evidence_md5,
+    to_word.evidence_md5,
     {detail_md5} as detail_md5,
     before.detail_md5 as before_detail_md5,
     before.detail_masked as before_detail_masked
-from (
-    select warning_id, evidence, wording_md5(evidence) as evidence_md5
-    from alerts.warnings
-    where status = 'open'
-        and hash(warning_id) % $batches = $batch
-) as w
+from _to_word as to_word
+inner join alerts.warnings as w
+    on w.warning_id = to_word.warning_id
 inner join alerts.list_texts as before
-    on before.warning_id = w.warning_id
-where before.evidence_md5 <> w.evidence_md5
+    on before.warning_id = to_word.warning_id
+where to_word.kept_before
+    and hash(to_word.warning_id) % $batches = $batch
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 # The detail is worded only for the rows whose records or thresholds changed, selected by WHERE: as the branch of
@@ -103,14 +122,15 @@ _ADD_MISSING = """
 insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked, detail_md5)
 select
     w.warning_id,
-    wording_md5(w.evidence),
+    to_word.evidence_md5,
     evidence_summary(w.evidence, false),
     evidence_detail(w.evidence, false),
     {detail_md5}
-from alerts.warnings as w
-where w.status = 'open'
-    and hash(w.warning_id) % $batches = $batch
-    and not exists (select 1 from alerts.list_texts as kept where kept.warning_id = w.warning_id)
+from _to_word as to_word
+inner join alerts.warnings as w
+    on w.warning_id = to_word.warning_id
+where not to_word.kept_before
+    and hash(to_word.warning_id) % $batches = $batch
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 
@@ -122,6 +142,10 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
     DuckDB holds a vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
+    con.execute(_TO_WORD)
+    if not con.execute("select count(*) from _to_word").fetchone()[0]:
+        con.execute("drop table _to_word")
+        return 0
     batches = batches or evidence_batches(con)
     worded = 0
     for batch in range(batches):
@@ -132,4 +156,5 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
         worded += con.execute(_INSERT_REWORDED).fetchall()[0][0]
         con.execute(_DROP_BATCH_TABLES)
         worded += con.execute(_ADD_MISSING, bound).fetchall()[0][0]
+    con.execute("drop table _to_word")
     return worded
