@@ -376,7 +376,15 @@ def test_after_two_nights_the_warnings_table_is_the_same_on_both_engines(second_
     assert "ASSET_VEHICLE" in duckdb_night["stats"]["evaluated_because"]
 
     assert spark_night["warnings"] == duckdb_night["warnings"]
-    assert {**spark_night["stats"], "run_id": None} == {**duckdb_night["stats"], "run_id": None}
+
+    # what each rule raised, kept, resolved and carried is the same; why a rule was evaluated is the engine's
+    # own: a windowed rule is evaluated for a scope of households on DuckDB, whole on Spark
+    def comparable(stats):
+        return {key: value for key, value in stats.items()
+                if key not in ("run_id", "evaluated_because", "scoped_rules")}
+
+    assert comparable(spark_night["stats"]) == comparable(duckdb_night["stats"])
+    assert set(spark_night["stats"]["evaluated_because"]) == set(duckdb_night["stats"]["evaluated_because"])
     assert spark_night["outcome"] == duckdb_night["outcome"]
 
 
