@@ -8,7 +8,6 @@ and the site lists the runs of the policy's last `data_docs_days` days.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 
@@ -20,7 +19,7 @@ from hedui.contracts.docs import build_data_docs
 from hedui.contracts.docs_process import DataDocsBuild, DataDocsFailed, site_lock
 from hedui.night import run_night
 from hedui.policy import load_policy
-from tests.conftest import SAMPLES_AS_OF, query, read_sample_rows, write_csv
+from tests.conftest import SAMPLES_AS_OF, query
 
 
 @pytest.fixture
@@ -43,25 +42,19 @@ def _staging(home):
 
 
 def test_a_night_returns_with_its_validations_rendered_and_the_policys_days_kept(sample_landing, tmp_path, started):
-    warehouse = tmp_path / "home" / "hedui.duckdb"
-    first = run_night(sample_landing, warehouse, SAMPLES_AS_OF)
-    assert len(started) == 1 and started[0]._process.returncode == 0
-    index = warehouse.parent / "data_docs" / "index.html"
-    assert index in first.deliverables
-    rendered = list((warehouse.parent / "data_docs" / "validations").rglob("*.html"))
-    saved = list((warehouse.parent / "validations" / first.run_id).rglob("*.json"))
-    assert saved and len(rendered) == len(saved)
-    assert first.run_id in index.read_text(encoding="utf-8")
-    assert _staging(warehouse.parent) == []
-
-    # the next night, with a new vehicle snapshot and a policy keeping no earlier day: only its own run is listed
-    header, rows = read_sample_rows("vehicle")
-    write_csv(sample_landing / "vehicle" / "20261104" / "vehicle.csv", header, rows)
     policy = tmp_path / "policy.yaml"
-    policy.write_text("deliveries:\n  data_docs_days: 0\n", encoding="utf-8")
-    second = run_night(sample_landing, warehouse, SAMPLES_AS_OF + dt.timedelta(days=1), policy=load_policy(policy))
-    text = index.read_text(encoding="utf-8")
-    assert second.run_id in text and first.run_id not in text
+    policy.write_text("deliveries:\n  data_docs_days: 30\n", encoding="utf-8")
+    warehouse = tmp_path / "home" / "hedui.duckdb"
+    night = run_night(sample_landing, warehouse, SAMPLES_AS_OF, policy=load_policy(policy))
+    assert len(started) == 1 and started[0]._process.returncode == 0
+    assert started[0]._process.args[-2] == "30"  # the policy's days reach the renderer (keep_days)
+    index = warehouse.parent / "data_docs" / "index.html"
+    assert index in night.deliverables
+    rendered = list((warehouse.parent / "data_docs" / "validations").rglob("*.html"))
+    saved = list((warehouse.parent / "validations" / night.run_id).rglob("*.json"))
+    assert saved and len(rendered) == len(saved)
+    assert night.run_id in index.read_text(encoding="utf-8")
+    assert _staging(warehouse.parent) == []
 
 
 def test_a_night_that_fails_after_ingest_leaves_the_site_and_no_renderer(sample_landing, tmp_path, started,
