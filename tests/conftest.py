@@ -39,8 +39,9 @@ def sample_landing(tmp_path: Path) -> Path:
 # ones keeps both workers busy until the end instead of leaving one alone with a long file. That order holds only
 # with --no-loadscope-reorder (README, .ci/run): by default xdist reorders the files by their number of tests.
 LONGEST_FIRST = (
-    "test_faults", "test_spark_engine", "test_incremental", "test_hostile_input", "test_deliver_report_city", "test_flow_states",
-    "test_privacy_leaks", "test_analyst_guide", "test_hostile_families", "test_last_good_picture",
+    "test_faults", "test_spark_engine", "test_incremental", "test_hostile_input", "test_deliver_report_city",
+    "test_rule_scope", "test_flow_states", "test_privacy_leaks", "test_analyst_guide",
+    "test_data_docs_beside_the_night", "test_hostile_families", "test_last_good_picture",
     "test_warehouse_atomic", "test_flow_prefect", "test_warnings_memory", "test_summary_nights",
     "test_matching_namesakes", "test_review_workflow", "test_lifecycle_problem_sources", "test_scheduling",
     "test_data_docs_offline",

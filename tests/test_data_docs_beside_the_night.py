@@ -115,7 +115,7 @@ def test_a_renderer_waits_for_the_site_lock_before_touching_anything(tmp_path):
     stale.mkdir()
     with site_lock(tmp_path / "data_docs"):
         build = DataDocsBuild.start(results, tmp_path / "data_docs", tmp_path / "validations", keep_days=92)
-        time.sleep(5)
+        time.sleep(3)
         assert build._process.poll() is None and stale.exists()  # blocked on the lock, nothing touched
     index = build.publish()
     assert index.exists() and not stale.exists()
