@@ -168,18 +168,15 @@ def run_night(
                 try:
                     say("link records" + (" (the ID join on Spark)" if spark_night else ""))
                     stage = "link"
+                    # on Spark, the linking's ID join and the rules' queries run there (docs/spark.md)
+                    link_on_spark = {} if spark_night is None else {"spark_queries": spark_night.link_queries}
+                    rules_on_spark = {} if spark_night is None else {"spark_rules": spark_night.rules}
                     with clock.time("link"):
-                        if spark_night is None:
-                            steps.stage("link", stages.link, con, run)
-                        else:
-                            steps.stage("link", stages.link, con, run, spark_queries=spark_night.link_queries)
+                        steps.stage("link", stages.link, con, run, **link_on_spark)
                     say("raise warnings" + (f" on Spark ({spark.master})" if spark_night else ""))
                     stage = "warnings"
                     with clock.time("warnings"):
-                        if spark_night is None:
-                            steps.stage("warnings", stages.raise_warnings, con, run)
-                        else:
-                            steps.stage("warnings", stages.raise_warnings, con, run, spark_rules=spark_night.rules)
+                        steps.stage("warnings", stages.raise_warnings, con, run, **rules_on_spark)
                 finally:
                     if spark_night is not None:
                         spark_night.close()

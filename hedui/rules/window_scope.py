@@ -57,6 +57,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from connectors.sql_text import sql_identifier
 from hedui.rules.catalog import Rule, Window
 
 # Bump when what the records' hash covers changes: every windowed rule is then evaluated whole once.
@@ -317,30 +318,26 @@ class WindowRecords:
         self._compared.clear()
 
 
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _current_records_sql(con, window: Window, rows: str, table: str, readers: list[Rule] | None) -> tuple[str, str]:
     (record_columns,) = con.execute(_COLUMNS, ["staged", window.source]).fetchone()
     if readers:
         record_columns = columns_read(readers, record_columns)
     (link_columns,) = con.execute(_COLUMNS, ["linked", "links"]).fetchone()
     if window.has_reversals:
-        reversal = f"coalesce({_quoted(window.reversal_column)} = $reversal_value, false)"
-        reaches = (f"case when {reversal} then {_quoted(window.reverses_column)}"
-                   f" else {_quoted(window.key_column)} end")
+        reversal = f"coalesce({sql_identifier(window.reversal_column)} = $reversal_value, false)"
+        reaches = (f"case when {reversal} then {sql_identifier(window.reverses_column)}"
+                   f" else {sql_identifier(window.key_column)} end")
     else:
         reversal, reaches = "false", "cast(null as varchar)"
-    listed = ", ".join(_quoted(c) for c in record_columns)
+    listed = ", ".join(sql_identifier(c) for c in record_columns)
     return (
         _WINDOW_ROWS.format(rows=rows, record_columns=listed, source=window.source, reversal=reversal),
         _CURRENT_RECORDS.format(
             table=table,
             rows=rows,
             record_columns=listed,
-            link_columns=", ".join(_quoted(c) for c in link_columns),
-            date_column=_quoted(window.date_column),
+            link_columns=", ".join(sql_identifier(c) for c in link_columns),
+            date_column=sql_identifier(window.date_column),
             reversal=reversal,
             reaches=reaches,
         ),
