@@ -320,7 +320,7 @@ def _open_readonly(warehouse: Path):
 def _write(warehouse: Path, fn, kind: str = "outcome"):
     """Outcomes and review decisions change the warehouse: the same lock and atomic publication as a nightly
     run."""
-    from hedui.stages import new_run_id
+    from hedui.run_info import new_run_id
     from hedui.warehouse import working_copy
 
     with working_copy(warehouse, f"{kind}-" + new_run_id(dt.date.today()), wait_seconds=30) as con:

@@ -24,6 +24,7 @@ from hedui.landing import check_landing_zone
 from hedui.paths import WarehousePaths
 from hedui.policy import Policy, load_policy
 from hedui.privacy import refresh_pseudonymous_views
+from hedui.run_info import new_run_id
 from hedui.statements import Failure, failure_of
 from hedui.warehouse import working_copy
 
@@ -127,7 +128,7 @@ def run_night(
 
     # Before the warehouse is touched: a missing or empty landing zone must not become a "completed" night.
     check_landing_zone(Path(landing), SOURCES)
-    run_id = stages.new_run_id(as_of)
+    run_id = new_run_id(as_of)
     started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     # The stage the night is in, for the ledger and the log when it fails; the statement comes from the error.
     # None until the run has begun: a refused run (busy, earlier as-of date, newer schema) is not a failed night.

@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from dataclasses import dataclass, field
 
 from hedui.policy import Policy
+
+
+def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
+    """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
+    then a random suffix. Both are said in words, so that the id never reads as one timestamp that never
+    happened (the as-of date glued to the wall-clock time). Sorting run ids sorts by as-of date, then start
+    time."""
+    started = (started or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    return f"asof{as_of:%Y%m%d}_started{started:%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
+
+
+_RUN_ID_AS_OF = re.compile(r"^asof(\d{8})_")
+
+
+def run_id_as_of(run_id: str) -> dt.date | None:
+    """The as-of date a run id (or a folder named by one) begins with, the inverse of `new_run_id`'s first part;
+    None for another name."""
+    match = _RUN_ID_AS_OF.match(run_id)
+    if not match:
+        return None
+    try:
+        return dt.datetime.strptime(match[1], "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 class AsOfBeforeLatestRun(ValueError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import time
 from pathlib import Path
 
@@ -19,17 +18,8 @@ from connectors import SOURCES
 from connectors.cadence import late_sources
 from connectors.ingest import NEVER_DELIVERED, SourceOutcome, ingest_source, record_failed_source
 from hedui.policy import Policy
-from hedui.run_info import RunInfo, refuse_as_of_before
+from hedui.run_info import RunInfo, new_run_id, refuse_as_of_before
 
-
-
-def new_run_id(as_of: dt.date, started: dt.datetime | None = None) -> str:
-    """`asof20261103_started20261104T180012Z_1a2b3c`: the date the run evaluates, then when it started (UTC),
-    then a random suffix. Both are said in words, so that the id never reads as one timestamp that never
-    happened (the as-of date glued to the wall-clock time). Sorting run ids sorts by as-of date, then start
-    time."""
-    started = (started or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-    return f"asof{as_of:%Y%m%d}_started{started:%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, policy: Policy,

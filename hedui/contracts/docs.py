@@ -22,28 +22,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import tempfile
 from pathlib import Path
 
 from hedui.contracts._gxenv import gx_offline
 from hedui.contracts.docs_assets import localise_site
 from hedui.contracts.suites import SOURCES, load_suite
+from hedui.run_info import run_id_as_of
 
 
 # the run folders under validations/ are named by run id: asof<YYYYMMDD>_started…
-_RUN_AS_OF = re.compile(r"^asof(\d{8})_")
 
 
 def run_folder_as_of(folder: Path) -> dt.date | None:
     """The as-of date in a run folder's name (`asof20261121_started…`), None for another name."""
-    match = _RUN_AS_OF.match(folder.name)
-    if not match:
-        return None
-    try:
-        return dt.datetime.strptime(match[1], "%Y%m%d").date()
-    except ValueError:
-        return None
+    return run_id_as_of(folder.name)
 
 
 def _kept(path: Path, history_dir: Path, keep_from: dt.date | None) -> bool:
