@@ -86,6 +86,26 @@ def test_the_linking_id_join_transpiles_to_spark_3_3():
     assert query.flags == []
 
 
+def test_the_linking_blocking_with_every_key_family_transpiles_to_spark_3_3():
+    """`--engine spark` runs the blocking of `matching.blocking` on Spark, its block size bound as a literal."""
+    from matching.blocking import KEY_FAMILIES, candidates_sql
+
+    query = to_spark(candidates_sql(list(KEY_FAMILIES)), {"max_block": 500})
+    assert_portable(query)
+    assert query.flags == []
+    assert "qualify" not in query.sql.lower()  # Spark 3.3 has no QUALIFY
+    assert "<= 500" in query.sql
+
+
+def test_the_candidate_pairs_the_fuzzy_scoring_reads_transpile_to_spark_3_3():
+    """`--engine spark` builds the scored pairs' input (`matching.scoring.CANDIDATE_PAIRS_SQL`) on Spark."""
+    from matching.scoring import CANDIDATE_PAIRS_SQL
+
+    query = to_spark(CANDIDATE_PAIRS_SQL)
+    assert_portable(query)
+    assert query.flags == []
+
+
 SCALAR_MACROS = sorted(name for name, macro in MACROS.items() if not macro.is_table)
 
 
