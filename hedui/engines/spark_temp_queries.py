@@ -32,8 +32,10 @@ from hedui.engines.spark_tables import first_line, select_for_spark
 
 __all__ = ["SparkTempQueries", "SparkQueryFailed", "SPARK_TYPES"]
 
-# The DuckDB types a mapped step may return, and the Spark type each is written as (`map_into_temp_table`).
-SPARK_TYPES = {"BIGINT": "bigint", "INTEGER": "int", "DOUBLE": "double", "VARCHAR": "string", "BOOLEAN": "boolean"}
+# The DuckDB types a mapped step may return, and the Spark type each is written as (`map_into_temp_table`): the
+# name of its class in pyspark.sql.types.
+SPARK_TYPES = {"BIGINT": "LongType", "INTEGER": "IntegerType", "DOUBLE": "DoubleType", "VARCHAR": "StringType",
+               "BOOLEAN": "BooleanType"}
 
 
 class SparkQueryFailed(RuntimeError):
@@ -72,8 +74,10 @@ class SparkTempQueries:
         unknown = {data_type for data_type in columns.values() if data_type not in SPARK_TYPES}
         if unknown:
             raise ValueError(f"{name}: no Spark type for the DuckDB types {sorted(unknown)}")
-        schema = ", ".join(f"{sql_identifier(column)} {SPARK_TYPES[data_type]}"
-                           for column, data_type in columns.items())
+        from pyspark.sql import types
+
+        schema = types.StructType([types.StructField(column, getattr(types, SPARK_TYPES[data_type])())
+                                   for column, data_type in columns.items()])
         call = self._hand_over(con, name, inputs)
         out = call / "output"
         self._write(name, lambda: self.spark.sql(to_spark(sql).sql).mapInPandas(function, schema), out)
