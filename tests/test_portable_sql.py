@@ -1,4 +1,5 @@
-"""One SQL, two engines (issue 15): every rule, staging query and macro of the project transpiles to Spark 3.3.
+"""One SQL, two engines (issue 15): every rule, staging query and macro of the project, and the linking's queries
+that run on Spark (ID join, blocking, candidate pairs), transpile to Spark 3.3.
 
 Runs on every CI run, without Java: each query is expanded (macros inline), bound (the policy's values as
 literals), rewritten by the project's Spark 3.3 dialect and generated with sqlglot's unsupported-construct errors
