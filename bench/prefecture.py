@@ -22,10 +22,11 @@
 3. Prints the table and the ratios (b)/(a), (c)/(b), (d)/(b).
 
 With `--engine spark` it measures (b), (c) and (d) twice, on the same landing zones: on DuckDB alone, then with
-the linking's ID join and the rules stage on Spark (`run_night(..., spark=SparkEngine(master))`, what `hedui nightly --engine spark` runs;
-`--spark-master`, default `local[2]`), and prints both tables and the warnings stage of each night on each engine.
-The Spark nights' "warnings" figure includes the session's start (10 to 20 s; the night times it apart, as
-`spark.start`, before the linking, whose ID join also runs on Spark). Every table carries the machine's
+the linking's ID join, blocking and fuzzy scoring and the rules stage on Spark
+(`run_night(..., spark=SparkEngine(master))`, what `hedui nightly --engine spark` runs; `--spark-master`, default
+`local[2]`), and prints both tables and the warnings stage of each night on each engine. The Spark nights'
+"warnings" figure includes the session's start (10 to 20 s; the night times it apart, as `spark.start`, before the
+linking, whose ID join, blocking and scoring also run on Spark). Every table carries the machine's
 load average over the measurements: on shared cores a figure means little without it.
 
 Runs are plain calls of the nightly sequence (`hedui.night.run_night`), without Prefect's temporary API
@@ -274,7 +275,8 @@ def main() -> None:
                              "a city generated with the same parameters there is reused")
     parser.add_argument("--only-generate", action="store_true")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
-                        help="spark: measure (b)-(d) on DuckDB alone and again with the ID join and the rules on Spark")
+                        help="spark: measure (b)-(d) on DuckDB alone and again with the linking's "
+                             "ID join, blocking and scoring and the rules on Spark")
     parser.add_argument("--spark-master", default="local[2]", help="with --engine spark: local[N] or a master URL")
     parser.add_argument("--spark-only", action="store_true",
                         help="with --engine spark: skip the DuckDB nights (to compare masters on one city)")
@@ -316,7 +318,7 @@ def main() -> None:
     for engine, (full, typical, redelivery) in nights.items():
         rows = [floor, full, typical, redelivery]
         loads = [load for r in rows for load in r["load"]]
-        where = "DuckDB alone" if engine == "duckdb" else f"the ID join and the rules on Spark ({args.spark_master})"
+        where = "DuckDB alone" if engine == "duckdb" else f"the linking's joins and scoring and the rules on Spark ({args.spark_master})"
         print()
         print(f"{where}: profile {args.profile}; machine: {os.cpu_count()} cores, DuckDB memory limit "
               f"{args.memory_limit}; load average (1 min) {min(loads):.1f} to {max(loads):.1f}")

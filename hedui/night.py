@@ -112,7 +112,8 @@ def run_night(
     allow_future_as_of: bool = False,
     spark: SparkEngine | None = None,
 ) -> NightResult:
-    """The night. With `spark` the linking's ID join (hedui.engines.spark_temp_queries) and the rules' queries
+    """The night. With `spark` the linking's ID join, blocking and fuzzy scoring (hedui.engines.spark_temp_queries)
+    and the rules' queries
     (hedui.engines.spark_rules) run on Spark, in one session started before the linking; everything else, and
     every table the night leaves, is the same as on DuckDB alone."""
     steps = steps or DirectSteps()
@@ -167,9 +168,9 @@ def run_night(
                     with clock.time("spark.start"):
                         spark_night = SparkNight(spark, scratch)
                 try:
-                    say("link records" + (" (the ID join on Spark)" if spark_night else ""))
+                    say("link records" + (" (the ID join, blocking and fuzzy scoring on Spark)" if spark_night else ""))
                     stage = "link"
-                    # on Spark, the linking's ID join and the rules' queries run there (docs/spark.md)
+                    # on Spark: the linking's ID join, blocking and scoring, and the rules' queries (docs/spark.md)
                     link_on_spark = {} if spark_night is None else {"spark_queries": spark_night.link_queries}
                     rules_on_spark = {} if spark_night is None else {"spark_rules": spark_night.rules}
                     with clock.time("link"):

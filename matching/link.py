@@ -5,13 +5,14 @@
 
 1. Gather (`matching.records`): the records to link and the members, in the shape the comparisons read;
    and who else the registers know (`matching.namesakes`).
-2. ID path (`matching.id_path`, set-based, in DuckDB): a record whose ID is valid links to the member with
+2. ID path (`matching.id_path`, set-based, in DuckDB or, with `--engine spark`, on Spark): a record whose ID is valid links to the member with
    the same `id_norm`. An ID carried by members of two households is ambiguous and goes to review.
 3. Fuzzy path, only for records whose ID is missing or invalid: records are folded into distinct profiles
    (`matching.profiles`), blocked in SQL (`matching.blocking`), compared with rapidfuzz over the aligned
    candidate pairs and scored with Fellegi–Sunter weights whose u probabilities are measured on the data
    (`matching.frequencies`, `matching.scoring`), and decided (`matching.decision`): auto-accept, review
-   band, or ambiguous (never a guess between near-equal members).
+   band, or ambiguous (never a guess between near-equal members). With `--engine spark` the blocking and the
+   scoring run on Spark, and the decision on DuckDB.
 4. Write (`matching.writing`) the links and the review rows, and remember what they were made from
    (`matching.incremental`), so that a night of new events only links the new events.
 
@@ -78,7 +79,8 @@ class LinkStats:
 
 def link_records(con: duckdb.DuckDBPyConnection, run, spark_queries=None) -> LinkStats:
     """(Re)create linked.links and linked.link_review from the staged tables; return counts. With `spark_queries`
-    (`hedui nightly --engine spark`) the ID join runs on Spark; the rest of the stage on DuckDB."""
+    (`hedui nightly --engine spark`) the ID join, the blocking and the fuzzy scoring run on Spark; the rest of the
+    stage (gathering, profiles, decisions, writing, review) on DuckDB."""
     started = time.perf_counter()
     cfg = settings_from_run(run)
     stats = LinkStats()
@@ -95,9 +97,10 @@ def link_records(con: duckdb.DuckDBPyConnection, run, spark_queries=None) -> Lin
         review.drop_rejected_id_hits(con)
         term_frequencies(con, cfg)
         stats.fuzzy_profiles = fuzzy_profiles(con)
-        stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]))
+        stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]),
+                                                          spark_queries)
         stats.candidate_pairs -= review.drop_rejected_candidates(con)
-        score_in_chunks(con)
+        score_in_chunks(con, spark_queries)
         stats.auto_accept_weight = decide(con, cfg)
         write_links(con, incremental, adjust=review.apply_accepted)
         review.record_review_links(con, incremental)

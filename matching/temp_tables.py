@@ -53,9 +53,7 @@ ADDRESS_PLACES = _register("_match_address_places", "the township and village ea
 FUZZY_LOCATED = _register("_match_fuzzy_located", "the fuzzy records with the township and village found")
 PROFILES = _register("_match_profiles", "distinct (name, ID digits, township, village) of the fuzzy records")
 
-# Blocking (matching.blocking)
-MEMBER_KEYS = _register("_match_member_keys", "blocking keys of the members (keys of oversized blocks left out)")
-PROFILE_KEYS = _register("_match_profile_keys", "blocking keys of the profiles")
+# Blocking (matching.blocking: the keys are CTEs of its one query)
 CANDIDATES = _register("_match_candidates", "the (profile, member) pairs that share a blocking key")
 
 # Scoring and decision (matching.scoring, matching.decision)

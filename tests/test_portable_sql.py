@@ -1,4 +1,5 @@
-"""One SQL, two engines (issue 15): every rule, staging query and macro of the project transpiles to Spark 3.3.
+"""One SQL, two engines (issue 15): every rule, staging query and macro of the project, and the linking's queries
+that run on Spark (ID join, blocking, candidate pairs), transpile to Spark 3.3.
 
 Runs on every CI run, without Java: each query is expanded (macros inline), bound (the policy's values as
 literals), rewritten by the project's Spark 3.3 dialect and generated with sqlglot's unsupported-construct errors
@@ -82,6 +83,26 @@ def test_the_linking_id_join_transpiles_to_spark_3_3():
     from matching.id_path import ID_JOIN_SQL
 
     query = to_spark(ID_JOIN_SQL)
+    assert_portable(query)
+    assert query.flags == []
+
+
+def test_the_linking_blocking_with_every_key_family_transpiles_to_spark_3_3():
+    """`--engine spark` runs the blocking of `matching.blocking` on Spark, its block size bound as a literal."""
+    from matching.blocking import KEY_FAMILIES, candidates_sql
+
+    query = to_spark(candidates_sql(list(KEY_FAMILIES)), {"max_block": 500})
+    assert_portable(query)
+    assert query.flags == []
+    assert "qualify" not in query.sql.lower()  # Spark 3.3 has no QUALIFY
+    assert "<= 500" in query.sql
+
+
+def test_the_candidate_pairs_the_fuzzy_scoring_reads_transpile_to_spark_3_3():
+    """`--engine spark` builds the scored pairs' input (`matching.scoring.CANDIDATE_PAIRS_SQL`) on Spark."""
+    from matching.scoring import CANDIDATE_PAIRS_SQL
+
+    query = to_spark(CANDIDATE_PAIRS_SQL)
     assert_portable(query)
     assert query.flags == []
 

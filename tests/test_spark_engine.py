@@ -1,6 +1,7 @@
 """The rules stage on Spark gives what it gives on DuckDB (issue 15): same subjects, wording, evidence bytes and
 fingerprints for every rule of the catalog, on the tiny generated city; and after a second night whose deliveries
-open, keep and resolve warnings, the same warnings table.
+open, keep and resolve warnings, the same warnings table. The linking's ID join, blocking and fuzzy scoring on
+Spark give the hits, candidate pairs and scored pairs they give on DuckDB, and the Spark night the same links.
 
 One `local[1]` session serves the whole file (it takes 10 to 20 s to start); `--dist loadfile` keeps the file on
 one worker. Without pyspark (the `spark` extra) or Java the tests marked `spark` skip, saying which is missing.
@@ -31,9 +32,16 @@ from hedui.rules.catalog import load_catalog
 from hedui.rules.engine import RuleExecutionError, evaluate_rules
 from hedui.rules.shared_definitions import install_rule_macros
 from hedui.run_info import RunInfo
+from matching import review_decisions
+from matching.blocking import build_candidates
+from matching.frequencies import term_frequencies
 from matching.id_path import id_path
+from matching.namesakes import known_people
+from matching.profiles import fuzzy_profiles
 from matching.records import collect_records, prepare_members
-from matching.temp_tables import ID_HITS
+from matching.scoring import score_in_chunks
+from matching.settings import settings_from_run
+from matching.temp_tables import CANDIDATES, ID_HITS, MEMBERS, NAME_TF, PLACE_SHARE, PROFILES, SCORED
 
 AS_OF = dt.date(2026, 11, 3)  # the tiny demo's as-of date (tests/conftest.py, tiny_demo)
 NIGHT_2 = AS_OF + dt.timedelta(days=1)
@@ -346,11 +354,132 @@ def test_the_id_join_on_spark_finds_the_pairs_it_finds_on_duckdb(spark, city_war
 
 @pytest.mark.spark
 def test_a_night_on_spark_links_the_records_the_duckdb_night_links(nights):
-    """Issue 15: links are equal. The Spark night's ID join ran on Spark (the fuzzy path on DuckDB still)."""
+    """Issue 15: links are equal. The Spark night's ID join, blocking and fuzzy scoring ran on Spark, its decisions
+    on DuckDB; the tiny city has records without a valid ID that only the fuzzy path links, and linkage review
+    rows, so both paths are compared on something."""
     assert nights["spark"]["links"] == nights["duckdb"]["links"]
     assert nights["spark"]["review"] == nights["duckdb"]["review"]
-    methods = {row[4] for row in nights["duckdb"]["links"]}
-    assert {"exact", "id_normalised"} <= methods
+    methods = [row[4] for row in nights["duckdb"]["links"]]
+    assert {"exact", "id_normalised"} <= set(methods)
+    assert methods.count("fuzzy") >= 5
+    assert nights["duckdb"]["review"]
+
+
+def _fuzzy_path(con, spark_queries) -> dict[str, list]:
+    """The linking of `matching.link.link_records` up to the scoring, with the ID join, the blocking and the scoring
+    on Spark when `spark_queries` is given: the candidate pairs and the scored pairs, each with its column types."""
+    cfg = settings_from_run(_run(con))
+    collect_records(con)
+    prepare_members(con)
+    known_people(con, False)
+    review_decisions.match_decisions(con)
+    id_path(con, spark_queries)
+    review_decisions.drop_rejected_id_hits(con)
+    term_frequencies(con, cfg)
+    fuzzy_profiles(con)
+    build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]), spark_queries)
+    score_in_chunks(con, spark_queries)
+    return {name: (con.execute(f"select * from {table} order by all").fetchall(),
+                   [(column, data_type) for column, data_type, *_ in con.execute(f"describe {table}").fetchall()])
+            for name, table in (("candidates", CANDIDATES), ("scored", SCORED))}
+
+
+@pytest.fixture(scope="module")
+def fuzzy_paths(spark, city_warehouse, tmp_path_factory) -> dict[str, dict]:
+    """The tiny city's fuzzy path up to the scoring on each engine (`_fuzzy_path`)."""
+    found = {}
+    for engine in ("duckdb", "spark"):
+        folder = tmp_path_factory.mktemp(f"fuzzy-{engine}")
+        con = _copy(city_warehouse, folder)
+        try:
+            found[engine] = _fuzzy_path(con, SparkTempQueries(spark, folder / "parquet") if engine == "spark" else None)
+        finally:
+            con.close()
+    return found
+
+
+@pytest.mark.spark
+def test_the_blocking_on_spark_finds_the_candidate_pairs_it_finds_on_duckdb(fuzzy_paths):
+    """`matching.blocking`'s one query on Spark: the same (profile, member) pairs, with DuckDB's column types."""
+    rows, types = fuzzy_paths["duckdb"]["candidates"]
+    assert len(rows) >= 10  # the tiny city's records without a valid ID meet members
+    assert fuzzy_paths["spark"]["candidates"] == (rows, types)
+    assert types == [("profile_id", "BIGINT"), ("member_rid", "BIGINT")]
+
+
+@pytest.mark.spark
+def test_the_fuzzy_scoring_on_spark_gives_the_levels_and_weights_it_gives_on_duckdb(fuzzy_paths):
+    """`matching.scoring` in `mapInPandas` on Spark: every candidate pair with the same levels, weights and score,
+    and `SCORED` with the same column types."""
+    rows, types = fuzzy_paths["duckdb"]["scored"]
+    assert len(rows) == len(fuzzy_paths["duckdb"]["candidates"][0])
+    assert fuzzy_paths["spark"]["scored"] == (rows, types)
+    assert {row[4] for row in rows} >= {"one_edit", "missing"}  # ID levels: mistyped IDs and none at all
+
+
+def _every_level(con) -> None:
+    """The scoring's input tables, made by hand: seven pairs that between them reach every level of the name,
+    birth and address comparisons and every ID level but `exact` (homophones 章/张, one character, a long name
+    Jaro–Winkler finds similar, an ID one edit, a transposition and two edits away, none)."""
+    con.execute(f"""
+        create temp table {MEMBERS} as
+        select * from (values
+            (1, 'H1', '430482199001011234', '张伟', '19900101', '城关镇', '东村'),
+            (2, 'H1', '430482199203054321', '王小明', '19920305', '城关镇', '东村'),
+            (3, 'H2', '43048219850707888X', '阿卜杜热合曼买买提', '19850707', '城关镇', null),
+            (4, 'H3', '430482200012126666', '李娜', '20001212', '江口乡', '西村'),
+            (5, 'H3', '430482197612120017', '刘芳', '19761212', '江口乡', '西村')
+        ) as members(member_rid, household_id, id_norm, name_cmp, birth, township, village)
+    """)
+    con.execute(f"""
+        create temp table {PROFILES} as
+        select * from (values
+            (1, '章伟', '430482199001011235', '19900101', '城关镇', '东村', null),
+            (2, '王大明', '430482192903054321', '19290305', '城关镇', '北村', null),
+            (3, '阿卜杜热依木买买提', null, null, '城关镇', null, null),
+            (4, '李娜', '4304822000121266', null, null, null, null),
+            (5, '刘芳', '430482197612120071', '19761212', '城关镇', '东村', null)
+        ) as profiles(profile_id, name_cmp, id_cmp, birth, township, village, review_key)
+    """)
+    con.execute(f"""
+        create temp table {CANDIDATES} as
+        select * from (values (1, 1), (1, 2), (2, 2), (3, 3), (4, 4), (5, 5), (5, 1)) as pairs(profile_id, member_rid)
+    """)
+    con.execute(f"create temp table {NAME_TF} as select * from (values ('张伟', 0.01), ('李娜', 0.002))"
+                " as frequencies(name_cmp, u)")
+    con.execute(f"""
+        create temp table {PLACE_SHARE} as
+        select * from (values ('城关镇', '东村', 0.1, 0.5), ('城关镇', null, 0.05, 0.5), ('江口乡', '西村', 0.2, 0.4))
+            as shares(township, village, u_village, u_township)
+    """)
+
+
+@pytest.mark.spark
+def test_every_comparison_level_scores_alike_on_spark_cut_into_batches_of_two_pairs(spark, tmp_path):
+    """The levels the tiny city does not reach (homophones, one character, similar names, transposed IDs): the same
+    rows on both engines, with Spark handing `mapInPandas` batches of two pairs, so that the homophones found per
+    batch are seen to be those found over all pairs at once."""
+    scored = {}
+    for engine in ("duckdb", "spark"):
+        con = duckdb.connect()
+        try:
+            _every_level(con)
+            if engine == "duckdb":
+                score_in_chunks(con)
+            else:
+                spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "2")
+                try:
+                    score_in_chunks(con, SparkTempQueries(spark, tmp_path / "parquet"))
+                finally:
+                    spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+            scored[engine] = con.execute(f"select * from {SCORED} order by all").fetchall()
+        finally:
+            con.close()
+    assert scored["spark"] == scored["duckdb"]
+    assert {row[5] for row in scored["duckdb"]} == {"exact_norm", "homophone", "one_char", "similar", "different"}
+    assert {row[4] for row in scored["duckdb"]} == {"one_edit", "transposition", "two_edits", "different", "missing"}
+    assert {row[6] for row in scored["duckdb"]} == {"exact", "one_edit", "different", "missing"}
+    assert {row[7] for row in scored["duckdb"]} == {"village", "township", "different", "missing"}
 
 
 @pytest.mark.spark

@@ -1,10 +1,10 @@
 """Which engine a night's heavy queries run on: DuckDB (the default) or Spark (`hedui nightly --engine spark`):
-the linking's ID join and the rules' queries.
+the linking's ID join, blocking and fuzzy scoring, and the rules' queries.
 
 A `SparkEngine` says where Spark runs (`local[N]` or a master URL), where the Parquet both engines read lives, and
 any Spark settings a province adds. `SparkNight` starts (or joins) the session and holds what the linking's ID
-join takes (`SparkTempQueries`) and what `hedui.rules.engine` takes (`SparkRules`); `close` stops the session only
-if this night started it.
+join, blocking and scoring take (`SparkTempQueries`) and what `hedui.rules.engine` takes (`SparkRules`);
+`close` stops the session only if this night started it.
 """
 
 from __future__ import annotations
