@@ -546,36 +546,43 @@ _NEWER = """
 _SAME_ROW = "{a}.delivery_id = {b}.delivery_id and {a}.file = {b}.file and {a}.row_number = {b}.row_number"
 
 
-def _store_event_rows(con: duckdb.DuckDBPyConnection, source: Source, loaded_views: list[str], *,
+def _store_event_rows(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str], *,
                       rebuild: bool) -> None:
-    """Store the rows of the event deliveries loaded tonight, each once: merged into what is stored, or, when a
-    delivery replaces its earlier version (a corrected resend) or every delivery was read again, by splitting
-    every version anew (rare; see `rebuild_event_table`)."""
-    con.execute("create or replace temp view _tonight_event_rows as "
-                + "\nunion all by name\n".join(f"select * from {view}" for view in loaded_views))
-    try:
-        if rebuild:
-            rebuild_event_table(con, source, "_tonight_event_rows")
-        else:
-            merge_new_events(con, source, "_tonight_event_rows")
-    finally:
-        con.execute("drop view _tonight_event_rows")
+    """Store the rows of the event deliveries loaded tonight (`deliveries`: a relation of each one's rows), each
+    once: merged into what is stored, or, when a delivery replaces its earlier version (a corrected resend) or
+    every delivery was read again, by splitting every version anew (rare; see `rebuild_event_table`)."""
+    if rebuild:
+        rebuild_event_table(con, source, deliveries)
+    else:
+        merge_new_events(con, source, deliveries)
 
 
-def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, tonight: str | None = None) -> None:
+def _insert_parts(con: duckdb.DuckDBPyConnection, table: str, parts: list[str], keep: str,
+                  params: dict | None = None) -> None:
+    """Insert into `table` the rows of each relation of `parts` that `keep` (a join clause on `version`)
+    keeps, one statement per part. One statement over the union of a year's deliveries writes its row groups
+    in parallel pieces that the next checkpoint rewrites (on a city of 50,000 members: 1.8 CPU s more at the
+    checkpoint, 0.7 s more at the next night's, and 50 MiB of free blocks left in the file)."""
+    for part in parts:
+        con.execute(f"insert into {table} by name select version.* from {part} as version {keep}", params or {})
+
+
+def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str] = ()) -> None:
     """Split every version anew: each key's newest into `staged.<source>`, the others into
-    `staged.<source>_superseded`. The versions are those stored, except the rows of the deliveries in
-    `tonight` (a table of rows loaded tonight; its deliveries replace what was stored of them), plus `tonight`.
+    `staged.<source>_superseded`. The versions are those stored, except the rows of the deliveries whose rows
+    `deliveries` holds (tonight's readings: they replace what was stored of them), plus those rows.
 
     The versions are ranked on narrow rows (key, delivery, file, row), then each table is written once, under
     a new name, from the tables as they were; the new ones then take the tables' names (the view
     `staged.<source>_events` reads them by name)."""
     staged, superseded = source.staged_table, source.superseded_table
-    stored = f"select * from {staged} union all by name select * from {superseded}"
-    if tonight is not None:
-        stored = (f"select * from ({stored}) where delivery_id not in (select distinct delivery_id from {tonight}) "
-                  f"union all by name select * from {tonight}")
-    con.execute(f"create or replace temp view _event_versions as {stored}")
+    con.execute("create or replace temp table _replaced_event_deliveries (delivery_id varchar)")
+    for part in deliveries:
+        con.execute(f"insert into _replaced_event_deliveries select distinct delivery_id from {part}")
+    kept = " where delivery_id not in (select delivery_id from _replaced_event_deliveries)"
+    parts = [f"(select * from {staged}{kept})", f"(select * from {superseded}{kept})", *deliveries]
+    con.execute("create or replace temp view _event_versions as "
+                + "\nunion all by name\n".join(f"select * from {part}" for part in parts))
     con.execute(
         f"""
         create or replace temp table _event_version_ranks as
@@ -585,27 +592,22 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, tonight:
         """
     )
     for table, newest in ((staged, True), (superseded, False)):
-        con.execute(
-            f"""
-            create or replace table {table}__split as
-            select version.*
-            from _event_versions as version
-            semi join _event_version_ranks as ranks
-                on {_SAME_ROW.format(a="version", b="ranks")} and ranks.newest = $newest
-            """,
-            {"newest": newest},
-        )
+        con.execute(f"create or replace table {table}__split as select * from _event_versions where false")
+        _insert_parts(con, f"{table}__split", parts,
+                      f"semi join _event_version_ranks as ranks on {_SAME_ROW.format(a='version', b='ranks')} "
+                      "and ranks.newest = $newest", {"newest": newest})
     con.execute("drop view _event_versions")
     con.execute("drop table _event_version_ranks")
+    con.execute("drop table _replaced_event_deliveries")
     for table in (staged, superseded):
         con.execute(f"drop table {table}")
         con.execute(f"alter table {table}__split rename to {table.split('.')[1]}")
         comment_staged_table(con, table, source)  # the new table has none yet
 
 
-def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, tonight: str) -> None:
-    """Fold the rows of new deliveries (`tonight`, a table or view of them) into what is stored, without
-    rereading the year of events before them, each row written once. The result equals
+def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str]) -> None:
+    """Fold the rows of new deliveries (`deliveries`: a relation of each one's rows) into what is stored,
+    without rereading the year of events before them, each row written once. The result equals
     `rebuild_event_table`: the versions in `staged.<source>` are each key's newest among the older deliveries,
     so per key the newest of (that, the newest new row) wins; the one that loses, and every other new row of
     the key, is a superseded version.
@@ -615,12 +617,14 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, tonight: st
     than typing them."""
     staged, superseded = source.staged_table, source.superseded_table
     # each new row's rank among the new versions of its key (1: the newest, which may replace the stored one)
+    new_rows = "\nunion all\n".join(
+        f"select record_key, delivery_date, delivery_id, file, row_number from {part}" for part in deliveries)
     con.execute(
         f"""
         create or replace temp table _new_event_versions as
         select record_key, delivery_date, delivery_id, file, row_number,
                row_number() over (partition by record_key order by {_NEWEST_FIRST}) as version_rank
-        from {tonight}
+        from ({new_rows})
         """
     )
     # the stored versions a new row beats: they become superseded (moved, not copied)
@@ -650,10 +654,10 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, tonight: st
         where new.version_rank = 1
         """
     )
-    con.execute(f"insert into {staged} by name select version.* from {tonight} as version "
-                f"anti join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
-    con.execute(f"insert into {superseded} by name select version.* from {tonight} as version "
-                f"semi join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
+    _insert_parts(con, staged, deliveries,
+                  f"anti join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
+    _insert_parts(con, superseded, deliveries,
+                  f"semi join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
     for name in ("_new_event_versions", "_beaten_event_versions", "_new_event_losers"):
         con.execute(f"drop table {name}")
 
