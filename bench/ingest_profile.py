@@ -8,8 +8,8 @@ The full run (bench/prefecture.py) times whole stages; this says what inside one
 migrated warehouse, one run), with two instruments:
 
 - **phases**: the ingest's own steps (reading files, typing, contracts, splitting, committing quarantine and
-  staged rows, merging events, comments, digests and ledger) timed by wrapping the functions that do them; exclusive time,
-  so the phases add up to the stage;
+  staged rows, merging events, comments, digests and ledger) timed by wrapping the functions that do them;
+  exclusive time, so the phases add up to the stage;
 - **statements**: every SQL statement the stage sends, grouped by its opening words, with its total time
   (the connection is wrapped; the time of a statement is what `execute` took).
 

@@ -107,8 +107,8 @@ class SourcePlan:
 
     outcome: SourceOutcome
     commit: list[Callable[[], None]] = field(default_factory=list)
-    # an event source's rows to store tonight: the `<tag>_loaded` view of each delivery loaded
-    event_rows: list[str] = field(default_factory=list)
+    # an event source's rows to store tonight: each delivery loaded and its `<tag>_loaded` view
+    event_rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
@@ -502,7 +502,7 @@ def _plan_events(reading: DeliveryReading, found: Discovery) -> SourcePlan:
                 "corrected resend: replaces the version loaded earlier" if resend else None,
                 loaded=loaded, delivery=delivery)
         plan.commit.append(lambda loaded=loaded: _commit_event_delivery(con, run, source, loaded))
-        plan.event_rows.append(f"{loaded.tag}_loaded")
+        plan.event_rows.append((delivery.delivery_id, f"{loaded.tag}_loaded"))
         (outcome.replaced_event_deliveries if resend else outcome.new_event_deliveries).append(delivery.delivery_id)
         outcome.changed = True
     return plan
@@ -546,15 +546,17 @@ _NEWER = """
 _SAME_ROW = "{a}.delivery_id = {b}.delivery_id and {a}.file = {b}.file and {a}.row_number = {b}.row_number"
 
 
-def _store_event_rows(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str], *,
+def _store_event_rows(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[tuple[str, str]], *,
                       rebuild: bool) -> None:
-    """Store the rows of the event deliveries loaded tonight (`deliveries`: a relation of each one's rows), each
+    """Store the rows of the event deliveries loaded tonight (`deliveries`: each one's id and a relation of its
+    rows), each
     once: merged into what is stored, or, when a delivery replaces its earlier version (a corrected resend) or
     every delivery was read again, by splitting every version anew (rare; see `rebuild_event_table`)."""
+    ids, rows = [delivery_id for delivery_id, _ in deliveries], [relation for _, relation in deliveries]
     if rebuild:
-        rebuild_event_table(con, source, deliveries)
+        rebuild_event_table(con, source, rows)
     else:
-        merge_new_events(con, source, deliveries)
+        merge_new_events(con, source, rows, ids)
 
 
 def _insert_parts(con: duckdb.DuckDBPyConnection, table: str, parts: list[str], keep: str,
@@ -605,8 +607,10 @@ def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, deliveri
         comment_staged_table(con, table, source)  # the new table has none yet
 
 
-def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str]) -> None:
-    """Fold the rows of new deliveries (`deliveries`: a relation of each one's rows) into what is stored,
+def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str],
+                     delivery_ids: list[str]) -> None:
+    """Fold the rows of new deliveries (`deliveries`: a relation of each one's rows, `delivery_ids` their
+    delivery ids, in the same order) into what is stored,
     without rereading the year of events before them, each row written once. The result equals
     `rebuild_event_table`: the versions in `staged.<source>` are each key's newest among the older deliveries,
     so per key the newest of (that, the newest new row) wins; the one that loses, and every other new row of
@@ -656,7 +660,11 @@ def merge_new_events(con: duckdb.DuckDBPyConnection, source: Source, deliveries:
     )
     _insert_parts(con, staged, deliveries,
                   f"anti join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
-    _insert_parts(con, superseded, deliveries,
+    # the deliveries with a losing row (a minority: most rows of a delivery are new records), read once more
+    losing = {delivery_id for (delivery_id,) in
+              con.execute("select distinct delivery_id from _new_event_losers").fetchall()}
+    with_losers = [part for part, delivery_id in zip(deliveries, delivery_ids) if delivery_id in losing]
+    _insert_parts(con, superseded, with_losers,
                   f"semi join _new_event_losers as lost on {_SAME_ROW.format(a='version', b='lost')}")
     for name in ("_new_event_versions", "_beaten_event_versions", "_new_event_losers"):
         con.execute(f"drop table {name}")
