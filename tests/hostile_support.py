@@ -85,12 +85,13 @@ def ingest_files(files: dict[str, bytes], *, source: str = "death", folder: str 
 def _as_read(con: duckdb.DuckDBPyConnection, landing: Path, source: str, as_of: dt.date,
              scratch: Path) -> list[dict]:
     """The text cells of the delivery by column, as `connectors.delivery_reader` reads them before typing (rows
-    of the right shape; none when the delivery is rejected)."""
+    of the right shape; none when the delivery is rejected, as the ingest on `con` rejected it)."""
     from connectors import SOURCES
     from connectors.delivery_reader import DeliveryRejected, drop_delivery_tables, read_delivery
     from connectors.discovery import discover
 
     rows: list[dict] = []
+    scratch.mkdir(parents=True, exist_ok=True)  # a file that is not UTF-8 is transcoded there
     for index, delivery in enumerate(discover(landing, source, as_of).deliveries):
         tag = f"as_read_{index}"
         try:
@@ -98,7 +99,11 @@ def _as_read(con: duckdb.DuckDBPyConnection, landing: Path, source: str, as_of: 
                           results_dir=None)
             rows += _dicts(con, f"select * from {tag}_raw order by file, row_number")
         except DeliveryRejected:
-            pass
+            # read again, a delivery is refused only if the ingest refused it too
+            (status,) = con.execute("select status from ledger.deliveries where delivery_id = ?",
+                                    [delivery.delivery_id]).fetchone()
+            if status != "rejected":
+                raise
         finally:
             drop_delivery_tables(con, tag)
     return rows
