@@ -7,9 +7,9 @@ The full run (bench/prefecture.py) times whole stages; this says what inside one
 `connectors.ingest.ingest_source` for one source, exactly as a night does (same connection settings, a fresh
 migrated warehouse, one run), with two instruments:
 
-- **phases**: the ingest's own steps (reading files, typing, contracts, splitting, committing raw and staged,
-  merging events, comments, digests and ledger) timed by wrapping the functions that do them; exclusive time,
-  so the phases add up to the stage;
+- **phases**: the ingest's own steps (reading files, typing, contracts, splitting, committing quarantine and
+  staged rows, merging events, comments, digests and ledger) timed by wrapping the functions that do them;
+  exclusive time, so the phases add up to the stage;
 - **statements**: every SQL statement the stage sends, grouped by its opening words, with its total time
   (the connection is wrapped; the time of a statement is what `execute` took).
 
@@ -56,8 +56,8 @@ PHASES = [
     (contracts, "validate_delivery", "contracts"),
     (delivery_reader, "_finish", "split loaded / quarantine, flags, counts"),
     (ingest, "_commit_quarantine", "commit quarantine"),
-    (ingest, "_commit_event_delivery", "commit raw + events"),
-    (ingest, "_commit_snapshot", "commit raw + staged"),
+    (ingest, "_commit_event_delivery", "commit event delivery (unknown columns, ledger)"),
+    (ingest, "_commit_snapshot", "commit snapshot (unknown columns, staged)"),
     (ingest, "rebuild_event_table", "merge events (rebuild)"),
     (ingest, "merge_new_events", "merge events (new deliveries)"),
     (ingest, "_record_run_source", "ledger"),
@@ -188,14 +188,20 @@ def main() -> None:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     with clock.phase("checkpoint (outside the stage)"):
         con.execute("checkpoint")
-    rows = con.execute(f"select count(*) from staged.{args.source}").fetchone()[0]
-    raw_rows = con.execute(f"select count(*) from raw.{args.source}").fetchone()[0]
+    # every table of the source the ingest wrote, and its rows: each version is stored once (`staged.<source>`,
+    # `staged.<source>_superseded` for an event source), `raw.<source>` holds unknown columns only
+    stored = {f"{schema}.{table}": con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+              for schema, table in con.execute(
+                  "select schema_name, table_name from duckdb_tables() where schema_name in ('raw', 'staged') "
+                  "and (table_name = $name or table_name like $name || '\\_%' escape '\\') order by all",
+                  {"name": args.source}).fetchall()}
     size = warehouse.stat().st_size
     con.close()
 
     loaded = sum(1 for d in outcome.deliveries if d["status"] == "loaded")
-    print(f"{args.source}: {loaded} deliveries loaded, {rows:,} rows staged, {raw_rows:,} raw; "
-          f"{os.cpu_count()} cores, memory limit {args.memory_limit}")
+    print(f"{args.source}: {loaded} deliveries loaded; rows stored: "
+          + ", ".join(f"{table} {rows:,}" for table, rows in stored.items())
+          + f"; {os.cpu_count()} cores, memory limit {args.memory_limit}")
     print(f"stage: {wall:.1f} s wall, {cpu:.1f} s CPU (this process; DuckDB threads included); "
           f"warehouse after checkpoint {size / 2**20:.0f} MiB")
     # CPU is the process's (all DuckDB threads): on a machine shared with other work, wall time waits for the

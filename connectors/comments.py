@@ -73,9 +73,11 @@ def staged_column_comments(source: Source) -> dict[str, str]:
     return comments
 
 
-def comment_statements(table: str, table_comment: str | None, column_comments: dict[str, str]) -> list[str]:
-    """`comment on` statements for a table and its columns (the same shape for every schema that comments)."""
-    statements = [f"comment on table {table} is {sql_literal(table_comment)};"] if table_comment else []
+def comment_statements(table: str, table_comment: str | None, column_comments: dict[str, str],
+                       kind: str = "table") -> list[str]:
+    """`comment on` statements for a table (or a view: `kind`) and its columns (the same shape for every schema
+    that comments)."""
+    statements = [f"comment on {kind} {table} is {sql_literal(table_comment)};"] if table_comment else []
     return statements + [f"comment on column {table}.{column} is {sql_literal(text)};"
                          for column, text in column_comments.items()]
 
@@ -84,28 +86,38 @@ def staged_table_comment(table: str, source: Source) -> str:
     """What a staged table of `source` holds: the snapshot in force, each event once, or every event version."""
     if table.endswith("_events"):
         return (f"{source.title}: every accepted row of every delivery loaded (a key sent again appears once per "
-                f"delivery; staged.{source.name} keeps the newest)")
+                f"delivery; staged.{source.name} keeps the newest). A view: staged.{source.name} together with "
+                f"staged.{source.name}_superseded, so that each version is stored once")
+    if table.endswith("_superseded"):
+        return (f"{source.title}: the accepted rows that are not their key's newest version (an earlier delivery's "
+                f"version of a record sent again, corrected or refunded); staged.{source.name} holds the newest")
     held = " (each event once, newest delivery wins)" if source.kind == "event" else " (the snapshot in force)"
     return f"{source.title}: typed, normalised rows that passed the contract{held}"
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection, table: str, table_comment: str,
                    column_comments: dict[str, str]) -> None:
-    """Comment `table` and those of `column_comments` it has, writing only the comments that differ: each
-    `comment on` is a catalog change, and ingest asks for every source every night (about a second a night, on a
-    warehouse whose comments are already right)."""
+    """Comment `table` (a table or a view) and those of `column_comments` it has, writing only the comments that
+    differ: each `comment on` is a catalog change, and ingest asks for every source every night (about a second
+    a night, on a warehouse whose comments are already right)."""
     schema, name = table.split(".")
-    present = dict(con.execute(
+    rows = con.execute(
         """
-        select column_name, comment from duckdb_columns()
+        select column_name, comment, null from duckdb_columns()
         where database_name = current_database() and schema_name = $schema and table_name = $name
         union all
-        select null, comment from duckdb_tables()
+        select null, comment, 'table' from duckdb_tables()
         where database_name = current_database() and schema_name = $schema and table_name = $name
-        """, {"schema": schema, "name": name}).fetchall())
+        union all
+        select null, comment, 'view' from duckdb_views()
+        where database_name = current_database() and schema_name = $schema and view_name = $name
+        """, {"schema": schema, "name": name}).fetchall()
+    present = {column: comment for column, comment, _ in rows}
+    kind = next((kind for column, _, kind in rows if column is None), "table")
     columns = {column: text for column, text in column_comments.items()
                if column in present and present[column] != text}
-    statements = comment_statements(table, table_comment if present.get(None) != table_comment else None, columns)
+    statements = comment_statements(table, table_comment if present.get(None) != table_comment else None, columns,
+                                    kind)
     execute_comments(con, statements)
 
 

@@ -78,6 +78,8 @@ class LoadedDelivery:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+    # whether a file of the delivery has columns its source does not declare (kept in `raw.<source>`)
+    unknown_columns: bool = False
 
 
 def _cells_projection(read: file_reader.FileRead, source: Source, cells_table: str) -> str:
@@ -154,10 +156,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
     result = LoadedDelivery(delivery, tag, checksum)
     result.files = [{"file": r.file, "sha256": r.sha256, "encoding": r.encoding, "rows": r.rows} for r in reads]
     result.notes = [f"{file_label(i, r.file)}: {r.note}" for i, r in enumerate(reads) if r.note] + list(delivery.skipped)
+    result.unknown_columns = any(r.header.extra for r in reads)
 
     # Views, not copies: the files' cell tables are the only materialisation of the text until typing, which
     # saves two full copies of every delivery (20 million rows for a year of settlements). The file tables
-    # live until `drop_delivery_tables`, since `<tag>_raw` is read again when the delivery is committed.
+    # live until `drop_delivery_tables`, since `<tag>_raw` is read again when a delivery with unknown columns is
+    # committed (their text goes to `raw.<source>`).
     union = "\nunion all by name\n".join(_cells_projection(r, source, f"{tag}_f{i}") for i, r in enumerate(reads))
     con.execute(f"create or replace temp view {tag}_cells as {union}")
 

@@ -210,8 +210,15 @@ class Source:
 
     @property
     def events_table(self) -> str | None:
-        """Every version of every event (an event source's store); `staged_table` keeps the newest of each."""
+        """Every version of every event: a view, `staged_table` (the newest version of each key) with
+        `superseded_table` (the others), so that each version is stored once."""
         return f"staged.{self.name}_events" if self.kind == "event" else None
+
+    @property
+    def superseded_table(self) -> str | None:
+        """The versions of an event source's records that are not their key's newest (resent, corrected,
+        refunded): few beside `staged_table`, which holds the newest of each."""
+        return f"staged.{self.name}_superseded" if self.kind == "event" else None
 
     @property
     def name_column(self) -> Column | None:

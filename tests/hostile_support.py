@@ -25,9 +25,11 @@ UNREAD_STATUSES = {"rejected", "future", "ignored", "superseded", "failed", "unc
 class IngestResult:
     ledger: list[dict]
     quarantine: list[dict]
-    raw: list[dict]
+    raw: list[dict]  # raw.<source>: the columns beyond the declaration
     staged: list[dict]
     flags: list[dict]
+    # the rows as the reader read them, text by column (`<tag>_raw`), when asked for (`as_read=True`)
+    read: list[dict] | None = None
 
     @property
     def delivery(self) -> dict:
@@ -50,9 +52,10 @@ def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 
 
 def ingest_files(files: dict[str, bytes], *, source: str = "death", folder: str = "20261103",
-                 as_of: dt.date = SAMPLES_AS_OF) -> IngestResult:
+                 as_of: dt.date = SAMPLES_AS_OF, as_read: bool = False) -> IngestResult:
     """Ingest one delivery made of `files` (name -> bytes) of `source` into a fresh in-memory warehouse.
-    Raises whatever the ingest raises: the callers assert it raises nothing."""
+    Raises whatever the ingest raises: the callers assert it raises nothing. `as_read`: also read the delivery
+    again with the reader alone, for its text cells, which the warehouse does not keep (`connectors.ingest`)."""
     base = Path(tempfile.mkdtemp(prefix="hedui-hostile-"))
     try:
         folder_path = base / "landing" / source / folder
@@ -71,11 +74,39 @@ def ingest_files(files: dict[str, bytes], *, source: str = "death", folder: str 
                 raw=_dicts(con, f"select * from raw.{source} order by file, row_number"),
                 staged=_dicts(con, f"select * from staged.{staged_table(source)} order by file, row_number"),
                 flags=_dicts(con, "select * from quarantine.flags order by file, row_number"),
+                read=_as_read(con, base / "landing", source, as_of, base / "scratch-read") if as_read else None,
             )
         finally:
             con.close()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _as_read(con: duckdb.DuckDBPyConnection, landing: Path, source: str, as_of: dt.date,
+             scratch: Path) -> list[dict]:
+    """The text cells of the delivery by column, as `connectors.delivery_reader` reads them before typing (rows
+    of the right shape; none when the delivery is rejected, as the ingest on `con` rejected it)."""
+    from connectors import SOURCES
+    from connectors.delivery_reader import DeliveryRejected, drop_delivery_tables, read_delivery
+    from connectors.discovery import discover
+
+    rows: list[dict] = []
+    scratch.mkdir(parents=True, exist_ok=True)  # a file that is not UTF-8 is transcoded there
+    for index, delivery in enumerate(discover(landing, source, as_of).deliveries):
+        tag = f"as_read_{index}"
+        try:
+            read_delivery(con, delivery, SOURCES[source], tag=tag, as_of=as_of, run_id="as-read", tmp_dir=scratch,
+                          results_dir=None)
+            rows += _dicts(con, f"select * from {tag}_raw order by file, row_number")
+        except DeliveryRejected:
+            # read again, a delivery is refused only if the ingest refused it too
+            (status,) = con.execute("select status from ledger.deliveries where delivery_id = ?",
+                                    [delivery.delivery_id]).fetchone()
+            if status != "rejected":
+                raise
+        finally:
+            drop_delivery_tables(con, tag)
+    return rows
 
 
 def assert_accounting(con: duckdb.DuckDBPyConnection) -> None:

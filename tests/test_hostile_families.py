@@ -312,11 +312,11 @@ def test_family_integer_number_cells_read_as_the_integers_they_show(source, coun
         for r, row in enumerate(rows):
             sheet.append([int(v) if (r, c) in chosen else v for c, v in enumerate(row)])
 
-    result = ingest_files({"x.xlsx": workbook_bytes(build)}, source=source)
+    result = ingest_files({"x.xlsx": workbook_bytes(build)}, source=source, as_read=True)
     d = result.delivery
     assert d["status"] == "loaded" and accounted(d) == count, d
     columns = {i: name for name, i in _header_positions(source, header).items()}
-    raw = {r["row_number"]: r for r in result.raw}
+    raw = {r["row_number"]: r for r in result.read}
     for r, c in chosen:
         if r + 1 in raw and c in columns:
             assert raw[r + 1][f"src_{columns[c]}"] == rows[r][c], (r, c, raw[r + 1])
@@ -334,8 +334,8 @@ def test_an_eighteen_digit_id_typed_as_a_number_keeps_showing_its_damage():
         sheet.append(["公民身份号码", "姓名", "死亡日期"])
         sheet.append([430482196508022424, "李秀英", "2026-10-30"])
 
-    result = ingest_files({"x.xlsx": workbook_bytes(build)})
-    (raw,) = result.raw
+    result = ingest_files({"x.xlsx": workbook_bytes(build)}, as_read=True)
+    (raw,) = result.read
     assert raw["src_id"].endswith("e+17"), raw["src_id"]  # never digits that look like an ID but are not it
     assert result.staged == [] and {q["row_number"] for q in result.quarantine} == {1}
 

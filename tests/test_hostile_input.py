@@ -90,17 +90,17 @@ def assert_rejected(result, *words: str) -> None:
 @example(content=(",".join(DEATH_HEADER) + "\n").encode("utf-16-le"), name="d.csv")
 @bounded(45)
 def test_arbitrary_bytes_never_crash_the_ingest_and_every_row_is_accounted_for(content, name):
-    result = ingest_files({name: content})  # raises nothing; accounting is asserted inside
+    result = ingest_files({name: content}, as_read=True)  # raises nothing; accounting is asserted inside
     d = result.delivery
     assert d["status"] in ("loaded", "rejected"), d
     if d["status"] == "loaded":
-        # each record read is either in the raw layer or quarantined for its structure, never both or neither
+        # each record read is either read into cells or quarantined for its structure, never both or neither
         structural = {q["row_number"] for q in result.quarantine if q["expectation"] == "row_structure"}
-        assert not structural & {r["row_number"] for r in result.raw}
-        assert len(result.raw) + len(structural) == d["rows_read"]
+        assert not structural & {r["row_number"] for r in result.read}
+        assert len(result.read) + len(structural) == d["rows_read"]
         assert len(result.staged) == d["rows_loaded"]
     else:
-        assert result.raw == [] and result.staged == []
+        assert result.read == [] and result.raw == [] and result.staged == []
 
 
 # --- encodings of Chinese text --------------------------------------------------------------------------
@@ -188,9 +188,9 @@ nasty_field = st.one_of(
 def test_well_quoted_mess_reads_record_for_record_and_ragged_rows_are_quarantined(records, encoding, terminator):
     """Properly quoted CSV with commas, quotes, line breaks, NULs and BOMs inside fields, and rows of every
     length: each record is one row read; a record with the wrong number of fields is quarantined as
-    `row_structure`; a record with four fields reaches the raw layer with its cells exactly as written."""
+    `row_structure`; a record with four fields is read with its cells exactly as written."""
     content = to_csv([DEATH_HEADER, *records], terminator).encode(encoding)
-    result = ingest_files({"d.csv": content})
+    result = ingest_files({"d.csv": content}, as_read=True)
     d = result.delivery
     assert d["status"] == "loaded", d
     assert d["rows_read"] == len(records)
@@ -199,7 +199,7 @@ def test_well_quoted_mess_reads_record_for_record_and_ragged_rows_are_quarantine
     assert all(q["reason"] for q in result.quarantine)
     four = {i + 1: r for i, r in enumerate(records) if len(r) == 4}
     raw = {r["row_number"]: [r["src_id"], r["src_person_name"], r["src_died_on"], r["src_deregistered_on"]]
-           for r in result.raw}
+           for r in result.read}
     assert set(raw) == set(four)
     for number, record in four.items():
         assert raw[number] == record, (number, raw[number], record)
@@ -293,13 +293,13 @@ amounts = st.one_of(st.decimals(-10_000, 100_000, places=2, allow_nan=False).map
 @bounded(12)
 def test_medical_rows_with_any_amounts_are_loaded_or_quarantined_with_a_reason(rows, encoding):
     result = ingest_files({"m.csv": to_csv([MEDICAL_HEADER, *[list(r) for r in rows]]).encode(encoding)},
-                          source="medical")
+                          source="medical", as_read=True)
     d = result.delivery
     assert d["status"] == "loaded", d
     assert d["rows_read"] == len(rows)
     # an amount loads as unknown (NULL) only when it was delivered empty, and then it is flagged; an amount
     # that does not parse never loads as unknown, it is quarantined
-    raw = {r["row_number"]: r for r in result.raw}
+    raw = {r["row_number"]: r for r in result.read}
     unknown = {(f["row_number"], f["detail"].split(" ")[0]) for f in result.flags if f["flag"] == "amount_unknown"}
     for r in result.staged:
         for column, header in (("total_cost", "医疗总费用"), ("out_of_pocket", "个人自付")):
@@ -325,7 +325,7 @@ def test_text_after_a_closing_quote_quarantines_that_row_and_keeps_the_others():
     the record numbers stay right after a quoted field that holds a newline."""
     content = (",".join(DEATH_HEADER) + '\n430482196508022424,"王\n五",2026-10-30,\n'
                '430482196508022424,"李"abc,2026-10-30,\n430482196508022424,"赵""六",2026-10-30,\n').encode("utf-8")
-    result = ingest_files({"d.csv": content})
-    assert sorted(r["src_person_name"] for r in result.raw) == ["王\n五", '赵"六']
+    result = ingest_files({"d.csv": content}, as_read=True)
+    assert sorted(r["src_person_name"] for r in result.read) == ["王\n五", '赵"六']
     assert [(q["row_number"], q["expectation"]) for q in result.quarantine] == [(2, "row_structure")]
     assert "misquoted field" in result.quarantine[0]["reason"]

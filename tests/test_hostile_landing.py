@@ -80,7 +80,7 @@ def test_a_delivery_folder_that_is_a_link_out_of_the_landing_zone_is_refused(con
     ingest(con, landing, tmp_path)
     status, reason, _ = ledger(con)["death/20261103"]
     assert status == "rejected" and "leading out of the landing zone" in reason
-    assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 0
+    assert con.execute("select count(*) from staged.death_events").fetchall()[0][0] == 0
 
 
 def test_a_file_that_links_out_of_the_landing_zone_is_not_read_and_the_ledger_names_it(con, tmp_path):
@@ -192,7 +192,7 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
     assert added == ["a.csv"]
     status, _, rows_read = ledger(con, "run-1")["death/20261103"]
     assert (status, rows_read) == ("loaded", 1)
-    assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 1
+    assert con.execute("select count(*) from staged.death_events").fetchall()[0][0] == 1
     ingest(con, landing, tmp_path, "run-2")
     status, reason, rows_read = ledger(con, "run-2")["death/20261103"]
     assert (status, rows_read) == ("loaded", 2) and "corrected resend" in reason
@@ -202,7 +202,7 @@ def test_a_file_added_to_a_delivery_while_it_is_read_is_never_half_counted(con, 
     migrate(clean)
     stages.ingest(clean, landing, "death", RunInfo("clean", SAMPLES_AS_OF), tmp_dir=tmp_path / "s2", results_dir=None)
     assert clean.execute("select id_norm, file from staged.death order by 1").fetchall() == after
-    assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 2  # no row counted twice
+    assert con.execute("select count(*) from staged.death_events").fetchall()[0][0] == 2  # no row counted twice
 
 
 @pytest.mark.parametrize("grow_on_scan", [1, 2])
@@ -235,13 +235,13 @@ def test_a_file_growing_while_it_is_read_ends_read_whole_and_once(con, tmp_path,
         monkeypatch.setattr(encoding, name, function)
     first = ledger(con, "run-1")["death/20261103"]
     assert first[0] == "loaded"
-    assert con.execute("select count(*) from raw.death").fetchall()[0][0] == first[2]  # counted as read
+    assert con.execute("select count(*) from staged.death_events").fetchall()[0][0] == first[2]  # counted as read
     ingest(con, landing, tmp_path, "run-2")
     ingest(con, landing, tmp_path, "run-3")
     assert ledger(con, "run-3")["death/20261103"][0] == "unchanged"  # settled: the checksum is the file's
     ids = sorted(r[0] for r in con.execute("select id_norm from staged.death").fetchall())
     assert ids == sorted([ROW_A[0], ROW_B[0]])
-    assert con.execute("select count(*) from raw.death").fetchall()[0][0] == 2
+    assert con.execute("select count(*) from staged.death_events").fetchall()[0][0] == 2
     assert path.exists()
 
 

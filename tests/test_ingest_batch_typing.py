@@ -106,7 +106,7 @@ def test_deliveries_typed_together_load_quarantine_and_flag_what_each_does_alone
     nightly = _ingest(growing, tmp_path / "nightly.duckdb", tmp_path)
     assert nightly.execute("select count(distinct run_id) from ledger.deliveries where status = 'loaded'"
                            ).fetchone()[0] == 3  # one delivery read each night
-    for table in ("staged.medical_events", "staged.medical", "raw.medical"):
+    for table in ("staged.medical_events", "staged.medical", "staged.medical_superseded"):
         assert _contents(together, table) == _contents(nightly, table), table
     for table in ("quarantine.rows", "quarantine.flags"):
         assert _contents(together, f"(select * exclude (run_id) from {table})") == \

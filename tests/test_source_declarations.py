@@ -44,8 +44,9 @@ def staged_columns(samples_night) -> dict[str, list[str]]:
 
 
 def test_the_staged_tables_of_a_night_are_exactly_the_declared_sources_and_their_event_stores(staged_columns):
-    declared = {s.staged_table for s in SOURCES.values()} | {s.events_table for s in SOURCES.values()
-                                                            if s.events_table}
+    declared = {s.staged_table for s in SOURCES.values()} | {table for s in SOURCES.values()
+                                                            for table in (s.events_table, s.superseded_table)
+                                                            if table}
     assert {f"staged.{t}" for t in staged_columns} == declared
 
 

@@ -11,6 +11,9 @@ migration runs on them. That is why migrations 1 to 5 are idempotent (`if not ex
 meet both an empty file and a 0.1.0 warehouse. A migration added after them runs only on warehouses that
 recorded the ones before it, so it may change what it finds without guarding.
 
+A migration may also have a Python step (`_STEPS`), run after its SQL in the same transaction, for what SQL
+cannot say: migration 12 works on the per-source tables a warehouse happens to have.
+
 A released migration is never edited (a warehouse that ran it would not see the edit): a change to the schema
 is a new file with the next number.
 
@@ -24,10 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 
 import duckdb
+
+from hedui.warehouse.event_versions import store_each_version_once
 
 _FILE_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql")
 
@@ -56,6 +62,11 @@ class Migration:
     version: int
     name: str
     sql: str
+    step: Callable[[duckdb.DuckDBPyConnection], None] | None = None  # run after `sql`, in its transaction
+
+
+# The Python steps of migrations, by number (see the module's docstring).
+_STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {12: store_each_version_once}
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -77,7 +88,8 @@ def known_migrations() -> list[Migration]:
         match = _FILE_NAME.fullmatch(entry.name)
         if match is None:
             raise SchemaError(f"migration file {entry.name}: name must be NNNN_<lower_case_name>.sql")
-        found.append(Migration(int(match["version"]), match["name"], entry.read_text(encoding="utf-8")))
+        version = int(match["version"])
+        found.append(Migration(version, match["name"], entry.read_text(encoding="utf-8"), _STEPS.get(version)))
     numbers = [m.version for m in found]
     if numbers != list(range(1, len(found) + 1)):
         raise SchemaError(f"migrations must be numbered 1, 2, 3, ... without gaps or repeats; found {numbers}")
@@ -126,6 +138,8 @@ def migrate(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[M
         con.execute("begin transaction")
         try:
             con.execute(migration.sql)
+            if migration.step is not None:
+                migration.step(con)
             con.execute(
                 "insert into meta.schema_migrations (version, name, applied_at, run_id) values (?, ?, ?, ?)",
                 [migration.version, migration.name, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), run_id],

@@ -1,0 +1,4 @@
+-- Each version of an event record stored once (issue 18): staged.<source>_events becomes a view of
+-- staged.<source> and staged.<source>_superseded, and raw.<source> keeps only the unknown columns (extra).
+-- Which tables a warehouse has depends on the sources it was delivered, which SQL cannot ask: the work is the
+-- migration's Python step, hedui.warehouse.event_versions.store_each_version_once, run in this transaction.
