@@ -212,35 +212,58 @@ def decide(con: duckdb.DuckDBPyConnection, cfg: dict) -> float:
             left join strangers on strangers.profile_id = contenders.profile_id
         ),
 
-        -- Each namesake of a name-only contender's member, unless the record's birth date rules them out,
-        -- with whether any home is known of them and whether one could be where the record is.
-        namesake_homes as (
-            select
+        -- The name-only contenders, with the name of their member and the record's birth date and place.
+        name_only as (
+            select distinct
                 contenders.profile_id,
                 contenders.m_id,
-                namesakes.id_norm,
-                bool_or(namesakes.township is not null) as home_known,
-                bool_or(
-                    namesakes.township is not null
-                    and (profiles.township is null
-                         or (namesakes.township = profiles.township
-                             and (namesakes.village is null
-                                  or profiles.village is null
-                                  or namesakes.village = profiles.village)))
-                ) as home_may_be_here
+                members.name_cmp,
+                profiles.birth,
+                profiles.township,
+                profiles.village
             from contenders
             join {PROFILES} as profiles on profiles.profile_id = contenders.profile_id
             join {MEMBERS} as members on members.id_norm = contenders.m_id
-            join {NAMESAKES} as namesakes on namesakes.name_cmp = members.name_cmp
             where contenders.id_level = 'missing'
-              and not coalesce(namesakes.birth <> profiles.birth, false)
-            group by contenders.profile_id, contenders.m_id, namesakes.id_norm
         ),
 
+        -- Each namesake once (their birth date is the one their ID carries), with whether any home is known.
+        namesake_people as (
+            select name_cmp, id_norm, birth, bool_or(township is not null) as home_known
+            from {NAMESAKES}
+            group by name_cmp, id_norm, birth
+        ),
+
+        -- A name-only contender is contended when a namesake of its member, not ruled out by the record's birth
+        -- date, has no known home or a home that could be where the record is. Asked as semi joins (does one
+        -- exist?), never by pairing each contender with each namesake: a common name has thousands, and on a
+        -- city of 5 million residents that pairing spilled more than 20 GB.
         namesake_contended as (
-            select distinct profile_id, m_id
-            from namesake_homes
-            where not home_known or home_may_be_here
+            -- a namesake of whom no home is known
+            select name_only.profile_id, name_only.m_id
+            from name_only
+            semi join namesake_people as people
+                on people.name_cmp = name_only.name_cmp
+                and not people.home_known
+                and not coalesce(people.birth <> name_only.birth, false)
+            union
+            -- a record without a place: any namesake with a known home may live where it is
+            select name_only.profile_id, name_only.m_id
+            from name_only
+            semi join {NAMESAKES} as namesakes
+                on namesakes.name_cmp = name_only.name_cmp
+                and namesakes.township is not null
+                and not coalesce(namesakes.birth <> name_only.birth, false)
+            where name_only.township is null
+            union
+            -- a namesake with a home in the record's township, in its village or where either village is unknown
+            select name_only.profile_id, name_only.m_id
+            from name_only
+            semi join {NAMESAKES} as namesakes
+                on namesakes.name_cmp = name_only.name_cmp
+                and namesakes.township = name_only.township
+                and (namesakes.village is null or name_only.village is null or namesakes.village = name_only.village)
+                and not coalesce(namesakes.birth <> name_only.birth, false)
         )
 
         select
