@@ -277,3 +277,52 @@ def test_each_known_non_member_counts_once_at_their_home_nearest_the_record():
     others = (REGISTER - 1) * NAME_M_OTHER + 2**NAME_WEIGHT * 0.15 / 0.05
     assert floor == pytest.approx(math.log2(others) + 7, abs=1e-3)
     assert decision == "review_band"
+
+
+# ---- a common name: thousands of namesakes, within a small memory ------------------------------------------------
+
+
+def test_name_only_records_of_a_name_with_thousands_of_namesakes_are_decided_within_a_small_memory(tmp_path):
+    """2,000 name-only records of one name and 5,000 known non-members of it: whether a namesake could be each
+    record's person is asked per record (does one exist?), never by pairing the records with the namesakes (10
+    million pairs here; on the 300k-member city that pairing spilled more than 20 GB). At a 64 MB memory limit
+    with 16 MB of spill, the decision completes, and only the record in a namesake's village is ambiguous."""
+    con = _stage(register=1_000)
+    con.execute(f"set temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("set memory_limit = '64MB'")
+    con.execute("set max_temp_directory_size = '16MB'")
+    con.execute("set threads = 1")
+    records = 2_000
+    con.execute(f"delete from {PROFILES}")
+    con.execute(f"delete from {SCORED}")
+    # every record in 大坪村 but the last, which is in 外村 where one namesake lives; all in the review band
+    con.execute(
+        f"""
+        insert into {PROFILES}
+        select i, '王建国', null, null, case when i = $n then '外镇' else '{TOWNSHIP}' end,
+               case when i = $n then '外村' else '{VILLAGE}' end
+        from range(1, $n + 1) as r(i)
+        """,
+        {"n": records},
+    )
+    con.execute(
+        f"""
+        insert into {SCORED}
+        select i, 'M1', 'H1', 15.0, 'missing', 'exact_norm', 'missing', 'village', 0.0, 10.0, 0.0, 5.0
+        from range(1, $n + 1) as r(i)
+        """,
+        {"n": records},
+    )
+    con.execute(
+        f"""
+        insert into {NAMESAKES}
+        select '王建国', 'S' || i, null, '远镇' || (i % 50), '远村' || (i % 7)
+        from range(1, 5_001) as r(i)
+        union all
+        select '王建国', 'S0', null, '外镇', '外村'
+        """
+    )
+    decide(con, DEFAULTS)
+    decisions = dict(con.execute(f"select decision, count(*) from {DECISIONS} group by 1").fetchall())
+    assert decisions == {"review_band": records - 1, "ambiguous": 1}
+    assert con.execute(f"select profile_id from {DECISIONS} where decision = 'ambiguous'").fetchone()[0] == records
