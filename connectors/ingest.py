@@ -554,7 +554,7 @@ def _store_event_rows(con: duckdb.DuckDBPyConnection, source: Source, deliveries
     every delivery was read again, by splitting every version anew (rare; see `rebuild_event_table`)."""
     ids, rows = [delivery_id for delivery_id, _ in deliveries], [relation for _, relation in deliveries]
     if rebuild:
-        rebuild_event_table(con, source, rows)
+        rebuild_event_table(con, source, rows, ids)
     else:
         merge_new_events(con, source, rows, ids)
 
@@ -569,18 +569,19 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, table: str, parts: list[str], 
         con.execute(f"insert into {table} by name select version.* from {part} as version {keep}", params or {})
 
 
-def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str] = ()) -> None:
+def rebuild_event_table(con: duckdb.DuckDBPyConnection, source: Source, deliveries: list[str] = (),
+                        delivery_ids: list[str] = ()) -> None:
     """Split every version anew: each key's newest into `staged.<source>`, the others into
-    `staged.<source>_superseded`. The versions are those stored, except the rows of the deliveries whose rows
-    `deliveries` holds (tonight's readings: they replace what was stored of them), plus those rows.
+    `staged.<source>_superseded`. The versions are those stored, except the rows of `delivery_ids` (tonight's
+    readings replace what was stored of them), plus the rows of `deliveries`, one relation per delivery of
+    `delivery_ids` in the same order.
 
     The versions are ranked on narrow rows (key, delivery, file, row), then each table is written once, under
     a new name, from the tables as they were; the new ones then take the tables' names (the view
     `staged.<source>_events` reads them by name)."""
     staged, superseded = source.staged_table, source.superseded_table
-    con.execute("create or replace temp table _replaced_event_deliveries (delivery_id varchar)")
-    for part in deliveries:
-        con.execute(f"insert into _replaced_event_deliveries select distinct delivery_id from {part}")
+    con.execute("create or replace temp table _replaced_event_deliveries as "
+                "select unnest($ids::varchar[]) as delivery_id", {"ids": list(delivery_ids)})
     kept = " where delivery_id not in (select delivery_id from _replaced_event_deliveries)"
     parts = [f"(select * from {staged}{kept})", f"(select * from {superseded}{kept})", *deliveries]
     con.execute("create or replace temp view _event_versions as "

@@ -31,19 +31,11 @@ from hedui.contracts.suites import SOURCES, load_suite
 from hedui.run_info import run_id_as_of
 
 
-# the run folders under validations/ are named by run id: asof<YYYYMMDD>_started…
-
-
-def run_folder_as_of(folder: Path) -> dt.date | None:
-    """The as-of date in a run folder's name (`asof20261121_started…`), None for another name."""
-    return run_id_as_of(folder.name)
-
-
 def _kept(path: Path, history_dir: Path, keep_from: dt.date | None) -> bool:
     """Whether a result under `history_dir` (in its run's folder) is recent enough to stay in the site; one whose
     folder is not named by a run cannot be dated, and stays."""
     parts = path.relative_to(history_dir).parts
-    run_as_of = run_folder_as_of(Path(parts[0])) if len(parts) > 1 else None
+    run_as_of = run_id_as_of(parts[0]) if len(parts) > 1 else None
     return keep_from is None or run_as_of is None or run_as_of >= keep_from
 
 
@@ -90,7 +82,7 @@ def build_data_docs(results_dir: Path, docs_dir: Path, *, suites_dir: Path | Non
         schema = ExpectationSuiteValidationResultSchema()
         tonight = {path.resolve() for path in results_dir.rglob("*.json")}
         history = Path(history_dir or results_dir).resolve()
-        tonight_as_of = run_folder_as_of(results_dir)
+        tonight_as_of = run_id_as_of(results_dir.name)
         keep_from = tonight_as_of - dt.timedelta(days=keep_days) if keep_days is not None and tonight_as_of else None
         paths = sorted(tonight | {path.resolve() for path in history.rglob("*.json")
                                   if _kept(path.resolve(), history, keep_from)})

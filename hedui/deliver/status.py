@@ -75,7 +75,7 @@ def _render_rules(con: duckdb.DuckDBPyConnection, console: Console, run_id: str)
         console.print("该次运行没有评估规则。", highlight=False)
         return
     stats = json.loads(row[0])
-    per_rule = stats.get("per_rule", {})
+    per_rule, skipped = stats.get("per_rule", {}), stats.get("skipped_rules", {})
     columns = [("new", "新增"), ("still_open", "仍开放"), ("resolved", "已解除")]
     # the two counts of a source with a problem, shown only on a night that has them (80 columns are few)
     columns += [(key, zh) for key, zh in (("held", "暂不解除"), ("deferred", "暂不新增"))
@@ -85,10 +85,10 @@ def _render_rules(con: duckdb.DuckDBPyConnection, console: Console, run_id: str)
     table.add_column("本次评估", overflow="fold")
     for _, zh in columns:
         table.add_column(zh, justify="right", overflow="fold")
-    for code in sorted(set(per_rule) | set(stats.get("skipped_rules", {}))):
+    for code in sorted(set(per_rule) | set(skipped)):
         counts = per_rule.get(code, {})
         table.add_row(code, evaluation_zh(code, stats), *(str(counts.get(key, 0)) for key, _ in columns),
-                      style="red" if code in stats.get("skipped_rules", {}) else None)
+                      style="red" if code in skipped else None)
     console.print(table)
     legend = "本次评估：全部＝对所有在保户评估；限 N 户＝只评估数据有变的 N 户（其余户沿用）；沿用＝所读数据未变，未重算。"
     if len(columns) > 3:
