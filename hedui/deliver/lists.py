@@ -26,11 +26,14 @@ from pathlib import Path
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
     DETAIL_SHEET,
     HEADERS,
+    DETAIL_COLUMNS,
     INPUT_HEADERS,
+    LIST_ROW,
     LIST_SHEET,
     OUTCOME_CHOICES,
     OUTCOME_HEADER,
@@ -90,9 +93,8 @@ _UNIT_JOIN = f"""inner join _list_units u
     and coalesce(w.county, '') = coalesce(u.county, '')
     and u.township is not distinct from (case when {_ROUTE_KIND} = 'township' then w.township end)"""
 
-# One query for every unit, in unit order: per-unit queries each read the kept wording of every warning again
-# (0.9 s a township at prefecture scale, most of it the same scan).
-_ROWS_SQL = """
+# The caseworker's values of every open warning, with the unit it goes to (`_unit_no`) and its rank of urgency.
+_LISTED_SQL = """
 select
     u.unit_no                                                       as _unit_no,
     w.warning_id                                                    as "预警编号",
@@ -110,7 +112,8 @@ select
     case when kept.warning_id is null then evidence_summary(w.evidence, false) else kept.summary_masked end
                                                                     as "证据说明",
     case when kept.warning_id is null then evidence_detail(w.evidence, false) else kept.detail_masked end
-                                                                    as "证据明细"
+                                                                    as "证据明细",
+    severity_rank(w.severity)                                       as _severity_rank
 from alerts.warnings w
 {unit_join}
 left join staged.households h on h.household_id = w.household_id
@@ -118,11 +121,49 @@ left join staged.households h on h.household_id = w.household_id
 left join alerts.list_texts kept
     on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
+"""
+
+# One query for every unit, in unit order: per-unit queries each read the kept wording of every warning again
+# (0.9 s a township at prefecture scale, most of it the same scan). Each row holds the list sheet's protected
+# cells (`workbook.LIST_ROW`), the lines its tallest wrapping cell takes, and its evidence cut into records with
+# the lines each record's row takes on the evidence sheet (`list_sizes.py`: sized here, not cell by cell in Python).
+_ROWS_SQL = """
+with listed as ({listed}),
+cut as (
+    select *, {entries} as _entries, {detail_village_lines} as _village_lines
+    from listed
+)
+select
+    _unit_no,
+    "预警编号", "村社区", "家庭编号", "姓名", "身份证号(脱敏)", "规则", "类别", "严重程度", "首次预警日期",
+    "核查截止日期", "证据说明",
+    -- the tallest of the cells that wrap; a row of empty ones takes one line
+    coalesce(greatest({village_lines}, {name_lines}, {rule_lines}, {summary_lines}), 1) as _lines,
+    _entries,
+    -- an evidence row holds the record and the warning's village, both wrapping
+    list_transform(_entries, lambda entry: greatest({entry_lines}, _village_lines)) as _entry_lines
+from cut
 -- route order: a caseworker walks village by village, household by household (outreach, with no household,
 -- after the households of its village); then the most urgent first
-order by u.unit_no, "村社区" nulls last, w.household_id nulls last, severity_rank(w.severity),
-    w.due_on nulls last, w.first_raised_on, w.warning_id
+order by _unit_no, "村社区" nulls last, "家庭编号" nulls last, _severity_rank,
+    "核查截止日期" nulls last, "首次预警日期", "预警编号"
 """
+
+
+def _rows_sql() -> str:
+    """The rows query with its pieces in place (the unit join, the sizing of `list_sizes.py`)."""
+    widths = dict(COLUMNS)
+    return _ROWS_SQL.format(
+        listed=_LISTED_SQL.format(unit_join=_UNIT_JOIN),
+        entries=evidence_entries_sql('"证据明细"'),
+        village_lines=wrapped_lines_sql('"村社区"', widths["村社区"]),
+        name_lines=wrapped_lines_sql('"姓名"', widths["姓名"]),
+        rule_lines=wrapped_lines_sql('"规则"', widths["规则"]),
+        summary_lines=wrapped_lines_sql('"证据说明"', widths["证据说明"]),
+        detail_village_lines=wrapped_lines_sql('"村社区"', dict(DETAIL_COLUMNS)["村社区"]),
+        entry_lines=wrapped_lines_sql("entry", dict(DETAIL_COLUMNS)["证据内容"]),
+    )
+
 
 _COUNTS_SQL = """
 select
@@ -180,12 +221,13 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     counts: dict[int, list[dict]] = {}
     for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
-    rows_by_unit = _rows_by_unit(con.execute(_ROWS_SQL.format(unit_join=_UNIT_JOIN)))
+    rows_sql = _rows_sql()
+    rows_by_unit = _rows_by_unit(con.execute(rows_sql, size_parameters(rows_sql)))
     next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
     with _WorkbookWriters(workers) as writers:
         for unit_no, county, township, kind in units:
-            rows: list[dict] = []
+            rows: list[tuple] = []
             if next_unit == unit_no:
                 rows = next_rows
                 next_unit, next_rows = next(rows_by_unit, (None, []))
@@ -208,15 +250,18 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
-    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), fetched in batches."""
-    names = [d[0] for d in cursor.description][1:]  # the first column is _unit_no
+    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), fetched in batches; each row a
+    tuple laid out as `workbook.LIST_ROW` (plain tuples: a worker process is handed them pickled)."""
+    names = [d[0] for d in cursor.description]
+    if names[1:] != LIST_ROW:  # the writer reads the row by position
+        raise RuntimeError(f"the rows query gives {names[1:]}, the list writer reads {LIST_ROW}")
 
     def fetched():
         while batch := cursor.fetchmany(_BATCH_ROWS):
             yield from batch
 
     for unit_no, rows in itertools.groupby(fetched(), key=lambda values: values[0]):
-        yield unit_no, [dict(zip(names, values[1:])) for values in rows]
+        yield unit_no, [values[1:] for values in rows]
 
 
 class _WorkbookWriters:

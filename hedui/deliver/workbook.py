@@ -26,7 +26,6 @@ from pathlib import Path
 
 import xlsxwriter
 
-from hedui.deliver.evidence import detail_lines
 
 LIST_SHEET = "预警核查清单"
 DETAIL_SHEET = "证据明细"
@@ -55,6 +54,10 @@ HEADERS = [h for h, _ in COLUMNS]
 WRAPPING_HEADERS = ("村社区", "姓名", "规则", "证据说明")
 # the cells a caseworker must not change, covered by the check code, in this order
 CHECKED_HEADERS = [h for h in HEADERS if h not in INPUT_HEADERS]
+# A row of the list as the lists' query gives it (`lists.py`), by position: the protected cells in sheet order;
+# the lines its tallest wrapping cell takes; its evidence, one entry per record; the lines each entry's row takes
+# on the evidence sheet (the sizes are worked out in the query, `list_sizes.py`).
+LIST_ROW = CHECKED_HEADERS + ["_lines", "_entries", "_entry_lines"]
 DETAIL_COLUMNS: list[tuple[str, int]] = [
     ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("序号", 8), ("证据内容", 110),
 ]
@@ -111,6 +114,11 @@ def _lines(text: str, width: int) -> int:
 def row_height(values: dict[str, object], widths: dict[str, int]) -> float:
     """Points for a row whose wrapped cells all show in full (Excel does not size rows to wrapped text)."""
     lines = max((_lines(cell_text(v), widths[h]) for h, v in values.items() if v is not None), default=1)
+    return lines_height(lines)
+
+
+def lines_height(lines: int) -> float:
+    """Points for a row of `lines` lines of text."""
     return min(_MAX_ROW_POINTS, lines * _LINE_POINTS + 3)
 
 
@@ -130,11 +138,14 @@ def _protect(ws) -> None:
                     "select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[dict], as_of: dt.date,
+def write_list_workbook(path: Path, unit: str, rows: list[tuple], counts: list[dict], as_of: dt.date,
                         kind: str) -> None:
     """The list sheet, the evidence sheet and the 汇总 sheet; arguments are plain values, so that a worker process
-    can be handed them. Each row holds the HEADERS' values and `证据明细` (the detail text)."""
-    wb = xlsxwriter.Workbook(str(path))
+    can be handed them. Each row is laid out as `LIST_ROW`.
+
+    The workbook's parts are assembled in memory (`in_memory`), not in temporary files that are written, read
+    back into the zip file and removed."""
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
     try:
         wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
         font = {"font_name": "宋体", "font_size": 10}
@@ -148,7 +159,6 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
                                       "bg_color": "#FFF2CC", "locked": False})
         f_sev = {label: wb.add_format({**font, "valign": "top", "border": 1, "bold": True, "font_color": color})
                  for label, color in (("高", "#C00000"), ("中", "#C65911"), ("低", "#375623"))}
-        widths = dict(COLUMNS)
 
         ws = wb.add_worksheet(LIST_SHEET)
         for c, (header, width) in enumerate(COLUMNS):
@@ -159,23 +169,7 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
         ws.set_column(check_col, check_col, 12, None, {"hidden": True})
         ws.set_row(0, 30)
         ws.freeze_panes(1, 1)
-        for r, row in enumerate(rows, start=1):
-            for c, header in enumerate(HEADERS):
-                value = row.get(header)
-                if header == VERIFIED_ON_HEADER:
-                    ws.write_blank(r, c, None, f_input_date)
-                elif header in INPUT_HEADERS:
-                    ws.write_blank(r, c, None, f_input)
-                elif isinstance(value, dt.date):
-                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f_date)
-                elif header == "严重程度":
-                    ws.write_string(r, c, value or "", f_sev.get(value, f_cell))
-                elif value is None:
-                    ws.write_blank(r, c, None, f_cell)
-                else:
-                    ws.write_string(r, c, str(value), f_cell)
-            ws.write_string(r, check_col, "".join(cell_codes([row.get(h) for h in CHECKED_HEADERS])), f_cell)
-            ws.set_row(r, row_height({h: row.get(h) for h in WRAPPING_HEADERS}, widths))
+        _write_list_rows(ws, rows, check_col, f_cell, f_date, f_input, f_input_date, f_sev)
         last = max(len(rows), 1)
         outcome_col = HEADERS.index(OUTCOME_HEADER)
         ws.data_validation(1, outcome_col, last, outcome_col, {
@@ -203,29 +197,71 @@ def write_list_workbook(path: Path, unit: str, rows: list[dict], counts: list[di
         wb.close()
 
 
-def write_detail_sheet(wb, rows: list[dict], f_head, f_cell) -> None:
+# Where LIST_ROW holds what the writer reads besides the protected cells (which are its first CHECKED_HEADERS).
+_LINES, _ENTRIES, _ENTRY_LINES = (LIST_ROW.index(name) for name in ("_lines", "_entries", "_entry_lines"))
+_SEVERITY_COL = HEADERS.index("严重程度")
+_DATE_COLS = (HEADERS.index("首次预警日期"), HEADERS.index("核查截止日期"))
+# the protected text cells before the severity (预警编号 … 类别) and after the dates (证据说明)
+_TEXT_COLS_BEFORE = tuple(range(_SEVERITY_COL))
+_TEXT_COLS_AFTER = tuple(range(_DATE_COLS[-1] + 1, len(CHECKED_HEADERS)))
+assert _DATE_COLS == (_SEVERITY_COL + 1, _SEVERITY_COL + 2)  # the order the cells are written in below
+# the input columns, blank and unlocked; the date one takes a date format
+_INPUT_COLS = tuple((HEADERS.index(h), h == VERIFIED_ON_HEADER) for h in INPUT_HEADERS)
+
+
+def _write_list_rows(ws, rows: list[tuple], check_col: int, f_cell, f_date, f_input, f_input_date, f_sev) -> None:
+    """The list sheet's rows: a cell per column in sheet order (the shared strings are numbered in the order they
+    are written), then the check code, and the row's height.
+
+    This is most of the lists' CPU (a call per cell), so it does no more per cell than the cell's kind needs: the
+    columns' kinds are known (text, the severity, dates, the inputs) and the sizes come from the query."""
+    write_string, write_blank, write_datetime, set_row = ws.write_string, ws.write_blank, ws.write_datetime, ws.set_row
+    checked = len(CHECKED_HEADERS)
+    midnight = dt.time()
+    for r, row in enumerate(rows, start=1):
+        for c in _TEXT_COLS_BEFORE:
+            if row[c] is None:
+                write_blank(r, c, None, f_cell)
+            else:
+                write_string(r, c, str(row[c]), f_cell)
+        severity = row[_SEVERITY_COL]
+        write_string(r, _SEVERITY_COL, severity or "", f_sev.get(severity, f_cell))
+        for c in _DATE_COLS:
+            if row[c] is None:
+                write_blank(r, c, None, f_cell)
+            else:
+                write_datetime(r, c, dt.datetime.combine(row[c], midnight), f_date)
+        for c in _TEXT_COLS_AFTER:
+            if row[c] is None:
+                write_blank(r, c, None, f_cell)
+            else:
+                write_string(r, c, str(row[c]), f_cell)
+        for c, is_date in _INPUT_COLS:
+            write_blank(r, c, None, f_input_date if is_date else f_input)
+        write_string(r, check_col, "".join(cell_codes(row[:checked])), f_cell)
+        set_row(r, lines_height(row[_LINES]))
+
+
+def write_detail_sheet(wb, rows: list[tuple], f_head, f_cell) -> None:
     """The 证据明细 sheet: each warning's evidence, one row per department record (and one for the standards)."""
     ws = wb.add_worksheet(DETAIL_SHEET)
-    widths = dict(DETAIL_COLUMNS)
     for c, (header, width) in enumerate(DETAIL_COLUMNS):
         ws.write_string(0, c, header, f_head)
         ws.set_column(c, c, width)
     ws.set_row(0, 20)
     ws.freeze_panes(1, 1)
+    write_string, write_blank, set_row = ws.write_string, ws.write_blank, ws.set_row
     r = 0
     for row in rows:
-        for number, line in enumerate(detail_lines(row.get("证据明细")), start=1):
+        # the warning's cells, the same on each of its records' rows: 预警编号, 村社区, 家庭编号, 姓名
+        warning = [(write_blank, c, None) if row[c] is None else (write_string, c, str(row[c])) for c in range(4)]
+        for number, (entry, lines) in enumerate(zip(row[_ENTRIES], row[_ENTRY_LINES]), start=1):
             r += 1
-            label = "适用标准" if line.startswith("【适用标准】") else f"记录 {number}"
-            values = {"预警编号": row.get("预警编号"), "村社区": row.get("村社区"), "家庭编号": row.get("家庭编号"),
-                      "姓名": row.get("姓名"), "序号": label, "证据内容": line}
-            for c, (header, _) in enumerate(DETAIL_COLUMNS):
-                value = values[header]
-                if value is None:
-                    ws.write_blank(r, c, None, f_cell)
-                else:
-                    ws.write_string(r, c, str(value), f_cell)
-            ws.set_row(r, row_height({"证据内容": line, "村社区": values["村社区"]}, widths))
+            for write, c, value in warning:
+                write(r, c, value, f_cell)
+            write_string(r, 4, "适用标准" if entry.startswith("【适用标准】") else f"记录 {number}", f_cell)
+            write_string(r, 5, entry, f_cell)
+            set_row(r, lines_height(lines))
     if r:
         ws.autofilter(0, 0, r, len(DETAIL_COLUMNS) - 1)
     _print_setup(ws, len(DETAIL_COLUMNS) - 1)
