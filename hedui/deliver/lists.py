@@ -29,9 +29,9 @@ from hedui.deliver.evidence import install_deliver_macros
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
+    DETAIL_COLUMNS,
     DETAIL_SHEET,
     HEADERS,
-    DETAIL_COLUMNS,
     INPUT_HEADERS,
     LIST_ROW,
     LIST_SHEET,
