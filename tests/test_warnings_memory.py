@@ -96,7 +96,7 @@ def test_without_batches_the_same_stage_runs_out_of_memory_at_that_limit(heavy_n
     from hedui.deliver import list_texts
     from hedui.rules import engine
 
-    monkeypatch.setattr(engine, "evidence_batches", lambda con: 1)
-    monkeypatch.setattr(list_texts, "evidence_batches", lambda con: 1)
+    monkeypatch.setattr(engine, "evidence_batches", lambda con, *args, **kwargs: 1)
+    monkeypatch.setattr(list_texts, "evidence_batches", lambda con, *args, **kwargs: 1)
     with pytest.raises(StatementFailed, match="OutOfMemoryException"):
         _two_nights_of_warnings(heavy_night, tmp_path, SMALL_LIMIT)

@@ -134,7 +134,7 @@ per_household as (
         household_id,
         count(distinct unit_no) filter (where is_residential) as residential_units,
         count(distinct unit_no) filter (where is_non_residential) as non_residential_units,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from member_titles
     group by
         household_id

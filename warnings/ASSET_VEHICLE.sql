@@ -119,7 +119,7 @@ per_member as (
         any_value(township) as township,
         count(distinct plate) as vehicle_count,
         string_agg(distinct vehicle_type || ' ' || plate, '、' order by vehicle_type || ' ' || plate) as vehicle_list,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from member_vehicles
     group by
         household_id,

@@ -104,7 +104,7 @@ per_member as (
         any_value(county) as county,
         any_value(township) as township,
         min(died_on) as died_on,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from member_deaths
     group by
         household_id,

@@ -142,7 +142,7 @@ per_member as (
         any_value(recorded_grade) as recorded_grade,
         min(grade_num) as most_severe_grade_num,
         arg_min(category || ' ' || grade, grade_num) as most_severe_certificate,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from certificates_more_severe_than_recorded
     group by
         household_id,

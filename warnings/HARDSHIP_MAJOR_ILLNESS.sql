@@ -182,7 +182,7 @@ per_member as (
         string_agg(distinct diagnosis_code || ' ' || coalesce(diagnosis_name, ''), '、'
             order by diagnosis_code || ' ' || coalesce(diagnosis_name, '')) as diagnosis_list,
         list(distinct matched_list_entry order by matched_list_entry) as matched_list_entries,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from member_major_illness
     group by
         household_id,

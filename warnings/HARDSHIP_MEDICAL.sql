@@ -269,7 +269,7 @@ counted_records as (
 household_evidence as (
     select
         household_id,
-        list(evidence_record order by evidence_record.record_key) as evidence_records
+        ordered_list(evidence_record, evidence_record.record_key) as evidence_records
     from counted_records
     group by
         household_id

@@ -16,7 +16,7 @@ import duckdb
 
 from hedui import statements
 from hedui.engines.spark_rules import SparkRuleFailed
-from hedui.evidence_batches import evidence_batches
+from hedui.evidence_batches import evidence_batches, linked_records_by_source
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.income.model import MODEL_SOURCES, build_income_tables
@@ -315,7 +315,8 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     verified-income model (income.*) is rebuilt when its sources have all delivered and an income rule is run. A rule that reads a source
     which never delivered is skipped: the result names those rules with the sources that were missing, and counts
     the active households the income model could not test. The rules of household and member level run in
-    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches`). A rule with a window
+    `batches` batches of households (default: `hedui.evidence_batches.evidence_batches` of the linked records of
+    the sources each reads). A rule with a window
     whose key is the one kept is evaluated only for the households whose records changed or crossed the window's
     edges since its last evaluation (`hedui.rules.window_scope`), in as many batches as their records take.
 
@@ -351,12 +352,14 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     con.execute(_HITS_DDL)
     con.execute(_RULE_SCOPE_DDL)
     evaluation.window_records = window_scope.WindowRecords(con, catalog)
-    batches = batches or evidence_batches(con)
+    linked = linked_records_by_source(con)
     for rule in catalog:
         if rule.code in skipped or rule.code in evaluation.carried:
             continue
         settings_used = {name: settings[name] for name in rule.uses_settings}
-        rule_batches = batches if _batchable(rule) and spark_rules is None else 1
+        rule_batches = 1
+        if _batchable(rule) and spark_rules is None:
+            rule_batches = batches or evidence_batches(con, sum(linked.get(source, 0) for source in rule.sources))
         since = evaluation.scoped_since.get(rule.code)
         if since is not None and (spark_rules is not None or not _batchable(rule)):
             evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"

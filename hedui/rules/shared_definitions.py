@@ -113,6 +113,19 @@ _MACROS = (
         )
     )
     """,
+    # A household's evidence records in one list, ordered by `sort_key` (the record key): what
+    # `list(value order by sort_key)` gives, as an aggregate DuckDB can spill. An ordered aggregate buffers each
+    # group's rows in memory, and on a city whose households cite hundreds of settlements each it cannot run a
+    # batch of the size a plain `list` spills through (issue 18). `sort_key` must not be null; ties (the same key
+    # twice) are ordered by the value, where the ordered aggregate left them in any order.
+    """
+    create or replace temp macro ordered_list(value, sort_key) as (
+        list_transform(
+            list_sort(list({'sort_key': sort_key, 'value': value})),
+            lambda entry: entry.value
+        )
+    )
+    """,
     # Grades lowest..highest in words as 残联 writes them (一级 = 1, the most severe): (1, 2) -> 一、二级.
     """
     create or replace temp macro disability_grades_zh(lowest, highest) as (
