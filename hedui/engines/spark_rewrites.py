@@ -435,10 +435,10 @@ def text_casts_as_duckdb(tree: exp.Expr, flags: list[str]) -> exp.Expr:
         text = node.this
         if node.to.is_type("date"):
             pattern = exp.Literal.string(_DATE_TEXT)
-            part = lambda n: exp.Cast(this=_call("regexp_extract", text.copy(), pattern.copy(), exp.Literal.number(n)),
-                                      to=exp.DataType.build("int"))  # noqa: E731
+            year, month, day = (exp.Cast(this=_call("regexp_extract", text.copy(), pattern.copy(), exp.Literal.number(n)),
+                                         to=exp.DataType.build("int")) for n in (1, 3, 4))
             return exp.Case().when(exp.RegexpLike(this=text.copy(), expression=pattern.copy()),
-                                   _call("make_date", part(1), part(3), part(4)))
+                                   _call("make_date", year, month, day))
         if node.to.is_type("double", "decimal"):
             readable = _call("regexp_replace", text.copy(), exp.Literal.string(_DIGIT_UNDERSCORE), exp.Literal.string(""))
             return exp.Case().when(exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_JAVA_ONLY_NUMBER)),
