@@ -442,7 +442,7 @@ def text_casts_as_duckdb(tree: exp.Expr, flags: list[str]) -> exp.Expr:
         if node.to.is_type("double", "decimal"):
             readable = _call("regexp_replace", text.copy(), exp.Literal.string(_DIGIT_UNDERSCORE), exp.Literal.string(""))
             return exp.Case().when(exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_JAVA_ONLY_NUMBER)),
-                                   exp.Null()).else_(exp.TryCast(this=readable, to=node.to.copy()))
+                                   exp.Null()).else_(exp.TryCast(this=readable, to=node.to.copy(), safe=True))
         return node
     return _bottom_up(tree, rewrite)
 

@@ -40,7 +40,8 @@ SPARK_TYPES = {"BIGINT": "LongType", "INTEGER": "IntegerType", "DOUBLE": "Double
 
 
 class SparkQueryFailed(RuntimeError):
-    """A linking query failed on Spark; the message names the temp table it was to create and Spark's error."""
+    """A query failed on Spark; the message names the step (the ingest's stage and source, or the linking's temp
+    table) and the first line of Spark's error, values redacted."""
 
 
 class SparkTempQueries:
@@ -118,7 +119,12 @@ class SparkTempQueries:
         try:
             frame().write.parquet(str(out))
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError, PythonException: no common base
-            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: {first_line(exc)}") from None
+            from hedui.privacy import redact_error_text
+
+            # Spark's first line, with anything quoted, long numbers and names taken out: the rows are personal
+            # data, and an error about one (a failed cast in ANSI mode) can quote its value
+            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: "
+                                   f"{redact_error_text(first_line(exc))}") from None
 
 
 def _read_back(con, name: str, out: Path, columns: list[tuple[str, str]], create_empty: Callable[[], Any]) -> None:
