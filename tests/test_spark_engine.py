@@ -167,7 +167,7 @@ def _validation_results(warehouse: Path, con, as_of: dt.date) -> dict[str, tuple
     result, the batch's random id aside."""
     (run_id,) = con.execute("select max(run_id) from ledger.runs where as_of = ?", [as_of]).fetchone()
     results = {}
-    for path in sorted((warehouse.parent / "validations" / run_id).glob("*.json")):
+    for path in sorted((warehouse.parent / "validations" / run_id).rglob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         for result in data["results"]:
             result["expectation_config"]["kwargs"].pop("batch_id", None)
