@@ -182,26 +182,43 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
 
 
 def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
-                as_of: dt.date) -> str:
+                as_of: dt.date, spark=None) -> str:
     """Type the rows of every delivery read together in ONE statement, into `batch_candidates_table`, and give
     each delivery its view `candidates_table(tag)`. One pass, not one per delivery: the names, IDs and dates
     are looked up once per distinct value of the whole batch, and a year of weekly settlements repeats the
     same people and dates every week (typing each of 53 deliveries on its own looked each person up 53 times
-    and cost half of the medical ingest)."""
+    and cost half of the medical ingest).
+
+    With `spark` (a `hedui.engines.spark_temp_queries.SparkTempQueries`, `hedui nightly --engine spark`) the same
+    statement runs on Spark over the read rows handed over as Parquet, and its rows come back with the types
+    DuckDB's own evaluation gives them (docs/spark.md)."""
     batch = batch_candidates_table(prepared[0].tag)
+    raw = f"{prepared[0].tag}_batch_raw"
     parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
-    con.execute(f"create or replace temp view {prepared[0].tag}_batch_raw as {parts}")
+    con.execute(f"create or replace temp view {raw} as {parts}")
+    typing = staging_query(source, raw, ("_part",))
     try:
-        con.execute(
-            f"{_create_scratch('table', batch)} as {staging_query(source, f'{prepared[0].tag}_batch_raw', ('_part',))}",
-            {"as_of": as_of},
-        )
+        if spark is None:
+            con.execute(f"{_create_scratch('table', batch)} as {typing}", {"as_of": as_of})
+        else:
+            _type_on_spark(con, spark, source, batch, raw, typing, as_of)
     finally:
-        con.execute(f"drop view if exists {prepared[0].tag}_batch_raw")
+        con.execute(f"drop view if exists {raw}")
     for i, p in enumerate(prepared):
         con.execute(f"{_create_scratch('view', candidates_table(p.tag))} as "
                     f"select * exclude (_part) from {batch} where _part = {i}")
     return batch
+
+
+def _type_on_spark(con: duckdb.DuckDBPyConnection, spark, source: Source, batch: str, raw: str, typing: str,
+                   as_of: dt.date) -> None:
+    """The typing statement on Spark into the temp table `batch`; a failure names the stage and the source (never a
+    value: `SparkQueryFailed` carries Spark's first line, not the rows)."""
+    schema, name = batch.split(".", 1)
+    spark.create_temp_table(con, name, typing, (raw,), {"as_of": as_of}, label=f"ingest.{source.name} (typing)")
+    if schema != "temp":  # the gx contract engine reads the candidates through other cursors (`_scratch_in_main`)
+        con.execute(f"{_create_scratch('table', batch)} as select * from temp.{name}")
+        con.execute(f"drop table temp.{name}")
 
 
 def read_deliveries(
@@ -213,11 +230,14 @@ def read_deliveries(
     run_id: str,
     tmp_dir: Path,
     results_dir: Path | None,
+    spark=None,
 ) -> dict[str, LoadedDelivery | DeliveryRejected]:
     """Read several deliveries of one source (each with its table tag), validating all their rows against the
     source's contract in ONE Great Expectations run: a year of weekly deliveries costs one validation, not
     fifty. During validation a row is identified by `<folder>/<position of its file>` and its row number: the
-    validation results are kept as files outside the warehouse, and a file's name can carry personal data."""
+    validation results are kept as files outside the warehouse, and a file's name can carry personal data.
+    With `spark` (`SparkTempQueries`) the typing and the compiled contract run on Spark; the files are still
+    read here, and what comes back is what DuckDB alone would have made."""
     outcome: dict[str, LoadedDelivery | DeliveryRejected] = {}
     prepared: list[LoadedDelivery] = []
     for delivery, tag in deliveries:
@@ -231,13 +251,15 @@ def read_deliveries(
     if not prepared:
         return outcome
     # the candidates stay until `drop_delivery_tables`: each delivery's `<tag>_loaded` is a view of them
-    candidates = _type_batch(con, prepared, source, as_of)
-    _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir)
+    candidates = _type_batch(con, prepared, source, as_of, spark)
+    _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir,
+                         spark=spark)
     return outcome
 
 
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
-                         candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None) -> None:
+                         candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None,
+                         spark=None) -> None:
     # A view over the candidate table: nothing is copied (and Great Expectations' cursors see it when the
     # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it.
     batch = _scratch(f"_hedui_batch_{prepared[0].tag}")
@@ -251,7 +273,7 @@ def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDe
         checked = contracts.validate_delivery(
             con, source.name, batch, as_of=as_of, run_id=run_id,
             delivery_id=prepared[0].delivery.delivery_id if len(prepared) == 1 else f"{source.name}/batch-{len(prepared)}",
-            results_dir=results_dir,
+            results_dir=results_dir, spark=spark,
         )
     finally:
         con.execute(f"drop view if exists {batch}")  # never published, whatever happens
@@ -286,10 +308,10 @@ def _file_name(loaded: LoadedDelivery, position: str) -> str:
 
 
 def read_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source, *, tag: str, as_of: dt.date,
-                  run_id: str, tmp_dir: Path, results_dir: Path | None) -> LoadedDelivery:
+                  run_id: str, tmp_dir: Path, results_dir: Path | None, spark=None) -> LoadedDelivery:
     """One delivery (see `read_deliveries`); raises DeliveryRejected when its structure is broken."""
     result = read_deliveries(con, [(delivery, tag)], source, as_of=as_of, run_id=run_id, tmp_dir=tmp_dir,
-                             results_dir=results_dir)[delivery.delivery_id]
+                             results_dir=results_dir, spark=spark)[delivery.delivery_id]
     if isinstance(result, DeliveryRejected):
         raise result
     return result

@@ -29,6 +29,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -79,18 +80,21 @@ class DeliveryReading:
     # (`ensure_tables`), which the rows loaded before lack.
     reread: bool = False
     tags: list[str] = field(default_factory=list)
+    # `hedui nightly --engine spark`: the typing and the compiled contract run on Spark (SparkTempQueries)
+    spark: Any = None
 
     def read(self, delivery: Delivery, tag: str) -> LoadedDelivery:
         """One delivery; raises DeliveryRejected when its structure is broken."""
         self.tags.append(tag)
         return read_delivery(self.con, delivery, self.source, tag=tag, as_of=self.run.as_of,
-                             run_id=self.run.run_id, tmp_dir=self.tmp_dir, results_dir=self.results_dir)
+                             run_id=self.run.run_id, tmp_dir=self.tmp_dir, results_dir=self.results_dir,
+                             spark=self.spark)
 
     def read_many(self, to_read: list[tuple[Delivery, str]]) -> dict[str, LoadedDelivery | DeliveryRejected]:
         """Several deliveries at once, by delivery id: each loaded or rejected."""
         self.tags.extend(tag for _, tag in to_read)
         return read_deliveries(self.con, to_read, self.source, as_of=self.run.as_of, run_id=self.run.run_id,
-                               tmp_dir=self.tmp_dir, results_dir=self.results_dir)
+                               tmp_dir=self.tmp_dir, results_dir=self.results_dir, spark=self.spark)
 
     def checksum(self, delivery: Delivery) -> str:
         return checksum_files(delivery, self.digests)[0]
@@ -222,14 +226,15 @@ def _commit_quarantine(con, run: RunInfo, source: Source, loaded: LoadedDelivery
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, landing: Path, source: Source, run: RunInfo, *,
-                  tmp_dir: Path, results_dir: Path | None = None) -> SourceOutcome:
+                  tmp_dir: Path, results_dir: Path | None = None, spark: Any = None) -> SourceOutcome:
     """Read and decide first (temporary tables only), then write everything in one transaction: a source
-    is either wholly ingested or not at all, whatever fails and wherever."""
+    is either wholly ingested or not at all, whatever fails and wherever. With `spark` (SparkTempQueries) the
+    deliveries' typing and contract run on Spark (`connectors.delivery_reader.read_deliveries`)."""
     reread = ensure_tables(con, source) or run.full_recompute
     tmp_dir.mkdir(parents=True, exist_ok=True)
     found = discover(landing, source.name, run.as_of)
     digests = FileDigests() if run.full_recompute else FileDigests.load(con)  # a full recompute trusts no cache
-    reading = DeliveryReading(con, source, run, tmp_dir, results_dir, digests, reread=reread)
+    reading = DeliveryReading(con, source, run, tmp_dir, results_dir, digests, reread=reread, spark=spark)
     try:
         plan = _plan_snapshot(reading, found) if source.kind == "snapshot" else _plan_events(reading, found)
         outcome = plan.outcome

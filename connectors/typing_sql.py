@@ -47,11 +47,16 @@ def _lookups(source: Source, cells_table: str) -> list[str]:
                 f"    from (select distinct src_{column.name} as raw from {cells_table})\n)"
             )
         elif column.type == "id":
+            # the normalised ID is named once and validated from its name: macros are expanded inline, and
+            # hd_id_valid(hd_id_norm(raw)) would repeat hd_id_norm (and its hd_id_compact) at each use of its
+            # argument, a query ten times the size on Spark, whose planning costs by the size
             ctes.append(
                 f"lookup_{column.name} as (\n"
-                f"    select raw, hd_id_norm(raw) as id_norm, hd_id_valid(hd_id_norm(raw), $as_of) as id_valid,\n"
-                f"           hd_id_sci_notation(raw) as sci_notation\n"
-                f"    from (select distinct {_raw_id(column, source)} as raw from {cells_table})\n)"
+                f"    select raw, id_norm, hd_id_valid(id_norm, $as_of) as id_valid, sci_notation\n"
+                f"    from (\n"
+                f"        select raw, hd_id_norm(raw) as id_norm, hd_id_sci_notation(raw) as sci_notation\n"
+                f"        from (select distinct {_raw_id(column, source)} as raw from {cells_table})\n"
+                f"    )\n)"
             )
     return ctes
 

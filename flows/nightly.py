@@ -88,7 +88,8 @@ def nightly(
     spark_parquet: str | None = None,
 ) -> NightResult:
     """Ingest every department extract, link, raise warnings, publish the warehouse, deliver the lists. With
-    `engine="spark"` the linking's ID join and the rules' queries run on Spark at `spark_master` (docs/spark.md)."""
+    `engine="spark"` the ingest's typing and contracts, the linking's ID join, blocking and fuzzy scoring and the
+    rules' queries run on Spark at `spark_master` (docs/spark.md)."""
     from hedui.engines.night_engine import SparkEngine, check_engine
 
     check_engine(engine)

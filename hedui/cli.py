@@ -191,8 +191,8 @@ def nightly(
     wait: Annotated[float, typer.Option(help="Seconds to wait if another run holds the warehouse.")] = 0.0,
     memory_limit: Annotated[Optional[str], typer.Option(help="DuckDB memory limit, e.g. 4GB.")] = None,
     allow_future_as_of: AllowFutureOpt = False,
-    engine: Annotated[str, typer.Option(help="Where the linking's ID join, blocking and fuzzy scoring and the "
-                                             "rules' queries run: duckdb "
+    engine: Annotated[str, typer.Option(help="Where the ingest's typing and contracts, the linking's ID join, "
+                                             "blocking and fuzzy scoring and the rules' queries run: duckdb "
                                              "(this machine) or spark (docs/spark.md); the night's outputs are the "
                                              "same.")] = "duckdb",
     spark_master: Annotated[str, typer.Option(help="With --engine spark: local[N] or the cluster's master URL.")

@@ -112,10 +112,10 @@ def run_night(
     allow_future_as_of: bool = False,
     spark: SparkEngine | None = None,
 ) -> NightResult:
-    """The night. With `spark` the linking's ID join, blocking and fuzzy scoring (hedui.engines.spark_temp_queries)
-    and the rules' queries
-    (hedui.engines.spark_rules) run on Spark, in one session started before the linking; everything else, and
-    every table the night leaves, is the same as on DuckDB alone."""
+    """The night. With `spark` the ingest's typing and contracts, the linking's ID join, blocking and fuzzy scoring
+    (hedui.engines.spark_temp_queries) and the rules' queries (hedui.engines.spark_rules) run on Spark, in one
+    session started before the ingest; the landing files are still read here, and everything else, and every
+    table the night leaves, is the same as on DuckDB alone."""
     steps = steps or DirectSteps()
     as_of = as_of or today_in_city()
     check_as_of(as_of, allow_future=allow_future_as_of)
@@ -144,13 +144,22 @@ def run_night(
                                    full_recompute=full_recompute)
             stage = "begin"
             scratch = paths.scratch(run.run_id)
+            spark_night = None
             try:
+                if spark is not None:
+                    # before the ingest, whose typing and contracts run on Spark too (docs/spark.md)
+                    say(f"start Spark ({spark.master})")
+                    stage = "spark.start"
+                    with clock.time("spark.start"):
+                        spark_night = SparkNight(spark, scratch)
+                ingest_on_spark = {} if spark_night is None else {"spark_queries": spark_night.ingest_queries}
                 for source in SOURCES:
-                    say(f"ingest {source}")
+                    say(f"ingest {source}" + (" (typing and contract on Spark)" if spark_night else ""))
                     stage = f"ingest.{source}"
                     with clock.time(f"ingest.{source}"):
                         ok, result = steps.ingest(stages.ingest, source, con, landing, source, run,
-                                                  tmp_dir=scratch, results_dir=paths.validations(run.run_id))
+                                                  tmp_dir=scratch, results_dir=paths.validations(run.run_id),
+                                                  **ingest_on_spark)
                     if not ok:
                         failed.append(source)
                         log.error("source %s failed: %s", source, type(result).__name__)
@@ -161,12 +170,6 @@ def run_night(
                     stage = "docs.start"
                     docs = DataDocsBuild.start(paths.validations(run.run_id), paths.data_docs, paths.validations_root,
                                                keep_days=policy.data_docs_days)
-                spark_night = None
-                if spark is not None:
-                    say(f"start Spark ({spark.master})")
-                    stage = "spark.start"
-                    with clock.time("spark.start"):
-                        spark_night = SparkNight(spark, scratch)
                 try:
                     say("link records" + (" (the ID join, blocking and fuzzy scoring on Spark)" if spark_night else ""))
                     stage = "link"
@@ -182,11 +185,14 @@ def run_night(
                 finally:
                     if spark_night is not None:
                         spark_night.close()
+                        spark_night = None
                 stage = "pseudonyms"
                 steps.stage("pseudonyms", refresh_pseudonymous_views, con)
                 stage = "finish"
                 outcome = stages.finish_run(con, run, clock.timings)
             finally:
+                if spark_night is not None:  # the ingest or the Data Docs' start failed before the rules
+                    spark_night.close()
                 shutil.rmtree(scratch, ignore_errors=True)
             stage = "publish"
         published = True

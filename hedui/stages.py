@@ -34,10 +34,11 @@ def begin_run(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, landing: Path, 
 
 
 def ingest(con: duckdb.DuckDBPyConnection, landing: Path, source_name: str, run: RunInfo, *, tmp_dir: Path,
-           results_dir: Path | None) -> SourceOutcome:
-    """One source: wholly ingested or not at all (see `connectors.ingest`), so that a retry starts clean."""
+           results_dir: Path | None, spark_queries=None) -> SourceOutcome:
+    """One source: wholly ingested or not at all (see `connectors.ingest`), so that a retry starts clean. With
+    `spark_queries` (hedui.engines.spark_temp_queries) its typing and contract run on Spark."""
     return ingest_source(con, landing, SOURCES[source_name], run, tmp_dir=tmp_dir / source_name,
-                         results_dir=results_dir)
+                         results_dir=results_dir, spark=spark_queries)
 
 
 def mark_source_failed(con: duckdb.DuckDBPyConnection, source_name: str, run: RunInfo, error: BaseException) -> None:

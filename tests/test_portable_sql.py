@@ -153,3 +153,39 @@ def test_the_project_functions_spark_must_register_are_the_connectors_vectorised
     from connectors.normalise import _FUNCTIONS
 
     assert set(PROJECT_FUNCTIONS) == {name for name, _, _ in _FUNCTIONS}
+
+
+def compiled_contract_queries(source: str) -> dict[str, str]:
+    """The two scans the compiled contract of `source` runs over its candidates (hedui.contracts.compiled), as
+    `run_compiled` builds them: the failing rows with their values and reasons, and the counts."""
+    from hedui.contracts.compiled import compile_expectation, counts_sql, failures_sql
+    from hedui.contracts.reasons import value_and_reason
+    from hedui.contracts.suites import load_suite_json
+
+    expectations = load_suite_json(source)["expectations"]
+    maps = [c for c in (compile_expectation(n, e, AS_OF) for n, e in enumerate(expectations)) if c is not None]
+    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n], AS_OF)) for c in maps}
+    return {"failures": failures_sql("_hedui_contract_v_x", maps, wording),
+            "counts": counts_sql("_hedui_contract_v_x", maps)}
+
+
+@pytest.mark.parametrize("source", list(SOURCES), ids=list(SOURCES))
+def test_every_compiled_contract_transpiles_to_spark_3_3_with_builtin_functions_only(source):
+    """`--engine spark` runs each source's compiled contract (its failing rows and its counts) on Spark."""
+    queries = compiled_contract_queries(source)
+    for query in (to_spark(sql) for sql in queries.values()):
+        assert_portable(query)
+        assert query.flags == []
+    # the failing rows are the struct array exploded, one row per (row, expectation) it fails
+    assert "explode(filter(array(" in to_spark(queries["failures"]).sql.lower()
+
+
+def test_the_typing_reads_dates_and_numbers_on_spark_as_duckdb_does():
+    """Spark's casts of text read other texts than DuckDB's (a year alone as 1 January, `1.5d` as a number):
+    the typing's `try_cast`s are rewritten (hedui.engines.spark_rewrites.text_casts_as_duckdb), and a cast of a
+    parsed timestamp is left alone. That Spark then gives DuckDB's values is the `spark` tests' part."""
+    sql = to_spark("select try_cast(s as date) as d, try_cast(s as double) as x, try_cast(s as decimal(14, 2)) as a,"
+                   " try_cast(try_strptime(s, '%Y%m') as date) as m from t").sql
+    assert "MAKE_DATE(" in sql.upper() and "TRY_CAST(s AS DATE)" not in sql
+    assert sql.count("TRY_CAST(") == 3  # the two numbers (their text made DuckDB's first) and the parsed month
+    assert "TRY_CAST(TO_TIMESTAMP(s, 'yyyyMM') AS DATE)" in sql

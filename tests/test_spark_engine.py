@@ -1,6 +1,7 @@
 """The rules stage on Spark gives what it gives on DuckDB (issue 15): same subjects, wording, evidence bytes and
 fingerprints for every rule of the catalog, on the tiny generated city; and after a second night whose deliveries
-open, keep and resolve warnings, the same warnings table. The linking's ID join, blocking and fuzzy scoring on
+open, keep and resolve warnings, the same warnings table. The ingest's typing and contracts on Spark stage,
+quarantine and count what they do on DuckDB, on the tiny city and on hostile cells. The linking's ID join, blocking and fuzzy scoring on
 Spark give the hits, candidate pairs and scored pairs they give on DuckDB, and the Spark night the same links.
 
 One `local[1]` session serves the whole file (it takes 10 to 20 s to start); `--dist loadfile` keeps the file on
@@ -14,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -26,12 +28,14 @@ from hedui.engines.spark_rules import SparkRules
 from hedui.engines.spark_session import spark_missing, start_spark
 from hedui.engines.spark_sql import to_spark
 from hedui.engines.spark_tables import ParquetHandover
-from hedui.engines.spark_temp_queries import SparkTempQueries
+from hedui.engines.spark_temp_queries import SparkQueryFailed, SparkTempQueries
+from hedui import stages
 from hedui.night import run_night
 from hedui.rules.catalog import load_catalog
 from hedui.rules.engine import RuleExecutionError, evaluate_rules
 from hedui.rules.shared_definitions import install_rule_macros
 from hedui.run_info import RunInfo
+from hedui.warehouse import migrate
 from matching import review_decisions
 from matching.blocking import build_candidates
 from matching.frequencies import term_frequencies
@@ -42,6 +46,7 @@ from matching.records import collect_records, prepare_members
 from matching.scoring import score_in_chunks
 from matching.settings import settings_from_run
 from matching.temp_tables import CANDIDATES, ID_HITS, MEMBERS, NAME_TF, PLACE_SHARE, PROFILES, SCORED
+from tests.conftest import read_sample_rows, write_csv
 
 AS_OF = dt.date(2026, 11, 3)  # the tiny demo's as-of date (tests/conftest.py, tiny_demo)
 NIGHT_2 = AS_OF + dt.timedelta(days=1)
@@ -126,9 +131,48 @@ def _night_tables(warehouse: Path, as_of: dt.date) -> dict:
             "stats": json.loads(con.execute("select stats from alerts.rule_runs where as_of = ?",
                                             [as_of]).fetchone()[0]),
             "outcome": con.execute("select outcome from ledger.runs where as_of = ?", [as_of]).fetchone()[0],
+            "ingest": _ingested(con),
+            "validations": _validation_results(warehouse, con, as_of),
         }
     finally:
         con.close()
+
+
+# what the ingest left, every column but the run ids: the staged tables, the quarantine (rows with their reasons,
+# flags), the columns beyond a declaration, and each delivery's fate and counts
+INGEST_SCHEMAS = ("staged", "quarantine", "raw")
+
+
+def _ingested(con) -> dict[str, list]:
+    tables = con.execute("select schema_name, table_name, list(column_name order by column_index) from duckdb_columns()"
+                         " where schema_name in ('staged', 'quarantine', 'raw') group by all order by all").fetchall()
+    tables.append(("ledger", "deliveries", [c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'ledger' and table_name = 'deliveries'"
+        " order by column_index").fetchall()]))
+    ingested = {}
+    for schema, table, columns in tables:
+        kept = ", ".join(f'"{c}"' for c in columns if c not in ("run_id", "loaded_run_id"))
+        rows = con.execute(f'select {kept} from "{schema}"."{table}" order by all').fetchall()
+        ingested[f"{schema}.{table}"] = [tuple(_nan_as_text(value) for value in row) for row in rows]
+    return ingested
+
+
+def _nan_as_text(value):
+    """NaN (an area of `nan`, which both engines read as a number) equal to itself, so that rows compare."""
+    return "NaN" if isinstance(value, float) and math.isnan(value) else value
+
+
+def _validation_results(warehouse: Path, con, as_of: dt.date) -> dict[str, tuple]:
+    """The night's contract results (hedui.contracts.validate) by file: success, statistics and each expectation's
+    result, the batch's random id aside."""
+    (run_id,) = con.execute("select max(run_id) from ledger.runs where as_of = ?", [as_of]).fetchone()
+    results = {}
+    for path in sorted((warehouse.parent / "validations" / run_id).rglob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for result in data["results"]:
+            result["expectation_config"]["kwargs"].pop("batch_id", None)
+        results[path.name] = (data["success"], data["statistics"], data["results"])
+    return results
 
 
 def _vehicle_sold_and_bought(night_1: Path, landing: Path) -> None:
@@ -327,6 +371,98 @@ def test_a_night_on_spark_leaves_the_lists_statistics_and_outcome_the_duckdb_nig
     assert spark_night["texts"] == duckdb_night["texts"] and duckdb_night["texts"]
     assert {**spark_night["stats"], "run_id": None} == {**duckdb_night["stats"], "run_id": None}
     assert not spark.sparkContext._jsc.sc().isStopped()
+
+
+@pytest.mark.spark
+def test_a_night_on_spark_types_stages_and_quarantines_every_delivery_as_the_duckdb_night(nights):
+    """The ingest's typing and contracts on Spark (`connectors.delivery_reader`, `hedui.contracts.compiled`): the
+    staged tables, the quarantined rows with their reasons, the flags and each delivery's counts and fate equal
+    the DuckDB night's, and so do the contracts' results (the Data Docs' input)."""
+    duckdb_night, spark_night = nights["duckdb"]["ingest"], nights["spark"]["ingest"]
+    assert set(spark_night) == set(duckdb_night)
+    for table, rows in duckdb_night.items():
+        assert spark_night[table] == rows, table
+    # the tiny city's mess reaches the quarantine, with reasons, and a year of weekly deliveries is staged
+    assert len(duckdb_night["quarantine.rows"]) >= 5 and all(row[-1] for row in duckdb_night["quarantine.rows"])
+    assert len(duckdb_night["staged.medical"]) > 300
+    assert len(duckdb_night["ledger.deliveries"]) > 50
+    assert nights["spark"]["validations"] == nights["duckdb"]["validations"] and nights["duckdb"]["validations"]
+
+
+def _ingest_one(con, landing: Path, source: str, scratch: Path, spark_queries=None) -> dict[str, list]:
+    migrate(con)
+    stages.ingest(con, landing, source, RunInfo("hostile", AS_OF), tmp_dir=scratch, results_dir=None,
+                  spark_queries=spark_queries)
+    return _ingested(con)
+
+
+def _hostile_landing(root: Path) -> Path:
+    """The samples' households and housing, each row repeated with one typed cell made hostile: dates in every
+    form the departments (or a spreadsheet) send and some no engine should read, amounts, counts, areas, IDs
+    and names as they arrive damaged. Each row keeps a key of its own, so every value reaches the typing."""
+    dates = ["2026-11-3", "2026/11/03", "20261103", "2026年11月3日", "2026.11.03", "2026-11-03 00:00:00",
+             "2026-11-03 12:30:00", "2026-11-03T08:00:00Z", "2026 11 03", "2026", "2026-11", "+2026-11-03",
+             "2026-11-03 BC", "2026-02-30", "1889-12-31", "2201-01-01", "2026-11-03 garbage", "45233", ""]
+    numbers = ["1,260.00", "900元", "￥1234", "１２３．５", "1_000", "1.5d", "2F", "1e3", "-0", "12.345",
+               "Infinity", "nan", "0x1p3", "1234567890123456", "3.0", "3.5", " 4 ", "四"]
+    ids = ["４３０４８２１９６２０３１５１３１３", "4.30482196203151E+17", "430482620315131", "43048219620315131x",
+           "430482 19620315 1313", "\u3000430482196203151313", "43048219990230123X", "abc"]
+    names = ["\u3000王建国\u3000", "王建國", "ＷＡＮＧ", " ", "李 秀英"]
+    landing = root / "landing"
+    header, rows = read_sample_rows("households")
+    variants = [("申请日期", v) for v in dates] + [("月保障金", v) for v in numbers] + \
+        [("家庭人口", v) for v in numbers] + [("户主身份证号", v) for v in ids] + [("户主姓名", v) for v in names]
+    hostile = []
+    for i, (column, value) in enumerate(variants):
+        row = list(rows[0])
+        row[header.index("家庭编号")] = f"CN-H-{i:04d}"
+        row[header.index(column)] = value
+        hostile.append(row)
+    write_csv(landing / "households" / "20261103" / "households.csv", header, rows + hostile, encoding="utf-8")
+    header, rows = read_sample_rows("housing")
+    hostile = []
+    for i, (column, value) in enumerate([("建筑面积", v) for v in numbers] + [("登记日期", v) for v in dates]):
+        row = list(rows[0])
+        row[header.index("不动产单元号")] = f"430482009009GB00099F{i:08d}"
+        row[header.index(column)] = value
+        hostile.append(row)
+    write_csv(landing / "housing" / "20261103" / "housing.csv", header, rows + hostile, encoding="utf-8")
+    return landing
+
+
+@pytest.mark.spark
+def test_hostile_cells_are_typed_and_quarantined_on_spark_as_on_duckdb(spark, tmp_path):
+    """Where Spark's casts read other texts than DuckDB's (a year alone, `1.5d`, `1_000`, a date with a time or a
+    zone), the typing on Spark still loads, quarantines (with the same reasons) and flags what DuckDB does."""
+    landing = _hostile_landing(tmp_path)
+    queries = SparkTempQueries(spark, tmp_path / "parquet", remove_calls=True)
+    for source in ("households", "housing"):
+        on_duckdb = _ingest_one(duckdb.connect(), landing, source, tmp_path / "scratch-duckdb")
+        on_spark = _ingest_one(duckdb.connect(), landing, source, tmp_path / "scratch-spark", queries)
+        for table, rows in on_duckdb.items():
+            assert on_spark[table] == rows, (source, table)
+        assert len(on_duckdb["quarantine.rows"]) >= 10, source
+    assert not list((tmp_path / "parquet").iterdir())  # each hand-over removed once its rows were back
+
+
+@pytest.mark.spark
+def test_a_typing_query_failing_on_spark_names_its_stage_and_source_and_no_value(spark, tmp_path):
+    """A session in ANSI mode (a province's cluster default on Spark 4) fails on the first text that does not parse
+    as a date: the source fails with the stage and the source named, and none of the delivery's values (IDs, names,
+    the unreadable dates) in the message, which goes to the ledger and the log."""
+    landing = _hostile_landing(tmp_path)
+    queries = SparkTempQueries(spark, tmp_path / "parquet", remove_calls=True)
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        with pytest.raises(SparkQueryFailed) as failed:
+            _ingest_one(duckdb.connect(), landing, "households", tmp_path / "scratch", queries)
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "false")
+    message = str(failed.value)
+    assert message.startswith("ingest.households (typing): query failed on Spark: ")
+    header, rows = read_sample_rows("households")
+    values = {cell for row in rows for cell in row if len(cell) >= 4} | {"2026-11-03 garbage", "2026年11月3日"}
+    assert not [value for value in values if value in message]
 
 
 @pytest.mark.spark

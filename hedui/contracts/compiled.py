@@ -151,6 +151,27 @@ FROM (
 )"""
 
 
+def _scans_on_spark(con, spark, source: str, view: str, maps: list[CompiledExpectation],
+                    wording: dict[int, tuple[str, str, str, str]], failed: str) -> dict[str, int]:
+    """The failing rows (into ``failed``) and the counts of ``view``, computed on Spark; the counts by name.
+    A query failing there names the contract and the source (``SparkQueryFailed``), never a value."""
+    queries = {f"{failed}_counts": counts_sql(view, maps)}
+    if maps:
+        queries[f"{failed}_spark"] = failures_sql(view, maps, wording)
+    spark.create_temp_tables(con, queries, (view,), label=f"ingest.{source} (contract)")
+    try:
+        if maps:
+            con.execute(f"INSERT INTO {ident(failed)} BY NAME SELECT * FROM {ident(failed + '_spark')}")
+        return _fetch_row(con.execute(f"SELECT * FROM {ident(failed + '_counts')}"))
+    finally:
+        for name in queries:
+            con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+
+
+def _fetch_row(cursor) -> dict:
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
+
+
 def condition_sql(cond) -> str:
     """SQL (over alias ``c``) for a serialised GX row condition: nullity, comparison, and, or."""
     if isinstance(cond, str):
@@ -190,9 +211,13 @@ def sql_value(v, as_of: dt.date | None = None) -> str:
 
 
 def run_compiled(con, source: str, view: str, suite_json: dict, as_of: dt.date, failed: str,
-                 batch_id: str) -> list[dict]:
+                 batch_id: str, spark=None) -> list[dict]:
     """Validate the candidates of ``view`` against a suite: fill ``failed`` (a row per failing row and
     expectation) and return GX-shaped results, one per expectation, in the suite's order.
+
+    With ``spark`` (``SparkTempQueries``) the two scans (``failures_sql``, ``counts_sql``, portable SQL) run on
+    Spark over ``view`` handed over as Parquet; the failing rows and counts come back to DuckDB, where the rest
+    (the first failing rows of each expectation, the results) is computed as without it.
 
     Raises NotCompilable for a suite outside what is compiled, and ContractStructureError when the candidates
     lack a column the suite requires (nothing else is then evaluated)."""
@@ -205,11 +230,13 @@ def run_compiled(con, source: str, view: str, suite_json: dict, as_of: dt.date, 
         raise ContractStructureError(source, missing)
 
     maps = [c for c in compiled.values() if c is not None]
-    if maps:
-        wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n], as_of)) for c in maps}
-        con.execute(f"INSERT INTO {ident(failed)} BY NAME {failures_sql(view, maps, wording)}")
-    cursor = con.execute(counts_sql(view, maps))
-    counts = dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
+    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n], as_of)) for c in maps}
+    if spark is None:
+        if maps:
+            con.execute(f"INSERT INTO {ident(failed)} BY NAME {failures_sql(view, maps, wording)}")
+        counts = _fetch_row(con.execute(counts_sql(view, maps)))
+    else:
+        counts = _scans_on_spark(con, spark, source, view, maps, wording, failed)
     failing: dict[int, int] = {}
     index_lists: dict[int, list[dict]] = {}
     for n, file, row_number, count in con.execute(

@@ -75,8 +75,14 @@ def validate_delivery(
     results_dir: Path | None = None,
     suites_dir: Path | None = None,
     engine: str | None = None,
+    spark: Any = None,
 ) -> ContractResult:
     """Validate one delivery's candidate rows against ``data_contracts/<source>.json``.
+
+    With ``spark`` (``hedui.engines.spark_temp_queries.SparkTempQueries``, ``hedui nightly --engine spark``) the
+    compiled engine's two scans run on Spark over the candidates handed over as Parquet, and their rows come back
+    to ``failed`` with DuckDB's types; the results are built from them as on DuckDB. The ``gx`` engine, the
+    reference, validates on DuckDB whatever the night's engine.
 
     ``failed`` names a TEMP table on ``con`` with one row per failing (row, expectation); a row failing two
     expectations appears twice. The result (values removed) is saved as
@@ -96,7 +102,7 @@ def validate_delivery(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(failed)} ({FAILED_COLUMNS})")
     try:
         t1 = time.perf_counter()
-        results = _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir)
+        results = _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir, spark)
         t2 = time.perf_counter()
         row_count, failed_rows = con.execute(
             f"SELECT (SELECT count(*) FROM {ident(view)}), "
@@ -124,7 +130,7 @@ def validate_delivery(
                                     "data_asset_name": "candidates", "batch_identifiers": {}},
         "run_id": {"run_name": run_id, "run_time": run_time},
         "hedui": {"source": source, "delivery_id": delivery_id, "as_of": as_of.isoformat(), "run_id": run_id,
-                  "engine": engine},
+                  "engine": engine if spark is None or engine == "gx" else f"{engine} (spark)"},
     }
     result = suite_result(suite_json["name"], results, meta)
     statistics = dict(result["statistics"])
@@ -147,7 +153,7 @@ def validate_delivery(
     )
 
 
-def _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir) -> list[dict]:
+def _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir, spark=None) -> list[dict]:
     """One engine's results. The compiled engine's refusals name the suite file, and DuckDB's errors lose
     their message (it can quote a value)."""
     if engine == "gx":
@@ -155,7 +161,8 @@ def _run(engine, con, view, suite_json, as_of, failed, tag, source, suites_dir) 
 
         return run_gx(con, view, suite_json, as_of, failed, tag, suites_dir, source)
     try:
-        return run_compiled(con, source, view, suite_json, as_of, failed, batch_id=f"hedui_{tag}-candidates")
+        return run_compiled(con, source, view, suite_json, as_of, failed, batch_id=f"hedui_{tag}-candidates",
+                            spark=spark)
     except NotCompilable as e:
         raise ContractSuiteError(f"{suite_path(source, suites_dir)}: {e}") from e
     except duckdb.Error as e:

@@ -1,5 +1,5 @@
 """Which engine a night's heavy queries run on: DuckDB (the default) or Spark (`hedui nightly --engine spark`):
-the linking's ID join, blocking and fuzzy scoring, and the rules' queries.
+the ingest's typing and contracts, the linking's ID join, blocking and fuzzy scoring, and the rules' queries.
 
 A `SparkEngine` says where Spark runs (`local[N]` or a master URL), where the Parquet both engines read lives, and
 any Spark settings a province adds. `SparkNight` starts (or joins) the session and holds what the linking's ID
@@ -42,7 +42,8 @@ def check_engine(engine: str) -> None:
 
 
 class SparkNight:
-    """The Spark session of one night, the `SparkTempQueries` of its linking and the `SparkRules` of its rules."""
+    """The Spark session of one night, the `SparkTempQueries` of its ingest and its linking, and the `SparkRules` of
+    its rules."""
 
     def __init__(self, engine: SparkEngine, scratch: Path) -> None:
         from pyspark import SparkContext
@@ -62,6 +63,8 @@ class SparkNight:
                                  conf=engine.conf)
         self.rules = SparkRules(self.spark, Path(folder))
         self.link_queries = SparkTempQueries(self.spark, Path(folder) / "link")
+        # the ingest's typing and contracts: whole deliveries handed over, each call's Parquet removed once read back
+        self.ingest_queries = SparkTempQueries(self.spark, Path(folder) / "ingest", remove_calls=True)
 
     def close(self) -> None:
         if self._started_here:

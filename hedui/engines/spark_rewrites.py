@@ -406,6 +406,47 @@ def parse_with_formats(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+# What DuckDB's cast of text to DATE reads (probed on DuckDB 2.0): a year, a month and a day of one or two digits
+# with one separator repeated (`-`, `/`, space or backslash), optionally a time of day (`T` or spaces, hours up to
+# 24, minutes and seconds up to 59, a fraction) and a zone (`Z`, `UTC`, `+08`, `+08:00`); spaces around it all.
+_DATE_TEXT = (r"^\s*([0-9]+)([-/ \\])([0-9]{1,2})\2([0-9]{1,2})"
+              r"(?:(?:T|\s+)(?:[01]?[0-9]|2[0-4]):[0-5]?[0-9](?::[0-5]?[0-9](?:\.[0-9]+)?)?"
+              r"(?:\s*(?:Z|UTC|[+-][0-9]{1,2}(?::?[0-9]{2})?))?)?\s*$")
+# A single underscore between two digits, which DuckDB's casts of text to numbers skip (`1_000`) and Java refuses.
+_DIGIT_UNDERSCORE = r"(?<=[0-9])_(?=[0-9])"
+# Java's number syntax that DuckDB refuses: a type suffix (`1.5d`, `2F`) and hexadecimal (`0x1p3`).
+_JAVA_ONLY_NUMBER = r"(?:[0-9.][dDfF]|0[xX][0-9a-fA-F.]*[pP]?[+-]?[0-9]*)\s*$"
+
+
+def text_casts_as_duckdb(tree: exp.Expr, flags: list[str]) -> exp.Expr:
+    """`try_cast(text as date)` and `try_cast(text as double | decimal(p, s))` read what DuckDB's casts read.
+
+    Spark's cast of text to a date reads more than DuckDB's: a year alone (`2026` is 1 January), a year and month,
+    a leading `+`, and anything after the day and a space (`2026-11-03 BC`, `2026-11-03 garbage`); it reads fewer
+    separators (no `/`, space or backslash). The date is built from the parts DuckDB reads (`_DATE_TEXT`) with
+    `make_date`, NULL for anything else or an impossible day (Spark 3.3 without ANSI mode). A number: Java reads
+    `1.5d` and `0x1p3`, which DuckDB refuses, and refuses `1_000`, which DuckDB reads; the text is made DuckDB's
+    before the cast. Negative and BC years, which DuckDB reads, are NULL here: the typing's dates and months keep
+    only years 1890 to 2200. A try_cast of anything else than text (a parsed timestamp) is left as it is."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.TryCast) or isinstance(node.this, (exp.TryCast, exp.Cast)) or \
+                node.this.find(exp.StrToTime) is not None:
+            return node
+        text = node.this
+        if node.to.is_type("date"):
+            pattern = exp.Literal.string(_DATE_TEXT)
+            year, month, day = (exp.Cast(this=_call("regexp_extract", text.copy(), pattern.copy(), exp.Literal.number(n)),
+                                         to=exp.DataType.build("int")) for n in (1, 3, 4))
+            return exp.Case().when(exp.RegexpLike(this=text.copy(), expression=pattern.copy()),
+                                   _call("make_date", year, month, day))
+        if node.to.is_type("double", "decimal"):
+            readable = _call("regexp_replace", text.copy(), exp.Literal.string(_DIGIT_UNDERSCORE), exp.Literal.string(""))
+            return exp.Case().when(exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_JAVA_ONLY_NUMBER)),
+                                   exp.Null()).else_(exp.TryCast(this=readable, to=node.to.copy(), safe=True))
+        return node
+    return _bottom_up(tree, rewrite)
+
+
 def star_modifiers_from_ctes(tree: exp.Expr, flags: list[str]) -> exp.Expr:
     """`select * replace (e as c) exclude (d) from cte` → the CTE's columns named one by one, `c` replaced and
     `d` left out, in the same order.
@@ -629,6 +670,7 @@ REWRITES: tuple[Callable[[exp.Expr, list[str]], exp.Expr], ...] = (
     list_length,
     full_match_regexps,
     parse_with_formats,
+    text_casts_as_duckdb,
 )
 
 

@@ -23,6 +23,7 @@ nothing handed over is reused. The folder is the night's Spark folder, removed w
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -39,30 +40,45 @@ SPARK_TYPES = {"BIGINT": "LongType", "INTEGER": "IntegerType", "DOUBLE": "Double
 
 
 class SparkQueryFailed(RuntimeError):
-    """A linking query failed on Spark; the message names the temp table it was to create and Spark's error."""
+    """A query failed on Spark; the message names the step (the ingest's stage and source, or the linking's temp
+    table) and the first line of Spark's error, values redacted."""
 
 
 class SparkTempQueries:
     """Runs portable queries over DuckDB temp tables on `spark`, with `folder` for the Parquet both engines read
     (a path DuckDB's machine and every executor reach)."""
 
-    def __init__(self, spark, folder: Path) -> None:
+    def __init__(self, spark, folder: Path, *, remove_calls: bool = False) -> None:
         self.spark = spark
         self.folder = Path(folder)
         self._calls = itertools.count(1)
+        # remove each call's Parquet once its rows are back in DuckDB (ingest: whole deliveries, personal data)
+        self.remove_calls = remove_calls
 
     def create_temp_table(self, con, name: str, sql: str, inputs: tuple[str, ...],
-                          parameters: dict[str, Any] | None = None) -> None:
+                          parameters: dict[str, Any] | None = None, *, label: str | None = None) -> None:
         """`create or replace temp table <name> as <sql>`, with `sql` (portable DuckDB SQL reading the temp tables
-        `inputs` by those names, its `$parameters` bound from `parameters`) evaluated on Spark."""
-        call = self._hand_over(con, name, inputs)
-        out = call / "output"
-        self._write(name, lambda: self.spark.sql(to_spark(sql, parameters).sql), out)
-        # the query's own column names and DuckDB's types for them, from DuckDB's plan of the same query
-        described = con.execute(f"describe {sql}", parameters or {}).fetchall()
-        columns = [(column, data_type) for column, data_type, *_ in described]
-        empty = f"create or replace temp table {sql_identifier(name)} as select * from ({sql}) limit 0"
-        _read_back(con, name, out, columns, lambda: con.execute(empty, parameters or {}))
+        `inputs` by those names, its `$parameters` bound from `parameters`) evaluated on Spark. `label` names the
+        step in a failure's message (default: the temp table)."""
+        self.create_temp_tables(con, {name: sql}, inputs, parameters, label=label)
+
+    def create_temp_tables(self, con, queries: dict[str, str], inputs: tuple[str, ...],
+                           parameters: dict[str, Any] | None = None, *, label: str | None = None) -> None:
+        """`create_temp_table` of each (name, sql) of `queries`, all reading the same `inputs`, handed over once
+        (the contract's failures and counts read the same candidates)."""
+        call = self._hand_over(con, next(iter(queries)), inputs)
+        try:
+            for n, (name, sql) in enumerate(queries.items()):
+                out = call / f"output-{n}"
+                self._write(label or name, lambda: self.spark.sql(to_spark(sql, parameters).sql), out)
+                # the query's own column names and DuckDB's types for them, from DuckDB's plan of the same query
+                described = con.execute(f"describe {sql}", parameters or {}).fetchall()
+                columns = [(column, data_type) for column, data_type, *_ in described]
+                empty = f"create or replace temp table {sql_identifier(name)} as select * from ({sql}) limit 0"
+                _read_back(con, name, out, columns, lambda: con.execute(empty, parameters or {}))
+        finally:
+            if self.remove_calls:
+                shutil.rmtree(call, ignore_errors=True)
 
     def map_into_temp_table(self, con, name: str, sql: str, inputs: tuple[str, ...],
                             function: Callable[[Iterator[Any]], Iterator[Any]],
@@ -103,7 +119,12 @@ class SparkTempQueries:
         try:
             frame().write.parquet(str(out))
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError, PythonException: no common base
-            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: {first_line(exc)}") from None
+            from hedui.privacy import redact_error_text
+
+            # Spark's first line, with anything quoted, long numbers and names taken out: the rows are personal
+            # data, and an error about one (a failed cast in ANSI mode) can quote its value
+            raise SparkQueryFailed(f"{name}: query failed on Spark: {type(exc).__name__}: "
+                                   f"{redact_error_text(first_line(exc))}") from None
 
 
 def _read_back(con, name: str, out: Path, columns: list[tuple[str, str]], create_empty: Callable[[], Any]) -> None:
