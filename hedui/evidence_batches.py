@@ -25,6 +25,10 @@ from hedui.warehouse.schema import table_exists
 EVIDENCE_BYTES_PER_RECORD = 4_000
 RULE_SHARE_OF_MEMORY_LIMIT = 0.25
 WORDING_SHARE_OF_MEMORY_LIMIT = 0.1
+# A record's JSON in a warning's evidence (a settlement's is about 370 bytes): the wording counts records by it.
+JSON_BYTES_PER_RECORD = 400
+# The rows DuckDB passes between operators at once (its vector size).
+VECTOR_ROWS = 2_048
 _UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -39,26 +43,39 @@ def memory_limit_bytes(con) -> int | None:
         return None
 
 
-def evidence_batches(con, records: int | None = None, share: float = RULE_SHARE_OF_MEMORY_LIMIT) -> int:
+def evidence_batches(con, records: int | None = None, rows: int | None = None,
+                     share: float = RULE_SHARE_OF_MEMORY_LIMIT) -> int:
     """How many batches the evidence is handled in (the rules of household and member level, by household; the
-    lists' wording, by warning): enough that a batch's evidence (the linked records of its members) fits a share
-    of the memory limit. Chosen from the data and the settings; 1 for an ordinary city, more for one whose
-    households cite hundreds of records each, or at a small memory limit. `records`: the linked records the work
-    covers, when it covers fewer than all (the sources a rule reads, a scope of households); all links by default.
-    `share`: of the memory limit a batch's records may take (the rules', or the wording's)."""
+    lists' wording, by warning). Chosen from the data and the settings: 1 for an ordinary city, more for one whose
+    households cite hundreds of records each, or at a small memory limit.
+
+    Two bounds, the larger wins:
+    - a batch's records take at most the memory limit, so that its joins and aggregates run in memory (they would
+      spill, slowly: the heavy bench city's HARDSHIP_MEDICAL in one batch spilled 12 GB and had not finished in
+      ten minutes; in 16 it took 30 s a batch);
+    - the rows DuckDB handles at once (a vector of 2,048) of the widest evidence, each row holding its household's
+      records, take at most `share` of the limit: neither the rows nor the values computed from them spill. A
+      batch of fewer rows than a vector is a smaller vector, so at a small limit the batches are sized by this.
+
+    `records`: the linked records the work covers (the sources a rule reads, a scope of households); all links by
+    default. `rows`: the rows they are gathered into (households, warnings); unknown, every batch is taken to be
+    one vector. `share`: the rules', or the lists' wording's (each record also becomes a line of text)."""
     limit = memory_limit_bytes(con)
     if records is None:
         records = table_exists(con, "linked.links") and con.execute("select count(*) from linked.links").fetchone()[0]
     if not limit or not records:
         return 1
-    return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * share)))
+    in_memory = math.ceil(records * EVIDENCE_BYTES_PER_RECORD / limit)
+    rows_that_fit = limit * share / (records / rows * EVIDENCE_BYTES_PER_RECORD) if rows else 0
+    if rows_that_fit >= VECTOR_ROWS:
+        return max(1, in_memory)
+    return max(1, in_memory, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * share)))
 
 
-
-
-def linked_records_by_source(con) -> dict[str, int]:
-    """How many linked records each source has (`linked.links`), the measure of a rule's evidence batches: a rule
-    reads the records of its sources only."""
+def linked_records_by_source(con) -> dict[str, tuple[int, int]]:
+    """How many linked records each source has (`linked.links`), and of how many households (approximately): the
+    measure of a rule's evidence batches, since a rule reads the records of its sources only."""
     if not table_exists(con, "linked.links"):
         return {}
-    return dict(con.execute("select source, count(*) from linked.links group by source").fetchall())
+    return {source: (records, households) for source, records, households in con.execute(
+        "select source, count(*), approx_count_distinct(household_id) from linked.links group by source").fetchall()}

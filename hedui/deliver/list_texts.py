@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.evidence_batches import WORDING_SHARE_OF_MEMORY_LIMIT, evidence_batches
+from hedui.evidence_batches import JSON_BYTES_PER_RECORD, WORDING_SHARE_OF_MEMORY_LIMIT, evidence_batches
 
 # What the detail wording reads: the records and the thresholds, not the summary or the facts. A warning whose
 # summary or facts change while its records stay the same (a total restated, a resend's new delivery) keeps its
@@ -49,9 +49,14 @@ select
     w.warning_id,
     w.warning_row,
     w.evidence_md5,
+    w.evidence_bytes,
     before.warning_id is not null as kept_before
 from (
-    select warning_id, rowid as warning_row, wording_md5(evidence) as evidence_md5
+    select
+        warning_id,
+        rowid as warning_row,
+        wording_md5(evidence) as evidence_md5,
+        strlen(cast(evidence as varchar)) as evidence_bytes
     from alerts.warnings
     where status = 'open'
 ) as w
@@ -144,15 +149,18 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
     """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
 
     The warnings are worded in `batches` batches (ranges of their rows' places in alerts.warnings, as many to word
-    in each; default from the evidence and the memory limit, `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and
-    DuckDB holds a vector of such rows at once."""
+    in each; by default from the evidence to word and the memory limit, `hedui.evidence_batches`): the wording of
+    a warning citing hundreds of records is long, and DuckDB holds a vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
     con.execute(_TO_WORD)
     if not con.execute("select count(*) from _to_word").fetchone()[0]:
         con.execute("drop table _to_word")
         return 0
-    batches = batches or evidence_batches(con, share=WORDING_SHARE_OF_MEMORY_LIMIT)
+    if not batches:
+        warnings, evidence_bytes = con.execute("select count(*), sum(evidence_bytes) from _to_word").fetchone()
+        batches = evidence_batches(con, evidence_bytes // JSON_BYTES_PER_RECORD + 1, warnings,
+                                   share=WORDING_SHARE_OF_MEMORY_LIMIT)
     worded = 0
     for first_row, end_row in _row_ranges(con, batches):
         bound = {"first_row": first_row, "end_row": end_row}

@@ -359,7 +359,9 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         settings_used = {name: settings[name] for name in rule.uses_settings}
         rule_batches = 1
         if _batchable(rule) and spark_rules is None:
-            rule_batches = batches or evidence_batches(con, sum(linked.get(source, 0) for source in rule.sources))
+            rule_batches = batches or evidence_batches(
+                con, sum(linked.get(source, (0, 0))[0] for source in rule.sources),
+                max((linked.get(source, (0, 0))[1] for source in rule.sources), default=0))
         since = evaluation.scoped_since.get(rule.code)
         if since is not None and (spark_rules is not None or not _batchable(rule)):
             evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"
@@ -403,7 +405,8 @@ def _scope(con, run: RunInfo, rule: Rule, params: dict[str, Any], since: dt.date
     evaluation.scopes[rule.code] = scope.households
     con.execute(SET_HOUSEHOLD_SCOPE)
     con.execute(_ADD_RULE_SCOPE, {"rule_code": rule.code})
-    return evidence_batches(con, window_scope.linked_records_in_scope(con, evaluation.window_records, rule))
+    return evidence_batches(con, window_scope.linked_records_in_scope(con, evaluation.window_records, rule),
+                            scope.households)
 
 
 def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, dict[str, Any]],
