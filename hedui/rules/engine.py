@@ -497,6 +497,14 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
     con.execute("begin transaction")
     try:
         evaluation = evaluate_rules(con, run, catalog, spark_rules=spark_rules)
+        if table_exists(con, "alerts.rule_evaluations"):
+            rule_inputs.remember(con, evaluation.keys, run.as_of)
+        if table_exists(con, "alerts.window_records"):
+            # tonight's records of each window, the next night's comparison (every windowed rule with a key)
+            window_scope.remember(con, evaluation.window_records,
+                                  [rule for rule in catalog if rule.window is not None and rule.code in evaluation.keys])
+        # the windows' records are the largest temp tables; dropped before the lifecycle writes the warnings
+        evaluation.window_records.drop()
         note_review_links(con)  # a link a reviewer confirmed says so, and by whom, in the evidence
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
         # (the stats name them under skipped_rules; source_problems stays what the ledger says)
@@ -504,13 +512,6 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
         counts = lifecycle.apply_lifecycle(_NamedStatements(con, lifecycle), run, catalog,
                                            {**dict.fromkeys(never, "missing"), **problems}, due_on, due_basis,
                                            carried=evaluation.carried, scoped=set(evaluation.scopes))
-        if table_exists(con, "alerts.rule_evaluations"):
-            rule_inputs.remember(con, evaluation.keys, run.as_of)
-        if table_exists(con, "alerts.window_records"):
-            # tonight's records of each window, the next night's comparison (every windowed rule with a key)
-            window_scope.remember(con, evaluation.window_records,
-                                  [rule for rule in catalog if rule.window is not None and rule.code in evaluation.keys])
-        evaluation.window_records.drop()
         stats = RuleStats(
             run_id=run.run_id,
             as_of=run.as_of,
