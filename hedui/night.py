@@ -157,8 +157,9 @@ def run_night(
                     say(f"ingest {source}" + (" (typing and contract on Spark)" if spark_night else ""))
                     stage = f"ingest.{source}"
                     with clock.time(f"ingest.{source}"):
+                        # the results land in validations/<run id>/ (the validation adds the run's folder)
                         ok, result = steps.ingest(stages.ingest, source, con, landing, source, run,
-                                                  tmp_dir=scratch, results_dir=paths.validations(run.run_id),
+                                                  tmp_dir=scratch, results_dir=paths.validations_root,
                                                   **ingest_on_spark)
                     if not ok:
                         failed.append(source)

@@ -53,6 +53,8 @@ def test_a_night_returns_with_its_validations_rendered_and_the_policys_days_kept
     rendered = list((warehouse.parent / "data_docs" / "validations").rglob("*.html"))
     saved = list((warehouse.parent / "validations" / night.run_id).rglob("*.json"))
     assert saved and len(rendered) == len(saved)
+    # in the run's folder, not in a folder of the same name inside it
+    assert {path.parent for path in saved} == {warehouse.parent / "validations" / night.run_id}
     assert night.run_id in index.read_text(encoding="utf-8")
     assert _staging(warehouse.parent) == []
 
