@@ -73,9 +73,11 @@ def evidence_batches(con, records: int | None = None, rows: int | None = None,
 
 
 def linked_records_by_source(con) -> dict[str, tuple[int, int]]:
-    """How many linked records each source has (`linked.links`), and of how many households (approximately): the
-    measure of a rule's evidence batches, since a rule reads the records of its sources only."""
+    """How many linked records of a household's member each source has (`linked.links`), and of how many households
+    (approximately): the measure of a rule's evidence batches, since a rule reads the records of its sources only,
+    and gathers those of members."""
     if not table_exists(con, "linked.links"):
         return {}
     return {source: (records, households) for source, records, households in con.execute(
-        "select source, count(*), approx_count_distinct(household_id) from linked.links group by source").fetchall()}
+        "select source, count(household_id), approx_count_distinct(household_id) from linked.links group by source"
+    ).fetchall()}
