@@ -148,8 +148,8 @@ where not to_word.kept_before
 def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None) -> int:
     """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
 
-    The warnings are worded in `batches` batches (ranges of their rows' places in alerts.warnings, as many to word
-    in each; by default from the evidence to word and the memory limit, `hedui.evidence_batches`): the wording of
+    The warnings are worded in `batches` batches (ranges of their rows' places in alerts.warnings, with about as
+    much evidence to word in each; by default from the evidence to word and the memory limit, `hedui.evidence_batches`): the wording of
     a warning citing hundreds of records is long, and DuckDB holds a vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
@@ -174,25 +174,31 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
     return worded
 
 
-# The first place of each batch: every `size`-th of the places to word, in order.
+# The first place of each batch: the places to word in order, cut where their evidence adds up to the next
+# `batch_bytes` (a medical warning quoting hundreds of settlements weighs a hundred of another rule's, and the
+# warnings of one rule sit together in the table).
 _BATCH_STARTS = """
-select warning_row
+select min(warning_row) as first_row
 from (
-    select warning_row, row_number() over (order by warning_row) - 1 as position
+    select
+        warning_row,
+        (sum(evidence_bytes) over (order by warning_row rows unbounded preceding) - evidence_bytes) // $batch_bytes
+            as batch
     from _to_word
 )
-where position % $size = 0
-order by warning_row
+group by batch
+order by first_row
 """
 
 _AFTER_LAST_ROW = 2**63 - 1
 
 
 def _row_ranges(con, batches: int) -> list[tuple[int, int]]:
-    """The batches as ranges [first, end) of places in alerts.warnings, each holding as many warnings to word (the
-    last may hold fewer). The places of the warnings added tonight are far above the others (DuckDB numbers a
-    transaction's new rows from far above the table's: 36,028,797,018,960,000 in DuckDB 2.0), so the ranges follow the places to word, not equal spans of places."""
-    (total,) = con.execute("select count(*) from _to_word").fetchone()
-    size = -(-total // batches)
-    starts = [row for (row,) in con.execute(_BATCH_STARTS, {"size": size}).fetchall()]
+    """The batches as ranges [first, end) of places in alerts.warnings, each holding about as much evidence to word.
+    The places of the warnings added tonight are far above the others (DuckDB numbers a transaction's new rows from
+    far above the table's: 36,028,797,018,960,000 in DuckDB 2.0), so the ranges follow the places to word, not
+    equal spans of places."""
+    (total,) = con.execute("select sum(evidence_bytes) from _to_word").fetchone()
+    batch_bytes = max(1, -(-int(total) // batches))
+    starts = [row for (row,) in con.execute(_BATCH_STARTS, {"batch_bytes": batch_bytes}).fetchall()]
     return list(zip(starts, [*starts[1:], _AFTER_LAST_ROW]))
