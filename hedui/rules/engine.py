@@ -316,9 +316,9 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
     which never delivered is skipped: the result names those rules with the sources that were missing, and counts
     the active households the income model could not test. The rules of household and member level run in
     `batches` batches of households (default: `hedui.evidence_batches.evidence_batches` of the linked records of
-    the sources each reads). A rule with a window
-    whose key is the one kept is evaluated only for the households whose records changed or crossed the window's
-    edges since its last evaluation (`hedui.rules.window_scope`), in as many batches as their records take.
+    the sources each reads). A rule with a window whose key is the one kept is evaluated only for the households
+    whose records changed or crossed the window's edges since its last evaluation (`hedui.rules.window_scope`), in
+    as many batches as their records take.
 
     With `spark_rules` (a `hedui.engines.spark_rules.SparkRules`) each rule's query runs on Spark, in one batch
     (Spark spills what DuckDB cannot), and its rows come back to `_rule_output`: the checks, the evidence, the
