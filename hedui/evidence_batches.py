@@ -65,11 +65,10 @@ def evidence_batches(con, records: int | None = None, rows: int | None = None,
         records = table_exists(con, "linked.links") and con.execute("select count(*) from linked.links").fetchone()[0]
     if not limit or not records:
         return 1
-    in_memory = math.ceil(records * EVIDENCE_BYTES_PER_RECORD / limit)
     rows_that_fit = limit * share / (records / rows * EVIDENCE_BYTES_PER_RECORD) if rows else 0
-    if rows_that_fit >= VECTOR_ROWS:
-        return max(1, in_memory)
-    return max(1, in_memory, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / (limit * share)))
+    # the second bound holds the first (share <= 1): it applies alone when a vector of the widest rows does not fit
+    fits = limit if rows_that_fit >= VECTOR_ROWS else limit * share
+    return max(1, math.ceil(records * EVIDENCE_BYTES_PER_RECORD / fits))
 
 
 def linked_records_by_source(con) -> dict[str, tuple[int, int]]:

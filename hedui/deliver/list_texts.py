@@ -26,6 +26,8 @@ from hedui.evidence_batches import JSON_BYTES_PER_RECORD, WORDING_SHARE_OF_MEMOR
 # the thresholds, or a rule file's changed `wording_zh`, reword every kept text once.
 _DETAIL_MD5 = "wording_detail_md5({ev})"
 
+_TO_WORD_SIZE = "select count(*), coalesce(sum(evidence_bytes), 0) from _to_word"
+
 _DROP_CLOSED = """
 delete from alerts.list_texts as kept
 where not exists (
@@ -149,20 +151,20 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
     """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
 
     The warnings are worded in `batches` batches (ranges of their rows' places in alerts.warnings, with about as
-    much evidence to word in each; by default from the evidence to word and the memory limit, `hedui.evidence_batches`): the wording of
-    a warning citing hundreds of records is long, and DuckDB holds a vector of such rows at once."""
+    much evidence to word in each; by default from the evidence to word and the memory limit,
+    `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and DuckDB holds a
+    vector of such rows at once."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
     con.execute(_TO_WORD)
-    if not con.execute("select count(*) from _to_word").fetchone()[0]:
+    warnings, evidence_bytes = con.execute(_TO_WORD_SIZE).fetchone()
+    if not warnings:
         con.execute("drop table _to_word")
         return 0
-    if not batches:
-        warnings, evidence_bytes = con.execute("select count(*), sum(evidence_bytes) from _to_word").fetchone()
-        batches = evidence_batches(con, evidence_bytes // JSON_BYTES_PER_RECORD + 1, warnings,
-                                   share=WORDING_SHARE_OF_MEMORY_LIMIT)
+    batches = batches or evidence_batches(con, evidence_bytes // JSON_BYTES_PER_RECORD + 1, warnings,
+                                          share=WORDING_SHARE_OF_MEMORY_LIMIT)
     worded = 0
-    for first_row, end_row in _row_ranges(con, batches):
+    for first_row, end_row in _row_ranges(con, batches, evidence_bytes):
         bound = {"first_row": first_row, "end_row": end_row}
         con.execute(_CHANGED, bound)
         con.execute(_REWORDED)
@@ -193,12 +195,11 @@ order by first_row
 _AFTER_LAST_ROW = 2**63 - 1
 
 
-def _row_ranges(con, batches: int) -> list[tuple[int, int]]:
+def _row_ranges(con, batches: int, evidence_bytes: int) -> list[tuple[int, int]]:
     """The batches as ranges [first, end) of places in alerts.warnings, each holding about as much evidence to word.
     The places of the warnings added tonight are far above the others (DuckDB numbers a transaction's new rows from
     far above the table's: 36,028,797,018,960,000 in DuckDB 2.0), so the ranges follow the places to word, not
-    equal spans of places."""
-    (total,) = con.execute("select sum(evidence_bytes) from _to_word").fetchone()
-    batch_bytes = max(1, -(-int(total) // batches))
+    equal spans of places. `evidence_bytes`: the evidence to word in all."""
+    batch_bytes = max(1, -(-int(evidence_bytes) // batches))
     starts = [row for (row,) in con.execute(_BATCH_STARTS, {"batch_bytes": batch_bytes}).fetchall()]
     return list(zip(starts, [*starts[1:], _AFTER_LAST_ROW]))

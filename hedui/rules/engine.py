@@ -359,9 +359,10 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         settings_used = {name: settings[name] for name in rule.uses_settings}
         rule_batches = 1
         if _batchable(rule) and spark_rules is None:
-            rule_batches = batches or evidence_batches(
-                con, sum(linked.get(source, (0, 0))[0] for source in rule.sources),
-                max((linked.get(source, (0, 0))[1] for source in rule.sources), default=0))
+            # its sources' linked records, and the households of the source that has the most
+            measures = [linked.get(source, (0, 0)) for source in rule.sources]
+            rule_batches = batches or evidence_batches(con, sum(records for records, _ in measures),
+                                                       max(households for _, households in measures))
         since = evaluation.scoped_since.get(rule.code)
         if since is not None and (spark_rules is not None or not _batchable(rule)):
             evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"
