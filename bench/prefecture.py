@@ -344,7 +344,8 @@ def main() -> None:
 
 def measure_nights(engine: str, landing: Path, typical_landing: Path, redelivery_landing: Path, work: Path,
                    memory_limit: str, spark_master: str) -> tuple[dict, dict, dict]:
-    """(b), (c) and (d) with the rules stage on `engine`: (c) and (d) each start from a copy of (b)'s warehouse."""
+    """(b), (c) and (d) with the rules stage on `engine`: (c) and (d) each start from a copy of (b)'s warehouse,
+    removed once measured."""
     spark = [spark_master] if engine == "spark" else []
     on = "" if engine == "duckdb" else f" on Spark ({spark_master})"
     work.mkdir(parents=True)
@@ -357,12 +358,16 @@ def measure_nights(engine: str, landing: Path, typical_landing: Path, redelivery
     shutil.copyfile(work / "full" / "hedui.duckdb", work / "typical" / "hedui.duckdb")
     typical = measure("(c) typical night", NIGHT, str(typical_landing), str(work / "typical" / "hedui.duckdb"),
                       NEXT.isoformat(), memory_limit, *spark, log_name=f"c-{engine}")
+    # its figures are kept, its warehouse is not: the bench then needs room for three warehouses at once (the
+    # full run's, the redelivery's and its working copy), not four; on the heavy city each is about 5 GB
+    shutil.rmtree(work / "typical")
 
     print(f"(d) every snapshot redelivered, 1% changed{on}", flush=True)
     (work / "redelivery").mkdir()
     shutil.copyfile(work / "full" / "hedui.duckdb", work / "redelivery" / "hedui.duckdb")
     redelivery = measure("(d) 1% redelivery", NIGHT, str(redelivery_landing), str(work / "redelivery" / "hedui.duckdb"),
                          NEXT.isoformat(), memory_limit, *spark, log_name=f"d-{engine}")
+    shutil.rmtree(work / "redelivery")
     return full, typical, redelivery
 
 

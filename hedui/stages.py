@@ -56,9 +56,10 @@ def link(con: duckdb.DuckDBPyConnection, run: RunInfo, spark_queries=None):
 
 
 def raise_warnings(con: duckdb.DuckDBPyConnection, run: RunInfo, spark_rules=None):
+    """In steps (`hedui.step_commits`): the connection is to the night's working copy, published only whole."""
     from hedui.rules import raise_warnings as run_rules
 
-    return run_rules(con, run, spark_rules=spark_rules)
+    return run_rules(con, run, spark_rules=spark_rules, commit_steps=True)
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run: RunInfo, timings: dict[str, float]) -> str:

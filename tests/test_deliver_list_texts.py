@@ -146,3 +146,24 @@ def test_wording_in_batches_of_row_ranges_words_each_warning_once_as_in_one_batc
     assert refresh_list_texts(con, batches=4) == _open_count(con) > 4
     con.execute("commit")
     assert _texts(con) == in_one
+
+
+def test_wording_in_committed_steps_words_each_warning_once_as_in_one_transaction(con, caplog):
+    """The night commits after each batch of the wording (hedui.step_commits). A commit moves the places of
+    warnings added in the same transaction (from far above the table's rows to its end), so batches read before
+    it miss them: the wording finds those it missed and words them in a second pass, and every warning is worded
+    once, as in one batch."""
+    from hedui.step_commits import StepCommits
+
+    refresh_list_texts(con, batches=1)
+    in_one = _texts(con)
+    con.execute("delete from alerts.list_texts")
+    con.execute("begin transaction")
+    con.execute("create temp table _again as select * from alerts.warnings where hash(warning_id) % 2 = 0")
+    con.execute("delete from alerts.warnings where warning_id in (select warning_id from _again)")
+    con.execute("insert into alerts.warnings select * from _again")
+    with caplog.at_level("INFO", logger="hedui.deliver.list_texts"):
+        assert refresh_list_texts(con, batches=4, commit_step=StepCommits(con, True)) == _open_count(con) > 4
+    con.execute("commit")
+    assert "second pass" in caplog.text  # the places did move: the check is what made the wording whole
+    assert _texts(con) == in_one

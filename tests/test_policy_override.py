@@ -129,7 +129,7 @@ def test_every_summary_words_the_parameters_it_was_raised_under(night, tmp_path)
     try:
         evaluate_rules(con, RunInfo("wording", SAMPLES_AS_OF, policy=policy), load_catalog())
         summaries = dict(con.execute("select rule_code || '|' || coalesce(person_id, household_id), summary_zh"
-                                     " from _rule_hits").fetchall())
+                                     " from _hedui_rule_hits").fetchall())
     finally:
         con.close()
     assert "不在任何在保的救助家庭中" in summaries["OUTREACH_SEVERE_DISABILITY|430482197209099119"]

@@ -18,7 +18,7 @@ from hedui.rules.engine import _HITS_DDL, FINGERPRINT_OF_EVIDENCE
 # the earlier formulation, kept here as the definition the stored fingerprints were made with
 REFERENCE = """
 select
-    _rule_hits.subject_key,
+    _hedui_rule_hits.subject_key,
     sha256(coalesce(
         string_agg(
             (record ->> 'source') || '|' || (record ->> 'record_key') || '|' || cast(record -> 'fields' as varchar),
@@ -27,11 +27,11 @@ select
         ),
         ''
     )) as fingerprint
-from _rule_hits
+from _hedui_rule_hits
 left join lateral (
-    select unnest(cast(json_extract(_rule_hits.evidence, '$.records[*]') as json[])) as record
+    select unnest(cast(json_extract(_hedui_rule_hits.evidence, '$.records[*]') as json[])) as record
 ) as records on true
-group by _rule_hits.subject_key
+group by _hedui_rule_hits.subject_key
 """
 
 
@@ -59,14 +59,14 @@ def con():
             for code, records in HITS.items()]
     rows.append(("records_missing", "records_missing", json.dumps({"summary_zh": "…"})))
     connection.executemany(
-        "insert into _rule_hits (rule_code, subject_key, evidence) values (?, ?, ?)", rows
+        "insert into _hedui_rule_hits (rule_code, subject_key, evidence) values (?, ?, ?)", rows
     )
     yield connection
     connection.close()
 
 
 def fingerprints(con) -> dict[str, str]:
-    return dict(con.execute(f"select subject_key, {FINGERPRINT_OF_EVIDENCE} from _rule_hits").fetchall())
+    return dict(con.execute(f"select subject_key, {FINGERPRINT_OF_EVIDENCE} from _hedui_rule_hits").fetchall())
 
 
 def test_the_fingerprint_equals_the_earlier_formulation_in_awkward_cases(con):
@@ -79,14 +79,14 @@ def test_the_fingerprint_ignores_record_order_delivery_and_row(con):
     shuffled = [record("housing", "H9", delivery="d7", row=40, 坐落="常宁市宜阳街道1号"),
                 record("vehicle", "V10", delivery="d7", row=2, 号牌号码="湘D7Z1Z1"),
                 record("vehicle", "V2", delivery="d8", row=1, 号牌号码="湘D3K7Q2")]
-    con.execute("update _rule_hits set evidence = ? where subject_key = 'two_sources'",
+    con.execute("update _hedui_rule_hits set evidence = ? where subject_key = 'two_sources'",
                 [json.dumps({"records": shuffled}, ensure_ascii=False)])
     assert fingerprints(con)["two_sources"] == first
 
 
 def test_a_changed_field_value_changes_the_fingerprint(con):
     first = fingerprints(con)["nested_fields"]
-    con.execute("update _rule_hits set evidence = ? where subject_key = 'nested_fields'",
+    con.execute("update _hedui_rule_hits set evidence = ? where subject_key = 'nested_fields'",
                 [json.dumps({"records": [record("medical", "M2", 明细={"b": [1, 3], "a": "甲"})]}, ensure_ascii=False)])
     assert fingerprints(con)["nested_fields"] != first
 

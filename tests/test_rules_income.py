@@ -49,12 +49,12 @@ def con():
 def _hits(con, catalog, policy: Policy | None = None, as_of: dt.date = SAMPLES_AS_OF) -> set[tuple]:
     """The v2 subjects the catalog raises tonight (rule_code, household_id, person_id), without the lifecycle."""
     evaluate_rules(con, RunInfo("t", as_of, policy=policy or Policy()), catalog)
-    rows = con.execute("select rule_code, household_id, person_id from _rule_hits").fetchall()
+    rows = con.execute("select rule_code, household_id, person_id from _hedui_rule_hits").fetchall()
     return {row for row in rows if row[0] in V2_CODES}
 
 
 def _summary(con, code: str, household: str) -> str:
-    return con.execute("select summary_zh from _rule_hits where rule_code = ? and household_id = ?",
+    return con.execute("select summary_zh from _hedui_rule_hits where rule_code = ? and household_id = ?",
                        [code, household]).fetchone()[0]
 
 
@@ -382,7 +382,7 @@ def test_the_business_roles_of_the_policy_apply_and_appear_in_the_thresholds(con
     assert not {hit for hit in _hits(con, catalog, policy) if hit[0] == "ASSET_BUSINESS"}
     con.execute("update staged.business set registration_status = '在业' where entity_type = '有限责任公司'")
     _hits(con, catalog, policy)
-    thresholds = json.loads(con.execute("select evidence ->> '$.thresholds' from _rule_hits"
+    thresholds = json.loads(con.execute("select evidence ->> '$.thresholds' from _hedui_rule_hits"
                                         " where rule_code = 'ASSET_BUSINESS'").fetchone()[0])
     assert thresholds["business_roles"] == ["法定代表人"]
 

@@ -61,7 +61,7 @@ order by warning_id
 HITS = """
 select rule_code, subject_key, household_id, person_id, county, township, person_name, summary_zh,
     cast(evidence as varchar) as evidence, evidence_fingerprint
-from _rule_hits
+from _hedui_rule_hits
 order by rule_code, subject_key
 """
 

@@ -14,10 +14,15 @@ household report is made on demand.
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.evidence_batches import JSON_BYTES_PER_RECORD, WORDING_SHARE_OF_MEMORY_LIMIT, evidence_batches
+from hedui.step_commits import NO_STEP_COMMITS, StepCommits
+
+log = logging.getLogger(__name__)
 
 # What the detail wording reads: the records and the thresholds, not the summary or the facts. A warning whose
 # summary or facts change while its records stay the same (a total restated, a resend's new delivery) keeps its
@@ -147,20 +152,39 @@ where not to_word.kept_before
 """.format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
 
 
-def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None) -> int:
+def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None,
+                       commit_step: StepCommits = NO_STEP_COMMITS) -> int:
     """Bring `alerts.list_texts` in line with the open warnings; returns how many were (re)worded.
 
     The warnings are worded in `batches` batches (ranges of their rows' places in alerts.warnings, with about as
     much evidence to word in each; by default from the evidence to word and the memory limit,
     `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and DuckDB holds a
-    vector of such rows at once."""
+    vector of such rows at once. `commit_step` is called after each batch (`hedui.step_commits`: in the night it
+    commits, which frees the batch's evidence and wording).
+
+    A place (rowid) is where a row is now, not a name: warnings added in the same transaction move when it
+    commits (the night commits the lifecycle before the wording), and a checkpoint that compacts deleted rows
+    moves the rows after them (DuckDB 2.0 compacts tables with indexes too), which a commit between batches can
+    set off. So the wording ends by checking that every warning it was to word now has its wording, and words
+    again, from their places read afresh, those it missed."""
+    worded, missed = _word_in_batches(con, batches, commit_step)
+    if missed:
+        log.info("the warnings' places moved during the wording; %d warning(s) worded in a second pass", missed)
+        worded += _word_in_batches(con, batches, commit_step)[0]
+    return worded
+
+
+def _word_in_batches(con: duckdb.DuckDBPyConnection, batches: int | None,
+                     commit_step: StepCommits) -> tuple[int, int]:
+    """One pass: the warnings to word, worded batch by batch; returns how many were worded, and how many of those
+    to word are still without their wording (their places moved: `refresh_list_texts`)."""
     install_deliver_macros(con)
     con.execute(_DROP_CLOSED)
     con.execute(_TO_WORD)
     warnings, evidence_bytes = con.execute(_TO_WORD_SIZE).fetchone()
     if not warnings:
         con.execute("drop table _to_word")
-        return 0
+        return 0, 0
     batches = batches or evidence_batches(con, evidence_bytes // JSON_BYTES_PER_RECORD + 1, warnings,
                                           share=WORDING_SHARE_OF_MEMORY_LIMIT)
     worded = 0
@@ -172,8 +196,20 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
         worded += con.execute(_INSERT_REWORDED).fetchall()[0][0]
         con.execute(_DROP_BATCH_TABLES)
         worded += con.execute(_ADD_MISSING, bound).fetchall()[0][0]
+        commit_step()
+    (missed,) = con.execute(_NOT_WORDED).fetchone()
     con.execute("drop table _to_word")
-    return worded
+    return worded, missed
+
+
+# The warnings the pass was to word that have no wording of their evidence: none, unless their places moved.
+_NOT_WORDED = """
+select count(*)
+from _to_word as to_word
+anti join alerts.list_texts as texts
+    on texts.warning_id = to_word.warning_id
+    and texts.evidence_md5 = to_word.evidence_md5
+"""
 
 
 # The first place of each batch: the places to word in order, cut where their evidence adds up to the next

@@ -13,12 +13,12 @@ import duckdb
 
 from hedui.warehouse.schema import table_exists
 
-# `_rule_hits`' evidence with each review-linked record's note: a map from source|record_key to the note,
+# `_hedui_rule_hits`' evidence with each review-linked record's note: a map from source|record_key to the note,
 # looked up inside the lambda that rewrites the records of the hits that quote a review link.
 NOTE_REVIEW_LINKS = """
-update _rule_hits
-set evidence = json_merge_patch(_rule_hits.evidence, json_object('records', to_json(list_transform(
-    cast(json_extract(_rule_hits.evidence, '$.records') as json[]),
+update _hedui_rule_hits
+set evidence = json_merge_patch(_hedui_rule_hits.evidence, json_object('records', to_json(list_transform(
+    cast(json_extract(_hedui_rule_hits.evidence, '$.records') as json[]),
     lambda rec: case
         when (rec->>'link_method') = 'review'
         then json_merge_patch(rec, json_object('note_zh', notes.by_record[(rec->>'source') || '|' || (rec->>'record_key')]))
@@ -32,12 +32,12 @@ from (
     ) as by_record
     from linked.review_links
 ) as notes
-where contains(cast(_rule_hits.evidence as varchar), '"review"')
+where contains(cast(_hedui_rule_hits.evidence as varchar), '"review"')
 """
 
 
 def note_review_links(con: duckdb.DuckDBPyConnection) -> None:
-    """Add to every evidence record linked by a reviewer who confirmed it and when (`_rule_hits`, in place)."""
+    """Add to every evidence record linked by a reviewer who confirmed it and when (`_hedui_rule_hits`, in place)."""
     if not table_exists(con, "linked.review_links"):
         return
     if not con.execute("select exists (select 1 from linked.review_links)").fetchone()[0]:

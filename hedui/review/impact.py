@@ -38,7 +38,7 @@ _IMPACT = """
 with quoted as (
     select hits.rule_code, hits.household_id, hits.person_id, hits.evidence_fingerprint, quote.source,
            quote.record_key
-    from _rule_hits as hits,
+    from _hedui_rule_hits as hits,
          unnest(json_transform(json_extract(hits.evidence, '$.records'),
                                '[{"source": "VARCHAR", "record_key": "VARCHAR"}]')) as quoted_records(quote)
 ),

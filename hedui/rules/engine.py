@@ -1,6 +1,6 @@
 """Run the rule catalog against the staged and linked tables, then apply the warning lifecycle.
 
-Each rule is one set-based query; its rows land in the temporary table `_rule_hits` (one row per subject the
+Each rule is one set-based query; its rows land in the scratch table `_hedui_rule_hits` (one row per subject the
 condition holds for, with its evidence and fingerprint), and `hedui.rules.lifecycle` turns those hits into
 new, kept, resolved or suppressed warnings.
 """
@@ -17,6 +17,7 @@ import duckdb
 from hedui import statements
 from hedui.engines.spark_rules import SparkRuleFailed
 from hedui.evidence_batches import evidence_batches, linked_records_by_source
+from hedui.step_commits import NO_STEP_COMMITS, StepCommits
 from hedui.deliver import list_texts
 from hedui.deliver.list_texts import refresh_list_texts
 from hedui.income.model import MODEL_SOURCES, build_income_tables
@@ -111,8 +112,14 @@ class RuleStats:
         }
 
 
+# A table of the database, not a temporary one, created and dropped inside the stage's transaction (so never seen
+# outside it, and never published: `hedui.warehouse.publish.drop_scratch_objects`). DuckDB writes a large insert
+# into a table of the database straight into its file, compressed, before the commit; a temporary table's rows
+# go to the temp directory as they are. On the heavy bench city the hits' evidence is 5 to 6 GB of JSON: as a
+# temporary table it spilled 10.4 GB of temp files, and with the windows' records filled the disk (issue 18);
+# in the file it takes about a fifth (2.6 GB of such JSON took 545 MB, and 57 MB of temp files).
 _HITS_DDL = """
-create or replace temp table _rule_hits (
+create or replace table _hedui_rule_hits (
     rule_code varchar not null,
     subject_key varchar not null,
     household_id varchar,
@@ -158,7 +165,7 @@ sha256(coalesce(
 FINGERPRINT_OF_EVIDENCE = _FINGERPRINT_OF_RECORDS.format(records="evidence -> '$.records'")
 
 _INSERT_HITS = """
-insert into _rule_hits
+insert into _hedui_rule_hits
 select
     rule_code,
     subject_key,
@@ -306,10 +313,10 @@ def _batchable(rule: Rule) -> bool:
 
 
 def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | None = None,
-                   spark_rules=None) -> Evaluation:
-    """Run every rule that is not carried and collect its rows, with evidence and fingerprint, in the temp table
-    `_rule_hits`. A carried rule (nothing it is computed from changed: `hedui.rules.rule_inputs`) is not run; the
-    result names the carried rules and why each other rule was run.
+                   spark_rules=None, commit_step: StepCommits = NO_STEP_COMMITS) -> Evaluation:
+    """Run every rule that is not carried and collect its rows, with evidence and fingerprint, in the scratch
+    table `_hedui_rule_hits`. A carried rule (nothing it is computed from changed: `hedui.rules.rule_inputs`) is
+    not run; the result names the carried rules and why each other rule was run.
 
     The shared definitions the rules call (active households, severe disability) are created first, and the
     verified-income model (income.*) is rebuilt when its sources have all delivered and an income rule is run. A rule that reads a source
@@ -322,7 +329,10 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
 
     With `spark_rules` (a `hedui.engines.spark_rules.SparkRules`) each rule's query runs on Spark, in one batch
     (Spark spills what DuckDB cannot), and its rows come back to `_rule_output`: the checks, the evidence, the
-    fingerprints and all that follows stay on DuckDB."""
+    fingerprints and all that follows stay on DuckDB.
+
+    `commit_step` is called after each batch (`hedui.step_commits`: in the night it commits, which frees the
+    batch's `_rule_output`)."""
     parameters = {rule.code: rule_parameters(rule, run) for rule in catalog}
     check_shared_parameters(parameters, run.policy)
     settings = income_settings(run.policy)
@@ -377,9 +387,10 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             con.execute(SET_HOUSEHOLD_BATCH, {"batches": rule_batches, "batch": batch})
             _evaluate_rule(con, run, evaluated, parameters[rule.code], settings_used,
                            f", batch {batch + 1} of {rule_batches}" if rule_batches > 1 else "", spark_rules)
+            commit_step()
         if rule_batches > 1:
             repeated = con.execute(
-                "select count(*) - count(distinct subject_key) from _rule_hits where rule_code = ?", [rule.code]
+                "select count(*) - count(distinct subject_key) from _hedui_rule_hits where rule_code = ?", [rule.code]
             ).fetchone()[0]
             if repeated:  # it reads households other than through the shared definitions
                 raise RuleExecutionError.of_rule(
@@ -445,7 +456,7 @@ def _decide_carry(con, run: RunInfo, catalog: list[Rule], parameters: dict[str, 
 
 def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settings_used: dict[str, Any],
                    batch_label: str, spark_rules=None) -> None:
-    """One rule (or one batch of it): its rows, checked, with their evidence, into `_rule_hits`. The policy's
+    """One rule (or one batch of it): its rows, checked, with their evidence, into `_hedui_rule_hits`. The policy's
     income settings the rule uses are bound beside its parameters and stated among its thresholds. The rows come
     from DuckDB, or from Spark when `spark_rules` is given."""
     bound = dict(params)
@@ -482,12 +493,17 @@ def _evaluate_rule(con, run: RunInfo, rule: Rule, params: dict[str, Any], settin
                    {"rule_code": rule.code, "thresholds": thresholds})
 
 
-def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spark_rules=None) -> RuleStats:
+def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spark_rules=None,
+                   commit_steps: bool = False) -> RuleStats:
     """Evaluate the rule catalog for the run's as-of date and bring `alerts.warnings` up to date.
 
     Refuses (AsOfBeforeLatestRun) an as-of date earlier than one already processed; re-running the latest
     as-of date with the same inputs changes nothing. With `spark_rules` the rules' queries run on Spark
     (`evaluate_rules`); the result is the same.
+
+    One transaction, unless `commit_steps`: then it commits after each batch of the rules and of the wording, and
+    between its steps, which frees what each left behind (`hedui.step_commits`). Only for a connection to the
+    night's working copy, whose publication is the atomic step; a failure then leaves the copy half done.
     """
     refuse_as_of_before(latest_processed_as_of(con), run.as_of)
     if catalog is None:
@@ -496,16 +512,18 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
     due_on, due_basis = add_working_days(run.as_of, run.policy.verification_working_days, calendar_overrides(con))
 
     con.execute("begin transaction")
+    commit_step = StepCommits(con, commit_steps)
     try:
-        evaluation = evaluate_rules(con, run, catalog, spark_rules=spark_rules)
+        evaluation = evaluate_rules(con, run, catalog, spark_rules=spark_rules, commit_step=commit_step)
         if table_exists(con, "alerts.rule_evaluations"):
             rule_inputs.remember(con, evaluation.keys, run.as_of)
         if table_exists(con, "alerts.window_records"):
             # tonight's records of each window, the next night's comparison (every windowed rule with a key)
             window_scope.remember(con, evaluation.window_records,
                                   [rule for rule in catalog if rule.window is not None and rule.code in evaluation.keys])
-        # the windows' records are the largest temp tables; dropped before the lifecycle writes the warnings
+        # the windows' records are the largest scratch tables after the hits; dropped before the lifecycle
         evaluation.window_records.drop()
+        commit_step()
         note_review_links(con)  # a link a reviewer confirmed says so, and by whom, in the evidence
         # a source that never delivered is a problem of the rules that read it: their warnings stand, none resolves
         # (the stats name them under skipped_rules; source_problems stays what the ledger says)
@@ -531,9 +549,12 @@ def raise_warnings(con, run: RunInfo, catalog: list[Rule] | None = None, *, spar
             "insert or replace into alerts.rule_runs (run_id, as_of, due_basis, stats) values (?, ?, ?, ?)",
             [run.run_id, run.as_of, due_basis, json.dumps(stats.as_dict(), ensure_ascii=False)],
         )
-        con.execute("drop table if exists _rule_hits")
-        # the lists' wording of new or changed evidence, inside the same transaction
-        refresh_list_texts(_NamedStatements(con, list_texts))
+        con.execute("drop table if exists _hedui_rule_hits")
+        # committed, and the file checkpointed, before the wording reads the warnings' places (rowid), which the
+        # commit of rows added tonight and a checkpoint compacting deleted rows would move
+        commit_step(checkpoint=True)
+        # the lists' wording of new or changed evidence, in the same transaction unless in steps
+        refresh_list_texts(_NamedStatements(con, list_texts), commit_step=commit_step)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

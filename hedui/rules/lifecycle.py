@@ -1,6 +1,7 @@
 """The warning lifecycle across nights: open, kept, resolved by fresh evidence, closed by a caseworker, reopened.
 
-Input: the temp table `_rule_hits` (one row per subject a rule holds for tonight, with evidence and fingerprint).
+Input: the scratch table `_hedui_rule_hits` (one row per subject a rule holds for tonight, with evidence and
+fingerprint).
 Per subject (rule code, household, person) the latest episode in `alerts.warnings` decides what happens:
 
 | condition tonight | latest episode | action |
@@ -22,7 +23,7 @@ above; the others' hits are last evaluation's, so they are treated as a carried 
 
 A source has a problem tonight when its delivery was rejected, held back or failed, when it never delivered
 (missing), or when its picture in force is not its newest delivery (not fresh). Its staged tables keep its last
-good picture, so tonight's `_rule_hits` already is the condition evaluated on that picture plus tonight's fresh
+good picture, so tonight's `_hedui_rule_hits` already is the condition evaluated on that picture plus tonight's fresh
 data. Why a lapse on a problem night is still not taken at face value:
 
 - Time moves while the picture stands still. Window rules (medical costs over 365 days, major illness, income
@@ -134,20 +135,20 @@ latest_episodes as (
 
 paired as (
     select
-        coalesce(_rule_hits.rule_code, latest_episodes.rule_code) as rule_code,
-        coalesce(_rule_hits.subject_key, latest_episodes.subject_key) as subject_key,
-        _rule_hits.subject_key is not null as holds,
+        coalesce(_hedui_rule_hits.rule_code, latest_episodes.rule_code) as rule_code,
+        coalesce(_hedui_rule_hits.subject_key, latest_episodes.subject_key) as subject_key,
+        _hedui_rule_hits.subject_key is not null as holds,
         latest_episodes.warning_id as latest_warning_id,
         latest_episodes.status as latest_status,
         latest_episodes.episode_seq as latest_episode_seq,
         latest_episodes.evidence_fingerprint as latest_fingerprint,
         latest_episodes.household_id as latest_household_id,
         latest_episodes.person_id as latest_person_id,
-        _rule_hits.evidence_fingerprint as fingerprint,
-        coalesce(_rule_hits.household_id, latest_episodes.household_id) as household_id
-    from _rule_hits
+        _hedui_rule_hits.evidence_fingerprint as fingerprint,
+        coalesce(_hedui_rule_hits.household_id, latest_episodes.household_id) as household_id
+    from _hedui_rule_hits
     full outer join latest_episodes
-        on _rule_hits.subject_key = latest_episodes.subject_key
+        on _hedui_rule_hits.subject_key = latest_episodes.subject_key
 ),
 
 -- the households a scoped rule was evaluated for tonight
@@ -166,7 +167,7 @@ select
     coalesce(paired.latest_episode_seq, 0) + 1 as next_episode_seq,
     case
         -- a carried rule (not evaluated again, its hits unchanged: hedui.rules.rule_inputs) has no rows in
-        -- _rule_hits; its open warnings are still open, and nothing else of it changes
+        -- _hedui_rule_hits; its open warnings are still open, and nothing else of it changes
         when _rule_guard.carried
             or (_rule_guard.scoped and in_scope.household_id is null)
             then case when paired.latest_status = 'open' then 'still_open' else 'none' end
@@ -307,15 +308,15 @@ select
     warnings.status,
     json_object(
         'previous_fingerprint', warnings.evidence_fingerprint,
-        'fingerprint', _rule_hits.evidence_fingerprint
+        'fingerprint', _hedui_rule_hits.evidence_fingerprint
     )
 from _lifecycle_plan
 inner join alerts.warnings
     on _lifecycle_plan.latest_warning_id = warnings.warning_id
-inner join _rule_hits
-    on _lifecycle_plan.subject_key = _rule_hits.subject_key
+inner join _hedui_rule_hits
+    on _lifecycle_plan.subject_key = _hedui_rule_hits.subject_key
 where _lifecycle_plan.action = 'still_open'
-    and warnings.evidence_fingerprint <> _rule_hits.evidence_fingerprint
+    and warnings.evidence_fingerprint <> _hedui_rule_hits.evidence_fingerprint
 """
 
 # Still-open warnings in two steps: those whose content changed get every column, the rest only the date they
@@ -323,40 +324,42 @@ where _lifecycle_plan.action = 'still_open'
 # The changed ones are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a transaction's
 # updated values in memory, and a medical warning's evidence quotes hundreds of settlements, so an update of
 # every such warning (a full run, or a wording changed) did not fit any memory limit. Deleted and inserted rows spill.
+# The collected rows are a scratch table of the database, not a temporary one: written compressed into its file
+# (see `_HITS_DDL` in hedui.rules.engine).
 _STILL_OPEN_CHANGED = """
-create or replace temp table _still_open_changed as
+create or replace table _hedui_still_open_changed as
 select warnings.* replace (
     greatest(warnings.last_seen_on, cast($as_of as date)) as last_seen_on,
-    _rule_hits.person_name as person_name,
-    _rule_hits.county as county,
-    _rule_hits.township as township,
-    _rule_hits.summary_zh as summary_zh,
-    _rule_hits.evidence as evidence,
-    _rule_hits.evidence_fingerprint as evidence_fingerprint,
+    _hedui_rule_hits.person_name as person_name,
+    _hedui_rule_hits.county as county,
+    _hedui_rule_hits.township as township,
+    _hedui_rule_hits.summary_zh as summary_zh,
+    _hedui_rule_hits.evidence as evidence,
+    _hedui_rule_hits.evidence_fingerprint as evidence_fingerprint,
     $run_id as updated_run_id
 )
 from _lifecycle_plan
 inner join alerts.warnings
     on _lifecycle_plan.latest_warning_id = warnings.warning_id
-inner join _rule_hits
-    on _lifecycle_plan.subject_key = _rule_hits.subject_key
+inner join _hedui_rule_hits
+    on _lifecycle_plan.subject_key = _hedui_rule_hits.subject_key
 where _lifecycle_plan.action = 'still_open'
     and (
-        cast(warnings.evidence as varchar) is distinct from cast(_rule_hits.evidence as varchar)
-        or warnings.person_name is distinct from _rule_hits.person_name
-        or warnings.county is distinct from _rule_hits.county
-        or warnings.township is distinct from _rule_hits.township
+        cast(warnings.evidence as varchar) is distinct from cast(_hedui_rule_hits.evidence as varchar)
+        or warnings.person_name is distinct from _hedui_rule_hits.person_name
+        or warnings.county is distinct from _hedui_rule_hits.county
+        or warnings.township is distinct from _hedui_rule_hits.township
     )
 """
 
 _DELETE_STILL_OPEN_CHANGED = """
 delete from alerts.warnings
-where warning_id in (select warning_id from _still_open_changed)
+where warning_id in (select warning_id from _hedui_still_open_changed)
 """
 
 _INSERT_STILL_OPEN_CHANGED = """
 insert into alerts.warnings by name
-select * from _still_open_changed
+select * from _hedui_still_open_changed
 """
 
 _UPDATE_STILL_OPEN_SEEN = """
@@ -399,37 +402,37 @@ insert into alerts.warnings (
 )
 select
     'W' || upper(left(sha256(
-        _rule_hits.subject_key || '|' || strftime(cast($as_of as date), '%Y-%m-%d') || '|'
+        _hedui_rule_hits.subject_key || '|' || strftime(cast($as_of as date), '%Y-%m-%d') || '|'
         || cast(_lifecycle_plan.next_episode_seq as varchar)
     ), 15)) as warning_id,
-    _rule_hits.rule_code,
+    _hedui_rule_hits.rule_code,
     _rule_guard.title_zh,
     _rule_guard.category,
     _rule_guard.level,
-    _rule_hits.subject_key,
+    _hedui_rule_hits.subject_key,
     _lifecycle_plan.next_episode_seq,
-    _rule_hits.household_id,
-    _rule_hits.person_id,
-    _rule_hits.person_name,
-    _rule_hits.county,
-    _rule_hits.township,
+    _hedui_rule_hits.household_id,
+    _hedui_rule_hits.person_id,
+    _hedui_rule_hits.person_name,
+    _hedui_rule_hits.county,
+    _hedui_rule_hits.township,
     _rule_guard.severity,
     'open',
     cast($as_of as date),
     cast($as_of as date),
     cast($due_on as date),
     $due_basis,
-    _rule_hits.summary_zh,
-    _rule_hits.evidence,
-    _rule_hits.evidence_fingerprint,
+    _hedui_rule_hits.summary_zh,
+    _hedui_rule_hits.evidence,
+    _hedui_rule_hits.evidence_fingerprint,
     _lifecycle_plan.latest_warning_id,
     $run_id,
     $run_id
 from _lifecycle_plan
-inner join _rule_hits
-    on _lifecycle_plan.subject_key = _rule_hits.subject_key
+inner join _hedui_rule_hits
+    on _lifecycle_plan.subject_key = _hedui_rule_hits.subject_key
 inner join _rule_guard
-    on _rule_hits.rule_code = _rule_guard.rule_code
+    on _hedui_rule_hits.rule_code = _rule_guard.rule_code
 where _lifecycle_plan.action in ('new', 'reopen')
 """
 
@@ -549,7 +552,7 @@ def apply_lifecycle(
     carried: set[str] = frozenset(),
     scoped: set[str] = frozenset(),
 ) -> dict[str, RuleCounts]:
-    """Bring `alerts.warnings` and `alerts.warning_events` in line with `_rule_hits`; counts per rule code.
+    """Bring `alerts.warnings` and `alerts.warning_events` in line with `_hedui_rule_hits`; counts per rule code.
     The rules in `carried` were not evaluated tonight, their hits being last night's (`hedui.rules.rule_inputs`):
     their open warnings are still open. The rules in `scoped` were evaluated for the households of `_rule_scope`
     only (`hedui.rules.window_scope`): outside them, as if carried."""
@@ -562,7 +565,7 @@ def apply_lifecycle(
     con.execute(_STILL_OPEN_CHANGED, base)
     con.execute(_DELETE_STILL_OPEN_CHANGED)
     con.execute(_INSERT_STILL_OPEN_CHANGED)
-    con.execute("drop table if exists _still_open_changed")
+    con.execute("drop table if exists _hedui_still_open_changed")
     con.execute(_UPDATE_STILL_OPEN_SEEN, base)
     con.execute(_INSERT_NEW, {**base, "due_on": due_on, "due_basis": due_basis})
     con.execute(_EVENTS_NEW, base)

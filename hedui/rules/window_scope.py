@@ -72,7 +72,7 @@ where database_name = current_database() and schema_name = ? and table_name = ?
 # The rows of the window's source its rules can read: the linked records and the reversals, with the columns the
 # rules read (`columns_read`). A tenth of the medical table: the rules read it instead (`on_window_rows`).
 _WINDOW_ROWS = """
-create or replace temp table {rows} as
+create or replace table {rows} as
 select {record_columns}
 from staged.{source}
 where record_key in (select record_key from linked.links where source = $source)
@@ -83,7 +83,7 @@ where record_key in (select record_key from linked.links where source = $source)
 # (linked or not), with a hash over the columns of the record its rules read (`columns_read`) and of its link. Identical rows (a link repeated)
 # are one row whose hash counts them: a repeat appearing is a change.
 _CURRENT_RECORDS = """
-create or replace temp table {table} as
+create or replace table {table} as
 with
 
 records as (
@@ -129,7 +129,7 @@ group by
 
 # Tonight's records against those kept at the rule's last evaluation: added (in tonight's, not kept) and removed.
 _CHANGED = """
-create or replace temp table {changed} as
+create or replace table {changed} as
 select 'added' as side, *
 from (
     select record_key, household_id, record_hash, reversal, reaches from {table}
@@ -272,8 +272,13 @@ def columns_read(rules: list[Rule], columns: list[str]) -> list[str]:
 class WindowRecords:
     """Tonight's records of each window, computed once per window (two rules with the same window share them), and
     each rule's comparison with its kept records, computed once per rule (the scope and `remember` read it), in
-    temp tables that `drop` removes. `catalog`: the rules whose columns the records' hash covers (the rules with
-    the same window); every column without it."""
+    scratch tables that `drop` removes. `catalog`: the rules whose columns the records' hash covers (the rules with
+    the same window); every column without it.
+
+    The scratch tables are tables of the database (`_hedui_window_…`, created and dropped inside the warnings
+    stage's transaction), not temporary ones: on a first night every record is "added", tens of millions of rows
+    on the heavy bench city, which DuckDB writes compressed into the database file where a temporary table spilled
+    them as they are to the temp directory (see `_HITS_DDL` in hedui.rules.engine)."""
 
     def __init__(self, con, catalog: list[Rule] | None = None) -> None:
         self._con = con
@@ -283,20 +288,20 @@ class WindowRecords:
         self._compared: dict[str, str] = {}
 
     def changed(self, rule: Rule) -> str:
-        """The temp table of the rule's records added and removed since its last evaluation (side added or
+        """The scratch table of the rule's records added and removed since its last evaluation (side added or
         removed)."""
         if rule.code not in self._compared:
-            name = f"_window_changed_{len(self._compared)}"
+            name = f"_hedui_window_changed_{len(self._compared)}"
             self._con.execute(_CHANGED.format(table=self.table(rule.window), changed=name), {"rule_code": rule.code})
             self._compared[rule.code] = name
         return self._compared[rule.code]
 
     def table(self, window: Window) -> str:
-        """The temp table of tonight's records of `window` (record_key, household_id, record_hash, reversal,
+        """The scratch table of tonight's records of `window` (record_key, household_id, record_hash, reversal,
         reaches, record_date)."""
         if window not in self._tables:
             signature = hashlib.sha256(json.dumps(asdict(window), sort_keys=True).encode()).hexdigest()[:12]
-            rows, name = f"_window_rows_{signature}", f"_window_records_{signature}"
+            rows, name = f"_hedui_window_rows_{signature}", f"_hedui_window_records_{signature}"
             readers = None if self._catalog is None else [rule for rule in self._catalog if rule.window == window]
             bound = {"source": window.source,
                      **({"reversal_value": window.reversal_value} if window.has_reversals else {})}
@@ -306,7 +311,7 @@ class WindowRecords:
         return self._tables[window]
 
     def rows(self, window: Window) -> str:
-        """The temp table of the rows of the window's source its rules can read (`_WINDOW_ROWS`)."""
+        """The scratch table of the rows of the window's source its rules can read (`_WINDOW_ROWS`)."""
         self.table(window)
         return self._rows[window]
 
