@@ -129,17 +129,23 @@ def _texts(con) -> list[tuple]:
     return con.execute("select * from alerts.list_texts order by warning_id").fetchall()
 
 
-def test_wording_in_batches_of_row_ranges_words_each_warning_once_as_in_one_batch(con):
-    """The batches are ranges of the warnings' places in alerts.warnings, including the places of warnings added
-    in the same transaction (which DuckDB numbers from far above the table's rows: 36,028,797,018,960,000 in 2.0): every warning is worded once, as in one batch."""
+def _worded_in_one_batch_then_half_written_again_in_a_transaction(con) -> list[tuple]:
+    """The wording made in one batch (returned), then none, and a transaction opened in which half the warnings
+    are written again, so that their places are a transaction's new rows."""
     refresh_list_texts(con, batches=1)
     in_one = _texts(con)
     con.execute("delete from alerts.list_texts")
     con.execute("begin transaction")
-    # half the warnings written again inside the transaction, so their places are a transaction's new rows
     con.execute("create temp table _again as select * from alerts.warnings where hash(warning_id) % 2 = 0")
     con.execute("delete from alerts.warnings where warning_id in (select warning_id from _again)")
     con.execute("insert into alerts.warnings select * from _again")
+    return in_one
+
+
+def test_wording_in_batches_of_row_ranges_words_each_warning_once_as_in_one_batch(con):
+    """The batches are ranges of the warnings' places in alerts.warnings, including the places of warnings added
+    in the same transaction (which DuckDB numbers from far above the table's rows: 36,028,797,018,960,000 in 2.0): every warning is worded once, as in one batch."""
+    in_one = _worded_in_one_batch_then_half_written_again_in_a_transaction(con)
     places = con.execute("select count(*) filter (where rowid >= 10 ** 15), count(*) filter (where rowid < 10 ** 15) "
                          "from alerts.warnings where status = 'open'").fetchone()
     assert places[0] > 0 and places[1] > 0
@@ -155,13 +161,7 @@ def test_wording_in_committed_steps_words_each_warning_once_as_in_one_transactio
     once, as in one batch."""
     from hedui.step_commits import StepCommits
 
-    refresh_list_texts(con, batches=1)
-    in_one = _texts(con)
-    con.execute("delete from alerts.list_texts")
-    con.execute("begin transaction")
-    con.execute("create temp table _again as select * from alerts.warnings where hash(warning_id) % 2 = 0")
-    con.execute("delete from alerts.warnings where warning_id in (select warning_id from _again)")
-    con.execute("insert into alerts.warnings select * from _again")
+    in_one = _worded_in_one_batch_then_half_written_again_in_a_transaction(con)
     with caplog.at_level("INFO", logger="hedui.deliver.list_texts"):
         assert refresh_list_texts(con, batches=4, commit_step=StepCommits(con, True)) == _open_count(con) > 4
     con.execute("commit")
