@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
-from hedui.rules import raise_warnings
+from hedui.rules import engine, raise_warnings
 from hedui.run_info import RunInfo
 from tests.conftest import SAMPLES_AS_OF
 from tests.spec_samples import build_sample_tables
@@ -36,10 +37,6 @@ def test_warnings_stage_in_committed_steps_leaves_the_warehouse_one_transaction_
 def test_a_failure_in_one_transaction_leaves_no_hit_or_scratch_table(tmp_path, monkeypatch):
     """Outside the night (one transaction) a rule failing midway rolls everything back, the scratch tables of the
     database (`_hedui_rule_hits`, the windows' records) included."""
-    import pytest
-
-    from hedui.rules import engine
-
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     build_sample_tables(con)
 
