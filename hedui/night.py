@@ -205,7 +205,8 @@ def run_night(
             with clock.time("deliver"):
                 result.outputs = outputs or paths.outputs(as_of)
                 result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of,
-                                                  result.outputs, docs)
+                                                  result.outputs, docs,
+                                                  memory_limit=memory_limit or default_memory_limit())
                 docs = None
     except Exception as exc:
         if stage is not None:
@@ -246,14 +247,16 @@ def record_failure(paths: WarehousePaths, run_id: str, as_of: dt.date, started_a
 
 
 def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir: Path,
-                    docs: DataDocsBuild | None = None) -> list[Path]:
+                    docs: DataDocsBuild | None = None, *, memory_limit: str | None = None) -> list[Path]:
     """From the published warehouse: the caseworkers' lists; and the Data Docs of the run's validations, which
-    `docs` is rendering (started when ingest ended; None when the night validated nothing)."""
+    `docs` is rendering (started when ingest ended; None when the night validated nothing). DuckDB works within
+    the night's `memory_limit` here too, spilling to the warehouse's temp directory."""
     from hedui.deliver.lists import write_township_lists
     from hedui.warehouse import open_readonly
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = open_readonly(paths.warehouse)
+    con = open_readonly(paths.warehouse, memory_limit=memory_limit or default_memory_limit(),
+                        temp_directory=paths.duckdb_temp)
     try:
         written = list(write_township_lists(con, out_dir / "lists", as_of))
     finally:

@@ -161,9 +161,15 @@ def drop_scratch_objects(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'drop {kind} if exists main."{name}"')
 
 
-def open_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse; `SchemaError` if it needs a night to be upgraded first."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+def open_readonly(warehouse: Path, *, memory_limit: str | None = None,
+                  temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse; `SchemaError` if it needs a night to be upgraded first.
+    The night's deliver stage passes its memory limit and temp directory: without them DuckDB takes 80% of the
+    machine's memory, whatever the center set."""
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    if temp_directory:
+        config["temp_directory"] = str(temp_directory)
+    con = duckdb.connect(str(warehouse), read_only=True, config=config)
     try:
         check_readable(con, Path(warehouse).name)
     except BaseException:
