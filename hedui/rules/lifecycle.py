@@ -326,6 +326,34 @@ where _lifecycle_plan.action = 'still_open'
 # every such warning (a full run, or a wording changed) did not fit any memory limit. Deleted and inserted rows spill.
 # The collected rows are a scratch table of the database, not a temporary one: written compressed into its file
 # (see `_HITS_DDL` in hedui.rules.engine).
+#
+# Which still-open warnings changed is decided on narrow rows: each side's evidence is reduced to its md5 in its
+# own scan, before the join. Comparing the two evidence texts after joining the warnings with the hits held two
+# wide rows side by side and ran out of memory (4.6 GiB) on the heavy bench city's typical night.
+_STILL_OPEN_DIFFERS = """
+create or replace temp table _still_open_differs as
+select _lifecycle_plan.latest_warning_id as warning_id, _lifecycle_plan.subject_key
+from _lifecycle_plan
+inner join (
+    select warning_id, md5(cast(evidence as varchar)) as evidence_md5, person_name, county, township
+    from alerts.warnings
+) as warnings
+    on _lifecycle_plan.latest_warning_id = warnings.warning_id
+inner join (
+    select subject_key, md5(cast(evidence as varchar)) as evidence_md5, person_name, county, township
+    from _hedui_rule_hits
+) as hits
+    on _lifecycle_plan.subject_key = hits.subject_key
+where _lifecycle_plan.action = 'still_open'
+    and (
+        warnings.evidence_md5 is distinct from hits.evidence_md5
+        or warnings.person_name is distinct from hits.person_name
+        or warnings.county is distinct from hits.county
+        or warnings.township is distinct from hits.township
+    )
+"""
+
+# Their new rows: the warning's columns but the evidence (which it does not read), and the hit's.
 _STILL_OPEN_CHANGED = """
 create or replace table _hedui_still_open_changed as
 select warnings.* replace (
@@ -338,18 +366,11 @@ select warnings.* replace (
     _hedui_rule_hits.evidence_fingerprint as evidence_fingerprint,
     $run_id as updated_run_id
 )
-from _lifecycle_plan
+from _still_open_differs
 inner join alerts.warnings
-    on _lifecycle_plan.latest_warning_id = warnings.warning_id
+    on _still_open_differs.warning_id = warnings.warning_id
 inner join _hedui_rule_hits
-    on _lifecycle_plan.subject_key = _hedui_rule_hits.subject_key
-where _lifecycle_plan.action = 'still_open'
-    and (
-        cast(warnings.evidence as varchar) is distinct from cast(_hedui_rule_hits.evidence as varchar)
-        or warnings.person_name is distinct from _hedui_rule_hits.person_name
-        or warnings.county is distinct from _hedui_rule_hits.county
-        or warnings.township is distinct from _hedui_rule_hits.township
-    )
+    on _still_open_differs.subject_key = _hedui_rule_hits.subject_key
 """
 
 _DELETE_STILL_OPEN_CHANGED = """
@@ -562,10 +583,12 @@ def apply_lifecycle(
     base = {"run_id": run.run_id, "as_of": run.as_of}
     # events first where they compare the old state with the new one
     con.execute(_EVENTS_EVIDENCE_CHANGED, base)
+    con.execute(_STILL_OPEN_DIFFERS)
     con.execute(_STILL_OPEN_CHANGED, base)
     con.execute(_DELETE_STILL_OPEN_CHANGED)
     con.execute(_INSERT_STILL_OPEN_CHANGED)
     con.execute("drop table if exists _hedui_still_open_changed")
+    con.execute("drop table if exists _still_open_differs")
     con.execute(_UPDATE_STILL_OPEN_SEEN, base)
     con.execute(_INSERT_NEW, {**base, "due_on": due_on, "due_basis": due_basis})
     con.execute(_EVENTS_NEW, base)
