@@ -112,12 +112,12 @@ class RuleStats:
         }
 
 
-# A table of the database, not a temporary one, created and dropped inside the stage's transaction (so never seen
-# outside it, and never published: `hedui.warehouse.publish.drop_scratch_objects`). DuckDB writes a large insert
-# into a table of the database straight into its file, compressed, before the commit; a temporary table's rows
+# A table of the database, not a temporary one, created and dropped inside the stage (so never published:
+# `hedui.warehouse.publish.drop_scratch_objects` drops any left). Committed (the night commits after each batch,
+# `hedui.step_commits`), its rows are in the database file, compressed; a temporary table's rows stay in memory or
 # go to the temp directory as they are. On the heavy bench city the hits' evidence is 5 to 6 GB of JSON: as a
-# temporary table it spilled 10.4 GB of temp files, and with the windows' records filled the disk (issue 18);
-# in the file it takes about a fifth (2.6 GB of such JSON took 545 MB, and 57 MB of temp files).
+# temporary table in one transaction it spilled 10.4 GB of temp files and, with the windows' records, filled the
+# disk (issue 18); committed batch by batch, the rules left no temp files (2.6 GB of such JSON took 545 MB of file).
 _HITS_DDL = """
 create or replace table _hedui_rule_hits (
     rule_code varchar not null,

@@ -324,8 +324,8 @@ where _lifecycle_plan.action = 'still_open'
 # The changed ones are replaced (collected, deleted, inserted again), not updated: DuckDB keeps a transaction's
 # updated values in memory, and a medical warning's evidence quotes hundreds of settlements, so an update of
 # every such warning (a full run, or a wording changed) did not fit any memory limit. Deleted and inserted rows spill.
-# The collected rows are a scratch table of the database, not a temporary one: written compressed into its file
-# (see `_HITS_DDL` in hedui.rules.engine).
+# The collected rows are a scratch table of the database, not a temporary one: kept compressed in its file once
+# committed (see `_HITS_DDL` in hedui.rules.engine).
 #
 # Which still-open warnings changed is decided on narrow rows: each side's evidence is reduced to its md5 in its
 # own scan, before the join. Comparing the two evidence texts after joining the warnings with the hits held two

@@ -276,9 +276,10 @@ class WindowRecords:
     the same window); every column without it.
 
     The scratch tables are tables of the database (`_hedui_window_…`, created and dropped inside the warnings
-    stage's transaction), not temporary ones: on a first night every record is "added", tens of millions of rows
-    on the heavy bench city, which DuckDB writes compressed into the database file where a temporary table spilled
-    them as they are to the temp directory (see `_HITS_DDL` in hedui.rules.engine)."""
+    stage), not temporary ones: on a first night every record is "added", tens of millions of rows on the heavy
+    bench city, which once committed (the night commits in steps) DuckDB keeps compressed in the database file,
+    where a temporary table spilled them as they are to the temp directory (see `_HITS_DDL` in
+    hedui.rules.engine)."""
 
     def __init__(self, con, catalog: list[Rule] | None = None) -> None:
         self._con = con
