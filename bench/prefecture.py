@@ -359,7 +359,7 @@ def measure_nights(engine: str, landing: Path, typical_landing: Path, redelivery
     typical = measure("(c) typical night", NIGHT, str(typical_landing), str(work / "typical" / "hedui.duckdb"),
                       NEXT.isoformat(), memory_limit, *spark, log_name=f"c-{engine}")
     # its figures are kept, its warehouse is not: the bench then needs room for three warehouses at once (the
-    # full run's, the redelivery's and its working copy), not four; on the heavy city each is about 5 GB
+    # full run's, the redelivery's and its working copy), not four; on the heavy city each is about 7 GB
     shutil.rmtree(work / "typical")
 
     print(f"(d) every snapshot redelivered, 1% changed{on}", flush=True)

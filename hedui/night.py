@@ -122,6 +122,7 @@ def run_night(
     if spark is not None:
         check_engine("spark")  # before the warehouse is touched
     policy = policy or load_policy()
+    memory_limit = memory_limit or default_memory_limit()  # the working copy's and the deliver stage's
     paths = WarehousePaths(Path(warehouse))
     clock = stages.StageClock()
     say = progress or (lambda message: None)
@@ -138,8 +139,7 @@ def run_night(
     docs: DataDocsBuild | None = None
     try:
         with working_copy(paths.warehouse, run_id, wait_seconds=wait_seconds,
-                          memory_limit=memory_limit or default_memory_limit(),
-                          temp_directory=paths.duckdb_temp) as con:
+                          memory_limit=memory_limit, temp_directory=paths.duckdb_temp) as con:
             run = stages.begin_run(con, as_of=as_of, landing=landing, policy=policy, run_id=run_id,
                                    full_recompute=full_recompute)
             stage = "begin"
@@ -205,8 +205,7 @@ def run_night(
             with clock.time("deliver"):
                 result.outputs = outputs or paths.outputs(as_of)
                 result.deliverables = steps.stage("deliver", deliver_outputs, paths, run.run_id, as_of,
-                                                  result.outputs, docs,
-                                                  memory_limit=memory_limit or default_memory_limit())
+                                                  result.outputs, docs, memory_limit=memory_limit)
                 docs = None
     except Exception as exc:
         if stage is not None:

@@ -372,7 +372,7 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             # its sources' linked records, and the households of the source that has the most
             measures = [linked.get(source, (0, 0)) for source in rule.sources]
             rule_batches = batches or evidence_batches(con, sum(records for records, _ in measures),
-                                                       max(households for _, households in measures))
+                                                       max((households for _, households in measures), default=0))
         since = evaluation.scoped_since.get(rule.code)
         if since is not None and (spark_rules is not None or not _batchable(rule)):
             evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"

@@ -70,8 +70,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None,
-            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def _settings(memory_limit: str | None, temp_directory: Path | None, threads: int | None = None) -> dict[str, str]:
+    """DuckDB's settings for a connection: only those given (DuckDB's defaults for the rest)."""
     config: dict[str, str] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
@@ -79,7 +79,12 @@ def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path
         config["temp_directory"] = str(temp_directory)
     if threads:
         config["threads"] = str(threads)
-    con = duckdb.connect(str(path), config=config)
+    return config
+
+
+def connect(path: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None,
+            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), config=_settings(memory_limit, temp_directory, threads))
     con.execute("set enable_progress_bar = false")  # a nightly job's log is not a terminal
     # Every timestamp the warehouse stores is UTC, as ledger.runs' are: a `default current_timestamp`
     # (warning events, outcomes) would otherwise be the machine's local time (Asia/Shanghai at the center) and
@@ -166,10 +171,7 @@ def open_readonly(warehouse: Path, *, memory_limit: str | None = None,
     """A read-only connection to the published warehouse; `SchemaError` if it needs a night to be upgraded first.
     The night's deliver stage passes its memory limit and temp directory: without them DuckDB takes 80% of the
     machine's memory, whatever the center set."""
-    config = {"memory_limit": memory_limit} if memory_limit else {}
-    if temp_directory:
-        config["temp_directory"] = str(temp_directory)
-    con = duckdb.connect(str(warehouse), read_only=True, config=config)
+    con = duckdb.connect(str(warehouse), read_only=True, config=_settings(memory_limit, temp_directory))
     try:
         check_readable(con, Path(warehouse).name)
     except BaseException:
