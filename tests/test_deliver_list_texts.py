@@ -167,3 +167,49 @@ def test_wording_in_committed_steps_words_each_warning_once_as_in_one_transactio
     con.execute("commit")
     assert "second pass" in caplog.text  # the places did move: the check is what made the wording whole
     assert _texts(con) == in_one
+
+
+_AWKWARD_RECORDS = [
+    # a record with every part, an ID in an ID-named field and another in free text
+    '[{"source": "vehicle", "delivery_id": "d1", "file": "a.csv", "row_number": 3, "link_method": "fuzzy",'
+    ' "link_score": 0.93, "note_zh": "备注 430482199001011234 结束",'
+    ' "fields": {"身份证号": "430482199001011234", "车牌": "湘A12345", "空": null}}]',
+    # a field value holding a line break and a 【, fields empty, fields missing, nothing but the source
+    '[{"source": "medical", "fields": {"说明": "第一行\\n【第二行】"}}, {"source": "medical", "fields": {}},'
+    ' {"source": "medical"}, {}]',
+    # no records
+    '[]',
+]
+
+
+def test_a_detail_worded_record_by_record_is_the_detail_worded_whole(con):
+    """The kept detail is worded a record per row and joined (`_RECORD_LINES`): it must be, character for character,
+    what `evidence_detail(ev, false)` words from the whole evidence, whatever the records hold; masking included."""
+    warning_ids = [row[0] for row in con.execute(
+        "select warning_id from alerts.warnings where status = 'open' order by warning_id limit 5").fetchall()]
+    assert len(warning_ids) == 5
+    for warning_id, records in zip(warning_ids, _AWKWARD_RECORDS):
+        con.execute("update alerts.warnings set evidence = json_merge_patch(evidence, json_object('records', ?::json))"
+                    " where warning_id = ?", [records, warning_id])
+    # one without records at all, one without thresholds
+    con.execute("update alerts.warnings set evidence = json_merge_patch(evidence, '{\"records\": null}')"
+                " where warning_id = ?", [warning_ids[3]])
+    con.execute("update alerts.warnings set evidence = json_merge_patch(evidence, '{\"thresholds\": null}')"
+                " where warning_id = ?", [warning_ids[4]])
+    assert refresh_list_texts(con) == _open_count(con)
+    install_deliver_macros(con)
+    differing = con.execute(
+        """
+        select count(*)
+        from alerts.list_texts as kept
+        inner join alerts.warnings as w using (warning_id)
+        where kept.detail_masked is distinct from evidence_detail(w.evidence, false)
+            or kept.summary_masked is distinct from evidence_summary(w.evidence, false)
+        """).fetchone()[0]
+    assert differing == 0
+    (masked,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?",
+                            [warning_ids[0]]).fetchone()
+    assert "430482199001011234" not in masked and "430482********1234" in masked
+    (broken,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?",
+                            [warning_ids[1]]).fetchone()
+    assert "第一行\n【第二行】" in broken
