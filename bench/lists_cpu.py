@@ -46,13 +46,11 @@ def main() -> None:
           f"{1000 * spent / max(rows, 1):.3f} CPU s per 1,000 warnings")
     if not args.split:
         return
-    from hedui.deliver.list_sizes import size_parameters  # the split reads the rows as this version's writer does
     from hedui.deliver.workbook import write_list_workbook
 
     start = cpu_seconds()
     con.execute(lists._UNITS_SQL)
-    sql = lists._rows_sql()
-    rows_by_unit = list(lists._rows_by_unit(con.execute(sql, size_parameters(sql))))
+    rows_by_unit = list(lists._rows_of_units(con))
     query = cpu_seconds() - start
     closing = [0.0]
     close = xlsxwriter.Workbook.close

@@ -28,6 +28,9 @@ from hedui.warehouse.schema import table_exists
 EVIDENCE_BYTES_PER_RECORD = 4_000
 RULE_SHARE_OF_MEMORY_LIMIT = 0.25
 WORDING_SHARE_OF_MEMORY_LIMIT = 0.025
+# The caseworker lists' rows query holds a batch of units' wording, cut into records, and sorts it: the units are
+# cut into batches whose warnings' evidence adds up to this share of the limit (hedui.deliver.lists).
+LISTS_SHARE_OF_MEMORY_LIMIT = 0.1
 # A record's JSON in a warning's evidence (a settlement's is about 370 bytes): the wording counts records by it.
 JSON_BYTES_PER_RECORD = 400
 # The rows DuckDB passes between operators at once (its vector size).

@@ -37,6 +37,37 @@ from hedui.deliver.workbook import (
     write_summary_sheet,
 )
 
+# The caseworker's values of every open warning as the lists' query selected them before it was cut into batches
+# (hedui.deliver.lists): one query for every unit, sorted whole.
+_LISTED_SQL = """
+select
+    u.unit_no                                                       as _unit_no,
+    w.warning_id                                                    as "预警编号",
+    coalesce(h.village, mask_ids_in_text(
+        json_extract_string(w.evidence, '$.records[0].fields.户籍地址')))  as "村社区",
+    w.household_id                                                  as "家庭编号",
+    coalesce(w.person_name, h.head_name || '（户主）')                as "姓名",
+    mask_id(coalesce(w.person_id, h.head_id_norm, h.head_id_raw))   as "身份证号(脱敏)",
+    coalesce(w.title_zh, w.rule_code)                               as "规则",
+    category_zh(w.category)                                         as "类别",
+    severity_zh(w.severity)                                         as "严重程度",
+    w.first_raised_on                                               as "首次预警日期",
+    w.due_on                                                        as "核查截止日期",
+    -- CASE, not coalesce: DuckDB evaluates every argument of coalesce, and the wording is the costly part
+    case when kept.warning_id is null then evidence_summary(w.evidence, false) else kept.summary_masked end
+                                                                    as "证据说明",
+    case when kept.warning_id is null then evidence_detail(w.evidence, false) else kept.detail_masked end
+                                                                    as "证据明细",
+    severity_rank(w.severity)                                       as _severity_rank
+from alerts.warnings w
+{unit_join}
+left join staged.households h on h.household_id = w.household_id
+-- the wording made when the evidence last changed (hedui.deliver.list_texts)
+left join alerts.list_texts kept
+    on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
+where w.status = 'open'
+"""
+
 # the rows as the writer read them: the caseworker's values and the whole evidence detail, in route order
 _ROWS_BEFORE = """
 select * exclude (_severity_rank)
@@ -57,7 +88,7 @@ def write_lists_before(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: dt.
     for count in lists._dicts(con.execute(lists._COUNTS_SQL.format(unit_join=lists._UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
     rows: dict[int, list[dict]] = {}
-    for row in lists._dicts(con.execute(_ROWS_BEFORE.format(listed=lists._LISTED_SQL.format(
+    for row in lists._dicts(con.execute(_ROWS_BEFORE.format(listed=_LISTED_SQL.format(
             unit_join=lists._UNIT_JOIN)))):
         rows.setdefault(row.pop("_unit_no"), []).append(row)
     written = []

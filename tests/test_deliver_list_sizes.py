@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedui.deliver.evidence import detail_lines
+from hedui.deliver.evidence import detail_lines, install_deliver_macros
 from hedui.deliver.list_sizes import PYTHON_WHITESPACE, evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.lists import write_township_lists
 from hedui.deliver.workbook import COLUMNS, DETAIL_COLUMNS, _lines, cell_text
@@ -132,3 +132,22 @@ def test_a_generated_citys_lists_are_the_same_workbooks(city_warehouse, tmp_path
     finally:
         con.close()
     assert rows >= 100 and records >= 10  # a city's worth: many rows, evidence of many records
+
+
+def test_a_generated_citys_lists_read_in_many_batches_are_the_same_workbooks(city_warehouse, tmp_path, monkeypatch):
+    """The lists' rows are read in batches of list places sized by the memory limit (`lists._row_batches`): with a
+    share so small that nearly every warning is a batch of its own, and units spanning batches, the workbooks are
+    still the ones the query sorted whole wrote."""
+    from hedui.deliver import lists
+
+    monkeypatch.setattr(lists, "LISTS_SHARE_OF_MEMORY_LIMIT", 1e-7)
+    con = open_readonly(city_warehouse, memory_limit="100MB")
+    try:
+        as_of = con.execute("select max(as_of) from ledger.runs").fetchone()[0]
+        install_deliver_macros(con)
+        con.execute(lists._UNITS_SQL)
+        batches = len(lists._row_batches(con))
+        rows = _assert_same_workbooks(con, tmp_path, as_of)
+    finally:
+        con.close()
+    assert batches > rows / 2 > 50

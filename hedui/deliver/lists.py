@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
+from hedui.evidence_batches import LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
@@ -96,10 +97,10 @@ _UNIT_JOIN = f"""inner join _list_units u
 # The caseworker's values of every open warning, with the unit it goes to (`_unit_no`) and its rank of urgency.
 _LISTED_SQL = """
 select
-    u.unit_no                                                       as _unit_no,
+    batch.unit_no                                                   as _unit_no,
+    batch.list_position                                             as _list_position,
     w.warning_id                                                    as "预警编号",
-    coalesce(h.village, mask_ids_in_text(
-        json_extract_string(w.evidence, '$.records[0].fields.户籍地址')))  as "村社区",
+    batch.village                                                   as "村社区",
     w.household_id                                                  as "家庭编号",
     coalesce(w.person_name, h.head_name || '（户主）')                as "姓名",
     mask_id(coalesce(w.person_id, h.head_id_norm, h.head_id_raw))   as "身份证号(脱敏)",
@@ -112,19 +113,106 @@ select
     case when kept.warning_id is null then evidence_summary(w.evidence, false) else kept.summary_masked end
                                                                     as "证据说明",
     case when kept.warning_id is null then evidence_detail(w.evidence, false) else kept.detail_masked end
-                                                                    as "证据明细",
-    severity_rank(w.severity)                                       as _severity_rank
+                                                                    as "证据明细"
 from alerts.warnings w
-{unit_join}
+inner join _list_batch as batch
+    on batch.warning_id = w.warning_id
 left join staged.households h on h.household_id = w.household_id
--- the wording made when the evidence last changed (hedui.deliver.list_texts)
-left join alerts.list_texts kept
+-- the wording made when the evidence last changed (hedui.deliver.list_texts), of this batch's warnings only
+left join (
+    select warning_id, evidence_md5, summary_masked, detail_masked
+    from alerts.list_texts
+    where warning_id in (select warning_id from _list_batch)
+) as kept
     on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
+    and w.warning_id in (select warning_id from _list_batch)
 """
 
-# One query for every unit, in unit order: per-unit queries each read the kept wording of every warning again
-# (0.9 s a township at prefecture scale, most of it the same scan). Each row holds the list sheet's protected
+# Every open warning with the unit it goes to, its place in the lists (`list_position`) and the size of its evidence,
+# by which the lists' rows are read in batches (`_row_batches`). The places are worked out here, on narrow rows:
+# route order, as a caseworker walks, village by village, household by household (outreach, with no household,
+# after the households of its village), then the most urgent first. A warning whose household names no village
+# takes the address of its first record; read from the evidence of those warnings alone, since parsing every
+# warning's evidence, hundreds of records each on the heavy bench city, took more memory than the lists' batches.
+_LIST_NARROW_SQL = """
+create or replace temp table _list_narrow as
+select
+    w.warning_id,
+    u.unit_no,
+    h.village,
+    w.household_id,
+    w.severity,
+    w.due_on,
+    w.first_raised_on,
+    w.evidence_bytes
+from (
+    select
+        warning_id,
+        household_id,
+        county,
+        township,
+        category,
+        severity,
+        due_on,
+        first_raised_on,
+        strlen(cast(evidence as varchar)) as evidence_bytes
+    from alerts.warnings
+    where status = 'open'
+) as w
+{unit_join}
+left join staged.households h on h.household_id = w.household_id
+"""
+
+_LIST_WARNINGS_SQL = """
+create or replace temp table _list_warnings as
+select
+    narrow.warning_id,
+    narrow.unit_no,
+    coalesce(narrow.village, addresses.village) as village,
+    row_number() over (
+        order by narrow.unit_no, coalesce(narrow.village, addresses.village) nulls last,
+            narrow.household_id nulls last, severity_rank(narrow.severity), narrow.due_on nulls last,
+            narrow.first_raised_on, narrow.warning_id
+    ) as list_position,
+    narrow.evidence_bytes
+from _list_narrow as narrow
+left join (
+    select
+        warning_id,
+        mask_ids_in_text(json_extract_string(evidence, '$.records[0].fields.户籍地址')) as village
+    from alerts.warnings
+    where warning_id in (select warning_id from _list_narrow where village is null)
+) as addresses
+    on addresses.warning_id = narrow.warning_id;
+drop table _list_narrow
+"""
+
+# Where each batch starts: the places in order, cut where their evidence adds up to the next `$batch_bytes`.
+_BATCH_STARTS_SQL = """
+select min(list_position) as first_position
+from (
+    select
+        list_position,
+        (sum(evidence_bytes) over (order by list_position rows unbounded preceding) - evidence_bytes)
+            // $batch_bytes as batch
+    from _list_warnings
+)
+group by batch
+order by first_position
+"""
+
+_LIST_BATCH_SQL = """
+create or replace temp table _list_batch as
+select warning_id, unit_no, village, list_position
+from _list_warnings
+where list_position >= $first_position and list_position < $end_position
+"""
+
+# One query for a batch of warnings in list order (`_list_batch`): per-unit queries each read the kept wording of
+# every warning again (0.9 s a township at prefecture scale, most of it the same scan), and one query for every unit
+# sorted every warning's wording at once, which did not fit DuckDB's memory limit on the heavy bench city (at 2 GB on
+# a tenth of it). Each row holds the list sheet's protected
 # cells (`workbook.LIST_ROW`), the lines its tallest wrapping cell takes, and its evidence cut into records with
 # the lines each record's row takes on the evidence sheet (`list_sizes.py`: sized here, not cell by cell in Python).
 _ROWS_SQL = """
@@ -143,10 +231,8 @@ select
     -- an evidence row holds the record and the warning's village, both wrapping
     list_transform(_entries, lambda entry: greatest({entry_lines}, _village_lines)) as _entry_lines
 from cut
--- route order: a caseworker walks village by village, household by household (outreach, with no household,
--- after the households of its village); then the most urgent first
-order by _unit_no, "村社区" nulls last, "家庭编号" nulls last, _severity_rank,
-    "核查截止日期" nulls last, "首次预警日期", "预警编号"
+-- route order (`_LIST_WARNINGS_SQL`)
+order by _list_position
 """
 
 
@@ -221,8 +307,7 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     counts: dict[int, list[dict]] = {}
     for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
-    rows_sql = _rows_sql()
-    rows_by_unit = _rows_by_unit(con.execute(rows_sql, size_parameters(rows_sql)))
+    rows_by_unit = _rows_of_units(con)
     next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
     with _WorkbookWriters(workers) as writers:
@@ -240,13 +325,47 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
                 title = f"{county or ''}{township}"
             writers.write(path, title, rows, counts.get(unit_no, []), as_of, kind)
             written.append(path)
-    con.execute("drop table if exists _list_units")
+    con.execute("drop table if exists _list_units; drop table if exists _list_warnings; drop table if exists _list_batch")
     return written
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+_AFTER_LAST_POSITION = 2**62
+
+
+def _row_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """The open warnings in list order, cut into batches [first, end) of places whose evidence adds up to about
+    `LISTS_SHARE_OF_MEMORY_LIMIT` of DuckDB's memory limit (one warning bigger than that is a batch alone): the rows
+    query holds a batch's wording, cut into records, and sorts it. One batch for an ordinary city."""
+    con.execute(_LIST_NARROW_SQL.format(unit_join=_UNIT_JOIN))
+    con.execute(_LIST_WARNINGS_SQL)
+    limit = memory_limit_bytes(con)
+    if not limit:
+        return [(1, _AFTER_LAST_POSITION)]
+    batch_bytes = max(1, int(limit * LISTS_SHARE_OF_MEMORY_LIMIT))
+    starts = [first for (first,) in con.execute(_BATCH_STARTS_SQL, {"batch_bytes": batch_bytes}).fetchall()]
+    if not starts:
+        return [(1, _AFTER_LAST_POSITION)]
+    return list(zip(starts, [*starts[1:], _AFTER_LAST_POSITION]))
+
+
+def _rows_of_units(con: duckdb.DuckDBPyConnection):
+    """The rows of every unit with open warnings, (unit_no, rows), in unit order: the rows query run batch by batch
+    of list places; a unit whose rows span batches is put together again here."""
+    rows_sql = _rows_sql()
+    parameters = size_parameters(rows_sql)
+
+    def batch_rows():
+        for first_position, end_position in _row_batches(con):
+            con.execute(_LIST_BATCH_SQL, {"first_position": first_position, "end_position": end_position})
+            yield from _rows_by_unit(con.execute(rows_sql, parameters))
+
+    for unit_no, parts in itertools.groupby(batch_rows(), key=lambda unit_rows: unit_rows[0]):
+        yield unit_no, [row for _, rows in parts for row in rows]
 
 
 def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
