@@ -94,7 +94,8 @@ _UNIT_JOIN = f"""inner join _list_units u
     and coalesce(w.county, '') = coalesce(u.county, '')
     and u.township is not distinct from (case when {_ROUTE_KIND} = 'township' then w.township end)"""
 
-# The caseworker's values of every open warning, with the unit it goes to (`_unit_no`) and its rank of urgency.
+# The caseworker's values of the open warnings of a batch (`_list_batch`), with the unit each goes to (`_unit_no`)
+# and its place in the lists (`_list_position`).
 _LISTED_SQL = """
 select
     batch.unit_no                                                   as _unit_no,
