@@ -86,3 +86,30 @@ def linked_records_by_source(con) -> dict[str, tuple[int, int]]:
     return {source: (records, households) for source, records, households in con.execute(
         "select source, count(household_id), approx_count_distinct(household_id) from linked.links group by source"
     ).fetchall()}
+
+
+# The first place of each batch: the places in order, cut where their sizes add up to the next `$batch_bytes`.
+_BATCH_STARTS = """
+select min({position}) as first_place
+from (
+    select
+        {position},
+        (sum({size}) over (order by {position} rows unbounded preceding) - {size}) // $batch_bytes as batch
+    from {table}
+)
+group by batch
+order by first_place
+"""
+
+AFTER_LAST_PLACE = 2**63 - 1
+
+
+def place_ranges(con, table: str, position: str, size: str, batch_bytes: int) -> list[tuple[int, int]]:
+    """The rows of `table` in the order of their `position` column, cut into ranges [first, end) of positions whose
+    `size` column adds up to about `batch_bytes` (a row bigger than that is a range alone); the last range ends at
+    AFTER_LAST_PLACE. Positions need not be dense; an empty table gives []. The names are the caller's code,
+    not input."""
+    starts = [first for (first,) in con.execute(
+        _BATCH_STARTS.format(table=table, position=position, size=size), {"batch_bytes": max(1, int(batch_bytes))}
+    ).fetchall()]
+    return list(zip(starts, [*starts[1:], AFTER_LAST_PLACE]))

@@ -24,7 +24,12 @@ from hedui.deliver.evidence import (
     install_deliver_macros,
     record_line_masked_sql,
 )
-from hedui.evidence_batches import JSON_BYTES_PER_RECORD, WORDING_SHARE_OF_MEMORY_LIMIT, evidence_batches
+from hedui.evidence_batches import (
+    JSON_BYTES_PER_RECORD,
+    WORDING_SHARE_OF_MEMORY_LIMIT,
+    evidence_batches,
+    place_ranges,
+)
 from hedui.step_commits import NO_STEP_COMMITS, StepCommits
 
 log = logging.getLogger(__name__)
@@ -252,30 +257,10 @@ anti join alerts.list_texts as texts
 """
 
 
-# The first place of each batch: the places to word in order, cut where their evidence adds up to the next
-# `batch_bytes` (a medical warning quoting hundreds of settlements weighs a hundred of another rule's, and the
-# warnings of one rule sit together in the table).
-_BATCH_STARTS = """
-select min(warning_row) as first_row
-from (
-    select
-        warning_row,
-        (sum(evidence_bytes) over (order by warning_row rows unbounded preceding) - evidence_bytes) // $batch_bytes
-            as batch
-    from _to_word
-)
-group by batch
-order by first_row
-"""
-
-_AFTER_LAST_ROW = 2**63 - 1
-
-
 def _row_ranges(con, batches: int, evidence_bytes: int) -> list[tuple[int, int]]:
     """The batches as ranges [first, end) of places in alerts.warnings, each holding about as much evidence to word.
     The places of the warnings added tonight are far above the others (DuckDB numbers a transaction's new rows from
     far above the table's: 36,028,797,018,960,000 in DuckDB 2.0), so the ranges follow the places to word, not
-    equal spans of places. `evidence_bytes`: the evidence to word in all."""
-    batch_bytes = max(1, -(-int(evidence_bytes) // batches))
-    starts = [row for (row,) in con.execute(_BATCH_STARTS, {"batch_bytes": batch_bytes}).fetchall()]
-    return list(zip(starts, [*starts[1:], _AFTER_LAST_ROW]))
+    equal spans of places (a medical warning quoting hundreds of settlements weighs a hundred of another rule's, and
+    the warnings of one rule sit together in the table). `evidence_bytes`: the evidence to word in all."""
+    return place_ranges(con, "_to_word", "warning_row", "evidence_bytes", -(-int(evidence_bytes) // batches))

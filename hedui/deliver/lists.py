@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.evidence_batches import LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes
+from hedui.evidence_batches import AFTER_LAST_PLACE, LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes, place_ranges
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
@@ -127,7 +127,6 @@ left join (
 ) as kept
     on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
-    and w.warning_id in (select warning_id from _list_batch)
 """
 
 # Every open warning with the unit it goes to, its place in the lists (`list_position`) and the size of its evidence,
@@ -189,20 +188,6 @@ left join (
 drop table _list_narrow
 """
 
-# Where each batch starts: the places in order, cut where their evidence adds up to the next `$batch_bytes`.
-_BATCH_STARTS_SQL = """
-select min(list_position) as first_position
-from (
-    select
-        list_position,
-        (sum(evidence_bytes) over (order by list_position rows unbounded preceding) - evidence_bytes)
-            // $batch_bytes as batch
-    from _list_warnings
-)
-group by batch
-order by first_position
-"""
-
 _LIST_BATCH_SQL = """
 create or replace temp table _list_batch as
 select warning_id, unit_no, village, list_position
@@ -241,7 +226,7 @@ def _rows_sql() -> str:
     """The rows query with its pieces in place (the unit join, the sizing of `list_sizes.py`)."""
     widths = dict(COLUMNS)
     return _ROWS_SQL.format(
-        listed=_LISTED_SQL.format(unit_join=_UNIT_JOIN),
+        listed=_LISTED_SQL,
         entries=evidence_entries_sql('"证据明细"'),
         village_lines=wrapped_lines_sql('"村社区"', widths["村社区"]),
         name_lines=wrapped_lines_sql('"姓名"', widths["姓名"]),
@@ -335,9 +320,6 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-_AFTER_LAST_POSITION = 2**62
-
-
 def _row_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
     """The open warnings in list order, cut into batches [first, end) of places whose evidence adds up to about
     `LISTS_SHARE_OF_MEMORY_LIMIT` of DuckDB's memory limit (one warning bigger than that is a batch alone): the rows
@@ -345,13 +327,8 @@ def _row_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
     con.execute(_LIST_NARROW_SQL.format(unit_join=_UNIT_JOIN))
     con.execute(_LIST_WARNINGS_SQL)
     limit = memory_limit_bytes(con)
-    if not limit:
-        return [(1, _AFTER_LAST_POSITION)]
-    batch_bytes = max(1, int(limit * LISTS_SHARE_OF_MEMORY_LIMIT))
-    starts = [first for (first,) in con.execute(_BATCH_STARTS_SQL, {"batch_bytes": batch_bytes}).fetchall()]
-    if not starts:
-        return [(1, _AFTER_LAST_POSITION)]
-    return list(zip(starts, [*starts[1:], _AFTER_LAST_POSITION]))
+    batch_bytes = limit * LISTS_SHARE_OF_MEMORY_LIMIT if limit else AFTER_LAST_PLACE
+    return place_ranges(con, "_list_warnings", "list_position", "evidence_bytes", batch_bytes)
 
 
 def _rows_of_units(con: duckdb.DuckDBPyConnection):
