@@ -31,23 +31,27 @@ from hedui.policy import load_policy
 @task(name="ingest", task_run_name="ingest-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def ingest_task(fn: Callable[..., Any], source: str, *args: Any, **kwargs: Any) -> Any:
     """Read one source's deliveries; an OSError (a share that hiccups) is retried."""
-    return _without_values_in_errors(fn, *args, **kwargs)
+    return _without_values_in_errors(f"ingest.{source}", fn, *args, **kwargs)
 
 
 @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
 def stage_task(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return _without_values_in_errors(fn, *args, **kwargs)
+    return _without_values_in_errors(name, fn, *args, **kwargs)
 
 
-def _without_values_in_errors(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _without_values_in_errors(stage: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Prefect logs a failed task's message and traceback (at each retry, too); any error, a database's or a
     library's, may quote a name or an ID, so every one is raised again with its text redacted, keeping its type
-    where the type can be rebuilt from a message (retries and `except OSError` still see what it was)."""
+    where the type can be rebuilt from a message (retries and `except OSError` still see what it was). A database
+    error is first named by the `stage` and where the code ran the statement (`hedui.statements.named`): the
+    traceback that says where is not kept."""
     try:
         return fn(*args, **kwargs)
     except Exception as exc:
         from hedui.privacy import redact_error_text
+        from hedui.statements import named
 
+        exc = named(exc, stage)
         text = redact_error_text(exc)
         try:
             redacted = type(exc)(text)

@@ -163,7 +163,9 @@ def run_night(
                                                   **ingest_on_spark)
                     if not ok:
                         failed.append(source)
-                        log.error("source %s failed: %s", source, type(result).__name__)
+                        failure = failure_of(result, stage)
+                        log.error("source %s failed in statement %s: %s", source, failure.statement or "(none)",
+                                  failure.error)
                         stages.mark_source_failed(con, source, run, result)
                 if deliver and paths.validations(run.run_id).exists():
                     # tonight's validation results are final: their pages render beside the rest of the night,

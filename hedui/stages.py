@@ -43,9 +43,12 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, source_name: str, run:
 
 def mark_source_failed(con: duckdb.DuckDBPyConnection, source_name: str, run: RunInfo, error: BaseException) -> None:
     """The connector failed after its retries: the last good picture stands and the ledger says why.
-    Only the exception's type and message go in: connectors never put personal data in their messages."""
+    Only the exception's type and its redacted message go in; a database error names the statement where the
+    code ran it (`hedui.statements.named`), as it does when the Prefect steps ran the connector."""
     from hedui.privacy import redact_error_text
+    from hedui.statements import named
 
+    error = named(error, f"ingest.{source_name}")
     record_failed_source(con, run, SOURCES[source_name], f"{type(error).__name__}: {redact_error_text(error)}")
 
 

@@ -9,12 +9,17 @@ data, so they are kept whole.
 `StatementFailed` carries them in its message, in a fixed form, because the Prefect steps re-raise every error
 rebuilt from its redacted text (`flows.nightly._without_values_in_errors`): attributes would be lost, the text
 is not. `failure_of` reads them back from any error.
+
+Most statements are not run through `run` (the linking's, the ingest's, the window scope's, the lists'): a
+database error raised by one of them is named by where the code ran it, its innermost frames of the project's
+own code (`statement_at`: `matching/namesakes.py:75 _add_tonights_facts`), which are code too, never data.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -44,14 +49,56 @@ class Failure:
 
 def failure_of(error: BaseException, stage: str) -> Failure:
     """The stage and statement an error names (a `StatementFailed`, or one rebuilt from its text by Prefect);
-    otherwise `stage`, the one the night was in, with no statement. The error text is redacted either way."""
+    otherwise `stage`, the one the night was in, with the statement where the code ran it when it is a database
+    error (`statement_at`), or none. The error text is redacted either way."""
     from hedui.privacy import redact_error_text
 
     text = redact_error_text(error)
     match = _FORM.search(text)
     if match:
         return Failure(match["stage"], match["statement"].strip(), match["error"].strip())
-    return Failure(stage, None, f"{type(error).__name__}: {text}")
+    statement = statement_at(error) if isinstance(error, duckdb.Error) else None
+    return Failure(stage, statement, f"{type(error).__name__}: {text}")
+
+
+def named(error: BaseException, stage: str) -> BaseException:
+    """A database error that names no statement, as a `StatementFailed` naming where the code ran it (the Prefect
+    steps call this before the error loses its traceback); any other error as it is."""
+    if not isinstance(error, duckdb.Error):
+        return error
+    statement = statement_at(error)
+    return StatementFailed.naming(stage, statement, error) if statement else error
+
+
+# The project's packages (`statement_at` names frames of their files only) and the folder that holds them: the
+# repository, or site-packages for the installed wheel.
+_PACKAGES = ("hedui", "connectors", "matching", "flows")
+_ROOT = Path(__file__).resolve().parent.parent
+# frames of this module (`run`) name nothing: the statement is its caller's
+_THIS = Path(__file__).resolve()
+# a helper's frame (`table_exists`) says little alone: its caller in the project is named too
+_FRAMES_NAMED = 2
+
+
+def statement_at(error: BaseException) -> str | None:
+    """Where the project's code ran the statement that raised `error`: its innermost frame of the project's own
+    files, and the one that called it, as `path:line function, from path:line function` (paths from the
+    repository's root). None when no frame of the project's files is in the traceback."""
+    frames = []
+    traceback = error.__traceback__
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        path = Path(code.co_filename)
+        try:
+            relative = path.resolve().relative_to(_ROOT)
+        except (ValueError, OSError):
+            relative = None
+        if relative is not None and relative.parts[0] in _PACKAGES and path.resolve() != _THIS:
+            frames.append(f"{relative.as_posix()}:{traceback.tb_lineno} {code.co_name}")
+        traceback = traceback.tb_next
+    if not frames:
+        return None
+    return ", from ".join(reversed(frames[-_FRAMES_NAMED:]))
 
 
 def run(con: duckdb.DuckDBPyConnection, stage: str, statement: str, sql: str, parameters=None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 
 import duckdb
 import pytest
@@ -71,6 +72,54 @@ def test_a_failing_rule_query_is_named_by_its_file(sample_landing, first_night, 
     [(stage, statement, error, _, _)] = failed_runs(first_night)
     assert stage == "warnings" and statement == "rule ASSET_PROPERTY.sql"
     assert "王建国" not in error
+
+
+def test_a_database_error_outside_the_named_statements_is_named_by_where_the_code_ran_it(
+        sample_landing, first_night, monkeypatch, caplog):
+    """The linking runs its statements itself, not through `hedui.statements.run`: one that fails is named by its
+    place in the code, the module, line and function, and the function that called it."""
+    from matching import namesakes
+
+    monkeypatch.setattr(namesakes, "_RECORD_FACTS_SQL",
+                        "select cast('王建国 430482196203151313' as integer) as name_cmp, null as id_norm,"
+                        " null as birth, null as township, null as village")
+    with caplog.at_level(logging.ERROR, logger="hedui.night"), pytest.raises(duckdb.ConversionException):
+        run_night(sample_landing, first_night, NEXT, deliver=False)
+
+    [(stage, statement, error, published, _)] = failed_runs(first_night)
+    assert stage == "link" and not published
+    assert re.fullmatch(r"matching/namesakes\.py:\d+ \w+, from matching/namesakes\.py:\d+ known_people", statement)
+    assert error.startswith("ConversionException")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"stage link, statement {statement}" in logged
+    for text in (error, logged, statement):
+        assert "王建国" not in text and "430482196203151313" not in text
+
+
+def test_a_database_error_in_a_prefect_step_is_named_before_the_step_rebuilds_it_without_its_traceback():
+    """The Prefect steps raise every error again, rebuilt from its redacted text, which keeps no traceback: a
+    database error is named there first, by the step's stage and where the code ran the statement."""
+    from flows.nightly import _without_values_in_errors
+    from hedui.warehouse.schema import table_exists
+
+    con = duckdb.connect()
+    con.close()  # any statement on it fails in DuckDB
+    with pytest.raises(StatementFailed) as caught:
+        _without_values_in_errors("deliver", table_exists, con, "alerts.warnings")
+    # Prefect hands the flow the error as text (its retries, its state): no traceback is left to say where
+    failure = failure_of(StatementFailed(str(caught.value)), stage="link")
+    assert failure.stage == "deliver"
+    assert re.fullmatch(r"hedui/warehouse/schema\.py:\d+ table_exists, from flows/nightly\.py:\d+ \w+",
+                        failure.statement)
+    assert failure.error.startswith("ConnectionException")
+
+
+def test_an_error_of_python_code_names_no_statement():
+    try:
+        {}["key"]
+    except KeyError as error:
+        failure = failure_of(error, stage="link")
+    assert (failure.stage, failure.statement) == ("link", None)
 
 
 def test_the_stage_and_statement_survive_the_prefect_steps_rebuilding_the_error_from_its_redacted_text():
