@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from hedui.deliver.lists import DETAIL_SHEET, HEADERS, INPUT_HEADERS, OUTCOME_CHOICES, write_township_lists
-from hedui.deliver.workbook import CHECK_HEADER
+from hedui.deliver.workbook import CHECK_HEADER, DETAIL_COLUMNS
 from tests.conftest import SAMPLES_AS_OF
 from tests.sample_warehouse import ALL_IDS, build_sample_warehouse
 
@@ -330,3 +330,68 @@ def test_each_night_writes_every_list_with_its_own_as_of_and_overdue_count(tmp_p
         assert books[1].properties.title.endswith(later.isoformat())
         overdue_moved += summaries[0]["其中已超过核查截止日期"] < summaries[1]["其中已超过核查截止日期"]
     assert overdue_moved
+
+
+# ---- more evidence than a sheet holds ------------------------------------------------------------------------
+
+
+def test_a_sheet_holds_as_many_rows_as_excel_and_xlsxwriter_allow():
+    from xlsxwriter.worksheet import Worksheet
+
+    from hedui.deliver.workbook import SHEET_ROWS
+
+    assert SHEET_ROWS == Worksheet().xls_rowmax == 2**20
+
+
+def _evidence_sheets(path: Path) -> tuple[list[str], list[tuple]]:
+    """The workbook's evidence sheets in order, and their rows one after the other (each sheet's header left out,
+    after checking it is the header)."""
+    wb = openpyxl.load_workbook(path)
+    names = [name for name in wb.sheetnames if name.startswith(DETAIL_SHEET)]
+    rows: list[tuple] = []
+    for name in names:
+        header, *body = wb[name].iter_rows(values_only=True)
+        assert header == tuple(h for h, _ in DETAIL_COLUMNS)
+        rows += body
+    return names, rows
+
+
+def test_evidence_with_more_records_than_a_sheet_holds_goes_on_in_further_sheets_none_left_out(
+        tmp_path, monkeypatch):
+    """xlsxwriter drops a cell past a sheet's last row without a word: a unit whose warnings cite more records than
+    a sheet holds (the heavy bench city's townships cite millions of settlements) gets 证据明细(2) and so on, and
+    every record is on one of them, in order; the 汇总 sheet says where. Here a sheet holds three records."""
+    from hedui.deliver import workbook
+
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    whole = {p.name: p for p in write_township_lists(con, tmp_path / "whole", SAMPLES_AS_OF)}
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 4)
+    cut = {p.name: p for p in write_township_lists(con, tmp_path / "cut", SAMPLES_AS_OF)}
+
+    assert set(cut) == set(whole)
+    spanning = 0
+    for name in whole:
+        [single], records = _evidence_sheets(whole[name])
+        sheets, cut_records = _evidence_sheets(cut[name])
+        assert cut_records == records  # every record, in order, none twice
+        assert sheets == [DETAIL_SHEET] + [f"{DETAIL_SHEET}({n})" for n in range(2, len(sheets) + 1)]
+        assert len(sheets) == max(1, -(-len(records) // 3))
+        assert _sheet_rows(cut[name], 0) == _sheet_rows(whole[name], 0)  # the list sheet is the same
+        summary = "\n".join(str(v) for row in _sheet_rows(cut[name], "汇总") for v in row if v)
+        if len(sheets) > 1:
+            spanning += 1
+            assert f"“{DETAIL_SHEET}”至“{sheets[-1]}”共 {len(sheets)} 张表" in summary
+            wb = openpyxl.load_workbook(cut[name])
+            assert all(wb[sheet].protection.sheet for sheet in sheets)
+    assert spanning >= 2  # several units' evidence went on in further sheets
+
+
+def test_a_unit_with_more_warnings_than_a_list_sheet_holds_is_refused_not_cut_short(tmp_path, monkeypatch):
+    from hedui.deliver import workbook
+
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 3)  # a header and two warnings
+    with pytest.raises(workbook.ListTooLong, match="more than the 2 rows a list sheet holds"):
+        write_township_lists(con, tmp_path, SAMPLES_AS_OF, workers=1)

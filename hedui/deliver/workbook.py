@@ -61,6 +61,20 @@ LIST_ROW = CHECKED_HEADERS + ["_lines", "_entries", "_entry_lines"]
 DETAIL_COLUMNS: list[tuple[str, int]] = [
     ("预警编号", 17), ("村社区", 10), ("家庭编号", 12), ("姓名", 8), ("序号", 8), ("证据内容", 110),
 ]
+# The rows a sheet holds, its header's included: Excel's limit, and xlsxwriter's, which ignores a cell past it
+# without a word (its write returns -1). A unit whose evidence has more records than one sheet holds goes on in
+# 证据明细(2), 证据明细(3), …: on the heavy bench city a township's medical warnings cite millions of settlements.
+SHEET_ROWS = 1_048_576
+
+
+class ListTooLong(ValueError):
+    """A unit has more open warnings than one list sheet holds: its list is not written rather than cut short
+    (the importer reads one list sheet)."""
+
+
+def detail_sheet_name(number: int) -> str:
+    """The name of the unit's `number`th evidence sheet: 证据明细, then 证据明细(2), 证据明细(3), …"""
+    return DETAIL_SHEET if number == 1 else f"{DETAIL_SHEET}({number})"
 
 _LINE_POINTS = 13.5  # one line of 10-point 宋体, as Excel sizes a row of it
 # A column w characters wide is 7w + 5 pixels; a 10-point Chinese character is 13.3 pixels, two characters' worth:
@@ -145,6 +159,8 @@ def write_list_workbook(path: Path, unit: str, rows: list[tuple], counts: list[d
 
     The workbook's parts are assembled in memory (`in_memory`), not in temporary files that are written, read
     back into the zip file and removed."""
+    if len(rows) > SHEET_ROWS - 1:
+        raise ListTooLong(f"{unit}: {len(rows)} open warnings, more than the {SHEET_ROWS - 1} rows a list sheet holds")
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
     try:
         wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
@@ -191,8 +207,8 @@ def write_list_workbook(path: Path, unit: str, rows: list[tuple], counts: list[d
         _print_setup(ws, len(HEADERS) - 1)
         _protect(ws)
 
-        write_detail_sheet(wb, rows, f_head, f_cell)
-        write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell)
+        detail_sheets = write_detail_sheet(wb, rows, f_head, f_cell)
+        write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell, detail_sheets)
     finally:
         wb.close()
 
@@ -242,34 +258,57 @@ def _write_list_rows(ws, rows: list[tuple], check_col: int, f_cell, f_date, f_in
         set_row(r, lines_height(row[_LINES]))
 
 
-def write_detail_sheet(wb, rows: list[tuple], f_head, f_cell) -> None:
-    """The 证据明细 sheet: each warning's evidence, one row per department record (and one for the standards)."""
-    ws = wb.add_worksheet(DETAIL_SHEET)
+def _start_detail_sheet(wb, number: int, f_head):
+    ws = wb.add_worksheet(detail_sheet_name(number))
     for c, (header, width) in enumerate(DETAIL_COLUMNS):
         ws.write_string(0, c, header, f_head)
         ws.set_column(c, c, width)
     ws.set_row(0, 20)
     ws.freeze_panes(1, 1)
-    write_string, write_blank, set_row = ws.write_string, ws.write_blank, ws.set_row
-    r = 0
-    for row in rows:
-        # the warning's cells, the same on each of its records' rows: 预警编号, 村社区, 家庭编号, 姓名
-        warning = [(write_blank, c, None) if row[c] is None else (write_string, c, str(row[c])) for c in range(4)]
-        for number, (entry, lines) in enumerate(zip(row[_ENTRIES], row[_ENTRY_LINES]), start=1):
-            r += 1
-            for write, c, value in warning:
-                write(r, c, value, f_cell)
-            write_string(r, 4, "适用标准" if entry.startswith("【适用标准】") else f"记录 {number}", f_cell)
-            write_string(r, 5, entry, f_cell)
-            set_row(r, lines_height(lines))
-    if r:
-        ws.autofilter(0, 0, r, len(DETAIL_COLUMNS) - 1)
+    return ws
+
+
+def _finish_detail_sheet(ws, last_row: int) -> None:
+    if last_row:
+        ws.autofilter(0, 0, last_row, len(DETAIL_COLUMNS) - 1)
     _print_setup(ws, len(DETAIL_COLUMNS) - 1)
     _protect(ws)
 
 
-def write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell) -> None:
-    """The 汇总 sheet: as-of date, totals, counts per rule and severity (from SQL), how to fill in."""
+def write_detail_sheet(wb, rows: list[tuple], f_head, f_cell) -> list[str]:
+    """The 证据明细 sheet: each warning's evidence, one row per department record (and one for the standards);
+    when the records are more than a sheet holds (`SHEET_ROWS`), they go on in 证据明细(2) and so on, a warning's
+    records possibly across two sheets. Returns the names of the sheets written."""
+    sheets = [_start_detail_sheet(wb, 1, f_head)]
+    ws = sheets[-1]
+    write_string, write_blank, set_row = ws.write_string, ws.write_blank, ws.set_row
+    r = 0
+    for row in rows:
+        # the warning's cells, the same on each of its records' rows: 预警编号, 村社区, 家庭编号, 姓名
+        warning = [(False, c, None) if row[c] is None else (True, c, str(row[c])) for c in range(4)]
+        for number, (entry, lines) in enumerate(zip(row[_ENTRIES], row[_ENTRY_LINES]), start=1):
+            if r == SHEET_ROWS - 1:  # this sheet is full: the next one goes on
+                _finish_detail_sheet(ws, r)
+                sheets.append(_start_detail_sheet(wb, len(sheets) + 1, f_head))
+                ws = sheets[-1]
+                write_string, write_blank, set_row = ws.write_string, ws.write_blank, ws.set_row
+                r = 0
+            r += 1
+            for is_text, c, value in warning:
+                if is_text:
+                    write_string(r, c, value, f_cell)
+                else:
+                    write_blank(r, c, None, f_cell)
+            write_string(r, 4, "适用标准" if entry.startswith("【适用标准】") else f"记录 {number}", f_cell)
+            write_string(r, 5, entry, f_cell)
+            set_row(r, lines_height(lines))
+    _finish_detail_sheet(ws, r)
+    return [sheet.name for sheet in sheets]
+
+
+def write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell, detail_sheets: list[str] | None = None) -> None:
+    """The 汇总 sheet: as-of date, totals, counts per rule and severity (from SQL), how to fill in; where the
+    evidence is (`detail_sheets`, the 证据明细 sheets written, when more than one)."""
     ws = wb.add_worksheet(SUMMARY_SHEET)
     f_title = wb.add_format({"bold": True, "font_size": 14})
     f_bold = wb.add_format({"bold": True, "border": 1})
@@ -307,7 +346,11 @@ def write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell) -> None:
         "3. “备注”列写明核查经过和依据（如：车辆已于2025年过户，见转移登记凭证）；选择“不属实”时必须填写备注。",
         "4. “核查人”填写入户核查人员，“核查日期”填写入户核查的日期（如 2026-11-25）。",
         "5. 只有黄色的四列可以填写，其余单元格已锁定；不要修改、增删行列或改表名。导入时会逐格核对，被改动的单元格会被指出，该行不予导入。",
-        f"6. 每条预警所依据的部门记录见“{DETAIL_SHEET}”表（按预警编号对应），可一并打印带去入户。",
+        f"6. 每条预警所依据的部门记录见“{DETAIL_SHEET}”表（按预警编号对应），可一并打印带去入户。"
+        if not detail_sheets or len(detail_sheets) == 1 else
+        f"6. 每条预警所依据的部门记录见“{detail_sheets[0]}”至“{detail_sheets[-1]}”共 {len(detail_sheets)} 张表"
+        f"（记录多，一张表放不下 {SHEET_ROWS - 1:,} 行，依次续表；按预警编号对应，一条预警的记录可能跨两张表），"
+        "可一并打印带去入户。",
         "7. 身份证号已脱敏（保留前6位和后4位）；完整信息请在核对系统中按预警编号查询。",
         "8. 本清单只含本乡镇（街道）仍待核查的预警；已消除或已有核查结果的预警不再列出。已导入的结果如需更正，请联系核对中心（hedui outcome correct）。",
     ]
