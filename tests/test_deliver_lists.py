@@ -1,5 +1,6 @@
 import datetime as dt
 import os
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -395,3 +396,40 @@ def test_a_unit_with_more_warnings_than_a_list_sheet_holds_is_refused_not_cut_sh
     monkeypatch.setattr(workbook, "SHEET_ROWS", 3)  # a header and two warnings
     with pytest.raises(workbook.ListTooLong, match="more than the 2 rows a list sheet holds"):
         write_township_lists(con, tmp_path, SAMPLES_AS_OF, workers=1)
+
+
+def _workbook_as_read(path: Path) -> dict:
+    """What a caseworker's spreadsheet program reads of a workbook: per sheet, its cells' values, its row heights,
+    its column widths, its protection, its validations, its print setup."""
+    wb = openpyxl.load_workbook(path)
+    read = {}
+    for ws in wb.worksheets:
+        read[ws.title] = {
+            "cells": list(ws.iter_rows(values_only=True)),
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "widths": {c: d.width for c, d in ws.column_dimensions.items()},
+            "protected": ws.protection.sheet,
+            "validations": [(v.type, v.formula1, str(v.sqref)) for v in ws.data_validations.dataValidation],
+            "print": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.print_title_rows,
+                      str(ws.print_area)),
+            "locked": [[cell.protection.locked for cell in row] for row in ws.iter_rows()],
+        }
+    return read
+
+
+def test_a_unit_with_very_many_records_written_row_by_row_reads_the_same(tmp_path, monkeypatch):
+    """A unit whose evidence has more than `CONSTANT_MEMORY_FROM_RECORDS` records is written in xlsxwriter's
+    constant_memory mode (rows to temporary files, strings inline), so that a worker never holds a heavy township's
+    cells at once; what a spreadsheet program reads of it is the same. Here every unit is written that way."""
+    from hedui.deliver import workbook
+
+    con = duckdb.connect()
+    build_sample_warehouse(con)
+    kept = {p.name: p for p in write_township_lists(con, tmp_path / "in_memory", SAMPLES_AS_OF)}
+    monkeypatch.setattr(workbook, "CONSTANT_MEMORY_FROM_RECORDS", -1)
+    streamed = {p.name: p for p in write_township_lists(con, tmp_path / "streamed", SAMPLES_AS_OF)}
+    assert set(streamed) == set(kept)
+    for name in kept:
+        with zipfile.ZipFile(streamed[name]) as archive:
+            assert "xl/sharedStrings.xml" not in archive.namelist()  # written the other way indeed
+        assert _workbook_as_read(streamed[name]) == _workbook_as_read(kept[name]), name
