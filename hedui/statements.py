@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -70,31 +69,31 @@ def named(error: BaseException, stage: str) -> BaseException:
     return StatementFailed.naming(stage, statement, error) if statement else error
 
 
-# The project's packages (`statement_at` names frames of their files only) and the folder that holds them: the
-# repository, or site-packages for the installed wheel.
+# The project's packages: `statement_at` names frames of their modules only (by module name, wherever installed)
 _PACKAGES = ("hedui", "connectors", "matching", "flows")
-_ROOT = Path(__file__).resolve().parent.parent
-# frames of this module (`run`) name nothing: the statement is its caller's
-_THIS = Path(__file__).resolve()
 # a helper's frame (`table_exists`) says little alone: its caller in the project is named too
 _FRAMES_NAMED = 2
 
 
+def _module_file(module: str, filename: str) -> str:
+    """A module's file as the repository names it: `matching.namesakes` is `matching/namesakes.py`, a package's
+    own module its `__init__.py`."""
+    path = module.replace(".", "/")
+    return f"{path}/__init__.py" if filename.endswith("__init__.py") else f"{path}.py"
+
+
 def statement_at(error: BaseException) -> str | None:
     """Where the project's code ran the statement that raised `error`: its innermost frame of the project's own
-    files, and the one that called it, as `path:line function, from path:line function` (paths from the
-    repository's root). None when no frame of the project's files is in the traceback."""
+    modules, and the one that called it, as `path:line function, from path:line function` (paths as in the
+    repository). None when no frame of the project's modules is in the traceback. This module's frames (`run`)
+    name nothing: the statement is its caller's."""
     frames = []
     traceback = error.__traceback__
     while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
         code = traceback.tb_frame.f_code
-        path = Path(code.co_filename)
-        try:
-            relative = path.resolve().relative_to(_ROOT)
-        except (ValueError, OSError):
-            relative = None
-        if relative is not None and relative.parts[0] in _PACKAGES and path.resolve() != _THIS:
-            frames.append(f"{relative.as_posix()}:{traceback.tb_lineno} {code.co_name}")
+        if module.split(".")[0] in _PACKAGES and module != __name__:
+            frames.append(f"{_module_file(module, code.co_filename)}:{traceback.tb_lineno} {code.co_name}")
         traceback = traceback.tb_next
     if not frames:
         return None
