@@ -52,12 +52,12 @@ def failure_of(error: BaseException, stage: str) -> Failure:
     error (`statement_at`), or none. The error text is redacted either way."""
     from hedui.privacy import redact_error_text
 
+    error = named(error, stage)
     text = redact_error_text(error)
     match = _FORM.search(text)
     if match:
         return Failure(match["stage"], match["statement"].strip(), match["error"].strip())
-    statement = statement_at(error) if isinstance(error, duckdb.Error) else None
-    return Failure(stage, statement, f"{type(error).__name__}: {text}")
+    return Failure(stage, None, f"{type(error).__name__}: {text}")
 
 
 def named(error: BaseException, stage: str) -> BaseException:
