@@ -14,11 +14,14 @@ record; `汇总` gives the counts and the filling instructions.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import multiprocessing
 import os
 import re
+import shutil
+import tempfile
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -28,6 +31,8 @@ import duckdb
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.evidence_batches import AFTER_LAST_PLACE, LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes, place_ranges
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
+from hedui.deliver.spooled_rows import SpooledRows, spool_rows
+from hedui.warehouse.publish import process_alive
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
     DETAIL_COLUMNS,
@@ -277,8 +282,9 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     Returns the paths written, townships first.
 
     The rows of every unit come from one query ordered by unit, fetched in batches and cut per unit; each unit's
-    workbook is written by one of `workers` processes (default: one per core, at most 4) while the next unit's
-    rows are fetched, so at most a few units' rows are in memory at once."""
+    rows go to a file (`spooled_rows.py`) as they are fetched, and its workbook is written from that file by one of
+    `workers` processes (default: one per core, at most 4) while the next unit's rows are fetched. This process
+    holds one fetch of rows at a time, whatever the size of a unit."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     install_deliver_macros(con)
@@ -293,15 +299,17 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     counts: dict[int, list[dict]] = {}
     for count in _dicts(con.execute(_COUNTS_SQL.format(unit_join=_UNIT_JOIN), {"as_of": as_of})):
         counts.setdefault(count.pop("_unit_no"), []).append(count)
-    rows_by_unit = _rows_of_units(con)
-    next_unit, next_rows = next(rows_by_unit, (None, []))
     written: list[Path] = []
-    with _WorkbookWriters(workers) as writers:
+    with _spool_directory(con) as spool, _WorkbookWriters(workers) as writers:
+        # from here on the rows query is being fetched: nothing else may run on the connection until it is done
+        rows_by_unit = _rows_of_units(con)
+        next_unit, next_rows = next(rows_by_unit, (None, iter(())))
         for unit_no, county, township, kind in units:
-            rows: list[tuple] = []
+            rows: SpooledRows | list[tuple] = []
             if next_unit == unit_no:
-                rows = next_rows
-                next_unit, next_rows = next(rows_by_unit, (None, []))
+                # spooled before the next unit is read: the unit's rows are read from the query as they are written
+                rows = spool_rows(Path(spool) / f"{unit_no}.rows", next_rows, _BATCH_ROWS)
+                next_unit, next_rows = next(rows_by_unit, (None, iter(())))
             if kind in ("unrouted", "review"):
                 label = UNROUTED_LABEL if kind == "unrouted" else REVIEW_LABEL
                 path = out_dir / f"{_safe_name(county)}_{label}_{stamp}.xlsx"
@@ -333,32 +341,54 @@ def _row_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
 
 def _rows_of_units(con: duckdb.DuckDBPyConnection):
     """The rows of every unit with open warnings, (unit_no, rows), in unit order: the rows query run batch by batch
-    of list places; a unit whose rows span batches is put together again here."""
+    of list places, a unit whose rows span batches put together again here. Each unit's rows are an iterator read
+    from the query as it is consumed: consume it before taking the next unit (`itertools.groupby`)."""
     rows_sql = _rows_sql()
     parameters = size_parameters(rows_sql)
 
-    def batch_rows():
+    def rows_in_order():
         for first_position, end_position in _row_batches(con):
             con.execute(_LIST_BATCH_SQL, {"first_position": first_position, "end_position": end_position})
-            yield from _rows_by_unit(con.execute(rows_sql, parameters))
+            yield from _fetched(con.execute(rows_sql, parameters))
 
-    for unit_no, parts in itertools.groupby(batch_rows(), key=lambda unit_rows: unit_rows[0]):
-        yield unit_no, [row for _, rows in parts for row in rows]
+    for unit_no, rows in itertools.groupby(rows_in_order(), key=lambda values: values[0]):
+        yield unit_no, (values[1:] for values in rows)
 
 
-def _rows_by_unit(cursor: duckdb.DuckDBPyConnection):
-    """The rows of the ordered rows query, one unit at a time: (unit_no, rows), fetched in batches; each row a
-    tuple laid out as `workbook.LIST_ROW` (plain tuples: a worker process is handed them pickled)."""
+def _fetched(cursor: duckdb.DuckDBPyConnection):
+    """The rows of the ordered rows query, fetched in batches: (unit_no, *row), each row laid out as
+    `workbook.LIST_ROW` (plain tuples: a worker process reads them unpickled)."""
     names = [d[0] for d in cursor.description]
     if names[1:] != LIST_ROW:  # the writer reads the row by position
         raise RuntimeError(f"the rows query gives {names[1:]}, the list writer reads {LIST_ROW}")
+    while batch := cursor.fetchmany(_BATCH_ROWS):
+        yield from batch
 
-    def fetched():
-        while batch := cursor.fetchmany(_BATCH_ROWS):
-            yield from batch
 
-    for unit_no, rows in itertools.groupby(fetched(), key=lambda values: values[0]):
-        yield unit_no, [values[1:] for values in rows]
+# `<prefix><pid>-<random>`: the process that spools into it, so that a later one can tell what a killed one left
+_SPOOL_PREFIX = "hedui-list-rows-"
+
+
+@contextlib.contextmanager
+def _spool_directory(con: duckdb.DuckDBPyConnection):
+    """A directory for the units' spooled rows, removed afterwards: in DuckDB's temporary directory, where the
+    night spills (sized for it), or the system's when the connection has none of its own. It holds caseworkers'
+    rows (names, masked IDs, evidence), so it is private to the user (`tempfile`), and what a killed process left
+    there is removed by the next one."""
+    (setting,) = con.execute("select current_setting('temp_directory')").fetchone()
+    parent = Path(setting) if setting and Path(setting).is_absolute() else Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    for left in parent.glob(_SPOOL_PREFIX + "*"):
+        pid = left.name.removeprefix(_SPOOL_PREFIX).split("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=parent) as directory:
+        yield directory
+
+
+def _remove(rows: SpooledRows | list) -> None:
+    if isinstance(rows, SpooledRows):
+        rows.remove()
 
 
 class _WorkbookWriters:
@@ -369,31 +399,38 @@ class _WorkbookWriters:
     copy-on-write view of everything the parent held, DuckDB's buffers included; as the parent went on writing
     them, each worker's view became its own copy, multiplying the parent's resident memory by the workers. The
     fork server imports only what it is told to preload; each worker, forked from it or spawned, still runs the
-    caller's main script as `__mp_main__` (multiprocessing's preparation), so a script needs a main guard. At most `workers + 1` workbooks wait in the pool, so memory stays bounded by
-    a few units' rows; a worker's error is raised here, and the remaining work is cancelled."""
+    caller's main script as `__mp_main__` (multiprocessing's preparation), so a script needs a main guard. At most `workers + 1` workbooks wait in the pool, each with
+    its rows in a file (`spooled_rows.py`), not in this process; a worker's error is raised here, and the remaining work is cancelled."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: deque[Future] = deque()
+        self.pending: deque[tuple[Future, SpooledRows | list]] = deque()
 
     def __enter__(self) -> "_WorkbookWriters":
         if self.workers > 1:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["hedui.deliver.workbook"])
+                context.set_forkserver_preload(["hedui.deliver.workbook", "hedui.deliver.spooled_rows"])
             else:
                 context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self
 
-    def write(self, *args) -> None:
+    def write(self, path: Path, title: str, rows, *args) -> None:
+        """Write one workbook (`workbook.write_list_workbook`'s arguments); spooled rows are removed once written."""
         if self.pool is None:
-            write_list_workbook(*args)
+            write_list_workbook(path, title, rows, *args)
+            _remove(rows)
             return
-        self.pending.append(self.pool.submit(write_list_workbook, *args))
+        self.pending.append((self.pool.submit(write_list_workbook, path, title, rows, *args), rows))
         while len(self.pending) > self.workers:
-            self.pending.popleft().result()
+            self._collect()
+
+    def _collect(self) -> None:
+        future, rows = self.pending.popleft()
+        future.result()
+        _remove(rows)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self.pool is None:
@@ -401,7 +438,7 @@ class _WorkbookWriters:
         try:
             if exc_type is None:
                 while self.pending:
-                    self.pending.popleft().result()
+                    self._collect()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
         return False

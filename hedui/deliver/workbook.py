@@ -23,8 +23,12 @@ import hashlib
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xlsxwriter
+
+if TYPE_CHECKING:
+    from hedui.deliver.spooled_rows import SpooledRows
 
 
 LIST_SHEET = "预警核查清单"
@@ -162,10 +166,11 @@ def _protect(ws) -> None:
                     "select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def write_list_workbook(path: Path, unit: str, rows: list[tuple], counts: list[dict], as_of: dt.date,
+def write_list_workbook(path: Path, unit: str, rows: list[tuple] | SpooledRows, counts: list[dict], as_of: dt.date,
                         kind: str) -> None:
     """The list sheet, the evidence sheet and the 汇总 sheet; arguments are plain values, so that a worker process
-    can be handed them. Each row is laid out as `LIST_ROW`.
+    can be handed them. Each row is laid out as `LIST_ROW`; the rows are read twice, in order (the list sheet, then
+    the evidence sheet), from a list or from a file (`spooled_rows.SpooledRows`).
 
     The workbook's parts are assembled in memory (`in_memory`), not in temporary files that are written, read
     back into the zip file and removed; a unit with very many records is written row by row through temporary
@@ -240,7 +245,7 @@ assert _DATE_COLS == (_SEVERITY_COL + 1, _SEVERITY_COL + 2)  # the order the cel
 _INPUT_COLS = tuple((HEADERS.index(h), h == VERIFIED_ON_HEADER) for h in INPUT_HEADERS)
 
 
-def _write_list_rows(ws, rows: list[tuple], check_col: int, f_cell, f_date, f_input, f_input_date, f_sev) -> None:
+def _write_list_rows(ws, rows: list[tuple] | SpooledRows, check_col: int, f_cell, f_date, f_input, f_input_date, f_sev) -> None:
     """The list sheet's rows: a cell per column in sheet order (the shared strings are numbered in the order they
     are written), then the check code, and the row's height.
 
@@ -273,9 +278,11 @@ def _write_list_rows(ws, rows: list[tuple], check_col: int, f_cell, f_date, f_in
         set_row(r, lines_height(row[_LINES]))
 
 
-def records_of(rows: list[tuple]) -> int:
-    """How many evidence records the rows hold: the rows of their 证据明细 sheets."""
-    return sum(len(row[_ENTRIES]) for row in rows)
+def records_of(rows: list[tuple] | SpooledRows) -> int:
+    """How many evidence records the rows hold: the rows of their 证据明细 sheets (counted when they were spooled,
+    `spooled_rows.SpooledRows`, or here)."""
+    counted = getattr(rows, "records", None)
+    return counted if counted is not None else sum(len(row[_ENTRIES]) for row in rows)
 
 
 def _start_detail_sheet(wb, number: int, f_head):
@@ -295,7 +302,7 @@ def _finish_detail_sheet(ws, last_row: int) -> None:
     _protect(ws)
 
 
-def write_detail_sheet(wb, rows: list[tuple], f_head, f_cell) -> list[str]:
+def write_detail_sheet(wb, rows: list[tuple] | SpooledRows, f_head, f_cell) -> list[str]:
     """The 证据明细 sheet: each warning's evidence, one row per department record (and one for the standards);
     when the records are more than a sheet holds (`SHEET_ROWS`), they go on in 证据明细(2) and so on, a warning's
     records possibly across two sheets. Returns the names of the sheets written."""

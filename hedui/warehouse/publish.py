@@ -42,7 +42,7 @@ def remove_stale_work_files(warehouse: Path) -> list[Path]:
     stale = sorted(warehouse.parent.glob(warehouse.name + ".tmp-*"))
     for path in sorted(warehouse.parent.glob(warehouse.name + REVIEW_SCRATCH_INFIX + "*")):
         pid = path.name.removeprefix(warehouse.name + REVIEW_SCRATCH_INFIX).split(".")[0]
-        if not pid.isdigit() or not _process_alive(int(pid)):
+        if not pid.isdigit() or not process_alive(int(pid)):
             stale.append(path)
     for path in stale:
         path.unlink(missing_ok=True)
@@ -60,7 +60,8 @@ def review_scratch_path(warehouse: Path, pid: int) -> Path:
     return warehouse.with_name(f"{warehouse.name}{REVIEW_SCRATCH_INFIX}{pid}")
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs: what tells a dead process's leftovers from a live one's."""
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
