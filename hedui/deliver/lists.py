@@ -43,6 +43,7 @@ from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layou
     LIST_SHEET,
     OUTCOME_CHOICES,
     OUTCOME_HEADER,
+    PARTIAL_INFIX,
     REVIEW_LABEL,
     SUMMARY_SHEET,
     UNROUTED_LABEL,
@@ -287,6 +288,7 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
     holds one fetch of rows at a time, whatever the size of a unit."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_dead_partials(out_dir)
     install_deliver_macros(con)
     stamp = as_of.strftime("%Y%m%d")
     open_rows = con.execute("select count(*) from alerts.warnings where status = 'open'").fetchall()[0][0]
@@ -321,6 +323,18 @@ def write_township_lists(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: d
             written.append(path)
     con.execute("drop table if exists _list_units; drop table if exists _list_warnings; drop table if exists _list_batch")
     return written
+
+
+def remove_dead_partials(out_dir: Path) -> list[Path]:
+    """The workbooks a dead process left half-written in `out_dir` (`workbook.partial_path`: a writer killed with
+    its night); a live process's are being written and stay."""
+    removed = []
+    for left in out_dir.glob(f".*.xlsx{PARTIAL_INFIX}*"):
+        pid = left.name.rpartition(PARTIAL_INFIX)[2]
+        if pid.isdigit() and not process_alive(int(pid)):
+            left.unlink(missing_ok=True)
+            removed.append(left)
+    return removed
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:

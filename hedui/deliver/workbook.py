@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +80,17 @@ SHEET_ROWS = 1_048_576
 # wrote about an eighth slower on the default bench city's largest township (6,501 warnings, 37,787 records:
 # 2.6 s against 2.3 s of CPU).
 CONSTANT_MEMORY_FROM_RECORDS = 50_000
+
+
+# A workbook is written under `.<name>.partial-<pid>` beside its name and renamed to it once whole: a list under its
+# own name is always complete, whatever stopped its writer (a killed night, a full disk). The name says which
+# process writes it, so that the next lists remove what a dead one left (`lists.remove_dead_partials`).
+PARTIAL_INFIX = ".partial-"
+
+
+def partial_path(path: Path) -> Path:
+    """Where the workbook of `path` is written before it is whole: hidden, and not ending in .xlsx."""
+    return path.with_name(f".{path.name}{PARTIAL_INFIX}{os.getpid()}")
 
 
 class ListTooLong(ValueError):
@@ -174,63 +186,76 @@ def write_list_workbook(path: Path, unit: str, rows: list[tuple] | SpooledRows, 
 
     The workbook's parts are assembled in memory (`in_memory`), not in temporary files that are written, read
     back into the zip file and removed; a unit with very many records is written row by row through temporary
-    files instead (`CONSTANT_MEMORY_FROM_RECORDS`), so that its cells are never all in memory."""
+    files instead (`CONSTANT_MEMORY_FROM_RECORDS`), so that its cells are never all in memory. Either way the file
+    appears under `path` only when it is whole (`partial_path`)."""
     if len(rows) > SHEET_ROWS - 1:
         raise ListTooLong(f"{unit}: {len(rows)} open warnings, more than the {SHEET_ROWS - 1} rows a list sheet holds")
     if records_of(rows) > CONSTANT_MEMORY_FROM_RECORDS:
         options = {"constant_memory": True}  # rows to temporary files as they are written (the TMPDIR)
     else:
         options = {"in_memory": True}
-    wb = xlsxwriter.Workbook(str(path), options)
+    partial = partial_path(path)
     try:
-        wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
-        font = {"font_name": "宋体", "font_size": 10}
-        f_head = wb.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                "valign": "vcenter", "align": "center"})
-        f_cell = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1})
-        f_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "align": "center", "border": 1})
-        f_input = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
-                                 "locked": False})
-        f_input_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1,
-                                      "bg_color": "#FFF2CC", "locked": False})
-        f_sev = {label: wb.add_format({**font, "valign": "top", "border": 1, "bold": True, "font_color": color})
-                 for label, color in (("高", "#C00000"), ("中", "#C65911"), ("低", "#375623"))}
+        wb = xlsxwriter.Workbook(str(partial), options)
+        try:
+            _write_sheets(wb, unit, rows, counts, as_of, kind)
+        finally:
+            wb.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
 
-        ws = wb.add_worksheet(LIST_SHEET)
-        for c, (header, width) in enumerate(COLUMNS):
-            ws.write_string(0, c, header, f_head)
-            ws.set_column(c, c, width)
-        check_col = len(HEADERS)
-        ws.write_string(0, check_col, CHECK_HEADER, f_head)
-        ws.set_column(check_col, check_col, 12, None, {"hidden": True})
-        ws.set_row(0, 30)
-        ws.freeze_panes(1, 1)
-        _write_list_rows(ws, rows, check_col, f_cell, f_date, f_input, f_input_date, f_sev)
-        last = max(len(rows), 1)
-        outcome_col = HEADERS.index(OUTCOME_HEADER)
-        ws.data_validation(1, outcome_col, last, outcome_col, {
-            "validate": "list", "source": OUTCOME_CHOICES, "ignore_blank": True,
-            "input_title": "核查结果", "input_message": "入户核查后选择：属实 / 不属实 / 已调整待遇",
-            "error_title": "请从下拉列表选择", "error_message": "核查结果只能是：属实、不属实、已调整待遇",
-            "error_type": "stop",
-        })
-        date_col = HEADERS.index(VERIFIED_ON_HEADER)
-        ws.data_validation(1, date_col, last, date_col, {
-            "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-            "maximum": dt.date(2099, 12, 31), "ignore_blank": True,
-            "input_title": "核查日期", "input_message": "入户核查的日期，如 2026-11-25",
-            "error_title": "请填写日期", "error_message": "核查日期请写成 2026-11-25 这样的日期",
-            "error_type": "stop",
-        })
-        if rows:
-            ws.autofilter(0, 0, len(rows), len(HEADERS) - 1)
-        _print_setup(ws, len(HEADERS) - 1)
-        _protect(ws)
 
-        detail_sheets = write_detail_sheet(wb, rows, f_head, f_cell)
-        write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell, detail_sheets)
-    finally:
-        wb.close()
+def _write_sheets(wb, unit: str, rows: list[tuple] | SpooledRows, counts: list[dict], as_of: dt.date,
+                  kind: str) -> None:
+    """The workbook's three sheets (`write_list_workbook`)."""
+    wb.set_properties({"title": f"{unit} 预警核查清单 {as_of.isoformat()}", "company": "居民家庭经济状况核对中心"})
+    font = {"font_name": "宋体", "font_size": 10}
+    f_head = wb.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                            "valign": "vcenter", "align": "center"})
+    f_cell = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1})
+    f_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "align": "center", "border": 1})
+    f_input = wb.add_format({**font, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#FFF2CC",
+                             "locked": False})
+    f_input_date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top", "border": 1,
+                                  "bg_color": "#FFF2CC", "locked": False})
+    f_sev = {label: wb.add_format({**font, "valign": "top", "border": 1, "bold": True, "font_color": color})
+             for label, color in (("高", "#C00000"), ("中", "#C65911"), ("低", "#375623"))}
+
+    ws = wb.add_worksheet(LIST_SHEET)
+    for c, (header, width) in enumerate(COLUMNS):
+        ws.write_string(0, c, header, f_head)
+        ws.set_column(c, c, width)
+    check_col = len(HEADERS)
+    ws.write_string(0, check_col, CHECK_HEADER, f_head)
+    ws.set_column(check_col, check_col, 12, None, {"hidden": True})
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 1)
+    _write_list_rows(ws, rows, check_col, f_cell, f_date, f_input, f_input_date, f_sev)
+    last = max(len(rows), 1)
+    outcome_col = HEADERS.index(OUTCOME_HEADER)
+    ws.data_validation(1, outcome_col, last, outcome_col, {
+        "validate": "list", "source": OUTCOME_CHOICES, "ignore_blank": True,
+        "input_title": "核查结果", "input_message": "入户核查后选择：属实 / 不属实 / 已调整待遇",
+        "error_title": "请从下拉列表选择", "error_message": "核查结果只能是：属实、不属实、已调整待遇",
+        "error_type": "stop",
+    })
+    date_col = HEADERS.index(VERIFIED_ON_HEADER)
+    ws.data_validation(1, date_col, last, date_col, {
+        "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+        "maximum": dt.date(2099, 12, 31), "ignore_blank": True,
+        "input_title": "核查日期", "input_message": "入户核查的日期，如 2026-11-25",
+        "error_title": "请填写日期", "error_message": "核查日期请写成 2026-11-25 这样的日期",
+        "error_type": "stop",
+    })
+    if rows:
+        ws.autofilter(0, 0, len(rows), len(HEADERS) - 1)
+    _print_setup(ws, len(HEADERS) - 1)
+    _protect(ws)
+
+    detail_sheets = write_detail_sheet(wb, rows, f_head, f_cell)
+    write_summary_sheet(wb, unit, counts, as_of, kind, f_head, f_cell, detail_sheets)
 
 
 # Where LIST_ROW holds what the writer reads besides the protected cells (which are its first CHECKED_HEADERS).
