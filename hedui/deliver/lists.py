@@ -32,6 +32,7 @@ from hedui.deliver.evidence import install_deliver_macros
 from hedui.evidence_batches import AFTER_LAST_PLACE, LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes, place_ranges
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.spooled_rows import SpooledRows, spool_rows
+from hedui.deliver.writer_watch import exit_when_gone
 from hedui.warehouse.publish import process_alive
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
@@ -425,10 +426,13 @@ class _WorkbookWriters:
         if self.workers > 1:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["hedui.deliver.workbook", "hedui.deliver.spooled_rows"])
+                context.set_forkserver_preload(["hedui.deliver.workbook", "hedui.deliver.spooled_rows",
+                                                "hedui.deliver.writer_watch"])
             else:
                 context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # each worker leaves when this process is gone, even killed outright (`writer_watch`)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=exit_when_gone,
+                                            initargs=(os.getpid(),))
         return self
 
     def write(self, path: Path, title: str, rows, *args) -> None:
