@@ -33,7 +33,7 @@ from hedui.evidence_batches import AFTER_LAST_PLACE, LISTS_SHARE_OF_MEMORY_LIMIT
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
 from hedui.deliver.spooled_rows import SpooledRows, spool_rows
 from hedui.deliver.writer_watch import exit_when_gone
-from hedui.warehouse.publish import process_alive
+from hedui.processes import owner_gone
 from hedui.deliver.workbook import (  # noqa: F401 (re-exported: the sheet layout callers and tests rely on)
     COLUMNS,
     DETAIL_COLUMNS,
@@ -332,7 +332,7 @@ def remove_dead_partials(out_dir: Path) -> list[Path]:
     removed = []
     for left in out_dir.glob(f".*.xlsx{PARTIAL_INFIX}*"):
         pid = left.name.rpartition(PARTIAL_INFIX)[2]
-        if pid.isdigit() and not process_alive(int(pid)):
+        if owner_gone(pid):
             left.unlink(missing_ok=True)
             removed.append(left)
     return removed
@@ -395,7 +395,7 @@ def _spool_directory(con: duckdb.DuckDBPyConnection):
     parent.mkdir(parents=True, exist_ok=True)
     for left in parent.glob(_SPOOL_PREFIX + "*"):
         pid = left.name.removeprefix(_SPOOL_PREFIX).split("-")[0]
-        if pid.isdigit() and not process_alive(int(pid)):
+        if owner_gone(pid):
             shutil.rmtree(left, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=parent) as directory:
         yield directory

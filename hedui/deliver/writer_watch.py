@@ -15,6 +15,8 @@ import select
 import threading
 import time
 
+from hedui.processes import process_alive
+
 # The exit status of a writer whose night is gone (EX_SOFTWARE): not 0, the workbook was not finished.
 NIGHT_GONE_EXIT = 70
 
@@ -32,18 +34,8 @@ def exit_when_gone(pid: int, poll_seconds: float = 1.0) -> None:
         if handle is not None:
             select.select([handle], [], [])
         else:
-            while _exists(pid):
+            while process_alive(pid):
                 time.sleep(poll_seconds)
         os._exit(NIGHT_GONE_EXIT)
 
     threading.Thread(target=watch, name="hedui-night-watch", daemon=True).start()
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from hedui.processes import owner_gone
 from hedui.warehouse.lock import writer_lock
 from hedui.warehouse.naming import check_warehouse_name
 from hedui.warehouse.schema import check_readable, migrate
@@ -42,7 +43,7 @@ def remove_stale_work_files(warehouse: Path) -> list[Path]:
     stale = sorted(warehouse.parent.glob(warehouse.name + ".tmp-*"))
     for path in sorted(warehouse.parent.glob(warehouse.name + REVIEW_SCRATCH_INFIX + "*")):
         pid = path.name.removeprefix(warehouse.name + REVIEW_SCRATCH_INFIX).split(".")[0]
-        if not pid.isdigit() or not process_alive(int(pid)):
+        if not pid.isdigit() or owner_gone(pid):
             stale.append(path)
     for path in stale:
         path.unlink(missing_ok=True)
@@ -58,17 +59,6 @@ def review_scratch_path(warehouse: Path, pid: int) -> Path:
     """Where the review export of process `pid` copies `warehouse` (removed by that export when done, or by a
     night once the process is gone)."""
     return warehouse.with_name(f"{warehouse.name}{REVIEW_SCRATCH_INFIX}{pid}")
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` still runs: what tells a dead process's leftovers from a live one's."""
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
 
 
 def _settings(memory_limit: str | None, temp_directory: Path | None, threads: int | None = None) -> dict[str, str]:
