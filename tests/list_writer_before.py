@@ -17,6 +17,7 @@ import xlsxwriter
 
 from hedui.deliver import lists
 from hedui.deliver.evidence import detail_lines, install_deliver_macros
+from hedui.deliver.list_texts import kept_wording_sql
 from hedui.deliver.workbook import (
     CHECK_HEADER,
     CHECKED_HEADERS,
@@ -63,7 +64,7 @@ from alerts.warnings w
 {unit_join}
 left join staged.households h on h.household_id = w.household_id
 -- the wording made when the evidence last changed (hedui.deliver.list_texts)
-left join alerts.list_texts kept
+left join ({kept}) kept
     on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
 """
@@ -89,7 +90,7 @@ def write_lists_before(con: duckdb.DuckDBPyConnection, out_dir: Path, as_of: dt.
         counts.setdefault(count.pop("_unit_no"), []).append(count)
     rows: dict[int, list[dict]] = {}
     for row in lists._dicts(con.execute(_ROWS_BEFORE.format(listed=_LISTED_SQL.format(
-            unit_join=lists._UNIT_JOIN)))):
+            unit_join=lists._UNIT_JOIN, kept=kept_wording_sql("select warning_id from alerts.list_texts"))))):
         rows.setdefault(row.pop("_unit_no"), []).append(row)
     written = []
     for unit_no, county, township, kind in units:

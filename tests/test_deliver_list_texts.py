@@ -1,11 +1,13 @@
 """alerts.list_texts: the lists' wording of each open warning is made once, redone only when its evidence
 changes, and a stale wording is never shown."""
 
+import re
+
 import duckdb
 import pytest
 
 from hedui.deliver.evidence import install_deliver_macros
-from hedui.deliver.list_texts import refresh_list_texts
+from hedui.deliver.list_texts import kept_wording_sql, refresh_list_texts
 from hedui.deliver.lists import write_township_lists
 from hedui.warehouse import migrate
 from tests.conftest import SAMPLES_AS_OF
@@ -68,61 +70,135 @@ def test_closed_warnings_lose_their_wording(con):
     assert con.execute("select count(*) from alerts.list_texts").fetchall()[0][0] == 0
 
 
+def _kept(con) -> dict[str, tuple[str, str]]:
+    """warning_id -> (summary, detail) of the kept wording, as the lists read it."""
+    rows = con.execute(kept_wording_sql("select warning_id from alerts.list_texts")).fetchall()
+    return {warning_id: (summary, detail) for warning_id, _md5, summary, detail in rows}
+
+
+def _lines(con) -> int:
+    return con.execute("select count(*) from alerts.list_lines").fetchone()[0]
+
+
+def _mark_lines_of(con, warning_id: str) -> None:
+    """A marker in place of each kept line of the warning's records shows which lines are worded again."""
+    con.execute(
+        "update alerts.list_lines set line = '（保留的行）' "
+        "where line_key in (select unnest(line_keys) from alerts.list_texts where warning_id = ?)", [warning_id])
+
+
 def test_the_kept_wording_masks_ids(con):
     refresh_list_texts(con)
     install_deliver_macros(con)
-    full_ids = con.execute(
-        "select count(*) from alerts.list_texts where regexp_matches(detail_masked || summary_masked, '[0-9]{17}[0-9X]')"
-    ).fetchall()[0][0]
-    assert full_ids == 0
+    kept = _kept(con)
+    assert len(kept) == _open_count(con)
+    assert not [warning_id for warning_id, (summary, detail) in kept.items()
+                if re.search("[0-9]{17}[0-9X]", (summary or "") + (detail or ""))]
 
 
 def _first_open(con) -> str:
     return con.execute("select min(warning_id) from alerts.warnings where status = 'open'").fetchall()[0][0]
 
 
-def test_a_new_summary_over_the_same_records_keeps_the_detail_wording(con, tmp_path):
+def _first_open_with_records(con) -> str:
+    return con.execute("select min(warning_id) from alerts.warnings where status = 'open' "
+                       "and json_array_length(evidence, '$.records') > 0").fetchall()[0][0]
+
+
+def test_a_new_summary_over_the_same_records_words_no_record_again(con, tmp_path):
     refresh_list_texts(con)
-    warning_id = _first_open(con)
-    # a marker in place of the kept detail shows whether the detail is made again
-    con.execute("update alerts.list_texts set detail_masked = '（保留的明细）' where warning_id = ?", [warning_id])
+    warning_id = _first_open_with_records(con)
+    _mark_lines_of(con, warning_id)
+    lines = _lines(con)
     con.execute(
         "update alerts.warnings set evidence = json_merge_patch(evidence, '{\"summary_zh\": \"窗口移动后的说明\"}') "
         "where warning_id = ?", [warning_id],
     )
     assert refresh_list_texts(con) == 1
-    summary, detail = con.execute(
-        "select summary_masked, detail_masked from alerts.list_texts where warning_id = ?", [warning_id]
-    ).fetchall()[0]
-    assert (summary, detail) == ("窗口移动后的说明", "（保留的明细）")
+    summary, detail = _kept(con)[warning_id]
+    assert summary == "窗口移动后的说明"
+    assert detail.startswith("（保留的行）") and _lines(con) == lines
+
+
+def test_a_record_added_to_the_evidence_is_the_only_record_worded(con, tmp_path):
+    """A household's medical warning gains a week's settlements: the records it already cited keep their lines,
+    only the new one is worded, and the detail lists them all in the evidence's order."""
+    refresh_list_texts(con)
+    warning_id = _first_open_with_records(con)
+    (cited,) = con.execute("select json_array_length(evidence, '$.records') from alerts.warnings "
+                           "where warning_id = ?", [warning_id]).fetchone()
+    _mark_lines_of(con, warning_id)
+    lines = _lines(con)
+    con.execute(
+        "update alerts.warnings set evidence = json_merge_patch(evidence, json_object('records', "
+        "list_append(cast(evidence->'records' as json[]), json_object('source', 'medical', 'record_key', 'NEW1', "
+        "'fields', json_object('结算编号', 'JS-NEW-1'))))) where warning_id = ?", [warning_id])
+    assert refresh_list_texts(con) == 1
+    _summary, detail = _kept(con)[warning_id]
+    worded = [line for line in detail.split("\n") if not line.startswith("【适用标准】")]
+    assert worded[:cited] == ["（保留的行）"] * cited
+    assert len(worded) == cited + 1 and "JS-NEW-1" in worded[-1]
+    assert _lines(con) == lines + 1
+    assert _all_rows(con, tmp_path)[warning_id]["证据明细"] == detail
 
 
 def test_changed_records_reword_the_detail(con, tmp_path):
     refresh_list_texts(con)
     warning_id = _first_open(con)
-    before = con.execute("select detail_masked from alerts.list_texts where warning_id = ?", [warning_id]).fetchall()
+    before = _kept(con)[warning_id]
     con.execute(
         "update alerts.warnings set evidence = json_merge_patch(evidence, "
         "json_object('records', [json_object('source', 'vehicle', 'record_key', 'K1', "
         "'fields', json_object('号牌号码', '湘D9Z9Z9'))])) where warning_id = ?", [warning_id],
     )
     assert refresh_list_texts(con) == 1
-    (after,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?", [warning_id]).fetchall()[0]
-    assert "湘D9Z9Z9" in after and [(after,)] != before
+    _summary, after = _kept(con)[warning_id]
+    assert "湘D9Z9Z9" in after and after != before[1]
     assert _all_rows(con, tmp_path)[warning_id]["证据明细"] == after
 
 
-def test_a_kept_wording_table_from_before_detail_md5_is_brought_up_to_date(tmp_path):
+def test_a_record_cited_by_two_warnings_is_one_line_and_lines_no_wording_cites_are_forgotten(con):
+    first, second = [row[0] for row in con.execute(
+        "select warning_id from alerts.warnings where status = 'open' order by warning_id limit 2").fetchall()]
+    record = ('[{"source": "medical", "record_key": "SHARED", "fields": {"结算编号": "JS-SHARED"}}]')
+    con.execute("update alerts.warnings set evidence = json_merge_patch(evidence, json_object('records', ?::json))"
+                " where warning_id in (?, ?)", [record, first, second])
+    refresh_list_texts(con)
+    shared = "select count(*) from alerts.list_lines where line like '%JS-SHARED%'"
+    assert con.execute(shared).fetchone()[0] == 1
+    assert "JS-SHARED" in _kept(con)[first][1] and "JS-SHARED" in _kept(con)[second][1]
+    con.execute("update alerts.warnings set status = 'dismissed' where warning_id = ?", [first])
+    refresh_list_texts(con)
+    assert con.execute(shared).fetchone()[0] == 1  # the second still cites it
+    con.execute("update alerts.warnings set status = 'dismissed' where status = 'open'")
+    refresh_list_texts(con)
+    assert _lines(con) == 0
+
+
+def test_a_wording_with_a_line_missing_is_never_shown_short(con, tmp_path):
+    on_the_spot = _all_rows(con, tmp_path / "a")
+    refresh_list_texts(con)
+    warning_id = _first_open_with_records(con)
+    con.execute("delete from alerts.list_lines where line_key = "
+                "(select line_keys[1] from alerts.list_texts where warning_id = ?)", [warning_id])
+    assert warning_id not in _kept(con)
+    assert _all_rows(con, tmp_path / "b")[warning_id] == on_the_spot[warning_id]
+
+
+def test_a_kept_wording_table_from_before_its_lines_is_replaced_and_every_warning_worded_again(tmp_path):
     con = duckdb.connect()
     build_sample_warehouse(con)
-    # kept wordings written before migration 3 (detail_md5) ran
-    con.execute("delete from meta.schema_migrations where name = 'list_texts_detail_md5'")
+    # kept wordings written before migration 13 (list_lines) ran: whole details
+    con.execute("delete from meta.schema_migrations where name = 'list_lines'")
+    con.execute("drop table alerts.list_lines")
     con.execute("drop table alerts.list_texts")
     con.execute("create table alerts.list_texts (warning_id varchar not null, evidence_md5 varchar not null, "
-                "summary_masked varchar, detail_masked varchar)")
-    assert [m.name for m in migrate(con)] == ["list_texts_detail_md5"]
+                "summary_masked varchar, detail_masked varchar, detail_md5 varchar)")
+    con.execute("insert into alerts.list_texts select warning_id, 'x', 's', 'd', 'x' from alerts.warnings")
+    assert [m.name for m in migrate(con)] == ["list_lines"]
+    assert con.execute("select count(*) from alerts.list_texts").fetchone()[0] == 0
     assert refresh_list_texts(con) == _open_count(con)
-    assert con.execute("select count(*) from alerts.list_texts where detail_md5 is null").fetchall()[0][0] == 0
+    assert len(_kept(con)) == _open_count(con)
 
 
 def _texts(con) -> list[tuple]:
@@ -183,7 +259,8 @@ _AWKWARD_RECORDS = [
 
 
 def test_a_detail_worded_record_by_record_is_the_detail_worded_whole(con):
-    """The kept detail is worded a record per row and joined (`_RECORD_LINES`): it must be, character for character,
+    """The kept detail is worded a record per row and joined (`_INSERT_NEW_LINES`, `kept_wording_sql`): it must be,
+    character for character,
     what `evidence_detail(ev, false)` words from the whole evidence, whatever the records hold; masking included."""
     warning_ids = [row[0] for row in con.execute(
         "select warning_id from alerts.warnings where status = 'open' order by warning_id limit 5").fetchall()]
@@ -199,17 +276,17 @@ def test_a_detail_worded_record_by_record_is_the_detail_worded_whole(con):
     assert refresh_list_texts(con) == _open_count(con)
     install_deliver_macros(con)
     differing = con.execute(
-        """
+        f"""
         select count(*)
-        from alerts.list_texts as kept
+        from ({kept_wording_sql("select warning_id from alerts.list_texts")}) as kept
         inner join alerts.warnings as w using (warning_id)
         where kept.detail_masked is distinct from evidence_detail(w.evidence, false)
             or kept.summary_masked is distinct from evidence_summary(w.evidence, false)
         """).fetchone()[0]
     assert differing == 0
-    (masked,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?",
-                            [warning_ids[0]]).fetchone()
+    kept = _kept(con)
+    assert len(kept) == _open_count(con)
+    masked = kept[warning_ids[0]][1]
     assert "430482199001011234" not in masked and "430482********1234" in masked
-    (broken,) = con.execute("select detail_masked from alerts.list_texts where warning_id = ?",
-                            [warning_ids[1]]).fetchone()
+    broken = kept[warning_ids[1]][1]
     assert "第一行\n【第二行】" in broken

@@ -115,11 +115,10 @@ def record_line_masked_sql(rec: str) -> str:
     return f"mask_ids_in_text({_record_text_sql(rec, True)})"
 
 
-def detail_from_lines_sql(lines: str, ev: str) -> str:
-    """SQL: the masked detail from `lines` (the records' masked lines joined with line breaks, NULL for none) and the
-    evidence `ev`'s thresholds: what `evidence_detail(ev, false)` gives."""
-    thresholds = _THRESHOLDS_SQL.replace("(ev as json)", f"({ev} as json)")
-    return f"concat_ws(chr(10), nullif({lines}, ''), mask_ids_in_text('【适用标准】' || nullif({thresholds}, '')))"
+def thresholds_masked_sql(ev: str) -> str:
+    """SQL: the last line of the masked detail, the thresholds of the evidence `ev` in words (NULL for none): the
+    detail of `evidence_detail(ev, false)` is the records' masked lines (`record_line_masked_sql`), then this."""
+    return f"mask_ids_in_text('【适用标准】' || evidence_thresholds_text({ev}))"
 
 
 @functools.lru_cache(maxsize=8)
@@ -174,9 +173,8 @@ def macros_sql() -> list[str]:
         _threshold_macro_sql(wordings),
         # the md5s the kept wording is keyed on: the evidence, and the wording it was made with
         f"create or replace temp macro wording_md5(ev) as (md5('{version}|' || cast(ev as varchar)))",
-        f"create or replace temp macro wording_detail_md5(ev) as (md5('{version}|'"
-        " || coalesce(cast(json_extract(cast(ev as json), '$.records') as varchar), '') || '|'"
-        " || coalesce(cast(json_extract(cast(ev as json), '$.thresholds') as varchar), '')))",
+        # one evidence record's line (alerts.list_lines), keyed on the record and the wording it was made with
+        f"create or replace temp macro wording_line_key(rec) as (md5_number('{version}|' || cast(rec as varchar)))",
         f"create or replace temp macro source_label(s) as ({_case('s', SOURCE_LABELS)})",
         f"create or replace temp macro severity_zh(s) as ({_case('s', SEVERITY_LABELS)})",
         "create or replace temp macro severity_rank(s) as "

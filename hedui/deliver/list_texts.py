@@ -1,12 +1,21 @@
 """The masked wording of each open warning's evidence, kept in `alerts.list_texts` so that lists reuse it.
 
 Turning a warning's evidence JSON into the caseworker's words (`evidence_summary`, `evidence_detail`) costs tens
-of microseconds per evidence record, and a household's medical warning can quote a hundred settlements: on a
+of microseconds per evidence record, and a household's medical warning can quote hundreds of settlements: on a
 night where little changed, rewording every open warning was most of the time spent writing the lists. The
 wording depends on the evidence alone, so it is kept per warning together with the md5 of the evidence it was
-made from, and redone only for warnings that are new or whose evidence changed; the detail (every record in
-words, the costly part) only when the records or thresholds changed. The lists join it on both the warning and
-the md5, so a stale wording is never used (they fall back to wording the evidence on the spot).
+made from, and redone only for warnings that are new or whose evidence changed. The lists join it on both the
+warning and the md5, so a stale wording is never used (they fall back to wording the evidence on the spot).
+
+The detail (证据明细, every record in words, the costly part) is kept as one line per record in
+`alerts.list_lines`, keyed by the record itself (`wording_line_key`: the md5 of its JSON and of the wording's
+version), and each warning keeps its records' keys in order (`line_keys`). A warning whose evidence gains a
+record, as a household's medical warning does with each week's settlements, then has that record worded, not the
+hundreds it already cited, and the night writes the new lines and the warning's keys, not its whole detail again.
+On the heavy bench city's typical night, 2% of the records cited by the warnings to word were new, and wording
+every record of each changed warning again, with the commits writing the details, was half the warnings stage.
+A record cited by several warnings (a settlement behind a medical and a major-illness warning) is one line.
+`kept_wording_sql` puts a warning's detail together again, from lines that are all there or not at all.
 
 Only the masked wording is kept (IDs masked as in every widely circulated output); the full-ID wording of a
 household report is made on demand.
@@ -20,9 +29,9 @@ import duckdb
 
 from hedui.deliver.evidence import (
     ONE_RECORD_STRUCTURE,
-    detail_from_lines_sql,
     install_deliver_macros,
     record_line_masked_sql,
+    thresholds_masked_sql,
 )
 from hedui.evidence_batches import (
     JSON_BYTES_PER_RECORD,
@@ -33,13 +42,6 @@ from hedui.evidence_batches import (
 from hedui.step_commits import NO_STEP_COMMITS, StepCommits
 
 log = logging.getLogger(__name__)
-
-# What the detail wording reads: the records and the thresholds, not the summary or the facts. A warning whose
-# summary or facts change while its records stay the same (a total restated, a resend's new delivery) keeps its
-# costly detail; keyed on these alone, the detail is reworded only when they change.
-# Both md5s also cover the wording's version (`wording_md5`, `wording_detail_md5` in evidence.py): new words for
-# the thresholds, or a rule file's changed `wording_zh`, reword every kept text once.
-_DETAIL_MD5 = "wording_detail_md5({ev})"
 
 _TO_WORD_SIZE = "select count(*), coalesce(sum(evidence_bytes), 0) from _to_word"
 
@@ -67,8 +69,7 @@ select
     w.warning_row,
     w.evidence_md5,
     w.evidence_bytes,
-    before.warning_id is not null as kept_before,
-    before.detail_md5 as before_detail_md5
+    before.warning_id is not null as kept_before
 from (
     select
         warning_id,
@@ -84,74 +85,65 @@ where before.warning_id is null
     or before.evidence_md5 <> w.evidence_md5
 """
 
-# The warnings of one batch to word, new or kept, read once: their evidence, and for a kept one the md5 of the
-# records and thresholds its kept detail was made from (read in `_TO_WORD`, a short value). The kept detail itself
-# is never read: joining the kept wordings to the batch read every kept detail, the whole table's longest column,
-# once per batch (on the heavy bench city's typical night, 54,262 warnings were reworded at 37 a second in 281
-# batches, against 550 a second on its first night, when nothing was kept).
+# The warnings of one batch to word, new or kept, their evidence read once: the summary and the thresholds in
+# words, and the records, as JSON, for `_BATCH_RECORDS`.
 _BATCH = """
 create or replace temp table _batch as
 select
-    *,
-    kept_before and before_detail_md5 is not distinct from detail_md5 as detail_kept
-from (
-    select
-        w.warning_id,
-        w.evidence,
-        to_word.evidence_md5,
-        to_word.kept_before,
-        to_word.before_detail_md5,
-        {detail_md5} as detail_md5
-    from _to_word as to_word
-    inner join alerts.warnings as w
-        on w.warning_id = to_word.warning_id
-    where to_word.warning_row >= $first_row and to_word.warning_row < $end_row
-        and w.rowid >= $first_row and w.rowid < $end_row
-)
-""".format(detail_md5=_DETAIL_MD5.format(ev="w.evidence"))
+    w.warning_id,
+    to_word.evidence_md5,
+    to_word.kept_before,
+    evidence_summary(w.evidence, false) as summary_masked,
+    {thresholds} as thresholds_masked,
+    cast(json_extract(cast(w.evidence as json), '$.records') as json[]) as records
+from _to_word as to_word
+inner join alerts.warnings as w
+    on w.warning_id = to_word.warning_id
+where to_word.warning_row >= $first_row and to_word.warning_row < $end_row
+    and w.rowid >= $first_row and w.rowid < $end_row
+""".format(thresholds=thresholds_masked_sql("w.evidence"))
 
-# Kept warnings whose records and thresholds are the ones their kept detail was made from: only the summary (a
-# moving window's dates, a total restated) and the evidence's md5 change, an update of two short columns.
-_UPDATE_RESUMMARISED = """
-update alerts.list_texts as kept
-set
-    evidence_md5 = batch.evidence_md5,
-    summary_masked = evidence_summary(batch.evidence, false)
-from _batch as batch
-where batch.detail_kept
-    and kept.warning_id = batch.warning_id
-"""
-
-# The others' records, one row each in the evidence's order, worded line by line (the same text as
-# `evidence_detail(ev, false)`, `hedui.deliver.evidence.record_line_masked_sql`), then joined per warning. Selected
-# by WHERE, not as the branch of a CASE (or an argument of coalesce), where DuckDB worded every row's detail,
-# whichever branch the row took. A record per row, not the whole list turned into text inside a lambda: 2,303
-# warnings citing 210,000 records were worded in 2.5 s instead of 4.1 s, the masking of each short line costing
-# less than that of one long text.
-_RECORD_LINES = """
-create or replace temp table _record_lines as
+# The batch's records, one row each in the evidence's order, with the key of their line; the JSON of a record is
+# kept only when its line is not in alerts.list_lines yet (IN, not a join: a key is tested, never repeated).
+_BATCH_RECORDS = """
+create or replace temp table _batch_records as
 select
     warning_id,
     record_no,
-    {line} as line
+    line_key,
+    case when line_key in (select line_key from alerts.list_lines) then null else record end as record
 from (
     select
         warning_id,
         record_no,
-        json_transform(record, '{one_record}') as rec
+        record,
+        wording_line_key(record) as line_key
     from (
         select
             warning_id,
             unnest(records) as record,
             unnest(range(1, len(records) + 1)) as record_no
-        from (
-            select
-                warning_id,
-                cast(json_extract(cast(evidence as json), '$.records') as json[]) as records
-            from _batch
-            where not detail_kept
-        )
+        from _batch
     )
+)
+"""
+
+# The records not worded yet, each worded once (the same text as its line in `evidence_detail(ev, false)`,
+# `hedui.deliver.evidence.record_line_masked_sql`). A record per row, not the whole list turned into text inside
+# a lambda: 2,303 warnings citing 210,000 records were worded in 2.5 s instead of 4.1 s, the masking of each short
+# line costing less than that of one long text.
+_INSERT_NEW_LINES = """
+insert into alerts.list_lines (line_key, line)
+select
+    line_key,
+    {line}
+from (
+    select
+        line_key,
+        json_transform(any_value(record), '{one_record}') as rec
+    from _batch_records
+    where record is not null
+    group by line_key
 )
 """.format(line=record_line_masked_sql("rec"), one_record=ONE_RECORD_STRUCTURE)
 
@@ -160,41 +152,91 @@ create or replace temp table _worded as
 select
     batch.warning_id,
     batch.evidence_md5,
-    evidence_summary(batch.evidence, false) as summary_masked,
-    {detail} as detail_masked,
-    batch.detail_md5,
+    batch.summary_masked,
+    batch.thresholds_masked,
+    coalesce(records.line_keys, cast([] as uhugeint[])) as line_keys,
     batch.kept_before
 from _batch as batch
 left join (
     select
         warning_id,
-        string_agg(line, chr(10) order by record_no) as lines
-    from _record_lines
+        list(line_key order by record_no) as line_keys
+    from _batch_records
     group by warning_id
 ) as records
     on records.warning_id = batch.warning_id
-where not batch.detail_kept
-""".format(detail=detail_from_lines_sql("records.lines", "batch.evidence"))
+"""
 
 # The kept wordings worded again are replaced (deleted, inserted again), not updated: DuckDB keeps a transaction's
 # updated values in memory, and on a night where every medical warning's evidence changes (a full run, a wording
-# changed), an update of all their details did not fit the memory limit.
+# changed), an update of all their rows did not fit the memory limit.
 _DELETE_REWORDED = """
 delete from alerts.list_texts
 where warning_id in (select warning_id from _worded where kept_before)
 """
 
 _INSERT_WORDED = """
-insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, detail_masked, detail_md5)
-select warning_id, evidence_md5, summary_masked, detail_masked, detail_md5
+insert into alerts.list_texts (warning_id, evidence_md5, summary_masked, thresholds_masked, line_keys)
+select warning_id, evidence_md5, summary_masked, thresholds_masked, line_keys
 from _worded
 """
 
 _DROP_BATCH_TABLES = """
 drop table if exists _batch;
-drop table if exists _record_lines;
+drop table if exists _batch_records;
 drop table if exists _worded
 """
+
+# The lines no kept wording cites any more (their warnings closed, or reworded without them).
+_FORGET_UNCITED_LINES = """
+delete from alerts.list_lines as kept
+where not exists (
+    select 1
+    from (select unnest(line_keys) as line_key from alerts.list_texts) as cited
+    where cited.line_key = kept.line_key
+)
+"""
+
+# The kept wording of the warnings `{warnings}` (a query of warning IDs) as the lists show it: the summary, and the
+# detail, the records' lines in the evidence's order, then the thresholds, one per line (what
+# `evidence_detail(ev, false)` gives). The lines of only these warnings are read: a detail is put together by
+# string_agg, which holds every line it aggregates in memory. A wording one of whose lines is missing is left out,
+# never shown short: the lists then word that evidence on the spot.
+_KEPT_WORDING = """
+select
+    texts.warning_id,
+    texts.evidence_md5,
+    texts.summary_masked,
+    concat_ws(chr(10), nullif(lines.joined, ''), texts.thresholds_masked) as detail_masked
+from alerts.list_texts as texts
+left join (
+    select
+        keys.warning_id,
+        string_agg(lines.line, chr(10) order by keys.record_no) as joined,
+        count(*) as lines
+    from (
+        select
+            warning_id,
+            unnest(line_keys) as line_key,
+            generate_subscripts(line_keys, 1) as record_no
+        from alerts.list_texts
+        where warning_id in ({warnings})
+    ) as keys
+    inner join alerts.list_lines as lines
+        on lines.line_key = keys.line_key
+    group by keys.warning_id
+) as lines
+    on lines.warning_id = texts.warning_id
+where texts.warning_id in ({warnings})
+    and coalesce(lines.lines, 0) = len(texts.line_keys)
+"""
+
+
+def kept_wording_sql(warnings: str) -> str:
+    """SQL: the kept wording (warning_id, evidence_md5, summary_masked, detail_masked) of the warnings whose IDs the
+    query `warnings` gives; join it on the evidence's md5 too (`wording_md5(evidence)`), so as never to show a
+    wording of other evidence."""
+    return _KEPT_WORDING.format(warnings=warnings)
 
 
 def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = None,
@@ -205,17 +247,21 @@ def refresh_list_texts(con: duckdb.DuckDBPyConnection, batches: int | None = Non
     much evidence to word in each; by default from the evidence to word and the memory limit,
     `hedui.evidence_batches`): the wording of a warning citing hundreds of records is long, and DuckDB holds a
     vector of such rows at once. `commit_step` is called after each batch (`hedui.step_commits`: in the night it
-    commits, which frees the batch's evidence and wording).
+    commits, which frees the batch's evidence and wording). The lines no wording cites any more are then removed.
 
     A place (rowid) is where a row is now, not a name: warnings added in the same transaction move when it
     commits (the night commits the lifecycle before the wording), and a checkpoint that compacts deleted rows
     moves the rows after them (DuckDB 2.0 compacts tables with indexes too), which a commit between batches can
     set off. So the wording ends by checking that every warning it was to word now has its wording, and words
     again, from their places read afresh, those it missed."""
+    install_deliver_macros(con)
+    (closed,) = con.execute(_DROP_CLOSED).fetchone()
     worded, missed = _word_in_batches(con, batches, commit_step)
     if missed:
         log.info("the warnings' places moved during the wording; %d warning(s) worded in a second pass", missed)
         worded += _word_in_batches(con, batches, commit_step)[0]
+    if closed or worded:
+        con.execute(_FORGET_UNCITED_LINES)
     return worded
 
 
@@ -223,8 +269,6 @@ def _word_in_batches(con: duckdb.DuckDBPyConnection, batches: int | None,
                      commit_step: StepCommits) -> tuple[int, int]:
     """One pass: the warnings to word, worded batch by batch; returns how many were worded, and how many of those
     to word are still without their wording (their places moved: `refresh_list_texts`)."""
-    install_deliver_macros(con)
-    con.execute(_DROP_CLOSED)
     con.execute(_TO_WORD)
     warnings, evidence_bytes = con.execute(_TO_WORD_SIZE).fetchone()
     if not warnings:
@@ -235,8 +279,8 @@ def _word_in_batches(con: duckdb.DuckDBPyConnection, batches: int | None,
     worded = 0
     for first_row, end_row in _row_ranges(con, batches, evidence_bytes):
         con.execute(_BATCH, {"first_row": first_row, "end_row": end_row})
-        worded += con.execute(_UPDATE_RESUMMARISED).fetchall()[0][0]
-        con.execute(_RECORD_LINES)
+        con.execute(_BATCH_RECORDS)
+        con.execute(_INSERT_NEW_LINES)
         con.execute(_WORDED)
         con.execute(_DELETE_REWORDED)
         worded += con.execute(_INSERT_WORDED).fetchall()[0][0]

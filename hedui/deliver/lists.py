@@ -31,6 +31,7 @@ import duckdb
 from hedui.deliver.evidence import install_deliver_macros
 from hedui.evidence_batches import AFTER_LAST_PLACE, LISTS_SHARE_OF_MEMORY_LIMIT, memory_limit_bytes, place_ranges
 from hedui.deliver.list_sizes import evidence_entries_sql, size_parameters, wrapped_lines_sql
+from hedui.deliver.list_texts import kept_wording_sql
 from hedui.deliver.spooled_rows import SpooledRows, spool_rows
 from hedui.deliver.writer_watch import exit_when_gone
 from hedui.processes import owner_gone
@@ -127,14 +128,10 @@ inner join _list_batch as batch
     on batch.warning_id = w.warning_id
 left join staged.households h on h.household_id = w.household_id
 -- the wording made when the evidence last changed (hedui.deliver.list_texts), of this batch's warnings only
-left join (
-    select warning_id, evidence_md5, summary_masked, detail_masked
-    from alerts.list_texts
-    where warning_id in (select warning_id from _list_batch)
-) as kept
+left join ({kept}) as kept
     on kept.warning_id = w.warning_id and kept.evidence_md5 = wording_md5(w.evidence)
 where w.status = 'open'
-"""
+""".replace("{kept}", kept_wording_sql("select warning_id from _list_batch"))
 
 # Every open warning with the unit it goes to, its place in the lists (`list_position`) and the size of its evidence,
 # by which the lists' rows are read in batches (`_row_batches`). The places are worked out here, on narrow rows:
