@@ -204,32 +204,37 @@ where not exists (
 # string_agg, which holds every line it aggregates in memory. A wording one of whose lines is missing is left out,
 # never shown short: the lists then word that evidence on the spot.
 _KEPT_WORDING = """
+with
+
+texts as (
+    select warning_id, evidence_md5, summary_masked, thresholds_masked, line_keys
+    from alerts.list_texts
+    where warning_id in ({warnings})
+),
+
+lines as (
+    select
+        keys.warning_id,
+        string_agg(kept.line, chr(10) order by keys.record_no) as joined,
+        count(*) as lines
+    from (
+        select warning_id, unnest(line_keys) as line_key, generate_subscripts(line_keys, 1) as record_no
+        from texts
+    ) as keys
+    inner join alerts.list_lines as kept
+        on kept.line_key = keys.line_key
+    group by keys.warning_id
+)
+
 select
     texts.warning_id,
     texts.evidence_md5,
     texts.summary_masked,
     concat_ws(chr(10), nullif(lines.joined, ''), texts.thresholds_masked) as detail_masked
-from alerts.list_texts as texts
-left join (
-    select
-        keys.warning_id,
-        string_agg(lines.line, chr(10) order by keys.record_no) as joined,
-        count(*) as lines
-    from (
-        select
-            warning_id,
-            unnest(line_keys) as line_key,
-            generate_subscripts(line_keys, 1) as record_no
-        from alerts.list_texts
-        where warning_id in ({warnings})
-    ) as keys
-    inner join alerts.list_lines as lines
-        on lines.line_key = keys.line_key
-    group by keys.warning_id
-) as lines
+from texts
+left join lines
     on lines.warning_id = texts.warning_id
-where texts.warning_id in ({warnings})
-    and coalesce(lines.lines, 0) = len(texts.line_keys)
+where coalesce(lines.lines, 0) = len(texts.line_keys)
 """
 
 
