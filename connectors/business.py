@@ -28,7 +28,7 @@ SOURCE = Source(
         Column("主体类型", "entity_type", required=True, aliases=("市场主体类型",), values=ENTITY_TYPES),
         Column("登记状态", "registration_status", required=True, aliases=("经营状态",),
                values=REGISTRATION_STATUSES),
-        Column("成立日期", "established_on", "date", required=True, not_after_as_of=True),
+        Column("成立日期", "established_on", "date", required=True, not_after_delivery=True),
         Column("注册资本", "registered_capital_wan", "amount", aliases=("注册资金",), note=WAN),
         Column("人员姓名", "person_name", "name", required=True, aliases=("姓名",)),
         Column("人员证件号码", "id", "id", aliases=("证件号码", "身份证号")),

@@ -11,8 +11,8 @@ SOURCE = Source(
     columns=(
         Column("公民身份号码", "id", "id", required=True, aliases=("身份证号",)),
         Column("姓名", "person_name", "name", required=True),
-        Column("死亡日期", "died_on", "date", required=True, not_after_as_of=True),
-        Column("注销日期", "deregistered_on", "date", not_after_as_of=True),
+        Column("死亡日期", "died_on", "date", required=True, not_after_delivery=True),
+        Column("注销日期", "deregistered_on", "date", not_after_delivery=True),
     ),
     contract_columns=(
         ("birth_date_in_id", "case when id_valid then try_strptime(substr(id_norm, 7, 8), '%Y%m%d')::date end"),

@@ -28,9 +28,9 @@ from connectors.discovery import Delivery, delivery_checksum
 from connectors.encoding import UnreadableFile
 from connectors.encoding import scan as encoding_scan
 from connectors.headers import StructuralError
-from connectors.spec import Source
+from connectors.spec import DELIVERY_DATE, Source
 from connectors.sql_text import sql_literal
-from connectors.typing_sql import staging_query
+from connectors.typing_sql import DELIVERED_ON, staging_query
 from hedui import contracts
 from hedui.contracts.validate import contract_engine
 
@@ -182,7 +182,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, delivery: Delivery, source: Source,
 
 
 def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], source: Source,
-                as_of: dt.date, spark=None) -> str:
+                spark=None) -> str:
     """Type the rows of every delivery read together in ONE statement, into `batch_candidates_table`, and give
     each delivery its view `candidates_table(tag)`. One pass, not one per delivery: the names, IDs and dates
     are looked up once per distinct value of the whole batch, and a year of weekly settlements repeats the
@@ -194,14 +194,17 @@ def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], 
     DuckDB's own evaluation gives them (docs/spark.md)."""
     batch = batch_candidates_table(prepared[0].tag)
     raw = f"{prepared[0].tag}_batch_raw"
-    parts = "\nunion all\n".join(f"select {i} as _part, * from {p.tag}_raw" for i, p in enumerate(prepared))
+    parts = "\nunion all\n".join(
+        f"select {i} as _part, DATE '{p.delivery.date.isoformat()}' as {DELIVERED_ON}, * from {p.tag}_raw"
+        for i, p in enumerate(prepared)
+    )
     con.execute(f"create or replace temp view {raw} as {parts}")
     typing = staging_query(source, raw, ("_part",))
     try:
         if spark is None:
-            con.execute(f"{_create_scratch('table', batch)} as {typing}", {"as_of": as_of})
+            con.execute(f"{_create_scratch('table', batch)} as {typing}")
         else:
-            _type_on_spark(con, spark, source, batch, raw, typing, as_of)
+            _type_on_spark(con, spark, source, batch, raw, typing)
     finally:
         con.execute(f"drop view if exists {raw}")
     for i, p in enumerate(prepared):
@@ -210,12 +213,12 @@ def _type_batch(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDelivery], 
     return batch
 
 
-def _type_on_spark(con: duckdb.DuckDBPyConnection, spark, source: Source, batch: str, raw: str, typing: str,
-                   as_of: dt.date) -> None:
+def _type_on_spark(con: duckdb.DuckDBPyConnection, spark, source: Source, batch: str, raw: str,
+                   typing: str) -> None:
     """The typing statement on Spark into the temp table `batch`; a failure names the stage and the source (never a
     value: `SparkQueryFailed` carries Spark's first line, not the rows)."""
     schema, name = batch.split(".", 1)
-    spark.create_temp_table(con, name, typing, (raw,), {"as_of": as_of}, label=f"ingest.{source.name} (typing)")
+    spark.create_temp_table(con, name, typing, (raw,), {}, label=f"ingest.{source.name} (typing)")
     if schema != "temp":  # the gx contract engine reads the candidates through other cursors (`_scratch_in_main`)
         con.execute(f"{_create_scratch('table', batch)} as select * from temp.{name}")
         con.execute(f"drop table temp.{name}")
@@ -251,7 +254,7 @@ def read_deliveries(
     if not prepared:
         return outcome
     # the candidates stay until `drop_delivery_tables`: each delivery's `<tag>_loaded` is a view of them
-    candidates = _type_batch(con, prepared, source, as_of, spark)
+    candidates = _type_batch(con, prepared, source, spark)
     _validate_and_finish(con, prepared, source, candidates, as_of=as_of, run_id=run_id, results_dir=results_dir,
                          spark=spark)
     return outcome
@@ -261,12 +264,14 @@ def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDe
                          candidates: str, *, as_of: dt.date, run_id: str, results_dir: Path | None,
                          spark=None) -> None:
     # A view over the candidate table: nothing is copied (and Great Expectations' cursors see it when the
-    # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it.
+    # candidates live in `main`). Each row's file is named by its delivery's folder and its position in it, and
+    # the row carries its delivery's date, which the dates a department's extract cannot exceed are checked
+    # against (`not_after_delivery`).
     batch = _scratch(f"_hedui_batch_{prepared[0].tag}")
     con.execute(
         f"{_create_scratch('view', batch)} as "
-        f"select c.* exclude (_part) replace (labels.label as file) "
-        f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label) "
+        f"select c.* exclude (_part) replace (labels.label as file), labels.delivery_date as {DELIVERY_DATE} "
+        f"from {candidates} as c join ({_file_labels(prepared)}) as labels(part, file, label, delivery_date) "
         f"on c._part = labels.part and c.file = labels.file"
     )
     try:
@@ -293,9 +298,11 @@ def _validate_and_finish(con: duckdb.DuckDBPyConnection, prepared: list[LoadedDe
 
 
 def _file_labels(prepared: list[LoadedDelivery]) -> str:
-    """SQL: (part, file, label) for every file of the batch, its label `<folder>/<position of the file>`."""
+    """SQL: (part, file, label, delivery_date) for every file of the batch, its label `<folder>/<position of the
+    file>`."""
     rows = ", ".join(
-        f"({part}, {sql_literal(f['file'])}, {sql_literal(f'{p.delivery.folder}/{i + 1}')})"
+        f"({part}, {sql_literal(f['file'])}, {sql_literal(f'{p.delivery.folder}/{i + 1}')}, "
+        f"DATE '{p.delivery.date.isoformat()}')"
         for part, p in enumerate(prepared) for i, f in enumerate(p.files)
     )
     return f"values {rows}"

@@ -23,7 +23,7 @@ SOURCE = Source(
         Column("性别", "sex", values=SEXES),
         Column("残疾类别", "category", required=True, values=CATEGORIES),
         Column("残疾等级", "grade", required=True, values=GRADES),
-        Column("发证日期", "issued_on", "date", required=True, aliases=("办证日期",), not_after_as_of=True),
+        Column("发证日期", "issued_on", "date", required=True, aliases=("办证日期",), not_after_delivery=True),
         Column("证件状态", "cert_status", required=True, aliases=("状态",), values=CERT_STATUSES),
         Column("户籍地址", "registered_address", aliases=("户籍所在地",), personal=True),
     ),

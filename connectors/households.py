@@ -28,8 +28,8 @@ SOURCE = Source(
         Column("乡镇街道", "township", required=True, aliases=("乡镇(街道)", "乡镇（街道）")),
         Column("村社区", "village", aliases=("村(社区)", "村（社区）")),
         Column("家庭人口", "household_size", "int", required=True, aliases=("家庭人数",)),
-        Column("申请日期", "applied_on", "date", required=True, not_after_as_of=True),
-        Column("纳入日期", "enrolled_on", "date", aliases=("认定日期",), not_after_as_of=True),
+        Column("申请日期", "applied_on", "date", required=True, not_after_delivery=True),
+        Column("纳入日期", "enrolled_on", "date", aliases=("认定日期",), not_after_delivery=True),
         Column("月保障金", "monthly_benefit", "amount"),
         Column("申报月收入", "declared_monthly_income", "amount", required=True, aliases=("家庭月收入",)),
         # v2, optional: a v1 delivery without them stays valid (urban_rural then follows the category)

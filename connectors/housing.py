@@ -22,7 +22,7 @@ SOURCE = Source(
         Column("坐落", "address", required=True, aliases=("房屋坐落",), personal=True),
         Column("规划用途", "use_type", required=True, aliases=("用途",), values=USE_TYPES),
         Column("建筑面积", "floor_area", "number"),
-        Column("登记日期", "registered_on", "date", required=True, aliases=("登簿日期",), not_after_as_of=True),
+        Column("登记日期", "registered_on", "date", required=True, aliases=("登簿日期",), not_after_delivery=True),
         Column("权属状态", "title_status", required=True, aliases=("状态",), values=TITLE_STATUSES),
     ),
     checks=(Between("floor_area", "not_negative", min_value=0),),

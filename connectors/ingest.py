@@ -47,7 +47,7 @@ from connectors.delivery_reader import (
     read_delivery,
 )
 from connectors.spec import Source
-from connectors.typing_sql import staging_query
+from connectors.typing_sql import DELIVERED_ON, staging_query
 from hedui.run_info import RunInfo
 
 
@@ -137,6 +137,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
     src_cols = ", ".join(f"null::varchar as src_{c.name}" for c in source.columns)
     con.execute(
         f"create or replace temp view _empty_raw as select null::varchar as file, null::bigint as row_number, "
+        f"null::date as {DELIVERED_ON}, "
         f"{src_cols}, null::json as extra where false"
     )
     _create_or_extend(con, f"raw.{source.name}", "select null::varchar as delivery_id, file, row_number, extra "
@@ -147,8 +148,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
     con.execute(
         f"create or replace temp table _empty_staged as "
         f"select null::varchar as delivery_id, null::date as delivery_date, * exclude ({', '.join(working)}) "
-        f"from ({staging_query(source, '_empty_raw')}) where false",
-        {"as_of": dt.date(2000, 1, 1)},
+        f"from ({staging_query(source, '_empty_raw')}) where false"
     )
     extended = False
     for table in (source.staged_table, source.superseded_table):

@@ -18,7 +18,7 @@ SOURCE = Source(
         Column("姓名", "person_name", "name", required=True, aliases=("成员姓名",)),
         Column("身份证号", "id", "id", required=True, aliases=("公民身份号码", "证件号码")),
         Column("性别", "sex", values=SEXES),
-        Column("出生日期", "birth_date", "date", not_after_as_of=True, year_only=True),
+        Column("出生日期", "birth_date", "date", not_after_delivery=True, year_only=True),
         Column("与户主关系", "relation", required=True, aliases=("关系",), values=RELATIONS),
         Column("残疾等级", "disability_grade", values=GRADES),
     ),

@@ -27,6 +27,11 @@ Kind = Literal["snapshot", "event"]
 ValueType = Literal["text", "name", "id", "date", "month", "amount", "int", "number"]
 
 
+# The date of a row's delivery (the name of its folder), a column the contract validation adds to the candidates
+# (`connectors.delivery_reader`): what a `not_after_delivery` date is checked against.
+DELIVERY_DATE = "delivery_date"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an extract: its header in the spec, other headers it arrives under, its staged name, and
@@ -42,8 +47,11 @@ class Column:
     # Personal data beyond names and IDs (which always are): addresses, plates, unit and certificate numbers.
     # A contract's reason never quotes a personal value; the pseudonymous view drops it, or hashes it (`pseudonym`).
     personal: bool = False
-    # A date that cannot lie after the run's as-of date (the contract's `not_after_as_of`).
-    not_after_as_of: bool = False
+    # A date that cannot lie after the date of the row's delivery (the contract's `not_after_delivery`): the
+    # department's extract cannot hold a death, a settlement or a registration after the day it was made. Judged
+    # against the delivery's date, not the night's as-of date, so that a later night reading the same delivery
+    # again (a full recomputation) quarantines the same rows.
+    not_after_delivery: bool = False
     # The pseudonymous view replaces the value by a keyed hash of this kind (`household`, `unit`, ...), in a
     # column named after it (`unit_no` -> `unit_pseudo`). Values hashed under the same kind join across tables.
     pseudonym: str | None = None

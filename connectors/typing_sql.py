@@ -23,6 +23,11 @@ from connectors.spec import Column, Source
 
 SQL_DIR = files("connectors") / "sql"
 
+# The date of the delivery a row belongs to, a column of the cells the typing reads: an ID whose birth date is
+# after it is not valid. The delivery's date, not the night's as-of date, so that a later night typing the same
+# delivery again (a full recomputation) finds the same IDs valid.
+DELIVERED_ON = "_delivered_on"
+
 
 def _raw_id(column: Column, source: Source) -> str:
     src = f"src_{column.name}"
@@ -49,10 +54,12 @@ def _lookups(source: Source, cells_table: str) -> list[str]:
         elif column.type == "id":
             # the normalised ID is named once and validated from its name: macros are expanded inline, and
             # hd_id_valid(hd_id_norm(raw)) would repeat hd_id_norm (and its hd_id_compact) at each use of its
-            # argument, a query ten times the size on Spark, whose planning costs by the size
+            # argument, a query ten times the size on Spark, whose planning costs by the size. Its birth date is
+            # compared with the row's delivery date where the lookup is joined back (`_typed`).
             ctes.append(
                 f"lookup_{column.name} as (\n"
-                f"    select raw, id_norm, hd_id_valid(id_norm, $as_of) as id_valid, sci_notation\n"
+                f"    select raw, id_norm, hd_id_valid(id_norm, DATE '9999-12-31') as id_valid_any_day,\n"
+                f"        hd_id_birth(id_norm) as id_birth, sci_notation\n"
                 f"    from (\n"
                 f"        select raw, hd_id_norm(raw) as id_norm, hd_id_sci_notation(raw) as sci_notation\n"
                 f"        from (select distinct {_raw_id(column, source)} as raw from {cells_table})\n"
@@ -68,7 +75,7 @@ def _typed(column: Column, source: Source) -> list[str]:
         return [
             f"{_raw_id(column, source)} as {prefix}_raw",
             f"{lookup}.id_norm as {prefix}_norm",
-            f"coalesce({lookup}.id_valid, false) as {prefix}_valid",
+            f"coalesce({lookup}.id_valid_any_day and {lookup}.id_birth <= cells.{DELIVERED_ON}, false) as {prefix}_valid",
             f"coalesce({lookup}.sci_notation, false) as {prefix}_sci_notation",
         ]
     if column.type == "name":
@@ -98,7 +105,8 @@ def _joins(source: Source) -> list[str]:
 def typed_select(source: Source, cells_table: str, carry: tuple[str, ...] = ()) -> str:
     """`with <lookups> select file, row_number, <src_ columns>, <typed columns> from <cells_table> <joins>`;
     the `carry` columns of `cells_table` are passed through untouched (the delivery a row belongs to, when
-    several deliveries are typed in one pass)."""
+    several deliveries are typed in one pass). `cells_table` also holds each row's delivery date (`DELIVERED_ON`),
+    which the typing reads and does not pass on."""
     lines = ["cells.file", "cells.row_number"] + [f"cells.{c}" for c in carry] + [f"cells.src_{c.name}" for c in source.columns]
     for column in source.columns:
         lines += [line.replace("src_", "cells.src_") for line in _typed(column, source)]
@@ -110,7 +118,8 @@ def typed_select(source: Source, cells_table: str, carry: tuple[str, ...] = ()) 
 
 def staging_query(source: Source, cells_table: str, carry: tuple[str, ...] = ()) -> str:
     """The source's staging SQL (`connectors/sql/<source>.sql`, which reads `delivery_typed`) over the typed
-    projection of `cells_table`, as one statement taking the parameter `$as_of`. Every staging SQL selects
-    `*` of `delivery_typed`, so the `carry` columns reach its result."""
+    projection of `cells_table`, as one statement without parameters: what a row becomes depends on the row and
+    its delivery, never on the night reading it. Every staging SQL selects `*` of `delivery_typed`, so the `carry`
+    columns reach its result."""
     staging_sql = (SQL_DIR / f"{source.name}.sql").read_text(encoding="utf-8")
     return f"with delivery_typed as (\n{typed_select(source, cells_table, carry)}\n)\n{staging_sql}"

@@ -17,7 +17,7 @@ SOURCE = Source(
         Column("机动车所有人", "person_name", "name", required=True, aliases=("所有人",)),
         Column("身份证明号码", "id", "id", aliases=("所有人证件号码", "身份证号")),
         Column("使用性质", "use_nature"),
-        Column("初次登记日期", "registered_on", "date", required=True, aliases=("注册日期",), not_after_as_of=True),
+        Column("初次登记日期", "registered_on", "date", required=True, aliases=("注册日期",), not_after_delivery=True),
         Column("机动车状态", "vehicle_status", required=True, aliases=("状态",), values=VEHICLE_STATUSES),
     ),
 )

@@ -55,8 +55,13 @@ def clean_row(source: str) -> dict:
             for c in DECLARATIONS[source].columns}
 
 
+# The date of the candidates' delivery (the column the validation adds): the folder `<source>/20261103` the
+# tests name. A test of a date after its delivery overrides it or the date.
+DELIVERED_ON = date(2026, 11, 3)
+
+
 def candidate_columns(source: str) -> list[tuple[str, str]]:
-    cols: list[tuple[str, str]] = [("file", "VARCHAR"), ("row_number", "BIGINT")]
+    cols: list[tuple[str, str]] = [("file", "VARCHAR"), ("row_number", "BIGINT"), ("delivery_date", "DATE")]
     for c in SOURCES[source].columns:
         if c.kind == "id":
             p = c.id_prefix
@@ -80,7 +85,7 @@ def candidate_row(source: str, overrides: dict | None = None) -> dict:
     for k in list(overrides):
         if k in base:
             base[k] = overrides.pop(k)
-    row: dict = {}
+    row: dict = {"delivery_date": DELIVERED_ON}
     for c in SOURCES[source].columns:
         v = base.get(c.name)
         if c.kind == "id":

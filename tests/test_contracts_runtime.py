@@ -25,17 +25,22 @@ def _validate(con, source, as_of, results_dir=None, suites_dir=None, table="cand
                              results_dir=results_dir, **({"suites_dir": suites_dir} if suites_dir else {}))
 
 
-def test_as_of_parameter_moves_the_future_date_boundary():
+def test_a_date_after_its_delivery_fails_whatever_the_as_of_date():
+    """The bound is the row's delivery date, so a later night reading the same delivery judges it alike."""
     con = duckdb.connect()
-    make_candidates(con, "cand", "medical", [dict(settled_on=date(2026, 11, 10))])
-    assert _validate(con, "medical", date(2026, 11, 3)).failed_row_count == 1
-    assert _validate(con, "medical", date(2026, 11, 10)).failed_row_count == 0
+    make_candidates(con, "cand", "medical", [dict(settled_on=date(2026, 11, 10))])  # delivered 2026-11-03
+    for as_of in (date(2026, 11, 3), date(2026, 11, 10), date(2026, 11, 30)):
+        assert _validate(con, "medical", as_of).failed_row_count == 1
+    make_candidates(con, "cand", "medical", [dict(settled_on=date(2026, 11, 10), delivery_date=date(2026, 11, 10))])
     assert _validate(con, "medical", date(2026, 11, 30)).failed_row_count == 0
 
 
-def test_suites_use_an_as_of_suite_parameter():
+def test_suites_check_dates_against_the_delivery_date_column():
     data = json.loads((SUITES_DIR / "death.json").read_text(encoding="utf-8"))
-    assert {"$PARAMETER": "as_of"} in [e["kwargs"].get("max_value") for e in data["expectations"]]
+    checked = {e["kwargs"]["column_B"] for e in data["expectations"] if e["meta"]["rule"] == "not_after_delivery"}
+    assert checked == {"died_on", "deregistered_on"}
+    assert {e["kwargs"]["column_A"] for e in data["expectations"] if e["meta"]["rule"] == "not_after_delivery"} == {
+        "delivery_date"}
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def test_a_negative_floor_area_is_quarantined_with_its_reason(nights):
 def test_a_settlement_dated_far_in_the_future_is_quarantined_and_counts_for_nothing(nights):
     con = nights["con"]
     reasons = quarantine_reason(con, "medical", "2099-12-31")
-    assert reasons and "after the as-of date" in reasons[0]
+    assert reasons and "after the date of its delivery" in reasons[0]
     assert con.execute("select count(*) from staged.medical where settled_on > ?", [SAMPLES_AS_OF]).fetchall() == [(0,)]
 
 

@@ -161,3 +161,35 @@ def test_nights_with_review_decisions_equal_full_recomputation(review_night, tmp
                                [WANG_UNIT]).fetchall() == [("430482196203151313", "review")]
         finally:
             con.close()
+
+
+def test_a_record_dated_after_its_delivery_stays_quarantined_when_a_later_night_recomputes_everything(
+        sample_landing, first_night, tmp_path):
+    """A settlement and a death dated after the date of their delivery cannot have been in the department's
+    extract: quarantined the night the delivery is read, and again by a full recomputation weeks later, whose as-of
+    date is past them. Judged against the night's as-of date instead, the full recomputation loaded them and the
+    same inputs gave two warehouses."""
+    header, rows = read_sample_rows("medical")
+    early = list(rows[0])
+    early[0], early[8] = "Y20261115000001", "2026-11-15"
+    write_csv(sample_landing / "medical" / "20261110" / "medical.csv", header, [early], encoding="gb18030")
+    write_csv(sample_landing / "death" / "20261110" / "death.csv", ["公民身份号码", "姓名", "死亡日期", "注销日期"],
+              [["430482196508022424", "李秀英", "2026-11-12", ""]])
+    run_night(sample_landing, first_night, NEXT_NIGHT, deliver=False)
+    later = NEXT_NIGHT + dt.timedelta(days=10)
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(first_night, incremental)
+    shutil.copyfile(first_night, full)
+    run_night(sample_landing, incremental, later, deliver=False)
+    run_night(sample_landing, full, later, deliver=False, full_recompute=True)
+    assert data_state(incremental, ledgers=False) == data_state(full, ledgers=False)
+    con = duckdb.connect(str(full), read_only=True)
+    try:
+        assert con.execute("select count(*) from staged.medical where settlement_id = 'Y20261115000001'"
+                           ).fetchone()[0] == 0
+        reasons = {r for (r,) in con.execute(
+            "select reason from quarantine.rows where source in ('medical', 'death')").fetchall()}
+    finally:
+        con.close()
+    assert "结算日期 2026-11-15 is after the date of its delivery 2026-11-10" in reasons
+    assert "死亡日期 2026-11-12 is after the date of its delivery 2026-11-10" in reasons

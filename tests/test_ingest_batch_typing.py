@@ -58,11 +58,12 @@ def test_hd_id_compact_reads_spaced_full_width_and_lower_case_ids_as_before(con)
 
 
 def _medical_deliveries(landing: Path) -> list[dt.date]:
-    """Three weekly medical deliveries with the mess a batch must type as each alone: padded and full-width
+    """Three medical deliveries with the mess a batch must type as each alone: padded and full-width
     values, a settlement delivered again (newer version) in a later week, a
     duplicate inside one delivery, and rows failing their contract."""
     header, rows = read_sample_rows("medical")
-    weeks = [dt.date(2026, 10, 20), dt.date(2026, 10, 27), AS_OF]
+    # each dated on or after its settlements (a settlement after its delivery's date is refused)
+    weeks = [dt.date(2026, 10, 29), dt.date(2026, 10, 30), AS_OF]
     first = [list(r) for r in rows]
     first[0][3] = "\u3000" + first[0][3] + " "  # a padded name
     first[1][4] = "４３０４８２２００８０５０６５２２７"  # a full-width ID
@@ -115,7 +116,7 @@ def test_deliveries_typed_together_load_quarantine_and_flag_what_each_does_alone
     assert _contents(together, counts) == _contents(nightly, counts)
     # what the deliveries hold, so that the comparison compares something
     assert together.execute("select delivery_id, column_name from quarantine.rows").fetchall() == \
-        [("medical/20261027", "settled_on")]
+        [("medical/20261030", "settled_on")]
     assert {"amount_unknown", "out_of_pocket_mismatch"} <= {
         flag for (flag,) in together.execute("select flag from quarantine.flags").fetchall()}
     assert together.execute(

@@ -96,8 +96,8 @@ def test_a_settlement_leaving_the_window_is_evaluated_on_the_night_it_leaves(sam
     assert open_warnings(first_night, "HARDSHIP_MEDICAL") == 0
 
 
-def test_a_settlement_dated_after_the_as_of_date_is_quarantined_not_kept_for_later(sample_landing, first_night):
-    """The contract refuses a 结算日期 after the as-of date (quarantined, with its reason): a settlement does not
+def test_a_settlement_dated_after_its_delivery_is_quarantined_not_kept_for_later(sample_landing, first_night):
+    """The contract refuses a 结算日期 after its delivery's date (quarantined, with its reason): a settlement does not
     wait in the staged table for its day. The windowed rules are scoped and equal a full evaluation all the same;
     the band of records entering the window is tested on its own below."""
     deliver_medical(sample_landing, "20261110", [settlement("Y20261115000001", LIU, "2026-11-15", "8000")])

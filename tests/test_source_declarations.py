@@ -138,7 +138,7 @@ connectors.SOURCES["pension"] = Source(
         Column("发放流水号", "payment_id", required=True, pseudonym="payment"),
         Column("姓名", "person_name", "name", required=True),
         Column("身份证号", "id", "id", required=True),
-        Column("发放日期", "paid_on", "date", required=True, not_after_as_of=True),
+        Column("发放日期", "paid_on", "date", required=True, not_after_delivery=True),
         Column("发放金额", "amount", "amount", required=True),
         Column("发放状态", "status", values=("已发放", "已退回")),
         Column("居住地址", "address", personal=True),

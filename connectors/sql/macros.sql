@@ -40,15 +40,20 @@ create or replace macro hd_id_norm(s) as
         else null
     end;
 
--- Valid: 17 digits, the right ISO 7064 MOD 11-2 check character, and a real birth date not after the
--- as-of date. The region code is deliberately not checked against the birth year (see the spec, section 3).
-create or replace macro hd_id_valid(id18, as_of) as
+-- The birth date an ID carries (positions 7-14), NULL when they are not a real calendar date.
+create or replace macro hd_id_birth(id18) as
+    try_strptime(substr(id18, 7, 8), '%Y%m%d')::date;
+
+-- Valid: 17 digits, the right ISO 7064 MOD 11-2 check character, and a real birth date from 1890 and not after
+-- `not_after` (the typing passes the date of the row's delivery, connectors/typing_sql.py). The region code is
+-- deliberately not checked against the birth year (see the spec, section 3).
+create or replace macro hd_id_valid(id18, not_after) as
     coalesce(
         regexp_full_match(id18, '[0-9]{17}[0-9X]')
         and hd_ric_check_char(left(id18, 17)) = right(id18, 1)
-        and try_strptime(substr(id18, 7, 8), '%Y%m%d') is not null
+        and hd_id_birth(id18) is not null
         and substr(id18, 7, 4)::int >= 1890
-        and try_strptime(substr(id18, 7, 8), '%Y%m%d')::date <= as_of,
+        and hd_id_birth(id18) <= not_after,
         false
     );
 

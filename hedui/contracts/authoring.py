@@ -1,5 +1,5 @@
 """The data-contract suites, derived from the source declarations (``connectors/<source>.py``: columns, value
-sets, personal data, dates not after the as-of date, source-specific checks) and serialised to
+sets, personal data, dates not after their delivery's date, source-specific checks) and serialised to
 ``data_contracts/<source>.json`` in Great Expectations' own format.
 
 The JSON files are what the pipeline loads (``hedui.contracts.suites``); this module is how they are
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from connectors import SOURCES as DECLARATIONS
 from connectors import spec
+from connectors.spec import DELIVERY_DATE
 from hedui.contracts._gxenv import gx_offline
 
 # The contract's kind of a declared column: a text column with a value set is a code.
@@ -44,13 +45,13 @@ class ContractColumn:
     required: bool = False
     values: tuple[str, ...] = ()  # value set, if any
     pii: bool = False
-    not_after_as_of: bool = False  # a date that cannot lie in the future of the as-of date
+    not_after_delivery: bool = False  # a date that cannot lie after the date of the row's delivery
 
     @classmethod
     def of(cls, column: spec.Column) -> "ContractColumn":
         kind = "code" if column.values else _KINDS[column.type]
         return cls(column.name, column.header, kind, column.required, column.values, column.is_personal,
-                   column.not_after_as_of)
+                   column.not_after_delivery)
 
     @property
     def src(self) -> str:
@@ -105,7 +106,7 @@ def _eq(column: str, value) -> dict:
 def expectation_dicts(source: ContractSource) -> list[dict]:
     out: list[dict] = []
     src_cols = sorted(
-        {"file", "row_number"}
+        {"file", "row_number", DELIVERY_DATE}
         | {c.src for c in source.columns}
         | {c.name for c in source.columns if c.kind != "id"}
         | {f"{c.id_prefix}{x}" for c in source.columns if c.kind == "id"
@@ -141,13 +142,15 @@ def expectation_dicts(source: ContractSource) -> list[dict]:
                 _e("expect_column_values_to_be_in_set", _meta(c, "value_set"), column=c.name,
                    value_set=list(c.values))
             )
-        if c.not_after_as_of:
+        if c.not_after_delivery:
             out.append(
                 _e(
-                    "expect_column_values_to_be_between",
-                    _meta(c, "not_after_as_of"),
-                    column=c.name,
-                    max_value={"$PARAMETER": "as_of"},
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    _meta(c, "not_after_delivery"),
+                    column_A=DELIVERY_DATE,
+                    column_B=c.name,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
                 )
             )
         if c.kind == "id":
@@ -202,8 +205,9 @@ def build_suite_json(source: str) -> dict:
         meta={
             "source": source,
             "title": src.title,
-            "hedui_contract_version": 1,
-            "parameters": {"as_of": "the run's as-of date (a date); dates marked not_after_as_of must not be later"},
+            "hedui_contract_version": 2,
+            "columns_added": {DELIVERY_DATE: "the date of the row's delivery (its folder's name); dates marked "
+                                             "not_after_delivery must not be later"},
         },
     )
     if src.contract_columns:

@@ -56,8 +56,9 @@ def value_and_reason(exp: dict, as_of: date) -> tuple[str, str, str]:
     if rule == "value_set":
         allowed = "、".join(kw["value_set"])
         return column, _v(column), f"{L} || ' ''' || {_v(column)} || ''' is not one of {allowed}'"
-    if rule == "not_after_as_of":
-        return column, _v(column), f"{L} || ' ' || {_v(column)} || ' is after the as-of date {as_of.isoformat()}'"
+    if rule == "not_after_delivery":
+        b = kw["column_B"]  # the date; column_A is the delivery's date
+        return b, _v(b), f"{L} || ' ' || {_v(b)} || ' is after the date of its delivery ' || {_v(kw['column_A'])}"
     if rule == "id_scientific_notation":
         return (
             src,

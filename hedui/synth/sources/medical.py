@@ -58,6 +58,9 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     k = len(person)
     # days before as_of; negative = after as_of (the future delivery)
     before = rng.integers(-7, SPAN, k)
+    # never before the patient was born: a settlement under a baby's ID is dated on or after the birth, and so
+    # in a delivery dated after it (an ID born after its delivery's date is not valid)
+    before = np.minimum(before, ctx.A - p.birth[person])
     care = np.where(person < m, rng.choice(3, k, p=[0.66, 0.21, 0.13]), rng.choice(3, k, p=[0.72, 0.18, 0.10]))
     # a few people live with a major illness; most of their settlements carry its code
     sick = rng.random(n) < np.where(member, rates.member_major_illness, rates.other_major_illness)
