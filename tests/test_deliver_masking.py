@@ -52,3 +52,13 @@ def test_ids_inside_text_are_masked_and_other_numbers_left_alone(con):
         assert "430482********123X" in masked
         assert "JS2026031500011" in masked and "6900.00" in masked
     assert mask_ids_in_text(None) is None
+
+
+def test_a_record_number_ending_in_eighteen_digits_after_a_letter_is_not_taken_for_an_id(con):
+    """A settlement's 结算流水号 is what a caseworker quotes to the insurance office: left whole, while an ID
+    after a Chinese word, a space or punctuation is still masked."""
+    text = "结算流水号：Y202511210000022509，备注：身份证430482199001011234，（430482199001011234）"
+    for masked in (mask_ids_in_text(text), con.execute("select mask_ids_in_text(?)", [text]).fetchone()[0]):
+        assert "Y202511210000022509" in masked
+        assert "430482199001011234" not in masked
+        assert masked.count("430482********1234") == 2

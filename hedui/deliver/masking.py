@@ -26,8 +26,11 @@ KEEP_TAIL = 4
 
 # An ID-like run inside free text: 15 to 20 characters of digits (the last four may hold an X), not glued to
 # further digits. 18-character IDs, 15-digit first-generation IDs and 20-character disability certificate numbers
-# (ID + category + grade) are all caught. Python and SQL use the same shape.
-_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{5,10}([0-9Xx]{4})(?![0-9Xx])")
+# (ID + category + grade) are all caught. A run right after a Latin letter is the tail of a record's own number,
+# not an ID: a medical settlement's 结算流水号 (`Y202511210000022509`) is how a caseworker asks the insurance office
+# about it, and masked it could not be looked up. Fields that hold IDs are masked whole by their name besides
+# (`evidence.ID_FIELD_PATTERN`). Python and SQL use the same shape.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{5,10}([0-9Xx]{4})(?![0-9Xx])")
 
 
 def mask_id(s: object) -> str | None:
@@ -62,7 +65,7 @@ create or replace macro mask_id(s) as (
 create or replace macro mask_ids_in_text(t) as (
     regexp_replace(
         cast(t as varchar),
-        '(^|[^0-9])([0-9]{6})[0-9]{5,10}([0-9Xx]{4})',
+        '(^|[^0-9A-Za-z])([0-9]{6})[0-9]{5,10}([0-9Xx]{4})',
         '\1\2********\3',
         'g'
     )
