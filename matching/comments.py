@@ -51,6 +51,25 @@ COMMENTS: dict[str, tuple[str, dict[str, str]]] = {
             "village": "The village of that home, when the address names one",
         },
     ),
+    "linked.name_frequencies": (
+        "How common each name is among the people the registers know (members and the snapshots' people): the "
+        "u probability of an exact name match, kept by the last linking that measured it (matching.frequencies)",
+        {
+            "name_cmp": "The name as compared: person_name_norm without its middle dots",
+            "u": "Share of the known people who bear the name, smoothed towards the policy's prior "
+                 "(tf_prior_population, name_prior_frequency)",
+        },
+    ),
+    "linked.place_shares": (
+        "How many of the members live in each village and township: the u probabilities of the address "
+        "comparison, kept by the last linking that measured them (matching.frequencies)",
+        {
+            "township": "乡镇街道 of the members' households",
+            "village": "村社区 of the members' households (NULL when the household names none)",
+            "u_village": "Share of the members living in the village, smoothed towards village_prior_share",
+            "u_township": "Share of the members living in the township, smoothed towards township_prior_share",
+        },
+    ),
     "linked.link_state": (
         "What the links were computed from (snapshot checksums, matching policy, code version)",
         {

@@ -37,7 +37,7 @@ from matching.decision import decide
 from matching.frequencies import term_frequencies
 from matching.id_path import id_path
 from matching.incremental import MATCHING_VERSION
-from matching.namesakes import known_people
+from matching.namesakes import known_people, namesakes_of_the_scored
 from matching.profiles import fuzzy_profiles
 from matching.records import collect_records, prepare_members
 from matching.scoring import score_in_chunks
@@ -95,12 +95,13 @@ def link_records(con: duckdb.DuckDBPyConnection, run, spark_queries=None) -> Lin
         review.match_decisions(con)
         id_path(con, spark_queries)
         review.drop_rejected_id_hits(con)
-        term_frequencies(con, cfg)
+        term_frequencies(con, cfg, incremental)
         stats.fuzzy_profiles = fuzzy_profiles(con)
         stats.candidate_pairs = blocking.build_candidates(con, list(cfg["blocking_keys"]), int(cfg["max_block_size"]),
                                                           spark_queries)
         stats.candidate_pairs -= review.drop_rejected_candidates(con)
         score_in_chunks(con, spark_queries)
+        namesakes_of_the_scored(con)
         stats.auto_accept_weight = decide(con, cfg)
         write_links(con, incremental, adjust=review.apply_accepted)
         review.record_review_links(con, incremental)

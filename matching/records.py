@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from connectors.sql_text import sql_literal
 from matching.sources import EVENT_SOURCES, SOURCES, SourceColumns, table_exists
 from matching.temp_tables import MEMBERS, RECORDS
 
@@ -51,7 +52,10 @@ def collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) ->
 
     A delivery is linked whole or not at all (the night is one transaction), so tonight's new event records are
     exactly the rows of deliveries missing from `linked.linked_deliveries`: found by their delivery, one narrow
-    column, where an anti-join would compare every record key with every key linked before."""
+    column, where an anti-join would compare every record key with every key linked before. Those deliveries are
+    named first (`_unlinked_deliveries`) and the records read by a list of them: a year of settlements stored in
+    delivery order is then read only where tonight's deliveries lie (DuckDB skips the rest by its min/max per
+    row group), where a filter by a subquery read all of it (on the prefecture bench city: 0.1 s instead of 2)."""
     parts, present = [], []
     for source, cols in SOURCES.items():
         if not table_exists(con, cols.table):
@@ -59,10 +63,10 @@ def collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) ->
         if delta_only and source not in EVENT_SOURCES:
             continue
         present.append(source)
-        delta = (
-            f"where delivery_id not in (select delivery_id from linked.linked_deliveries where source = '{source}')"
-            if delta_only else ""
-        )
+        delta = ""
+        if delta_only:
+            unlinked = _unlinked_deliveries(con, source, cols)
+            delta = f"where delivery_id in ({', '.join(map(sql_literal, unlinked))})" if unlinked else "where false"
         parts.append(record_select(source, cols, delta))
     if parts:
         con.execute(f"create or replace temp table {RECORDS} as " + " union all ".join(parts))
@@ -73,6 +77,19 @@ def collect_records(con: duckdb.DuckDBPyConnection, delta_only: bool = False) ->
             "id_raw varchar, id_norm varchar, id_valid boolean, id_cmp varchar, address varchar)"
         )
     return present
+
+
+def _unlinked_deliveries(con: duckdb.DuckDBPyConnection, source: str, cols: SourceColumns) -> list[str]:
+    """The deliveries of an event source's records that are not linked yet, in order."""
+    return [delivery_id for (delivery_id,) in con.execute(
+        f"""
+        select distinct delivery_id
+        from {cols.rows}
+        where delivery_id not in (select delivery_id from linked.linked_deliveries where source = ?)
+        order by delivery_id
+        """,
+        [source],
+    ).fetchall()]
 
 
 def prepare_members(con: duckdb.DuckDBPyConnection) -> None:

@@ -117,6 +117,34 @@ def test_a_changed_snapshot_relinks_everything(sample_landing, first_night):
     con.close()
 
 
+def _mark_kept_name_frequencies(warehouse: Path) -> None:
+    """Set every kept name frequency to a value no measurement gives, to tell reading them from measuring."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute("select count(*) from linked.name_frequencies").fetchone()[0] > 0
+        con.execute("update linked.name_frequencies set u = 0.5")
+    finally:
+        con.close()
+
+
+def test_a_night_of_new_events_reads_the_kept_name_frequencies(sample_landing, first_night):
+    """Incremental linking runs only when the snapshots and the policy are those of the last linking, and the
+    frequencies are measured on those alone: kept, not measured again."""
+    _mark_kept_name_frequencies(first_night)
+    con = nights(sample_landing, first_night, new_events)
+    assert linked_incrementally(con) is True
+    assert con.execute("select distinct u from linked.name_frequencies").fetchall() == [(0.5,)]
+    con.close()
+
+
+def test_a_changed_snapshot_measures_the_name_frequencies_again(sample_landing, first_night):
+    _mark_kept_name_frequencies(first_night)
+    con = nights(sample_landing, first_night, changed_snapshot)
+    assert linked_incrementally(con) is False
+    assert con.execute("select count(*) from linked.name_frequencies where u = 0.5").fetchone()[0] == 0
+    con.close()
+
+
 def test_a_corrected_resend_that_keeps_every_record_still_moves_the_link(sample_landing, first_night):
     con = nights(sample_landing, first_night, corrected_resend_changing_an_id)
     assert linked_incrementally(con) is False
