@@ -71,17 +71,22 @@ NIGHTS: dict[str, Callable[[Path], None]] = {
 }
 
 
+def incremental_and_full(landing: Path, warehouse: Path, as_of: dt.date, tmp_path: Path) -> tuple[Path, Path]:
+    """The night of `as_of` run on two copies of `warehouse`: as the nightly runs it, and recomputing everything."""
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse, incremental)
+    shutil.copyfile(warehouse, full)
+    run_night(landing, incremental, as_of, deliver=False)
+    run_night(landing, full, as_of, deliver=False, full_recompute=True)
+    return incremental, full
+
+
 @pytest.mark.parametrize("night", NIGHTS)
 def test_incremental_night_equals_full_recomputation(night, sample_landing, first_night, tmp_path):
     """Same data, and the same pictures in force per source. The rest of the ledgers differs by design: a full
     recompute reads again the deliveries an incremental night finds unchanged."""
-    first = first_night
     NIGHTS[night](sample_landing)
-    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
-    shutil.copyfile(first, incremental)
-    shutil.copyfile(first, full)
-    run_night(sample_landing, incremental, NEXT_NIGHT, deliver=False)
-    run_night(sample_landing, full, NEXT_NIGHT, deliver=False, full_recompute=True)
+    incremental, full = incremental_and_full(sample_landing, first_night, NEXT_NIGHT, tmp_path)
     assert data_state(incremental, ledgers=False) == data_state(full, ledgers=False)
     in_force = ("ledger.source_state", "ledger.event_deliveries", "ledger.run_sources")
     incremental_ledger, full_ledger = data_state(incremental), data_state(full)
@@ -204,12 +209,7 @@ def test_a_record_dated_after_its_delivery_stays_quarantined_when_a_later_night_
     write_csv(sample_landing / "death" / "20261110" / "death.csv", ["公民身份号码", "姓名", "死亡日期", "注销日期"],
               [["430482196508022424", "李秀英", "2026-11-12", ""]])
     run_night(sample_landing, first_night, NEXT_NIGHT, deliver=False)
-    later = NEXT_NIGHT + dt.timedelta(days=10)
-    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
-    shutil.copyfile(first_night, incremental)
-    shutil.copyfile(first_night, full)
-    run_night(sample_landing, incremental, later, deliver=False)
-    run_night(sample_landing, full, later, deliver=False, full_recompute=True)
+    incremental, full = incremental_and_full(sample_landing, first_night, NEXT_NIGHT + dt.timedelta(days=10), tmp_path)
     assert data_state(incremental, ledgers=False) == data_state(full, ledgers=False)
     con = duckdb.connect(str(full), read_only=True)
     try:
