@@ -45,7 +45,7 @@ def _night_landings(landing: Path) -> None:
     in the same file, and a reversal. Night 3: an older delivery read late (the stored versions stay newest).
     Night 4: night 2's delivery resent corrected without its first row (that key's earlier version is newest
     again: the split is rebuilt)."""
-    _deliver(landing, "20261020", ROWS[:3])
+    _deliver(landing, "20261025", ROWS[:3])  # dated on its newest settlement's day (none may be later)
     _deliver(landing, "20261103", ROWS)
 
 
