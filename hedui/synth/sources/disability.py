@@ -35,7 +35,7 @@ def build(ctx: Ctx) -> dict[str, np.ndarray]:
     id_mess = np.where(empty, mess.EMPTY, id_mess).astype(np.int8)
     name_mess = mess.draw_name_mess(rng, p.name_code[person], ctx.force)
     issued = np.maximum(p.birth[person] + 30, ctx.A - 61 - rng.integers(0, 18 * 365, n))
-    # never after the snapshot that holds it (a date after the as-of date is quarantined), never before birth
+    # never after the snapshot that holds it (a date after its delivery's date is quarantined), never before birth
     issued = np.maximum(np.minimum(issued, last_issue), p.birth[person])
     t = dict(person=person, id_mess=id_mess, name_mess=name_mess, r=r_ints(rng, n), issued=issued,
              date_fmt=formats.draw_date_formats(rng, n, xlsx=True))
