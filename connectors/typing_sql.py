@@ -58,7 +58,7 @@ def _lookups(source: Source, cells_table: str) -> list[str]:
             # compared with the row's delivery date where the lookup is joined back (`_typed`).
             ctes.append(
                 f"lookup_{column.name} as (\n"
-                f"    select raw, id_norm, hd_id_valid(id_norm, DATE '9999-12-31') as id_valid_any_day,\n"
+                f"    select raw, id_norm, hd_id_well_formed(id_norm) as id_well_formed,\n"
                 f"        hd_id_birth(id_norm) as id_birth, sci_notation\n"
                 f"    from (\n"
                 f"        select raw, hd_id_norm(raw) as id_norm, hd_id_sci_notation(raw) as sci_notation\n"
@@ -75,7 +75,7 @@ def _typed(column: Column, source: Source) -> list[str]:
         return [
             f"{_raw_id(column, source)} as {prefix}_raw",
             f"{lookup}.id_norm as {prefix}_norm",
-            f"coalesce({lookup}.id_valid_any_day and {lookup}.id_birth <= cells.{DELIVERED_ON}, false) as {prefix}_valid",
+            f"coalesce({lookup}.id_well_formed and {lookup}.id_birth <= cells.{DELIVERED_ON}, false) as {prefix}_valid",
             f"coalesce({lookup}.sci_notation, false) as {prefix}_sci_notation",
         ]
     if column.type == "name":

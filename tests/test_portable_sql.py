@@ -164,7 +164,7 @@ def compiled_contract_queries(source: str) -> dict[str, str]:
 
     expectations = load_suite_json(source)["expectations"]
     maps = [c for c in (compile_expectation(n, e, AS_OF) for n, e in enumerate(expectations)) if c is not None]
-    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n], AS_OF)) for c in maps}
+    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n])) for c in maps}
     return {"failures": failures_sql("_hedui_contract_v_x", maps, wording),
             "counts": counts_sql("_hedui_contract_v_x", maps)}
 

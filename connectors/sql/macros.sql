@@ -44,18 +44,21 @@ create or replace macro hd_id_norm(s) as
 create or replace macro hd_id_birth(id18) as
     try_strptime(substr(id18, 7, 8), '%Y%m%d')::date;
 
--- Valid: 17 digits, the right ISO 7064 MOD 11-2 check character, and a real birth date from 1890 and not after
--- `not_after` (the typing passes the date of the row's delivery, connectors/typing_sql.py). The region code is
--- deliberately not checked against the birth year (see the spec, section 3).
-create or replace macro hd_id_valid(id18, not_after) as
+-- Well formed: 17 digits, the right ISO 7064 MOD 11-2 check character, and a real birth date from 1890. The
+-- region code is deliberately not checked against the birth year (see the spec, section 3).
+create or replace macro hd_id_well_formed(id18) as
     coalesce(
         regexp_full_match(id18, '[0-9]{17}[0-9X]')
         and hd_ric_check_char(left(id18, 17)) = right(id18, 1)
         and hd_id_birth(id18) is not null
-        and substr(id18, 7, 4)::int >= 1890
-        and hd_id_birth(id18) <= not_after,
+        and substr(id18, 7, 4)::int >= 1890,
         false
     );
+
+-- Valid: well formed, and born not after `not_after` (the typing compares with the date of the row's delivery,
+-- connectors/typing_sql.py).
+create or replace macro hd_id_valid(id18, not_after) as
+    coalesce(hd_id_well_formed(id18) and hd_id_birth(id18) <= not_after, false);
 
 -- The date formats departments send, including spreadsheet date cells (read as `2026-11-03 00:00:00`).
 -- Fast path first: most values are ISO dates, which a plain cast reads.

@@ -230,7 +230,7 @@ def run_compiled(con, source: str, view: str, suite_json: dict, as_of: dt.date, 
         raise ContractStructureError(source, missing)
 
     maps = [c for c in compiled.values() if c is not None]
-    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n], as_of)) for c in maps}
+    wording = {c.n: (expectations[c.n]["type"], *value_and_reason(expectations[c.n])) for c in maps}
     if spark is None:
         if maps:
             con.execute(f"INSERT INTO {ident(failed)} BY NAME {failures_sql(view, maps, wording)}")

@@ -87,7 +87,7 @@ def run_gx(con, view: str, suite_json: dict, as_of: date, failed: str, tag: str,
             query = (r.result or {}).get("unexpected_index_query")
             if not isinstance(query, str):
                 raise ContractRunError(f"{source}: GX returned no row query for {exp['type']} on {exp['kwargs'].get('column')}")
-            column, value_sql, reason_sql = value_and_reason(exp, as_of)
+            column, value_sql, reason_sql = value_and_reason(exp)
             # GX 1.24 leaves the row_condition out of unexpected_index_query: apply it to the joined row
             cond = exp["kwargs"].get("row_condition")
             where = f" WHERE {condition_sql(cond)}" if cond else ""

@@ -7,7 +7,6 @@ IDs, certificate numbers, plates, unit numbers, addresses) never appear in a rea
 
 from __future__ import annotations
 
-from datetime import date
 
 from connectors.sql_text import sql_identifier, sql_literal
 
@@ -30,7 +29,7 @@ def _v(col: str) -> str:
     return f"CAST(c.{ident(col)} AS VARCHAR)"
 
 
-def value_and_reason(exp: dict, as_of: date) -> tuple[str, str, str]:
+def value_and_reason(exp: dict) -> tuple[str, str, str]:
     """(column_name, value SQL, reason SQL) for one expectation of a suite (its JSON dict)."""
     kw, meta = exp["kwargs"], exp["meta"]
     rule, label, src, kind, pii = meta["rule"], meta["column"], meta["src"], meta["kind"], meta["pii"]
