@@ -160,6 +160,44 @@ def test_the_scope_holds_the_records_crossing_the_window_s_edges_and_the_reversa
         con.close()
 
 
+def test_two_rules_with_the_same_kept_records_share_one_comparison_and_rules_whose_kept_records_differ_do_not(
+        tmp_path):
+    """HARDSHIP_MEDICAL and HARDSHIP_MAJOR_ILLNESS read the same window and are evaluated on the same nights: their
+    kept records are the same, so tonight's records are compared with them once. When one rule's kept records
+    differ (here one is missing), each rule gets its own comparison, which names that record as added for it
+    alone; and `remember` leaves both rules with tonight's records."""
+    catalog = load_catalog()
+    medical = [r for r in catalog if r.code in MEDICAL_RULES]
+    con = _window_warehouse(tmp_path, [
+        ("k-1", "S1", "正常", None, dt.date(2026, 10, 1), "H-1"),
+        ("k-2", "S2", "正常", None, dt.date(2026, 10, 2), "H-2"),
+    ])
+    try:
+        kept = window_scope.WindowRecords(con, catalog)
+        window_scope.remember(con, kept, medical)
+        kept.drop()
+        con.execute("insert into staged.medical values ('k-3', 'S3', '正常', null, date '2026-10-03')")
+        con.execute("insert into linked.links values ('medical', 'k-3', 'P-H-3', 'H-3')")
+
+        shared = window_scope.WindowRecords(con, catalog)
+        assert len({shared.changed(rule) for rule in medical}) == 1
+        shared.drop()
+
+        con.execute("delete from alerts.window_records where rule_code = 'HARDSHIP_MAJOR_ILLNESS' and record_key = 'k-1'")
+        apart = window_scope.WindowRecords(con, catalog)
+        tables = {rule.code: apart.changed(rule) for rule in medical}
+        assert len(set(tables.values())) == 2
+        added = {code: {key for (key,) in con.execute(f"select record_key from {table} where side = 'added'").fetchall()}
+                 for code, table in tables.items()}
+        assert added == {"HARDSHIP_MEDICAL": {"k-3"}, "HARDSHIP_MAJOR_ILLNESS": {"k-1", "k-3"}}
+        window_scope.remember(con, apart, medical)
+        apart.drop()
+        assert dict(con.execute("select rule_code, count(*) from alerts.window_records group by 1").fetchall()) \
+            == {code: 3 for code in MEDICAL_RULES}
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("resend", [corrected_event_resend, corrected_resend_changing_an_id],
                          ids=["a settlement withdrawn", "a settlement relinked to another member"])
 def test_a_corrected_resend_of_an_old_delivery_is_evaluated_for_the_records_it_changed(sample_landing, first_night,

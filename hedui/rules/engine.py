@@ -361,7 +361,11 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         ).fetchall())
     con.execute(_HITS_DDL)
     con.execute(_RULE_SCOPE_DDL)
-    evaluation.window_records = window_scope.WindowRecords(con, catalog)
+    # a scoped rule's scratch tables are temporary (hedui.rules.window_scope.WindowRecords); those of a rule
+    # evaluated whole are the database's
+    whole = {rule.code for rule in catalog if rule.window is not None and rule.code not in skipped
+             and (rule.code not in evaluation.scoped_since or spark_rules is not None or not _batchable(rule))}
+    evaluation.window_records = window_scope.WindowRecords(con, catalog, whole_rules=whole)
     linked = linked_records_by_source(con)
     for rule in catalog:
         if rule.code in skipped or rule.code in evaluation.carried:
