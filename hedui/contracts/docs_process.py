@@ -9,7 +9,7 @@ the lists instead of after them.
 
 The child is a fresh interpreter (`python -m hedui.contracts.docs_child`), never a fork of the night's process:
 that process holds DuckDB's threads and buffers, which a fork would copy and could deadlock on. It lowers its
-own priority, so the night's own stages come first where both want a core.
+own priority to the lowest (nice 19), so the night's own stages come first where both want a core.
 
 The site changes with the warehouse, or not at all, as the warehouse does (`hedui.warehouse.publish`):
 - The child renders into a staging copy of the site (`.data_docs.next-<run_id>` beside it); the live site is
