@@ -7,7 +7,6 @@ IDs, certificate numbers, plates, unit numbers, addresses) never appear in a rea
 
 from __future__ import annotations
 
-
 from connectors.sql_text import sql_identifier, sql_literal
 
 KIND_WORD = {

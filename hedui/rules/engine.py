@@ -361,10 +361,14 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
         ).fetchall())
     con.execute(_HITS_DDL)
     con.execute(_RULE_SCOPE_DDL)
+    for rule in catalog:
+        if rule.code in evaluation.scoped_since and (spark_rules is not None or not _batchable(rule)):
+            evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"
+            del evaluation.scoped_since[rule.code]
     # a scoped rule's scratch tables are temporary (hedui.rules.window_scope.WindowRecords); those of a rule
     # evaluated whole are the database's
-    whole = {rule.code for rule in catalog if rule.window is not None and rule.code not in skipped
-             and (rule.code not in evaluation.scoped_since or spark_rules is not None or not _batchable(rule))}
+    whole = {rule.code for rule in catalog
+             if rule.window is not None and rule.code not in skipped and rule.code not in evaluation.scoped_since}
     evaluation.window_records = window_scope.WindowRecords(con, catalog, whole_rules=whole)
     linked = linked_records_by_source(con)
     for rule in catalog:
@@ -378,9 +382,6 @@ def evaluate_rules(con, run: RunInfo, catalog: list[Rule], *, batches: int | Non
             rule_batches = batches or evidence_batches(con, sum(records for records, _ in measures),
                                                        max((households for _, households in measures), default=0))
         since = evaluation.scoped_since.get(rule.code)
-        if since is not None and (spark_rules is not None or not _batchable(rule)):
-            evaluation.evaluated_because[rule.code] = "a scope of households is evaluated on DuckDB only"
-            since = None
         if since is not None:
             rule_batches = _scope(con, run, rule, parameters[rule.code], since, evaluation)
         # a rule with a window reads the rows of its source it can read, not the whole table (a full recompute

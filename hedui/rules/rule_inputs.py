@@ -71,12 +71,6 @@ from (
 )
 """
 
-_COLUMN_NAMES = """
-select list(column_name order by column_index)
-from duckdb_columns()
-where database_name = current_database() and schema_name = ? and table_name = ?
-"""
-
 _LINKS_DIGEST = """
 select
     source,
@@ -88,8 +82,11 @@ where source in (select unnest($sources))
 group by source
 """
 
+# A table's columns: with their types (what a key covers) and by name (what the digest hashes)
 _COLUMNS = """
-select list(column_name || ' ' || data_type order by column_index)
+select
+    list(column_name || ' ' || data_type order by column_index),
+    list(column_name order by column_index)
 from duckdb_columns()
 where database_name = current_database() and schema_name = ? and table_name = ?
 """
@@ -123,8 +120,7 @@ class InputDigests:
                 self._tables[qualified] = "absent"
             else:
                 schema, name = qualified.split(".", 1)
-                (columns,) = self._con.execute(_COLUMNS, [schema, name]).fetchone()
-                (names,) = self._con.execute(_COLUMN_NAMES, [schema, name]).fetchone()
+                columns, names = self._con.execute(_COLUMNS, [schema, name]).fetchone()
                 rows = self._con.execute(_ROWS_DIGEST.format(
                     table=qualified, columns=", ".join(sql_identifier(column) for column in names))).fetchone()
                 self._tables[qualified] = json.dumps([columns, [str(value) for value in rows]])
@@ -134,7 +130,7 @@ class InputDigests:
         if self._links is None:
             self._links = {}
             if table_exists(self._con, "linked.links"):
-                (columns,) = self._con.execute(_COLUMNS, ["linked", "links"]).fetchone()
+                columns, _ = self._con.execute(_COLUMNS, ["linked", "links"]).fetchone()
                 for row in self._con.execute(_LINKS_DIGEST, {"sources": self._sources}).fetchall():
                     self._links[row[0]] = json.dumps([columns, [str(value) for value in row[1:]]])
         return self._links.get(source, "none")
