@@ -50,7 +50,7 @@ def main() -> None:
 
     start = cpu_seconds()
     con.execute(lists._UNITS_SQL)
-    rows_by_unit = list(lists._rows_of_units(con))
+    rows_by_unit = [(unit_no, list(unit_rows)) for unit_no, unit_rows in lists._rows_of_units(con)]
     query = cpu_seconds() - start
     closing = [0.0]
     close = xlsxwriter.Workbook.close

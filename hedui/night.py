@@ -259,6 +259,7 @@ def deliver_outputs(paths: WarehousePaths, run_id: str, as_of: dt.date, out_dir:
     con = open_readonly(paths.warehouse, memory_limit=memory_limit or default_memory_limit(),
                         temp_directory=paths.duckdb_temp)
     try:
+        con.execute("set enable_progress_bar = false")  # as the night's: its log is not a terminal
         written = list(write_township_lists(con, out_dir / "lists", as_of))
     finally:
         con.close()

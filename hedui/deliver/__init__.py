@@ -1,13 +1,33 @@
-"""What caseworkers and the center see: masked township lists, household verification reports, run summaries."""
+"""What caseworkers and the center see: masked township lists, household verification reports, run summaries.
 
-from hedui.deliver.lists import write_township_lists
-from hedui.deliver.masking import install_masking_macros, mask_id, mask_ids_in_text
-from hedui.deliver.report import household_report_data, render_household_report, rule_thresholds
-from hedui.deliver.summary import RunSummary, build_run_summary, render_summary_console, summary_markdown
+The names below are imported when first used, not with the package: the caseworker lists' writer processes
+import `hedui.deliver.workbook` alone (`lists._WorkbookWriters`), and importing this package eagerly gave each of
+them the reports, the rules' catalog, openpyxl and Jinja too (1.2 s of the fork server's start, before the first
+list could be written).
+"""
 
-__all__ = [
-    "RunSummary", "build_run_summary", "household_report_data", "install_masking_macros",
-    "mask_id", "mask_ids_in_text", "render_household_report", "render_summary_console", "rule_thresholds",
-    "summary_markdown",
-    "write_township_lists",
-]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "write_township_lists": "lists",
+    "install_masking_macros": "masking",
+    "mask_id": "masking",
+    "mask_ids_in_text": "masking",
+    "household_report_data": "report",
+    "render_household_report": "report",
+    "rule_thresholds": "report",
+    "RunSummary": "summary",
+    "build_run_summary": "summary",
+    "render_summary_console": "summary",
+    "summary_markdown": "summary",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
