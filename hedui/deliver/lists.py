@@ -414,6 +414,11 @@ def _remove(rows: SpooledRows | list) -> None:
         rows.remove()
 
 
+# What the list writers' fork server imports before it forks a writer: the workbook writer, and nothing of the night
+# (`hedui/deliver/__init__.py` imports its names on first use for this).
+WRITER_MODULES = ("hedui.deliver.workbook", "hedui.deliver.spooled_rows", "hedui.deliver.writer_watch")
+
+
 class _WorkbookWriters:
     """Writes workbooks in this process (one worker) or in a pool of worker processes.
 
@@ -434,8 +439,7 @@ class _WorkbookWriters:
         if self.workers > 1:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["hedui.deliver.workbook", "hedui.deliver.spooled_rows",
-                                                "hedui.deliver.writer_watch"])
+                context.set_forkserver_preload(list(WRITER_MODULES))
             else:
                 context = multiprocessing.get_context("spawn")
             # each worker leaves when this process is gone, even killed outright (`writer_watch`)
